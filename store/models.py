@@ -1,0 +1,325 @@
+"""The pharmacy's records, as SQLAlchemy 2 typed models.
+
+A phone number is not a patient: conversations are keyed by (pharmacy, phone), and a
+conversation's state names the patient it is currently about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings with a CHECK, so a new member is a migration, not a type change.
+    return Enum(
+        cls,
+        native_enum=False,
+        length=32,
+        create_constraint=False,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+    STAFF = "staff"
+    IMPORT = "import"
+
+
+class MessageStatus(enum.StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"  # not sent on purpose (opted out, ...): the reason is in `error`
+
+
+class ConsentKind(enum.StrEnum):
+    ENROLLMENT_ACCEPTED = "enrollment_accepted"
+    ENROLLMENT_DECLINED = "enrollment_declined"
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+
+
+class EnrollmentStatus(enum.StrEnum):
+    CONSENTED = "consented"  # said yes, anchor day not chosen yet
+    PENDING_REVIEW = "pending_review"  # anchor chosen, waiting for a pharmacist
+    ACTIVE = "active"
+    DECLINED = "declined"
+    DISENROLLED = "disenrolled"
+
+
+class CheckInStatus(enum.StrEnum):
+    OPEN = "open"
+    FLAGGED = "flagged"  # fill on hold until a pharmacist reviews it
+    READY = "ready"  # all answers clear: the fill proceeds
+    APPROVED = "approved"
+    NO_ANSWER = "no_answer"
+
+
+class ReviewKind(enum.StrEnum):
+    NEW_ENROLLMENT = "new_enrollment"
+    FLAGGED_CHECK_IN = "flagged_check_in"
+    CALL_BACK = "call_back"
+    POSSIBLE_OPT_OUT = "possible_opt_out"
+    UNKNOWN_SENDER = "unknown_sender"
+    NO_ANSWER = "no_answer"
+    MESSAGE = "message"  # a patient wrote something no dialog was waiting for
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    DONE = "done"
+
+
+class Pharmacy(Base):
+    __tablename__ = "pharmacy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    twilio_number: Mapped[str] = mapped_column(String(20), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[dt.datetime]
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+    __table_args__ = (
+        UniqueConstraint("pharmacy_id", "external_id"),
+        Index("ix_patient_phone", "pharmacy_id", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
+    external_id: Mapped[str] = mapped_column(String(64))  # the pharmacy system's patient_id
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    phone_type: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    pharmacy: Mapped[Pharmacy] = relationship()
+    prescriptions: Mapped[list[Prescription]] = relationship(
+        back_populates="patient", order_by="Prescription.rx_number"
+    )
+
+
+class Prescription(Base):
+    __tablename__ = "prescription"
+    __table_args__ = (UniqueConstraint("patient_id", "rx_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    rx_number: Mapped[str] = mapped_column(String(64))
+    drug_name: Mapped[str] = mapped_column(String(200))
+    daily_quantity: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    days_supply: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    last_fill_date: Mapped[dt.date] = mapped_column(Date)
+    refills_remaining: Mapped[int] = mapped_column(Integer)
+    written_date: Mapped[dt.date] = mapped_column(Date)
+    dea_schedule: Mapped[str | None] = mapped_column(String(4))
+    prn: Mapped[bool] = mapped_column(Boolean)
+    maintenance: Mapped[bool] = mapped_column(Boolean)
+    package: Mapped[str | None] = mapped_column(String(16))
+    copay: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    updated_at: Mapped[dt.datetime]
+
+    patient: Mapped[Patient] = relationship(back_populates="prescriptions")
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), unique=True)
+    status: Mapped[EnrollmentStatus] = mapped_column(_enum(EnrollmentStatus))
+    anchor_day: Mapped[int | None] = mapped_column(Integer)
+    cycle: Mapped[str] = mapped_column(String(16), default="monthly")
+    next_anchor_date: Mapped[dt.date | None] = mapped_column(Date)
+    declined_until: Mapped[dt.date | None] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime]
+
+
+class ConsentEvent(Base):
+    """Append-only: consents, declines, opt-outs and opt-ins, with the patient's own words."""
+
+    __tablename__ = "consent_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    kind: Mapped[ConsentKind] = mapped_column(_enum(ConsentKind))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    wording: Mapped[str] = mapped_column(Text)  # exactly what the patient answered
+    prompt: Mapped[str | None] = mapped_column(Text)  # the text they were answering
+    language: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+
+
+class Conversation(Base):
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("pharmacy_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime]
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_patient", "patient_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Deterministic key for an outbound message: a second enqueue or job run never sends twice.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))  # the patient's side of the exchange
+    body: Mapped[str] = mapped_column(Text, default="")
+    num_media: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus))
+    error: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text)  # inbound: the TwiML we answered, for retries
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+
+
+class CheckIn(Base):
+    __tablename__ = "check_in"
+    __table_args__ = (UniqueConstraint("patient_id", "anchor_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    anchor_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[CheckInStatus] = mapped_column(_enum(CheckInStatus))
+    definition: Mapped[str] = mapped_column(String(64))  # e.g. "check_in@1"
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opened_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+
+
+class ReviewItem(Base):
+    __tablename__ = "review_item"
+    __table_args__ = (Index("ix_review_queue", "pharmacy_id", "status", "priority", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind))
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus))
+    priority: Mapped[int] = mapped_column(Integer, default=1)  # 0 flagged, 1 routine
+    summary: Mapped[str] = mapped_column(Text)  # a plain sentence for staff
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    created_at: Mapped[dt.datetime]
+    decided_at: Mapped[dt.datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Append-only: who did what to which record, with before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))  # e.g. "patient:12"
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an append-only record."""
+
+
+def _refuse_change(mapper: Any, connection: Any, target: Any) -> None:
+    raise AppendOnlyError(f"{type(target).__name__} records are append-only")
+
+
+for _model in (ConsentEvent, AuditEvent):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: Any) -> None:
+    if state.is_update or state.is_delete:
+        for mapper in state.all_mappers:
+            if mapper.class_ in (ConsentEvent, AuditEvent):
+                raise AppendOnlyError(f"{mapper.class_.__name__} records are append-only")
