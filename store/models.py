@@ -277,6 +277,7 @@ class ReviewItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    phone: Mapped[str | None] = mapped_column(String(20))  # who wrote, when no patient matched
     kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind))
     status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus))
     priority: Mapped[int] = mapped_column(Integer, default=1)  # 0 flagged, 1 routine

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 08:51:19.517829
+Create Date: 2026-11-29
 """
 
 from alembic import op
@@ -166,6 +166,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('pharmacy_id', sa.Integer(), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('kind', sa.Enum('new_enrollment', 'flagged_check_in', 'call_back', 'possible_opt_out', 'unknown_sender', 'no_answer', 'message', name='reviewkind', native_enum=False, length=32), nullable=False),
     sa.Column('status', sa.Enum('pending', 'approved', 'declined', 'done', name='reviewstatus', native_enum=False, length=32), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),

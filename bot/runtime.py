@@ -1,0 +1,378 @@
+"""The conversation runtime: the only place where dialogs meet the store.
+
+One inbound message is one transaction: lock the conversation, answer a retry from what
+was stored, step the dialog, apply its effects, store both messages and the new state.
+Jobs (sending outbound texts) are enqueued after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import i18n
+from bot.clock import Clock, local_date
+from bot.plans import proposed_anchor_day
+from dialogs import engine
+from dialogs.context import Context, PatientFacts
+from dialogs.state import State, load
+from dialogs.turn import (
+    Effect,
+    Event,
+    OpenReviewItem,
+    RecordConsent,
+    SaveCheckIn,
+    SetEnrollment,
+    SetLanguage,
+    Start,
+    Text,
+    Turn,
+)
+from store import queries
+from store.db import transaction
+from store.models import (
+    Channel,
+    CheckIn,
+    CheckInStatus,
+    ConsentEvent,
+    ConsentKind,
+    Conversation,
+    Direction,
+    Enrollment,
+    EnrollmentStatus,
+    Message,
+    MessageStatus,
+    Patient,
+    Pharmacy,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@dataclass(frozen=True)
+class InboundText:
+    sid: str
+    from_: str
+    to: str
+    body: str
+    num_media: int = 0
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """An outbound message row written in a transaction, to be sent after the commit."""
+
+    message_id: int
+    body: str
+
+
+class NotEnrolled(Exception):
+    """A check-in was asked for a patient who has no pickup day yet."""
+
+
+class PatientNotFound(Exception):
+    pass
+
+
+def display_phone(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, "US")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 when it parses, else the raw text (an odd From still gets an answer)."""
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return raw.strip()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Runtime:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        render_sms: Callable[[Sequence[str]], str],
+        preparation_days: int = 3,
+        decline_quiet_days: int = 180,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.render_sms = render_sms
+        self.preparation_days = preparation_days
+        self.decline_quiet_days = decline_quiet_days
+
+    # ------------------------------------------------------------------ inbound
+
+    def handle_text(self, inbound: InboundText) -> str:
+        """Answer one inbound text with TwiML; a retried MessageSid gets the same answer."""
+        now = self.clock.now()
+        phone = normalize_phone(inbound.from_)
+        with transaction(self.sessions) as session:
+            pharmacy = queries.pharmacy_for_number(session, normalize_phone(inbound.to))
+            if pharmacy is None:
+                log.error("inbound text to a number no pharmacy owns; configure `medsync pharmacy add`")
+                return EMPTY_TWIML
+            conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
+            earlier = queries.message_by_sid(session, inbound.sid)
+            if earlier is not None:
+                return earlier.reply or EMPTY_TWIML
+            patients = queries.patients_with_phone(session, pharmacy.id, phone)
+            message = Message(
+                pharmacy_id=pharmacy.id,
+                conversation_id=conversation.id,
+                direction=Direction.INBOUND,
+                channel=Channel.SMS,
+                sid=inbound.sid,
+                phone=phone,
+                body=inbound.body,
+                num_media=inbound.num_media,
+                status=MessageStatus.RECEIVED,
+                created_at=now,
+            )
+            session.add(message)
+            state = load(conversation.state)
+            event = Text(inbound.body, num_media=inbound.num_media)
+            turn = self._step(session, pharmacy, patients, state, event, now)
+            subject = self._subject(patients, turn.state)
+            message.patient_id = subject.id if subject else None
+            session.flush()
+            self._apply(session, pharmacy, patients, turn.effects, message, phone, now)
+            language = subject.language if subject else i18n.DEFAULT_LANGUAGE
+            texts = [i18n.render(r, language) for r in turn.replies]
+            twiml = self.render_sms(texts) if texts else EMPTY_TWIML
+            message.reply = twiml
+            if texts:
+                session.add(
+                    Message(
+                        pharmacy_id=pharmacy.id,
+                        patient_id=message.patient_id,
+                        conversation_id=conversation.id,
+                        direction=Direction.OUTBOUND,
+                        channel=Channel.SMS,
+                        phone=phone,
+                        body="\n".join(texts),
+                        status=MessageStatus.SENT,  # sent as the webhook's TwiML answer
+                        language=language,
+                        created_at=now,
+                    )
+                )
+            conversation.state = turn.state.to_json()
+            conversation.updated_at = now
+        return twiml
+
+    # ------------------------------------------------------------------ outbound
+
+    def open_check_in(self, pharmacy_id: int, external_id: str, anchor_date: dt.date | None = None) -> Outbound | None:
+        """Open this cycle's check-in and write its first text; None if it was open already."""
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            pharmacy = session.get(Pharmacy, pharmacy_id)
+            assert pharmacy is not None
+            patient = queries.patient_by_external_id(session, pharmacy_id, external_id)
+            if patient is None:
+                raise PatientNotFound(f"No patient {external_id} at {pharmacy.name}.")
+            enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id)
+            if enrollment is None or enrollment.anchor_day is None:
+                raise NotEnrolled(f"Patient {external_id} has not chosen a pickup day yet.")
+            when = anchor_date or enrollment.next_anchor_date
+            assert when is not None
+            if queries.check_in_for(session, patient.id, when) is not None:
+                return None
+            return self._start(
+                session, pharmacy, patient, Start("check_in", {"patient_id": patient.id, "anchor_date": when}),
+                key=f"check_in:{patient.id}:{when.isoformat()}:open", now=now,
+            )
+
+    def _start(
+        self, session: Session, pharmacy: Pharmacy, patient: Patient, event: Start, key: str, now: dt.datetime
+    ) -> Outbound | None:
+        conversation = queries.locked_conversation(session, pharmacy.id, patient.phone, now)
+        patients = queries.patients_with_phone(session, pharmacy.id, patient.phone)
+        turn = self._step(session, pharmacy, patients, load(conversation.state), event, now)
+        self._apply(session, pharmacy, patients, turn.effects, None, patient.phone, now)
+        conversation.state = turn.state.to_json()
+        conversation.updated_at = now
+        if not turn.replies:
+            return None
+        body = "\n".join(i18n.render(r, patient.language) for r in turn.replies)
+        message = Message(
+            pharmacy_id=pharmacy.id,
+            patient_id=patient.id,
+            conversation_id=conversation.id,
+            direction=Direction.OUTBOUND,
+            channel=Channel.SMS,
+            idempotency_key=key,
+            phone=patient.phone,
+            body=body,
+            status=MessageStatus.QUEUED,
+            language=patient.language,
+            created_at=now,
+        )
+        session.add(message)
+        session.flush()
+        return Outbound(message.id, body)
+
+    # ------------------------------------------------------------------ the step
+
+    def _step(
+        self,
+        session: Session,
+        pharmacy: Pharmacy,
+        patients: Sequence[Patient],
+        state: State,
+        event: Event,
+        now: dt.datetime,
+    ) -> Turn:
+        today = local_date(self.clock, pharmacy.timezone)
+        enrollments = queries.enrollments_of(session, [p.id for p in patients])
+        facts = tuple(self._facts(p, enrollments.get(p.id), today) for p in patients)
+        subject = self._subject(patients, state)
+        language = subject.language if subject else (patients[0].language if patients else "en")
+        ctx = Context(
+            today=today,
+            pharmacy_name=pharmacy.name,
+            pharmacy_phone=display_phone(pharmacy.phone),
+            patients=facts,
+            vocab=i18n.vocabulary_for(language),
+            preparation_days=self.preparation_days,
+            decline_quiet_days=self.decline_quiet_days,
+        )
+        return engine.step(state, event, ctx)
+
+    def _facts(self, patient: Patient, enrollment: Enrollment | None, today: dt.date) -> PatientFacts:
+        status = enrollment.status.value if enrollment else None
+        # The sync plan is worked out only for patients who may be about to choose a day.
+        choosing = status in (None, "consented", "declined", "disenrolled")
+        return PatientFacts(
+            id=patient.id,
+            first_name=patient.first_name,
+            language=patient.language,
+            birth_year=patient.birth_date.year if patient.birth_date else None,
+            opted_out=patient.opted_out,
+            enrollment=status,
+            anchor_day=enrollment.anchor_day if enrollment else None,
+            next_anchor_date=enrollment.next_anchor_date if enrollment else None,
+            proposed_anchor_day=proposed_anchor_day(patient, today) if choosing else 15,
+        )
+
+    @staticmethod
+    def _subject(patients: Sequence[Patient], state: State) -> Patient | None:
+        for p in patients:
+            if p.id == state.subject:
+                return p
+        return patients[0] if len(patients) == 1 else None
+
+    # ------------------------------------------------------------------ effects
+
+    def _apply(
+        self,
+        session: Session,
+        pharmacy: Pharmacy,
+        patients: Sequence[Patient],
+        effects: Sequence[Effect],
+        message: Message | None,
+        phone: str,
+        now: dt.datetime,
+    ) -> None:
+        by_id = {p.id: p for p in patients}
+        for effect in effects:
+            match effect:
+                case RecordConsent():
+                    patient = by_id[effect.patient_id]
+                    session.add(
+                        ConsentEvent(
+                            patient_id=patient.id,
+                            kind=ConsentKind(effect.kind),
+                            channel=Channel.SMS,
+                            message_id=message.id if message else None,
+                            wording=effect.wording,
+                            prompt=effect.prompt,
+                            language=patient.language,
+                            created_at=now,
+                        )
+                    )
+                    if effect.kind in ("opt_out", "opt_in"):
+                        patient.opted_out = effect.kind == "opt_out"
+                        patient.updated_at = now
+                case SetEnrollment():
+                    self._set_enrollment(session, effect, now)
+                case SetLanguage():
+                    by_id[effect.patient_id].language = effect.language
+                    by_id[effect.patient_id].updated_at = now
+                case SaveCheckIn():
+                    self._save_check_in(session, effect, now)
+                case OpenReviewItem():
+                    self._open_review_item(session, pharmacy, effect, message, phone, now)
+
+    @staticmethod
+    def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:
+        enrollment = queries.enrollments_of(session, [effect.patient_id]).get(effect.patient_id)
+        if enrollment is None:
+            enrollment = Enrollment(patient_id=effect.patient_id, cycle="monthly")
+            session.add(enrollment)
+        enrollment.status = EnrollmentStatus(effect.status)
+        if effect.anchor_day is not None:
+            enrollment.anchor_day = effect.anchor_day
+            enrollment.next_anchor_date = effect.next_anchor_date
+        enrollment.declined_until = effect.declined_until
+        enrollment.updated_at = now
+
+    @staticmethod
+    def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> None:
+        check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
+        if check_in is None:
+            check_in = CheckIn(patient_id=effect.patient_id, anchor_date=effect.anchor_date, opened_at=now)
+            session.add(check_in)
+        check_in.status = CheckInStatus(effect.status)
+        check_in.definition = effect.definition
+        check_in.answers = dict(effect.answers)
+        check_in.flags = list(effect.flags)
+        check_in.completed_at = None if effect.status == "open" else now
+        session.flush()
+
+    @staticmethod
+    def _open_review_item(
+        session: Session,
+        pharmacy: Pharmacy,
+        effect: OpenReviewItem,
+        message: Message | None,
+        phone: str,
+        now: dt.datetime,
+    ) -> None:
+        kind = ReviewKind(effect.kind)
+        check_in_id = None
+        if effect.check_in_anchor_date is not None and effect.patient_id is not None:
+            check_in = queries.check_in_for(session, effect.patient_id, effect.check_in_anchor_date)
+            check_in_id = check_in.id if check_in else None
+        elif queries.pending_review_item(session, pharmacy.id, kind, effect.patient_id, phone):
+            return  # one pending item of a kind per patient; the transcript shows every message
+        session.add(
+            ReviewItem(
+                pharmacy_id=pharmacy.id,
+                patient_id=effect.patient_id,
+                phone=phone,
+                kind=kind,
+                status=ReviewStatus.PENDING,
+                priority=0 if effect.flagged else 1,
+                summary=effect.summary,
+                details=dict(effect.details),
+                check_in_id=check_in_id,
+                message_id=message.id if message else None,
+                created_at=now,
+            )
+        )

@@ -1,0 +1,91 @@
+"""Sending texts: one small interface, a real (Twilio), a console and a null implementation."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+TWILIO_API = "https://api.twilio.com"
+
+
+class SendError(Exception):
+    """Twilio refused or failed a send; `code` is Twilio's error code (21610, 30006, ...)."""
+
+    def __init__(self, message: str, code: int | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class Sender(Protocol):
+    def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
+        """Send one text; return its SID."""
+        ...
+
+
+class RebasedHttpClient(TwilioHttpClient):
+    """The twilio client has no base-URL option: rewrite api.twilio.com to another base
+    (a regional edge, or the local fake API the tests serve)."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.startswith(TWILIO_API):
+            url = self.base_url + url[len(TWILIO_API) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+class TwilioSender:
+    def __init__(self, account_sid: str, auth_token: str, api_url: str = TWILIO_API) -> None:
+        self.client = Client(account_sid, auth_token, http_client=RebasedHttpClient(api_url))
+
+    def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
+        kwargs: dict[str, Any] = {"to": to, "from_": from_, "body": body}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioException as error:
+            raise SendError(str(error), getattr(error, "code", None), getattr(error, "status", None)) from error
+        return str(message.sid)
+
+
+class ConsoleSender:
+    """Prints what would be sent: the embedded default without Twilio credentials."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self._ids = itertools.count(1)
+
+    def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
+        print(f"[text to {to}] {body}", file=self.out, flush=True)
+        return f"SMconsole{next(self._ids):024d}"
+
+
+@dataclass
+class NullSender:
+    """Keeps what was sent in memory, for tests and dry runs."""
+
+    sent: list[dict[str, str | None]] = field(default_factory=list)
+
+    def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
+        self.sent.append({"to": to, "from": from_, "body": body, "status_callback": status_callback})
+        return f"SMnull{len(self.sent):026d}"
+
+
+def make_sender(kind: str, account_sid: str = "", auth_token: str = "", api_url: str = TWILIO_API) -> Sender:
+    if kind == "twilio":
+        return TwilioSender(account_sid, auth_token, api_url)
+    if kind == "console":
+        return ConsoleSender()
+    if kind == "null":
+        return NullSender()
+    raise ValueError(f"unknown sender {kind!r}: use twilio, console or null")

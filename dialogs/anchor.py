@@ -1,0 +1,54 @@
+"""Choosing the anchor day: the monthly pickup day, any day from 1 to 28."""
+
+from __future__ import annotations
+
+from dialogs import prompts
+from dialogs.common import read_number, read_yes_no, unclear
+from dialogs.context import Context, PatientFacts
+from dialogs.plan.dates import first_anchor_date
+from dialogs.state import State
+from dialogs.turn import Ask, Event, OpenReviewItem, Reply, Say, SetEnrollment, Turn
+
+NAME = "anchor"
+FIRST_DAY, LAST_DAY = 1, 28  # every month has a 28th
+
+
+def _ask(patient: PatientFacts) -> Ask:
+    return Ask(prompts.ANCHOR_ASK, {"day": patient.proposed_anchor_day}, expects="day")
+
+
+def start(state: State, ctx: Context, patient: PatientFacts) -> Turn:
+    return Turn(state=State(dialog=NAME, step="day", subject=patient.id), replies=(_ask(patient),))
+
+
+def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ...]:
+    return (_ask(patient),)
+
+
+def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
+    day = read_number(event, ctx)
+    if day is None and read_yes_no(event, ctx) is True:
+        day = patient.proposed_anchor_day
+    proposed = {"day": patient.proposed_anchor_day}
+    if day is None:
+        return unclear(
+            state, ctx, patient, Ask(prompts.ANCHOR_HINT, proposed, expects="day"), "pickup day"
+        )
+    if not FIRST_DAY <= day <= LAST_DAY:
+        # A clear answer that cannot be honoured is not "unclear": explain, don't count it.
+        return Turn(state=state, replies=(Ask(prompts.ANCHOR_OUT_OF_RANGE, proposed, expects="day"),))
+    first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
+    return Turn(
+        state=state.idle(),
+        replies=(Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": first_pickup}),),
+        effects=(
+            SetEnrollment(patient.id, "pending_review", anchor_day=day, next_anchor_date=first_pickup),
+            OpenReviewItem(
+                kind="new_enrollment",
+                patient_id=patient.id,
+                summary=f"New enrollment: pickup day {day}, first synced pickup {first_pickup:%b %d, %Y}. "
+                "Please review the sync plan and approve.",
+                details={"anchor_day": day, "first_pickup": first_pickup.isoformat()},
+            ),
+        ),
+    )

@@ -1,0 +1,160 @@
+"""The check-in before each anchor date, run from a question definition.
+
+Any answer a question flags on holds the fill for a pharmacist; all clear marks it ready.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dialogs import prompts
+from dialogs.assessment import Assessment, Question
+from dialogs.common import base_params, read_number, read_yes_no, unclear, written
+from dialogs.context import Context, PatientFacts
+from dialogs.parse import yes_or_no
+from dialogs.state import State
+from dialogs.turn import Ask, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Turn
+
+NAME = "check_in"
+
+def _definition(ctx: Context) -> Assessment:
+    return ctx.check_in
+
+
+def _anchor_date(state: State) -> dt.date:
+    return dt.date.fromisoformat(str(state.data["anchor_date"]))
+
+
+def _answers(state: State) -> dict[str, Any]:
+    return dict(state.data.get("answers", {}))
+
+
+def _ask(q: Question, anchor_date: dt.date) -> Ask:
+    expects = {"yes_no": "yes_no", "text_or_no": "free_text", "date_confirm": "date_confirm"}
+    return Ask(q.prompt, {"date": anchor_date}, expects=expects[q.kind])  # type: ignore[arg-type]
+
+
+def start(
+    state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.date
+) -> Turn:
+    first = _definition(ctx).next_question(None, {})
+    assert first is not None  # a definition always has a question
+    new_state = State(
+        dialog=NAME,
+        step=first.id,
+        subject=patient.id,
+        data={"anchor_date": anchor_date.isoformat(), "answers": {}},
+    )
+    intro = Say(prompts.CHECK_IN_INTRO, {**base_params(ctx, patient), "date": anchor_date})
+    return Turn(
+        state=new_state,
+        replies=(intro, _ask(first, anchor_date)),
+        effects=(
+            SaveCheckIn(patient.id, anchor_date, _definition(ctx).key, "open", {}),
+        ),
+    )
+
+
+def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ...]:
+    q = _definition(ctx).question(str(state.step))
+    return (_ask(q, _anchor_date(state)),)
+
+
+def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
+    definition = _definition(ctx)
+    q = definition.question(str(state.step))
+    anchor_date = _anchor_date(state)
+    value = _read(q, event, ctx)
+    if value is None:
+        hint = Ask(q.hint, {"date": anchor_date}, expects=_ask(q, anchor_date).expects)
+        return unclear(
+            state, ctx, patient, hint, f"check-in question '{q.id}'",
+            on_give_up=lambda: (
+                SaveCheckIn(
+                    patient.id, anchor_date, definition.key, "flagged", _answers(state),
+                    flags=(*_flags(definition, _answers(state)), "unclear_answer"),
+                ),
+            ),
+        )
+    answers = {**_answers(state), q.id: value}
+    following = definition.next_question(q.id, answers)
+    if following is not None:
+        return Turn(
+            state=state.at(following.id, answers=answers),
+            replies=(_ask(following, anchor_date),),
+            effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "open", answers),),
+        )
+    return _finish(state, ctx, patient, definition, anchor_date, answers)
+
+
+def _read(q: Question, event: Event, ctx: Context) -> Any:
+    """The answer in stored form, or None when it is unclear."""
+    if q.kind == "yes_no":
+        said = read_yes_no(event, ctx)
+        return None if said is None else ("yes" if said else "no")
+    if q.kind == "text_or_no":
+        text = written(event)
+        if read_yes_no(event, ctx) is False or (text and yes_or_no(text, ctx.vocab) is False):
+            return "no"
+        return text or None
+    # date_confirm: yes keeps the date; a day of the month asks to move it; no needs a call.
+    said = read_yes_no(event, ctx)
+    if said is True:
+        return "yes"
+    day = read_number(event, ctx)
+    if day is not None and 1 <= day <= 31:
+        return {"day": day}
+    if said is False:
+        return "no"
+    return None
+
+
+def _flags(definition: Assessment, answers: dict[str, Any]) -> tuple[str, ...]:
+    flagged = []
+    for q in definition.questions:
+        if q.id not in answers:
+            continue
+        value = answers[q.id]
+        if (
+            (q.flag == "yes" and value == "yes")
+            or (q.flag == "text" and value != "no")
+            or (q.flag == "change" and value != "yes")
+        ):
+            flagged.append(q.id)
+    return tuple(flagged)
+
+
+def _finish(
+    state: State,
+    ctx: Context,
+    patient: PatientFacts,
+    definition: Assessment,
+    anchor_date: dt.date,
+    answers: dict[str, Any],
+) -> Turn:
+    flags = _flags(definition, answers)
+    if not flags:
+        return Turn(
+            state=state.idle(),
+            replies=(Say(prompts.CHECK_IN_READY, {"date": anchor_date}),),
+            effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "ready", answers),),
+        )
+    reasons = "; ".join(definition.question(f).flag_reason for f in flags)
+    return Turn(
+        state=state.idle(),
+        replies=(Say(prompts.CHECK_IN_FLAGGED),),
+        effects=(
+            SaveCheckIn(patient.id, anchor_date, definition.key, "flagged", answers, flags),
+            OpenReviewItem(
+                kind="flagged_check_in",
+                patient_id=patient.id,
+                flagged=True,
+                summary=f"Check-in for the {anchor_date:%b %d, %Y} pickup needs review: {reasons}. "
+                "The fill is on hold.",
+                details={"answers": answers, "flags": list(flags)},
+                check_in_anchor_date=anchor_date,
+            ),
+        ),
+    )
+

@@ -1,0 +1,217 @@
+"""The dialog engine: step(state, event, context) -> Turn(state, replies, effects).
+
+Pure: no database, no clock, no I/O. Global intents come first (opt-out, opt-in, help,
+language, a pharmacist), then the dialog that is waiting for an answer, if any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from types import ModuleType
+
+from dialogs import anchor, check_in, enrollment, prompts, who
+from dialogs.common import base_params
+from dialogs.context import Context, PatientFacts
+from dialogs.parse import (
+    asks_for_pharmacist,
+    is_acknowledgement,
+    is_keyword,
+    language_choice,
+    sounds_like_revocation,
+)
+from dialogs.state import State
+from dialogs.turn import (
+    Event,
+    OpenReviewItem,
+    RecordConsent,
+    Reply,
+    Say,
+    SetLanguage,
+    Start,
+    Text,
+    Turn,
+)
+
+DIALOGS: dict[str, ModuleType] = {
+    enrollment.NAME: enrollment,
+    anchor.NAME: anchor,
+    check_in.NAME: check_in,
+}
+
+
+def step(state: State, event: Event, ctx: Context) -> Turn:
+    if isinstance(event, Start):
+        return _start(state, event, ctx)
+    if not ctx.patients:
+        return _unknown_number(state, ctx)
+    text = event.body if isinstance(event, Text) else None
+    if any(p.opted_out for p in ctx.patients):
+        return _while_opted_out(state, text, ctx)
+    anyone = ctx.patient(state.subject) or ctx.patients[0]
+    if text is not None and text.strip() == "":
+        return Turn(state=state, replies=(Say(prompts.NOT_TEXT), *_prompt(state, ctx)))
+    if text is not None:
+        turn = _global_intent(state, text, ctx, anyone)
+        if turn is not None:
+            return turn
+    patient = ctx.patient(state.subject)
+    if patient is None and len(ctx.patients) == 1:
+        patient = ctx.patients[0]
+        state = replace(state, subject=patient.id)
+    if state.dialog == who.NAME or patient is None:
+        if state.dialog != who.NAME:
+            return who.start(state, ctx)
+        state, retry = who.answer(state, event, ctx, anyone)
+        if retry is not None:
+            return retry
+        patient = ctx.patient(state.subject)
+        assert patient is not None
+        return _idle(state, None, ctx, patient)
+    dialog = DIALOGS.get(state.dialog or "")
+    if dialog is None:
+        return _idle(state, text, ctx, patient)
+    turn: Turn = dialog.answer(state, event, ctx, patient)
+    return turn
+
+
+def _start(state: State, event: Start, ctx: Context) -> Turn:
+    patient = ctx.patient(int(event.params["patient_id"]))
+    if patient is None or patient.opted_out:
+        return Turn(state=state)  # nothing may be sent; the runtime reports why
+    state = replace(state, subject=patient.id)
+    if event.dialog == check_in.NAME:
+        anchor_date = event.params["anchor_date"]
+        assert isinstance(anchor_date, dt.date)
+        return check_in.start(state, ctx, patient, anchor_date)
+    if event.dialog == enrollment.NAME:
+        return enrollment.start(state, ctx, patient)
+    raise ValueError(f"no dialog named {event.dialog!r} can be started")
+
+
+def _unknown_number(state: State, ctx: Context) -> Turn:
+    return Turn(
+        state=state,
+        replies=(
+            Say(prompts.UNKNOWN_NUMBER, {"pharmacy": ctx.pharmacy_name, "pharmacy_phone": ctx.pharmacy_phone}),
+        ),
+        effects=(
+            OpenReviewItem(
+                kind="unknown_sender",
+                summary="A phone number we do not know sent a message. It was told to call the pharmacy.",
+            ),
+        ),
+    )
+
+
+def _while_opted_out(state: State, text: str | None, ctx: Context) -> Turn:
+    """After STOP the bot says nothing at all, until START, UNSTOP or YES."""
+    if text is not None and is_keyword(text, ctx.vocab.opt_in):
+        return Turn(
+            state=state,
+            replies=(Say(prompts.START_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),),
+            effects=tuple(
+                RecordConsent(p.id, "opt_in", text.strip(), None) for p in ctx.patients if p.opted_out
+            ),
+        )
+    if text is None or is_keyword(text, ctx.vocab.opt_out):
+        return Turn(state=state)  # one confirmation was sent already
+    subject = ctx.patient(state.subject) or ctx.patients[0]
+    return Turn(
+        state=state,
+        effects=(
+            OpenReviewItem(
+                kind="message",
+                patient_id=subject.id,
+                summary="A patient who opted out of texts sent a message. No automatic reply was sent.",
+            ),
+        ),
+    )
+
+
+def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) -> Turn | None:
+    vocab = ctx.vocab
+    if is_keyword(text, vocab.opt_out):
+        return Turn(
+            state=state.idle(),
+            replies=(Say(prompts.STOP_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),),
+            effects=tuple(RecordConsent(p.id, "opt_out", text.strip(), None) for p in ctx.patients),
+        )
+    if is_keyword(text, vocab.opt_in - vocab.yes):
+        return Turn(state=state, replies=(Say(prompts.START_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),))
+    if is_keyword(text, vocab.help):
+        help_text = Say(prompts.HELP, base_params(ctx, anyone))
+        return Turn(state=state, replies=(help_text, *_prompt(state, ctx)))
+    language = language_choice(text, vocab)
+    if language is not None:
+        who_changes = [ctx.patient(state.subject)] if state.subject else list(ctx.patients)
+        return Turn(
+            state=state,
+            replies=(Say(prompts.LANGUAGE_CHANGED), *_prompt(state, ctx)),
+            effects=tuple(SetLanguage(p.id, language) for p in who_changes if p is not None),
+        )
+    if asks_for_pharmacist(text, vocab):
+        return Turn(
+            state=state,
+            replies=(Say(prompts.PHARMACIST_CALLBACK, base_params(ctx, anyone)), *_prompt(state, ctx)),
+            effects=(
+                OpenReviewItem(
+                    kind="call_back",
+                    patient_id=anyone.id,
+                    summary="The patient asked to talk to a pharmacist. Please call them back.",
+                ),
+            ),
+        )
+    if sounds_like_revocation(text, vocab):
+        return Turn(
+            state=state,
+            replies=(Say(prompts.POSSIBLE_OPT_OUT),),
+            effects=(
+                OpenReviewItem(
+                    kind="possible_opt_out",
+                    patient_id=anyone.id,
+                    flagged=True,
+                    summary="The patient's message may mean they want no more messages. "
+                    "Please read it and opt them out if so.",
+                ),
+            ),
+        )
+    return None
+
+
+def _prompt(state: State, ctx: Context) -> tuple[Reply, ...]:
+    """The question the patient still owes an answer to, asked again."""
+    if state.dialog == who.NAME:
+        return who.prompt(state, ctx, None)
+    dialog = DIALOGS.get(state.dialog or "")
+    patient = ctx.patient(state.subject)
+    if dialog is None or patient is None:
+        return ()
+    replies: tuple[Reply, ...] = dialog.prompt(state, ctx, patient)
+    return replies
+
+
+def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -> Turn:
+    """A message when no question is waiting: move the patient along, or pass it on."""
+    if patient.enrollment in (None, "declined", "disenrolled"):
+        return enrollment.start(state, ctx, patient)
+    if patient.enrollment == "consented":
+        return anchor.start(state, ctx, patient)
+    acknowledgement = text is None or is_acknowledgement(text, ctx.vocab)
+    if patient.enrollment == "active" and patient.next_anchor_date is not None:
+        status: Reply = Say(prompts.NEXT_PICKUP, {"date": patient.next_anchor_date})
+    else:
+        status = Say(prompts.ENROLLMENT_IN_REVIEW)
+    if acknowledgement:
+        return Turn(state=state, replies=(status,))
+    return Turn(
+        state=state,
+        replies=(Say(prompts.PASSED_ON),),
+        effects=(
+            OpenReviewItem(
+                kind="message",
+                patient_id=patient.id,
+                summary="The patient sent a message outside any check-in. Please read it.",
+            ),
+        ),
+    )

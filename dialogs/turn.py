@@ -1,0 +1,151 @@
+"""What goes into a dialog step and what comes out of it: events, replies, effects.
+
+Everything here is plain data. Replies name a catalog message and its parameters; the
+runtime in bot/ renders them as SMS text or as speech in the patient's language. Effects
+are what the runtime applies to the store, in one transaction with the saved state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dialogs.state import State
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text message (or a speech result already turned into text)."""
+
+    body: str
+    num_media: int = 0
+    speech: bool = False
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Keypad digits from a phone call."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """The patient said nothing (a call's Gather timed out)."""
+
+
+@dataclass(frozen=True)
+class Start:
+    """Open a dialog from outside: an invitation, a scheduled check-in."""
+
+    dialog: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+Event = Text | Digits | NoInput | Start
+
+# ---------------------------------------------------------------- replies
+
+Param = str | int | dt.date | tuple[str, ...]  # a tuple is a list of names: "Robert or Linda"
+
+
+@dataclass(frozen=True)
+class Say:
+    """A sentence for the patient: a catalog msgid (its English text) and its parameters."""
+
+    msgid: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+ExpectKind = Literal["yes_no", "day", "free_text", "choice", "date_confirm"]
+
+
+@dataclass(frozen=True)
+class Ask(Say):
+    """A question: a channel can offer keypad choices or a text box from `expects`."""
+
+    expects: ExpectKind = "free_text"
+    # For "choice": the labels in keypad order (1, 2, ...).
+    choices: tuple[str, ...] = ()
+
+
+Reply = Say | Ask
+
+# ---------------------------------------------------------------- effects
+
+ConsentKind = Literal["enrollment_accepted", "enrollment_declined", "opt_out", "opt_in"]
+ReviewKind = Literal[
+    "new_enrollment",
+    "flagged_check_in",
+    "call_back",
+    "possible_opt_out",
+    "unknown_sender",
+    "no_answer",
+    "message",
+]
+
+
+@dataclass(frozen=True)
+class RecordConsent:
+    """An append-only consent record with the patient's exact words."""
+
+    patient_id: int
+    kind: ConsentKind
+    wording: str
+    prompt: str | None = None  # the msgid of the question the patient answered
+
+
+@dataclass(frozen=True)
+class SetEnrollment:
+    patient_id: int
+    status: Literal["consented", "pending_review", "declined"]
+    anchor_day: int | None = None
+    next_anchor_date: dt.date | None = None
+    declined_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    patient_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class SaveCheckIn:
+    patient_id: int
+    anchor_date: dt.date
+    definition: str
+    status: Literal["open", "flagged", "ready"]
+    answers: Mapping[str, Any]
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenReviewItem:
+    """Something for a pharmacist: `summary` is a plain English sentence for staff."""
+
+    kind: ReviewKind
+    summary: str
+    patient_id: int | None = None
+    flagged: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+    check_in_anchor_date: dt.date | None = None
+
+
+Effect = RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | OpenReviewItem
+
+
+# ---------------------------------------------------------------- the result of a step
+
+
+@dataclass(frozen=True)
+class Turn:
+    state: State
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+

@@ -1,0 +1,122 @@
+"""Query functions: each takes a session and never commits (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from store.models import (
+    CheckIn,
+    Conversation,
+    Enrollment,
+    Message,
+    Patient,
+    Pharmacy,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
+
+
+def pharmacy_for_number(session: Session, twilio_number: str) -> Pharmacy | None:
+    """The pharmacy that owns this Twilio number; the only pharmacy when there is just one."""
+    found = session.scalar(select(Pharmacy).where(Pharmacy.twilio_number == twilio_number))
+    if found is not None:
+        return found
+    return only_pharmacy(session)
+
+
+def only_pharmacy(session: Session) -> Pharmacy | None:
+    first_two = session.scalars(select(Pharmacy).order_by(Pharmacy.id).limit(2)).all()
+    return first_two[0] if len(first_two) == 1 else None
+
+
+def locked_conversation(session: Session, pharmacy_id: int, phone: str, now: dt.datetime) -> Conversation:
+    """The conversation with this phone, created if new, locked until the transaction ends.
+
+    On PostgreSQL the row lock makes two messages from one phone apply one after the other;
+    SQLite's IMMEDIATE transactions already serialise writers.
+    """
+    values = {"pharmacy_id": pharmacy_id, "phone": phone, "state": {}, "updated_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(Conversation).values(**values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite_insert(Conversation).values(**values).on_conflict_do_nothing())
+    conversation = session.scalars(
+        select(Conversation)
+        .where(Conversation.pharmacy_id == pharmacy_id, Conversation.phone == phone)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return conversation
+
+
+def message_by_sid(session: Session, sid: str) -> Message | None:
+    return session.scalar(select(Message).where(Message.sid == sid))
+
+
+def patients_with_phone(session: Session, pharmacy_id: int, phone: str) -> Sequence[Patient]:
+    return session.scalars(
+        select(Patient)
+        .where(Patient.pharmacy_id == pharmacy_id, Patient.phone == phone)
+        .order_by(Patient.birth_date, Patient.id)
+    ).all()
+
+
+def patient_by_external_id(session: Session, pharmacy_id: int, external_id: str) -> Patient | None:
+    return session.scalar(
+        select(Patient).where(Patient.pharmacy_id == pharmacy_id, Patient.external_id == external_id)
+    )
+
+
+def enrollments_of(session: Session, patient_ids: Sequence[int]) -> dict[int, Enrollment]:
+    if not patient_ids:
+        return {}
+    rows = session.scalars(select(Enrollment).where(Enrollment.patient_id.in_(patient_ids)))
+    return {e.patient_id: e for e in rows}
+
+
+def check_in_for(session: Session, patient_id: int, anchor_date: dt.date) -> CheckIn | None:
+    return session.scalar(
+        select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.anchor_date == anchor_date)
+    )
+
+
+def pending_review_item(
+    session: Session, pharmacy_id: int, kind: ReviewKind, patient_id: int | None, phone: str | None
+) -> ReviewItem | None:
+    query = select(ReviewItem).where(
+        ReviewItem.pharmacy_id == pharmacy_id,
+        ReviewItem.kind == kind,
+        ReviewItem.status == ReviewStatus.PENDING,
+    )
+    if patient_id is not None:
+        query = query.where(ReviewItem.patient_id == patient_id)
+    else:
+        query = query.where(ReviewItem.patient_id.is_(None), ReviewItem.phone == phone)
+    return session.scalars(query.limit(1)).first()
+
+
+def review_items(session: Session, pharmacy_id: int | None = None) -> Sequence[ReviewItem]:
+    """The queue: pending first, flagged before routine, oldest first."""
+    query = select(ReviewItem)
+    if pharmacy_id is not None:
+        query = query.where(ReviewItem.pharmacy_id == pharmacy_id)
+    pending_first = func.coalesce(ReviewItem.status != ReviewStatus.PENDING, False)
+    return session.scalars(
+        query.order_by(pending_first, ReviewItem.priority, ReviewItem.created_at, ReviewItem.id)
+    ).all()
+
+
+def transcript(session: Session, pharmacy_id: int, phone: str) -> Sequence[Message]:
+    return session.scalars(
+        select(Message)
+        .where(Message.pharmacy_id == pharmacy_id, Message.phone == phone)
+        .order_by(Message.created_at, Message.id)
+    ).all()

@@ -1,0 +1,146 @@
+"""Golden transcripts (after goflow's test runner): each case plays a conversation through
+the pure engine, saving and reloading the state between turns, and compares the text with
+tests/dialogs/golden/<case>.<lang>.txt. MEDSYNC_UPDATE_GOLDEN=1 rewrites the files after a
+reviewed change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bot import i18n
+from dialogs import engine
+from dialogs.context import Context, PatientFacts
+from dialogs.state import load
+from dialogs.turn import (
+    Digits,
+    Effect,
+    Event,
+    NoInput,
+    OpenReviewItem,
+    RecordConsent,
+    SaveCheckIn,
+    SetEnrollment,
+    SetLanguage,
+    Start,
+    Text,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+TODAY = dt.date(2026, 11, 29)
+
+
+@dataclass
+class Case:
+    name: str
+    events: list[Event]
+    patients: tuple[PatientFacts, ...] = ()
+    today: dt.date = TODAY
+    note: str = ""
+    state: dict[str, object] = field(default_factory=dict)
+
+
+def patient(language: str, **overrides: object) -> PatientFacts:
+    base = PatientFacts(id=1, first_name="Margaret" if language == "en" else "José", language=language)
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def describe(event: Event) -> str:
+    match event:
+        case Text(body=body, num_media=n):
+            shown = json.dumps(body, ensure_ascii=False) if body.strip() != body or not body else body
+            return shown + (f"  [+{n} media]" if n else "")
+        case Digits(digits=d):
+            return f"[keypad {d}]"
+        case NoInput():
+            return "[no input]"
+        case Start(dialog=d, params=params):
+            shown = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in params.items()}
+            return f"[start {d} {json.dumps(shown, sort_keys=True)}]"
+    raise TypeError(event)
+
+
+def effect_line(effect: Effect) -> str:
+    match effect:
+        case RecordConsent(kind=kind, wording=wording):
+            return f"consent {kind}: {json.dumps(wording, ensure_ascii=False)}"
+        case SetEnrollment(status=status, anchor_day=day, next_anchor_date=nxt):
+            extra = f" day={day} first={nxt}" if day else ""
+            return f"enrollment {status}{extra}"
+        case SetLanguage(language=language):
+            return f"language {language}"
+        case SaveCheckIn(status=status, answers=answers, flags=flags):
+            return f"check-in {status} answers={json.dumps(answers, ensure_ascii=False, sort_keys=True)} flags={list(flags)}"
+        case OpenReviewItem(kind=kind, flagged=flagged, summary=summary):
+            return f"review {kind}{' (flagged)' if flagged else ''}: {summary}"
+    raise TypeError(effect)
+
+
+def _apply(patients: tuple[PatientFacts, ...], effects: tuple[Effect, ...]) -> tuple[PatientFacts, ...]:
+    """What the runtime would store, as far as the next turn's context can see it."""
+    out = list(patients)
+    for effect in effects:
+        for i, p in enumerate(out):
+            if getattr(effect, "patient_id", None) != p.id:
+                continue
+            match effect:
+                case SetEnrollment():
+                    out[i] = replace(
+                        p, enrollment=effect.status,
+                        anchor_day=effect.anchor_day or p.anchor_day,
+                        next_anchor_date=effect.next_anchor_date or p.next_anchor_date,
+                    )
+                case SetLanguage():
+                    out[i] = replace(p, language=effect.language)
+                case RecordConsent(kind="opt_out"):
+                    out[i] = replace(p, opted_out=True)
+                case RecordConsent(kind="opt_in"):
+                    out[i] = replace(p, opted_out=False)
+    return tuple(out)
+
+
+def play(case: Case) -> str:
+    patients = case.patients
+    stored = dict(case.state)
+    lines = [f"# {case.name}" + (f": {case.note}" if case.note else ""), ""]
+    for event in case.events:
+        state = load(stored)
+        subject = next((p for p in patients if p.id == state.subject), patients[0] if patients else None)
+        language = subject.language if subject else "en"
+        ctx = Context(
+            today=case.today,
+            pharmacy_name="Main Street Pharmacy",
+            pharmacy_phone="(212) 555-0199",
+            patients=patients,
+            vocab=i18n.vocabulary_for(language),
+        )
+        turn = engine.step(state, event, ctx)
+        patients = _apply(patients, turn.effects)
+        stored = json.loads(json.dumps(turn.state.to_json()))  # saved and reloaded, as in the store
+        subject = next((p for p in patients if p.id == turn.state.subject), subject)
+        language = subject.language if subject else "en"
+        lines.append(f"patient: {describe(event)}")
+        for reply in turn.replies:
+            lines.append(f"bot:     {i18n.render(reply, language)}")
+        if not turn.replies:
+            lines.append("bot:     (nothing)")
+        for effect in turn.effects:
+            lines.append(f"  effect: {effect_line(effect)}")
+        where = f"{turn.state.dialog}/{turn.state.step}" if turn.state.dialog else "idle"
+        lines.append(f"  state:  {where}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def check(case: Case, language: str) -> None:
+    path = GOLDEN / f"{case.name}.{language}.txt"
+    actual = play(case)
+    if os.environ.get("MEDSYNC_UPDATE_GOLDEN") == "1":
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"golden file {path.name} is missing; run with MEDSYNC_UPDATE_GOLDEN=1"
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"transcript {path.name} differs; review and rerun with MEDSYNC_UPDATE_GOLDEN=1"
