@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import phonenumbers
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import i18n
 from bot.clock import Clock, local_date
 from bot.plans import proposed_anchor_day
-from dialogs import engine
+from dialogs import engine, prompts
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State, load
 from dialogs.turn import (
@@ -27,6 +28,7 @@ from dialogs.turn import (
     OpenReviewItem,
     RecordConsent,
     SaveCheckIn,
+    Say,
     SetEnrollment,
     SetLanguage,
     Start,
@@ -41,7 +43,6 @@ from store.models import (
     CheckInStatus,
     ConsentEvent,
     ConsentKind,
-    Conversation,
     Direction,
     Enrollment,
     EnrollmentStatus,
@@ -119,7 +120,54 @@ class Runtime:
     # ------------------------------------------------------------------ inbound
 
     def handle_text(self, inbound: InboundText) -> str:
-        """Answer one inbound text with TwiML; a retried MessageSid gets the same answer."""
+        """Answer one inbound text with TwiML; a retried MessageSid gets the same answer.
+
+        A database failure propagates (the webhook answers 5xx and Twilio retries); any other
+        failure still keeps the message for staff and answers the patient.
+        """
+        try:
+            return self._handle_text(inbound)
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("a dialog failed on message %s; keeping it for staff", inbound.sid)
+            return self._keep_for_staff(inbound)
+
+    def _keep_for_staff(self, inbound: InboundText) -> str:
+        now = self.clock.now()
+        phone = normalize_phone(inbound.from_)
+        with transaction(self.sessions) as session:
+            pharmacy = queries.pharmacy_for_number(session, normalize_phone(inbound.to))
+            if pharmacy is None:
+                return EMPTY_TWIML
+            conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
+            earlier = queries.message_by_sid(session, inbound.sid)
+            if earlier is not None:
+                return earlier.reply or EMPTY_TWIML
+            patients = queries.patients_with_phone(session, pharmacy.id, phone)
+            subject = self._subject(patients, load(conversation.state))
+            language = subject.language if subject else i18n.DEFAULT_LANGUAGE
+            twiml = self.render_sms([i18n.render(Say(prompts.PASSED_ON), language)])
+            message = Message(
+                pharmacy_id=pharmacy.id, patient_id=subject.id if subject else None,
+                conversation_id=conversation.id, direction=Direction.INBOUND, channel=Channel.SMS,
+                sid=inbound.sid, phone=phone, body=inbound.body, num_media=inbound.num_media,
+                status=MessageStatus.RECEIVED, reply=twiml, created_at=now,
+            )
+            session.add(message)
+            session.flush()
+            session.add(
+                ReviewItem(
+                    pharmacy_id=pharmacy.id, patient_id=message.patient_id, phone=phone,
+                    kind=ReviewKind.MESSAGE, status=ReviewStatus.PENDING, priority=0,
+                    summary="MedSync could not handle this message automatically. "
+                    "Please read it and reply to the patient.",
+                    details={}, message_id=message.id, created_at=now,
+                )
+            )
+        return twiml
+
+    def _handle_text(self, inbound: InboundText) -> str:
         now = self.clock.now()
         phone = normalize_phone(inbound.from_)
         with transaction(self.sessions) as session:

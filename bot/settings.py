@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -41,6 +39,6 @@ class Settings(BaseSettings):
         return "twilio" if self.twilio_account_sid and self.twilio_auth_token else "console"
 
 
-@lru_cache
 def get_settings() -> Settings:
+    """Read afresh each time: cheap, and tests and the CLI can change the environment."""
     return Settings()

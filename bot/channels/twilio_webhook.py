@@ -1,0 +1,43 @@
+"""Twilio's side of every webhook: the form, and its X-Twilio-Signature checked first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from twilio.request_validator import RequestValidator
+
+from bot.settings import Settings
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def public_url(request: Request, settings: Settings) -> str:
+    """The URL Twilio signed: the configured public base (a TLS proxy changes what we see)."""
+    if settings.public_url:
+        url = settings.public_url.rstrip("/") + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        return url
+    return str(request.url)
+
+
+async def signed_form(
+    request: Request, settings: Annotated[Settings, Depends(settings_of)]
+) -> dict[str, str]:
+    """The POST parameters, once Twilio's signature over them is proven; else 403."""
+    form = await request.form()
+    params = {key: str(value) for key, value in form.items()}
+    signature = request.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not signature or not settings.twilio_auth_token or not validator.validate(
+        public_url(request, settings), params, signature
+    ):
+        raise HTTPException(status_code=403, detail="Twilio signature missing or invalid.")
+    return params
+
+
+SignedForm = Annotated[dict[str, str], Depends(signed_form)]

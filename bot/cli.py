@@ -1,0 +1,260 @@
+"""The `medsync` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import demo
+from bot.clock import SystemClock
+from bot.importer import ImportFileError, import_export
+from bot.outbound import deliver
+from bot.runtime import NotEnrolled, PatientNotFound, Runtime, normalize_phone
+from bot.sender import make_sender
+from bot.settings import Settings, get_settings
+from store import queries
+from store.db import make_engine, make_sessionmaker, transaction, upgrade
+from store.models import Pharmacy
+
+
+class Fail(click.ClickException):
+    """A plain sentence for the person at the terminal, exit code 1."""
+
+
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+def _pharmacy(session: Session, which: str | None) -> Pharmacy:
+    if which:
+        number = normalize_phone(which)
+        found = session.scalar(
+            select(Pharmacy).where(
+                (Pharmacy.twilio_number == number) | (Pharmacy.name == which)
+            )
+        )
+        if found is None:
+            raise Fail(f"No pharmacy called or numbered {which!r}. See `medsync pharmacy list`.")
+        return found
+    only = queries.only_pharmacy(session)
+    if only is None:
+        raise Fail(
+            "Say which pharmacy with --pharmacy (there is none yet: add one with "
+            "`medsync pharmacy add`, or there are several)."
+        )
+    return only
+
+
+def _e164(raw: str, what: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        raise Fail(f"{what} {raw!r} is not a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise Fail(f"{what} {raw!r} is not a valid phone number (is the area code missing?).")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtime:
+    from bot.channels.sms import render_sms
+
+    return Runtime(
+        sessions,
+        SystemClock(),
+        render_sms=render_sms,
+        preparation_days=settings.preparation_days,
+        decline_quiet_days=settings.decline_quiet_days,
+    )
+
+
+@click.group()
+def main() -> None:
+    """MedSync: a pharmacy's medication synchronization program over SMS."""
+
+
+# ---------------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", "with_demo", is_flag=True, help="Seed a demo pharmacy and its patients.")
+def serve(host: str, port: int, with_demo: bool) -> None:
+    """Run the web app (Twilio webhooks)."""
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = get_settings()
+    if settings.database_url.startswith("sqlite"):
+        upgrade(settings.database_url)  # the embedded default keeps itself current
+    updates: dict[str, object] = {}
+    if not settings.public_url:
+        updates["public_url"] = f"http://{host}:{port}"
+    if with_demo:
+        token = settings.twilio_auth_token or demo.auth_token(Path(settings.demo_token_file))
+        updates["twilio_auth_token"] = token
+        with transaction(_sessions(settings)) as session:
+            lines = demo.seed(session, dt.datetime.now(dt.UTC))
+        for line in lines:
+            click.echo(line)
+        click.echo(
+            f"\nTry it: in another terminal, in this folder, run\n"
+            f"  medsync chat {demo.DEMO_PATIENT_PHONE}\n"
+            f"to text the bot as {demo.DEMO_PATIENT_NAME}.\n"
+        )
+    elif not settings.twilio_auth_token:
+        raise Fail("Set TWILIO_AUTH_TOKEN (or use --demo): every webhook is checked with it.")
+    settings = settings.model_copy(update=updates)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+# ---------------------------------------------------------------------- db
+
+
+@main.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    click.echo("Database is up to date.")
+
+
+# ---------------------------------------------------------------------- pharmacy
+
+
+@main.group()
+def pharmacy() -> None:
+    """Pharmacies and their Twilio numbers."""
+
+
+@pharmacy.command("add")
+@click.argument("name")
+@click.option("--phone", required=True, help="The number patients call.")
+@click.option("--twilio-number", required=True, help="The Twilio number that texts patients.")
+@click.option("--timezone", "tz", required=True, help="For example America/New_York.")
+@click.option("--state", default=None, help="Two-letter state code, for state rules.")
+def pharmacy_add(name: str, phone: str, twilio_number: str, tz: str, state: str | None) -> None:
+    """Add a pharmacy."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Fail(f"{tz!r} is not a time zone; use a name like America/New_York.") from None
+    settings = get_settings()
+    with transaction(_sessions(settings)) as session:
+        number = _e164(twilio_number, "Twilio number")
+        if session.scalar(select(Pharmacy).where(Pharmacy.twilio_number == number)):
+            raise Fail(f"A pharmacy already uses the Twilio number {number}.")
+        session.add(
+            Pharmacy(
+                name=name, phone=_e164(phone, "Phone"), twilio_number=number, timezone=tz,
+                state=state.upper() if state else None, created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    click.echo(f"Added {name} (texts from {number}).")
+
+
+@pharmacy.command("list")
+def pharmacy_list() -> None:
+    """List the pharmacies."""
+    with transaction(_sessions(get_settings())) as session:
+        for p in session.scalars(select(Pharmacy).order_by(Pharmacy.id)):
+            click.echo(f"{p.id}\t{p.name}\t{p.twilio_number}\t{p.timezone}")
+
+
+# ---------------------------------------------------------------------- import
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pharmacy", "which", default=None, help="Name or Twilio number of the pharmacy.")
+def import_(file: Path, which: str | None) -> None:
+    """Import patients and prescriptions from the pharmacy's export (CSV)."""
+    settings = get_settings()
+    try:
+        with transaction(_sessions(settings)) as session, file.open(encoding="utf-8-sig") as f:
+            report = import_export(session, _pharmacy(session, which), f, dt.datetime.now(dt.UTC))
+    except ImportFileError as error:
+        raise Fail(str(error)) from None
+    except UnicodeDecodeError:
+        raise Fail(f"{file} is not a UTF-8 text file; export it as CSV in UTF-8.") from None
+    click.echo(report.summary())
+
+
+# ---------------------------------------------------------------------- check-ins
+
+
+@main.group()
+def checkin() -> None:
+    """Pre-pickup check-ins."""
+
+
+@checkin.command("open")
+@click.argument("patient_id")
+@click.option("--pharmacy", "which", default=None)
+@click.option("--anchor-date", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | None) -> None:
+    """Open this cycle's check-in for a patient (their patient_id in the export) and text them."""
+    settings = get_settings()
+    sessions = _sessions(settings)
+    with transaction(sessions) as session:
+        pharmacy_id = _pharmacy(session, which).id
+    try:
+        outbound = _runtime(settings, sessions).open_check_in(
+            pharmacy_id, patient_id, anchor_date.date() if anchor_date else None
+        )
+    except (PatientNotFound, NotEnrolled) as error:
+        raise Fail(str(error)) from None
+    if outbound is None:
+        click.echo(f"The check-in for {patient_id} is already open, or the patient has opted out.")
+        return
+    sender = make_sender(
+        settings.sender_kind, settings.twilio_account_sid, settings.twilio_auth_token,
+        settings.twilio_api_url,
+    )
+    result = deliver(sessions, sender, outbound.message_id, SystemClock())
+    click.echo(f"Check-in opened for {patient_id}: {result}.")
+
+
+# ---------------------------------------------------------------------- chat
+
+
+@main.command()
+@click.argument("phone")
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The running server.")
+@click.option("--to", "to", default=None, help="The pharmacy's Twilio number (default: the only one).")
+def chat(phone: str, url: str, to: str | None) -> None:
+    """Text the running bot as the patient with this phone number (Ctrl-D to stop)."""
+    from bot.chat import Chat
+
+    settings = get_settings()
+    token = settings.twilio_auth_token or demo.read_token(Path(settings.demo_token_file))
+    if not token:
+        raise Fail("No auth token: set TWILIO_AUTH_TOKEN, or start the server with --demo here.")
+    if to is None:
+        with transaction(_sessions(settings)) as session:
+            to = _pharmacy(session, None).twilio_number
+    conversation = Chat(base_url=url, public_url=settings.public_url or url, token=token,
+                        from_=normalize_phone(phone), to=to)
+    click.echo(f"Texting {to} as {normalize_phone(phone)}. Type a message; Ctrl-D ends.")
+    for line in sys.stdin:
+        try:
+            replies = conversation.send(line.rstrip("\n"))
+        except OSError as error:
+            raise Fail(f"Could not reach the bot at {url}: {error}. Is `medsync serve` running?") from None
+        for reply in replies or ["(no reply)"]:
+            click.echo(f"bot> {reply}")
+

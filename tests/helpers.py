@@ -1,0 +1,81 @@
+"""Signed Twilio requests, the demo pharmacy and a frozen clock, shared by the HTTP tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
+from httpx import Response
+from twilio.request_validator import RequestValidator
+
+from bot import demo
+from bot.app import create_app
+from bot.clock import FrozenClock
+from bot.settings import Settings
+from store.db import make_engine, make_sessionmaker, transaction
+
+TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_URL = "https://pharmacy.example.org"  # Twilio calls https; the proxy hands us http
+PHARMACY_NUMBER = "+12125550100"
+NOW = dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC)
+_sids: Iterator[int] = itertools.count(1)
+
+
+def new_sid() -> str:
+    return f"SM{next(_sids):032x}"
+
+
+def settings_for(db_url: str) -> Settings:
+    return Settings(database_url=db_url, twilio_auth_token=TOKEN, public_url=PUBLIC_URL, sender="null")
+
+
+def seeded(db_url: str) -> None:
+    with transaction(make_sessionmaker(make_engine(db_url))) as session:
+        demo.seed(session, NOW)
+
+
+class Phone:
+    """A patient's phone texting the pharmacy through Twilio's signed webhook."""
+
+    def __init__(self, client: TestClient, number: str, token: str = TOKEN) -> None:
+        self.client = client
+        self.number = number
+        self.validator = RequestValidator(token)
+
+    def post(self, params: dict[str, str], signature: str | None = None) -> Response:
+        url = PUBLIC_URL + "/twilio/sms"
+        if signature is None:
+            signature = self.validator.compute_signature(url, params)
+        return self.client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+
+    def params(self, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
+        return {
+            "MessageSid": sid or new_sid(),
+            "SmsSid": sid or "",
+            "AccountSid": "AC" + "1" * 32,
+            "From": self.number,
+            "To": PHARMACY_NUMBER,
+            "Body": body,
+            "NumMedia": "0",
+            **extra,
+        }
+
+    def text(self, body: str, sid: str | None = None, **extra: str) -> list[str]:
+        response = self.post(self.params(body, sid, **extra))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/xml")
+        return replies(response.text)
+
+
+def replies(twiml: str) -> list[str]:
+    root = ET.fromstring(twiml)
+    assert root.tag == "Response"
+    return [(m.text or "") for m in root.iter("Message")]
+
+
+def app_client(db_url: str, clock: FrozenClock | None = None) -> TestClient:
+    seeded(db_url)
+    return TestClient(create_app(settings_for(db_url), clock=clock or FrozenClock(NOW)))
