@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import httpx
 import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -229,6 +230,38 @@ def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | 
     click.echo(f"Check-in opened for {patient_id}: {result}.")
 
 
+# ---------------------------------------------------------------------- review queue
+
+
+@main.command()
+@click.option("--pharmacy", "which", default=None)
+@click.option("--all", "show_all", is_flag=True, help="Include items already decided.")
+def queue(which: str | None, show_all: bool) -> None:
+    """The pharmacist's review queue: flagged first, oldest first."""
+    from store.models import Patient, ReviewStatus
+
+    with transaction(_sessions(get_settings())) as session:
+        pharmacy = _pharmacy(session, which)
+        items = [
+            i for i in queries.review_items(session, pharmacy.id)
+            if show_all or i.status == ReviewStatus.PENDING
+        ]
+        if not items:
+            click.echo("The review queue is empty.")
+            return
+        for item in items:
+            patient = session.get(Patient, item.patient_id) if item.patient_id else None
+            who = (
+                f"{patient.external_id} {patient.first_name} {patient.last_name}"
+                if patient else f"unknown number {item.phone}"
+            )
+            mark = "FLAGGED " if item.priority == 0 else ""
+            click.echo(
+                f"#{item.id} [{item.status.value}] {mark}{item.kind.value.replace('_', ' ')} - {who} - "
+                f"{item.created_at:%Y-%m-%d %H:%M} UTC\n    {item.summary}"
+            )
+
+
 # ---------------------------------------------------------------------- chat
 
 
@@ -253,8 +286,15 @@ def chat(phone: str, url: str, to: str | None) -> None:
     for line in sys.stdin:
         try:
             replies = conversation.send(line.rstrip("\n"))
-        except OSError as error:
-            raise Fail(f"Could not reach the bot at {url}: {error}. Is `medsync serve` running?") from None
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code == 403:
+                raise Fail(
+                    "The bot refused the signature: run chat in the folder where `medsync serve "
+                    "--demo` runs, or set the same TWILIO_AUTH_TOKEN and MEDSYNC_PUBLIC_URL."
+                ) from None
+            raise Fail(f"The bot answered {error.response.status_code}.") from None
+        except httpx.TransportError as error:
+            raise Fail(f"Could not reach the bot at {url} ({error}). Is `medsync serve` running?") from None
         for reply in replies or ["(no reply)"]:
             click.echo(f"bot> {reply}")
 

@@ -67,6 +67,9 @@ class InboundText:
     to: str
     body: str
     num_media: int = 0
+    # Twilio's Advanced Opt-Out already answered this STOP, START or HELP (OptOutType is set):
+    # record what it means, but send no second confirmation.
+    answered_by_twilio: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,8 @@ class Runtime:
             session.flush()
             self._apply(session, pharmacy, patients, turn.effects, message, phone, now)
             language = subject.language if subject else i18n.DEFAULT_LANGUAGE
-            texts = [i18n.render(r, language) for r in turn.replies]
+            replies = () if inbound.answered_by_twilio else turn.replies
+            texts = [i18n.render(r, language) for r in replies]
             twiml = self.render_sms(texts) if texts else EMPTY_TWIML
             message.reply = twiml
             if texts:

@@ -50,6 +50,7 @@ async def inbound_sms(
         to=_clean(form.get("To", "")),
         body=_clean(form.get("Body", "")),
         num_media=_int(form.get("NumMedia")),
+        answered_by_twilio=form.get("OptOutType", "").upper() in {"STOP", "START", "HELP"},
     )
     twiml = await run_in_threadpool(runtime.handle_text, inbound)
     return Response(content=twiml, media_type=TWIML)

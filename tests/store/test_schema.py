@@ -69,3 +69,24 @@ def test_naive_datetimes_are_refused(session_factory):
             timezone="America/New_York", created_at=dt.datetime(2026, 1, 1),
         )
         s.add(pharmacy)
+
+
+@pytest.mark.postgres
+def test_postgresql_itself_refuses_to_change_consent_records(postgres_ready):
+    from sqlalchemy import text
+
+    from store.db import make_engine, make_sessionmaker
+
+    engine = make_engine(postgres_ready)
+    factory = make_sessionmaker(engine)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE pharmacy, patient, consent_event RESTART IDENTITY CASCADE"))
+    with transaction(factory) as s:
+        patient = _patient(s)
+        s.add(ConsentEvent(patient_id=patient.id, kind=ConsentKind.OPT_IN, channel=Channel.SMS,
+                           wording="START", language="en", created_at=NOW))
+    with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
+        conn.execute(text("UPDATE consent_event SET wording = 'x'"))
+    with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
+        conn.execute(text("DELETE FROM consent_event"))
+    engine.dispose()

@@ -217,6 +217,24 @@ def test_stop_on_a_shared_phone_opts_out_everyone_on_it(client: TestClient, sess
         assert all(p.opted_out for p in millers)
 
 
+def test_advanced_opt_out_is_recorded_without_a_second_confirmation(client: TestClient, sessions) -> None:
+    phone = Phone(client, MARGARET)
+    assert phone.text("STOP", OptOutType="STOP") == []  # Twilio has confirmed it already
+    with transaction(sessions) as s:
+        assert s.scalars(select(Patient.opted_out).where(Patient.phone == MARGARET)).one()
+        assert [e.kind.value for e in s.scalars(select(ConsentEvent))] == ["opt_out"]
+
+
+def test_a_check_in_is_not_texted_to_an_opted_out_patient(client: TestClient, sessions) -> None:
+    phone = Phone(client, MARGARET)
+    for body in ("hi", "yes", "15", "STOP"):
+        phone.text(body)
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert runtime.open_check_in(1, "P1001") is None
+    with transaction(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(CheckIn)) == 0
+
+
 def test_help_names_pharmacy_phone_frequency_and_how_to_stop(client: TestClient) -> None:
     (answer,) = Phone(client, MARGARET).text("help")
     for needed in ("Main Street Pharmacy", "(212) 555-0199", "STOP", "3 messages a month"):

@@ -1,0 +1,131 @@
+"""The whole patient journey through the public interfaces only: the `medsync` command,
+a real `medsync serve` process, and `medsync chat` texting it with signed requests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "demo_export.csv"
+TOKEN = "e2e-token-" + "0" * 22
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "MEDSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'pharmacy.db'}",
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MEDSYNC_SENDER": "console",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MEDSYNC_PUBLIC_URL", raising=False)
+    return values
+
+
+def medsync(*args: str, stdin: str | None = None) -> str:
+    result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("medsync serve did not start: " + (tmp_path / "serve.log").read_text())
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_import_enroll_choose_day_check_in_and_review(env: dict[str, str], server: str) -> None:
+    medsync("db", "upgrade")
+    medsync(
+        "pharmacy", "add", "Main Street Pharmacy", "--phone", "(212) 555-0199",
+        "--twilio-number", "+1 212 555 0100", "--timezone", "America/New_York",
+    )
+    report = medsync("import", str(SAMPLE))
+    assert "3 rows rejected" in report
+    assert "line 26 (P1009, RX700901)" in report and "line 30 (P1010, RX701003)" in report
+
+    chat = medsync("chat", "(212) 555-0123", "--url", server, stdin="hi\nyes\nthe 15th\n")
+    lines = [line for line in chat.splitlines() if line.startswith("bot> ")]
+    assert lines[0].startswith("bot> Hi Margaret, Main Street Pharmacy here.")
+    assert "Which day of the month" in lines[1]
+    assert lines[2].startswith("bot> Your pickup day is day 15 of each month.")
+    assert "#1 [pending] new enrollment - P1001 Margaret Okafor" in medsync("queue")
+
+    opened = medsync("checkin", "open", "P1001")
+    assert "[text to +12125550123] Hi Margaret, it's Main Street Pharmacy with your check-in" in opened
+    assert "Check-in opened for P1001: sent." in opened
+    assert "already open" in medsync("checkin", "open", "P1001")
+
+    answers = medsync("chat", "+12125550123", "--url", server, stdin="YES\nno\nno\nno\nyes\n")
+    assert answers.splitlines()[-1].startswith("bot> Thank you. A pharmacist will review your answers")
+    queue = medsync("queue")
+    assert "FLAGGED flagged check in - P1001 Margaret Okafor" in queue
+    assert "hospital stay or ER visit" in queue and "The fill is on hold." in queue
+
+
+def test_chat_explains_when_no_server_runs(env: dict[str, str]) -> None:
+    medsync("db", "upgrade")
+    medsync(
+        "pharmacy", "add", "Main Street Pharmacy", "--phone", "2125550199",
+        "--twilio-number", "2125550100", "--timezone", "America/New_York",
+    )
+    result = CliRunner().invoke(main, ["chat", "+12125550123", "--url", f"http://127.0.0.1:{free_port()}"], input="hi\n")
+    assert result.exit_code == 1
+    assert "Is `medsync serve` running?" in result.output
+
+
+def test_cli_errors_are_plain_sentences(env: dict[str, str], tmp_path: Path) -> None:
+    medsync("db", "upgrade")
+    runner = CliRunner()
+    result = runner.invoke(main, ["import", str(SAMPLE)])
+    assert result.exit_code == 1 and "medsync pharmacy add" in result.output
+    result = runner.invoke(
+        main, ["pharmacy", "add", "X", "--phone", "555-0100", "--twilio-number", "2125550100", "--timezone", "America/New_York"]
+    )
+    assert result.exit_code == 1 and "is not a valid phone number" in result.output
+    result = runner.invoke(
+        main, ["pharmacy", "add", "X", "--phone", "2125550199", "--twilio-number", "2125550100", "--timezone", "Mars/Olympus"]
+    )
+    assert result.exit_code == 1 and "is not a time zone" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient_id,first_name\nP1,Ann\n")
+    medsync("pharmacy", "add", "X", "--phone", "2125550199", "--twilio-number", "2125550100", "--timezone", "America/New_York")
+    result = runner.invoke(main, ["import", str(bad)])
+    assert result.exit_code == 1 and "missing" in result.output.lower()
+    result = runner.invoke(main, ["checkin", "open", "P404"])
+    assert result.exit_code == 1 and "No patient P404" in result.output
