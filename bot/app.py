@@ -6,21 +6,38 @@ from fastapi import FastAPI
 
 from bot.channels import sms
 from bot.clock import Clock, SystemClock
+from bot.jobs import InProcessJobs, Jobs
 from bot.runtime import Runtime
+from bot.sender import Sender, make_sender
 from bot.settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+    jobs: Jobs | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
+    clock = clock or SystemClock()
+    sender = sender or make_sender(
+        settings.sender_kind,
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_url,
+    )
     app = FastAPI(title="MedSync", version="0.1.0", docs_url="/api/docs", redoc_url=None)
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.clock = clock
+    app.state.sender = sender
+    app.state.jobs = jobs or InProcessJobs(sessions, sender, clock)
     app.state.runtime = Runtime(
         sessions,
-        clock or SystemClock(),
+        clock,
         render_sms=sms.render_sms,
         preparation_days=settings.preparation_days,
         decline_quiet_days=settings.decline_quiet_days,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import demo
 from bot.clock import SystemClock
 from bot.importer import ImportFileError, import_export
-from bot.outbound import deliver
+from bot.jobs import InProcessJobs
 from bot.runtime import NotEnrolled, PatientNotFound, Runtime, normalize_phone
 from bot.sender import make_sender
 from bot.settings import Settings, get_settings
@@ -36,9 +36,7 @@ def _pharmacy(session: Session, which: str | None) -> Pharmacy:
     if which:
         number = normalize_phone(which)
         found = session.scalar(
-            select(Pharmacy).where(
-                (Pharmacy.twilio_number == number) | (Pharmacy.name == which)
-            )
+            select(Pharmacy).where((Pharmacy.twilio_number == number) | (Pharmacy.name == which))
         )
         if found is None:
             raise Fail(f"No pharmacy called or numbered {which!r}. See `medsync pharmacy list`.")
@@ -60,6 +58,16 @@ def _e164(raw: str, what: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise Fail(f"{what} {raw!r} is not a valid phone number (is the area code missing?).")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _jobs(settings: Settings, sessions: sessionmaker[Session]) -> InProcessJobs:
+    sender = make_sender(
+        settings.sender_kind,
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_url,
+    )
+    return InProcessJobs(sessions, sender, SystemClock())
 
 
 def _runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtime:
@@ -161,8 +169,12 @@ def pharmacy_add(name: str, phone: str, twilio_number: str, tz: str, state: str 
             raise Fail(f"A pharmacy already uses the Twilio number {number}.")
         session.add(
             Pharmacy(
-                name=name, phone=_e164(phone, "Phone"), twilio_number=number, timezone=tz,
-                state=state.upper() if state else None, created_at=dt.datetime.now(dt.UTC),
+                name=name,
+                phone=_e164(phone, "Phone"),
+                twilio_number=number,
+                timezone=tz,
+                state=state.upper() if state else None,
+                created_at=dt.datetime.now(dt.UTC),
             )
         )
     click.echo(f"Added {name} (texts from {number}).")
@@ -222,12 +234,9 @@ def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | 
     if outbound is None:
         click.echo(f"The check-in for {patient_id} is already open, or the patient has opted out.")
         return
-    sender = make_sender(
-        settings.sender_kind, settings.twilio_account_sid, settings.twilio_auth_token,
-        settings.twilio_api_url,
-    )
-    result = deliver(sessions, sender, outbound.message_id, SystemClock())
-    click.echo(f"Check-in opened for {patient_id}: {result}.")
+    jobs = _jobs(settings, sessions)
+    jobs.send(outbound.message_id)
+    click.echo(f"Check-in opened for {patient_id}: {jobs.results[-1]}.")
 
 
 # ---------------------------------------------------------------------- review queue
@@ -243,7 +252,8 @@ def queue(which: str | None, show_all: bool) -> None:
     with transaction(_sessions(get_settings())) as session:
         pharmacy = _pharmacy(session, which)
         items = [
-            i for i in queries.review_items(session, pharmacy.id)
+            i
+            for i in queries.review_items(session, pharmacy.id)
             if show_all or i.status == ReviewStatus.PENDING
         ]
         if not items:
@@ -253,7 +263,8 @@ def queue(which: str | None, show_all: bool) -> None:
             patient = session.get(Patient, item.patient_id) if item.patient_id else None
             who = (
                 f"{patient.external_id} {patient.first_name} {patient.last_name}"
-                if patient else f"unknown number {item.phone}"
+                if patient
+                else f"unknown number {item.phone}"
             )
             mark = "FLAGGED " if item.priority == 0 else ""
             click.echo(
@@ -267,8 +278,12 @@ def queue(which: str | None, show_all: bool) -> None:
 
 @main.command()
 @click.argument("phone")
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The running server.")
-@click.option("--to", "to", default=None, help="The pharmacy's Twilio number (default: the only one).")
+@click.option(
+    "--url", default="http://127.0.0.1:8000", show_default=True, help="The running server."
+)
+@click.option(
+    "--to", "to", default=None, help="The pharmacy's Twilio number (default: the only one)."
+)
 def chat(phone: str, url: str, to: str | None) -> None:
     """Text the running bot as the patient with this phone number (Ctrl-D to stop)."""
     from bot.chat import Chat
@@ -280,8 +295,13 @@ def chat(phone: str, url: str, to: str | None) -> None:
     if to is None:
         with transaction(_sessions(settings)) as session:
             to = _pharmacy(session, None).twilio_number
-    conversation = Chat(base_url=url, public_url=settings.public_url or url, token=token,
-                        from_=normalize_phone(phone), to=to)
+    conversation = Chat(
+        base_url=url,
+        public_url=settings.public_url or url,
+        token=token,
+        from_=normalize_phone(phone),
+        to=to,
+    )
     click.echo(f"Texting {to} as {normalize_phone(phone)}. Type a message; Ctrl-D ends.")
     for line in sys.stdin:
         try:
@@ -294,7 +314,8 @@ def chat(phone: str, url: str, to: str | None) -> None:
                 ) from None
             raise Fail(f"The bot answered {error.response.status_code}.") from None
         except httpx.TransportError as error:
-            raise Fail(f"Could not reach the bot at {url} ({error}). Is `medsync serve` running?") from None
+            raise Fail(
+                f"Could not reach the bot at {url} ({error}). Is `medsync serve` running?"
+            ) from None
         for reply in replies or ["(no reply)"]:
             click.echo(f"bot> {reply}")
-

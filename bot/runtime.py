@@ -43,6 +43,7 @@ from store.models import (
     CheckInStatus,
     ConsentEvent,
     ConsentKind,
+    Conversation,
     Direction,
     Enrollment,
     EnrollmentStatus,
@@ -70,6 +71,15 @@ class InboundText:
     # Twilio's Advanced Opt-Out already answered this STOP, START or HELP (OptOutType is set):
     # record what it means, but send no second confirmation.
     answered_by_twilio: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A conversation step's outcome, before any channel renders it."""
+
+    turn: Turn
+    language: str
+    patient_id: int | None
 
 
 @dataclass(frozen=True)
@@ -152,20 +162,34 @@ class Runtime:
             language = subject.language if subject else i18n.DEFAULT_LANGUAGE
             twiml = self.render_sms([i18n.render(Say(prompts.PASSED_ON), language)])
             message = Message(
-                pharmacy_id=pharmacy.id, patient_id=subject.id if subject else None,
-                conversation_id=conversation.id, direction=Direction.INBOUND, channel=Channel.SMS,
-                sid=inbound.sid, phone=phone, body=inbound.body, num_media=inbound.num_media,
-                status=MessageStatus.RECEIVED, reply=twiml, created_at=now,
+                pharmacy_id=pharmacy.id,
+                patient_id=subject.id if subject else None,
+                conversation_id=conversation.id,
+                direction=Direction.INBOUND,
+                channel=Channel.SMS,
+                sid=inbound.sid,
+                phone=phone,
+                body=inbound.body,
+                num_media=inbound.num_media,
+                status=MessageStatus.RECEIVED,
+                reply=twiml,
+                created_at=now,
             )
             session.add(message)
             session.flush()
             session.add(
                 ReviewItem(
-                    pharmacy_id=pharmacy.id, patient_id=message.patient_id, phone=phone,
-                    kind=ReviewKind.MESSAGE, status=ReviewStatus.PENDING, priority=0,
+                    pharmacy_id=pharmacy.id,
+                    patient_id=message.patient_id,
+                    phone=phone,
+                    kind=ReviewKind.MESSAGE,
+                    status=ReviewStatus.PENDING,
+                    priority=0,
                     summary="MedSync could not handle this message automatically. "
                     "Please read it and reply to the patient.",
-                    details={}, message_id=message.id, created_at=now,
+                    details={},
+                    message_id=message.id,
+                    created_at=now,
                 )
             )
         return twiml
@@ -176,13 +200,12 @@ class Runtime:
         with transaction(self.sessions) as session:
             pharmacy = queries.pharmacy_for_number(session, normalize_phone(inbound.to))
             if pharmacy is None:
-                log.error("inbound text to a number no pharmacy owns; configure `medsync pharmacy add`")
+                log.error("inbound text to a number no pharmacy owns; see `medsync pharmacy add`")
                 return EMPTY_TWIML
             conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
             earlier = queries.message_by_sid(session, inbound.sid)
             if earlier is not None:
                 return earlier.reply or EMPTY_TWIML
-            patients = queries.patients_with_phone(session, pharmacy.id, phone)
             message = Message(
                 pharmacy_id=pharmacy.id,
                 conversation_id=conversation.id,
@@ -195,41 +218,69 @@ class Runtime:
                 status=MessageStatus.RECEIVED,
                 created_at=now,
             )
-            session.add(message)
-            state = load(conversation.state)
             event = Text(inbound.body, num_media=inbound.num_media)
-            turn = self._step(session, pharmacy, patients, state, event, now)
-            subject = self._subject(patients, turn.state)
-            message.patient_id = subject.id if subject else None
-            session.flush()
-            self._apply(session, pharmacy, patients, turn.effects, message, phone, now)
-            language = subject.language if subject else i18n.DEFAULT_LANGUAGE
-            replies = () if inbound.answered_by_twilio else turn.replies
-            texts = [i18n.render(r, language) for r in replies]
+            answer = self.converse(session, pharmacy, conversation, event, message, now)
+            replies = () if inbound.answered_by_twilio else answer.turn.replies
+            texts = [i18n.render(r, answer.language) for r in replies]
             twiml = self.render_sms(texts) if texts else EMPTY_TWIML
             message.reply = twiml
             if texts:
-                session.add(
-                    Message(
-                        pharmacy_id=pharmacy.id,
-                        patient_id=message.patient_id,
-                        conversation_id=conversation.id,
-                        direction=Direction.OUTBOUND,
-                        channel=Channel.SMS,
-                        phone=phone,
-                        body="\n".join(texts),
-                        status=MessageStatus.SENT,  # sent as the webhook's TwiML answer
-                        language=language,
-                        created_at=now,
-                    )
-                )
-            conversation.state = turn.state.to_json()
-            conversation.updated_at = now
+                self.record_reply(session, message, "\n".join(texts), answer.language)
         return twiml
+
+    def converse(
+        self,
+        session: Session,
+        pharmacy: Pharmacy,
+        conversation: Conversation,
+        event: Event,
+        message: Message | None,
+        now: dt.datetime,
+    ) -> Answer:
+        """One step of the conversation on a locked row, for any channel.
+
+        Stores `message` (the inbound text or call input) against the patient it is about,
+        applies the turn's effects and saves the new state; the caller renders the replies.
+        """
+        patients = queries.patients_with_phone(session, pharmacy.id, conversation.phone)
+        turn = self._step(session, pharmacy, patients, load(conversation.state), event, now)
+        subject = self._subject(patients, turn.state)
+        if message is not None:
+            message.patient_id = subject.id if subject else None
+            session.add(message)
+            session.flush()
+        channel = message.channel if message is not None else Channel.SMS
+        self._apply(
+            session, pharmacy, patients, turn.effects, message, conversation.phone, now, channel
+        )
+        conversation.state = turn.state.to_json()
+        conversation.updated_at = now
+        language = subject.language if subject else i18n.DEFAULT_LANGUAGE
+        return Answer(turn=turn, language=language, patient_id=subject.id if subject else None)
+
+    @staticmethod
+    def record_reply(session: Session, inbound: Message, body: str, language: str) -> Message:
+        """Store what we answered in the webhook's own response (it has no SID of its own)."""
+        reply = Message(
+            pharmacy_id=inbound.pharmacy_id,
+            patient_id=inbound.patient_id,
+            conversation_id=inbound.conversation_id,
+            direction=Direction.OUTBOUND,
+            channel=inbound.channel,
+            phone=inbound.phone,
+            body=body,
+            status=MessageStatus.SENT,
+            language=language,
+            created_at=inbound.created_at,
+        )
+        session.add(reply)
+        return reply
 
     # ------------------------------------------------------------------ outbound
 
-    def open_check_in(self, pharmacy_id: int, external_id: str, anchor_date: dt.date | None = None) -> Outbound | None:
+    def open_check_in(
+        self, pharmacy_id: int, external_id: str, anchor_date: dt.date | None = None
+    ) -> Outbound | None:
         """Open this cycle's check-in and write its first text; None if it was open already."""
         now = self.clock.now()
         with transaction(self.sessions) as session:
@@ -246,22 +297,28 @@ class Runtime:
             if queries.check_in_for(session, patient.id, when) is not None:
                 return None
             return self._start(
-                session, pharmacy, patient, Start("check_in", {"patient_id": patient.id, "anchor_date": when}),
-                key=f"check_in:{patient.id}:{when.isoformat()}:open", now=now,
+                session,
+                pharmacy,
+                patient,
+                Start("check_in", {"patient_id": patient.id, "anchor_date": when}),
+                key=f"check_in:{patient.id}:{when.isoformat()}:open",
+                now=now,
             )
 
     def _start(
-        self, session: Session, pharmacy: Pharmacy, patient: Patient, event: Start, key: str, now: dt.datetime
+        self,
+        session: Session,
+        pharmacy: Pharmacy,
+        patient: Patient,
+        event: Start,
+        key: str,
+        now: dt.datetime,
     ) -> Outbound | None:
         conversation = queries.locked_conversation(session, pharmacy.id, patient.phone, now)
-        patients = queries.patients_with_phone(session, pharmacy.id, patient.phone)
-        turn = self._step(session, pharmacy, patients, load(conversation.state), event, now)
-        self._apply(session, pharmacy, patients, turn.effects, None, patient.phone, now)
-        conversation.state = turn.state.to_json()
-        conversation.updated_at = now
-        if not turn.replies:
+        answer = self.converse(session, pharmacy, conversation, event, None, now)
+        if not answer.turn.replies:
             return None
-        body = "\n".join(i18n.render(r, patient.language) for r in turn.replies)
+        body = "\n".join(i18n.render(r, patient.language) for r in answer.turn.replies)
         message = Message(
             pharmacy_id=pharmacy.id,
             patient_id=patient.id,
@@ -306,7 +363,9 @@ class Runtime:
         )
         return engine.step(state, event, ctx)
 
-    def _facts(self, patient: Patient, enrollment: Enrollment | None, today: dt.date) -> PatientFacts:
+    def _facts(
+        self, patient: Patient, enrollment: Enrollment | None, today: dt.date
+    ) -> PatientFacts:
         status = enrollment.status.value if enrollment else None
         # The sync plan is worked out only for patients who may be about to choose a day.
         choosing = status in (None, "consented", "declined", "disenrolled")
@@ -340,6 +399,7 @@ class Runtime:
         message: Message | None,
         phone: str,
         now: dt.datetime,
+        channel: Channel = Channel.SMS,
     ) -> None:
         by_id = {p.id: p for p in patients}
         for effect in effects:
@@ -350,7 +410,7 @@ class Runtime:
                         ConsentEvent(
                             patient_id=patient.id,
                             kind=ConsentKind(effect.kind),
-                            channel=Channel.SMS,
+                            channel=channel,
                             message_id=message.id if message else None,
                             wording=effect.wording,
                             prompt=effect.prompt,
@@ -388,7 +448,9 @@ class Runtime:
     def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> None:
         check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
         if check_in is None:
-            check_in = CheckIn(patient_id=effect.patient_id, anchor_date=effect.anchor_date, opened_at=now)
+            check_in = CheckIn(
+                patient_id=effect.patient_id, anchor_date=effect.anchor_date, opened_at=now
+            )
             session.add(check_in)
         check_in.status = CheckInStatus(effect.status)
         check_in.definition = effect.definition

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, MetaData, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import make_engine, make_sessionmaker, upgrade
-from store.models import Base
 
 POSTGRES_URL = os.environ.get(
     "MEDSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -43,6 +42,16 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def postgres_tables(postgres_ready: str) -> str:
+    """Every table the migrations made, whichever module defines its model."""
+    engine = make_engine(postgres_ready)
+    found = MetaData()
+    found.reflect(engine)
+    engine.dispose()
+    return ", ".join(t for t in found.tables if t != "alembic_version")
+
+
+@pytest.fixture(scope="session")
 def postgres_ready() -> str:
     try:
         engine = make_engine(POSTGRES_URL)
@@ -56,8 +65,7 @@ def postgres_ready() -> str:
     return POSTGRES_URL
 
 
-def _truncate_postgres(engine: Engine) -> None:
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+def _truncate_postgres(engine: Engine, names: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
@@ -72,7 +80,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return
     url = request.getfixturevalue("postgres_ready")
     engine = make_engine(url)
-    _truncate_postgres(engine)
+    _truncate_postgres(engine, request.getfixturevalue("postgres_tables"))
     engine.dispose()
     yield url
 
