@@ -7,7 +7,7 @@ BABEL = $(PY) -m babel.messages.frontend
 # Re-extract the English msgids and merge them into every language's catalog.
 catalogs:
 	$(BABEL) extract -F locales/babel.cfg -k N_ --no-location --sort-output --omit-header -o locales/messages.pot .
-	$(BABEL) update -i locales/messages.pot -d locales --no-location --omit-header --ignore-obsolete
+	$(BABEL) update -i locales/messages.pot -d locales --ignore-obsolete --ignore-pot-creation-date
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/mypy

@@ -239,6 +239,71 @@ def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | 
     click.echo(f"Check-in opened for {patient_id}: {jobs.results[-1]}.")
 
 
+# ---------------------------------------------------------------------- sync plan
+
+
+@main.command()
+@click.argument("patient_id")
+@click.option(
+    "--anchor", type=click.IntRange(1, 28), default=None, help="Plan on this day instead."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--pharmacy", "which", default=None)
+def plan(patient_id: str, anchor: int | None, as_json: bool, which: str | None) -> None:
+    """The sync plan for a patient: anchor day, short fills, copays, exclusions, renewals."""
+    import json
+
+    from bot.clock import local_date
+    from bot.plans import plan_for
+    from dialogs.plan.model import PlanError
+    from dialogs.plan.plan import NotEligible
+
+    with transaction(_sessions(get_settings())) as session:
+        pharmacy = _pharmacy(session, which)
+        patient = queries.patient_by_external_id(session, pharmacy.id, patient_id)
+        if patient is None:
+            raise Fail(f"No patient {patient_id} at {pharmacy.name}.")
+        today = local_date(SystemClock(), pharmacy.timezone)
+        name = f"{patient.first_name} {patient.last_name} ({patient.external_id})"
+        try:
+            result = plan_for(patient, today, anchor_day=anchor)
+        except NotEligible as error:
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "patient": patient.external_id,
+                            "eligible": False,
+                            "reason": error.eligibility.reason,
+                            "medicines": [
+                                {
+                                    "rx_number": r.medication.rx_number,
+                                    "status": r.status.value,
+                                    "reason": r.reason,
+                                }
+                                for r in error.reconciliations
+                            ],
+                        },
+                        indent=2,
+                    )
+                )
+                return
+            click.echo(f"{name} is not eligible for med sync: {error.eligibility.reason}")
+            for r in error.reconciliations:
+                click.echo(f"  {r.medication.drug_name} ({r.medication.rx_number}): {r.reason}")
+            return
+        except PlanError as error:
+            raise Fail(f"No plan for {name}: {error}") from None
+    if as_json:
+        click.echo(
+            json.dumps({"patient": patient_id, "eligible": True, **result.to_dict()}, indent=2)
+        )
+        return
+    click.echo(f"Sync plan for {name}, as of {today:%b %d, %Y}")
+    for line in result.lines_for_display():
+        click.echo(line if line.startswith("  ") else f"- {line}")
+
+
 # ---------------------------------------------------------------------- review queue
 
 
@@ -268,7 +333,8 @@ def queue(which: str | None, show_all: bool) -> None:
             )
             mark = "FLAGGED " if item.priority == 0 else ""
             click.echo(
-                f"#{item.id} [{item.status.value}] {mark}{item.kind.value.replace('_', ' ')} - {who} - "
+                f"#{item.id} [{item.status.value}] {mark}{item.kind.value.replace('_', ' ')}"
+                f" - {who} - "
                 f"{item.created_at:%Y-%m-%d %H:%M} UTC\n    {item.summary}"
             )
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from dataclasses import dataclass
 from typing import cast
 
-from dialogs.plan.model import Medication, Package, Schedule
+from dialogs.plan.model import Medication, Package, PlanError, ProgramSettings, Schedule
+from dialogs.plan.plan import NotEligible, SyncPlan, build_plan
 from store.models import Patient, Prescription
+
+FALLBACK_DAY = 15  # only when no plan can be made: a mid-month day every month has
 
 
 def medication(rx: Prescription) -> Medication:
@@ -28,14 +31,31 @@ def medication(rx: Prescription) -> Medication:
     )
 
 
-def proposed_anchor_day(patient: Patient, today: dt.date) -> int:
-    """The pickup day to suggest: the day most synced medicines fall due (1-28)."""
-    days = [
-        min(m.next_due.day, 28)
-        for m in map(medication, patient.prescriptions)
-        if m.maintenance and not m.prn and m.dea_schedule is None and m.package is None
-    ]
-    if not days:
-        return 15
-    counts = Counter(days)
-    return max(sorted(counts), key=lambda d: counts[d])
+def program_settings(patient: Patient) -> ProgramSettings:
+    return ProgramSettings(state=patient.pharmacy.state)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the anchor dialog may offer this patient."""
+
+    eligible: bool
+    day: int
+    reason: str
+
+
+def plan_for(patient: Patient, today: dt.date, anchor_day: int | None = None) -> SyncPlan:
+    """The plan, or NotEligible / PlanError with a sentence for the pharmacist."""
+    meds = [medication(rx) for rx in patient.prescriptions]
+    return build_plan(meds, today, program_settings(patient), anchor_day=anchor_day)
+
+
+def proposal(patient: Patient, today: dt.date) -> Proposal:
+    try:
+        plan = plan_for(patient, today)
+    except NotEligible as error:
+        return Proposal(False, FALLBACK_DAY, error.eligibility.reason)
+    except PlanError as error:
+        # Bad data is the pharmacist's to fix; the patient may still choose a day.
+        return Proposal(True, FALLBACK_DAY, str(error))
+    return Proposal(True, plan.anchor_day, plan.anchor_reason)

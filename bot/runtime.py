@@ -17,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import i18n
+from bot.channels.sms_text import compose
 from bot.clock import Clock, local_date
-from bot.plans import proposed_anchor_day
+from bot.plans import proposal
 from dialogs import engine, prompts
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State, load
@@ -160,7 +161,7 @@ class Runtime:
             patients = queries.patients_with_phone(session, pharmacy.id, phone)
             subject = self._subject(patients, load(conversation.state))
             language = subject.language if subject else i18n.DEFAULT_LANGUAGE
-            twiml = self.render_sms([i18n.render(Say(prompts.PASSED_ON), language)])
+            twiml = self.render_sms([compose([Say(prompts.PASSED_ON)], language)])
             message = Message(
                 pharmacy_id=pharmacy.id,
                 patient_id=subject.id if subject else None,
@@ -221,11 +222,11 @@ class Runtime:
             event = Text(inbound.body, num_media=inbound.num_media)
             answer = self.converse(session, pharmacy, conversation, event, message, now)
             replies = () if inbound.answered_by_twilio else answer.turn.replies
-            texts = [i18n.render(r, answer.language) for r in replies]
-            twiml = self.render_sms(texts) if texts else EMPTY_TWIML
+            body = compose(replies, answer.language)
+            twiml = self.render_sms([body]) if body else EMPTY_TWIML
             message.reply = twiml
-            if texts:
-                self.record_reply(session, message, "\n".join(texts), answer.language)
+            if body:
+                self.record_reply(session, message, body, answer.language)
         return twiml
 
     def converse(
@@ -318,7 +319,7 @@ class Runtime:
         answer = self.converse(session, pharmacy, conversation, event, None, now)
         if not answer.turn.replies:
             return None
-        body = "\n".join(i18n.render(r, patient.language) for r in answer.turn.replies)
+        body = compose(answer.turn.replies, patient.language, automated=True)
         message = Message(
             pharmacy_id=pharmacy.id,
             patient_id=patient.id,
@@ -369,6 +370,7 @@ class Runtime:
         status = enrollment.status.value if enrollment else None
         # The sync plan is worked out only for patients who may be about to choose a day.
         choosing = status in (None, "consented", "declined", "disenrolled")
+        offer = proposal(patient, today) if choosing else None
         return PatientFacts(
             id=patient.id,
             first_name=patient.first_name,
@@ -378,7 +380,8 @@ class Runtime:
             enrollment=status,
             anchor_day=enrollment.anchor_day if enrollment else None,
             next_anchor_date=enrollment.next_anchor_date if enrollment else None,
-            proposed_anchor_day=proposed_anchor_day(patient, today) if choosing else 15,
+            eligible=offer.eligible if offer else True,
+            proposed_anchor_day=offer.day if offer else 15,
         )
 
     @staticmethod

@@ -29,7 +29,7 @@ class Sender(Protocol):
         ...
 
 
-class RebasedHttpClient(TwilioHttpClient):
+class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
     """The twilio client has no base-URL option: rewrite api.twilio.com to another base
     (a regional edge, or the local fake API the tests serve)."""
 
@@ -54,7 +54,9 @@ class TwilioSender:
         try:
             message = self.client.messages.create(**kwargs)
         except TwilioException as error:
-            raise SendError(str(error), getattr(error, "code", None), getattr(error, "status", None)) from error
+            raise SendError(
+                str(error), getattr(error, "code", None), getattr(error, "status", None)
+            ) from error
         return str(message.sid)
 
 
@@ -77,11 +79,15 @@ class NullSender:
     sent: list[dict[str, str | None]] = field(default_factory=list)
 
     def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
-        self.sent.append({"to": to, "from": from_, "body": body, "status_callback": status_callback})
+        self.sent.append(
+            {"to": to, "from": from_, "body": body, "status_callback": status_callback}
+        )
         return f"SMnull{len(self.sent):026d}"
 
 
-def make_sender(kind: str, account_sid: str = "", auth_token: str = "", api_url: str = TWILIO_API) -> Sender:
+def make_sender(
+    kind: str, account_sid: str = "", auth_token: str = "", api_url: str = TWILIO_API
+) -> Sender:
     if kind == "twilio":
         return TwilioSender(account_sid, auth_token, api_url)
     if kind == "console":

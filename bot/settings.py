@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     # app sees). Unset: the address of the incoming request, fine only for local use.
     public_url: str | None = None
     twilio_account_sid: str = Field(
-        default="", validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "MEDSYNC_TWILIO_ACCOUNT_SID")
+        default="",
+        validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "MEDSYNC_TWILIO_ACCOUNT_SID"),
     )
     twilio_auth_token: str = Field(
         default="", validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "MEDSYNC_TWILIO_AUTH_TOKEN")

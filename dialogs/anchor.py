@@ -29,24 +29,25 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     day = read_number(event, ctx)
     if day is None and read_yes_no(event, ctx) is True:
         day = patient.proposed_anchor_day
-    proposed = {"day": patient.proposed_anchor_day}
+    reask = Ask(prompts.ANCHOR_REASK, {"day": patient.proposed_anchor_day}, expects="day")
     if day is None:
-        return unclear(
-            state, ctx, patient, Ask(prompts.ANCHOR_HINT, proposed, expects="day"), "pickup day"
-        )
+        return unclear(state, ctx, patient, reask, "pickup day")
     if not FIRST_DAY <= day <= LAST_DAY:
         # A clear answer that cannot be honoured is not "unclear": explain, don't count it.
-        return Turn(state=state, replies=(Ask(prompts.ANCHOR_OUT_OF_RANGE, proposed, expects="day"),))
+        return Turn(state=state, replies=(Say(prompts.ANCHOR_OUT_OF_RANGE), reask))
     first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
     return Turn(
         state=state.idle(),
         replies=(Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": first_pickup}),),
         effects=(
-            SetEnrollment(patient.id, "pending_review", anchor_day=day, next_anchor_date=first_pickup),
+            SetEnrollment(
+                patient.id, "pending_review", anchor_day=day, next_anchor_date=first_pickup
+            ),
             OpenReviewItem(
                 kind="new_enrollment",
                 patient_id=patient.id,
-                summary=f"New enrollment: pickup day {day}, first synced pickup {first_pickup:%b %d, %Y}. "
+                summary=f"New enrollment: pickup day {day}, "
+                f"first synced pickup {first_pickup:%b %d, %Y}. "
                 "Please review the sync plan and approve.",
                 details={"anchor_day": day, "first_pickup": first_pickup.isoformat()},
             ),

@@ -30,8 +30,7 @@ class DefinitionError(ValueError):
 class Question:
     id: str
     kind: QuestionKind
-    prompt: str  # catalog msgid
-    hint: str  # catalog msgid, for the one re-ask
+    prompt: str  # catalog msgid of the channel-neutral question
     flag: FlagRule = "never"
     # Staff-facing words for why this answer holds the fill ("hospital or ER visit").
     flag_reason: str = ""

@@ -18,6 +18,7 @@ from dialogs.turn import Ask, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Tu
 
 NAME = "check_in"
 
+
 def _definition(ctx: Context) -> Assessment:
     return ctx.check_in
 
@@ -31,13 +32,10 @@ def _answers(state: State) -> dict[str, Any]:
 
 
 def _ask(q: Question, anchor_date: dt.date) -> Ask:
-    expects = {"yes_no": "yes_no", "text_or_no": "free_text", "date_confirm": "date_confirm"}
-    return Ask(q.prompt, {"date": anchor_date}, expects=expects[q.kind])  # type: ignore[arg-type]
+    return Ask(q.prompt, {"date": anchor_date}, expects=q.kind)
 
 
-def start(
-    state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.date
-) -> Turn:
+def start(state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.date) -> Turn:
     first = _definition(ctx).next_question(None, {})
     assert first is not None  # a definition always has a question
     new_state = State(
@@ -50,9 +48,7 @@ def start(
     return Turn(
         state=new_state,
         replies=(intro, _ask(first, anchor_date)),
-        effects=(
-            SaveCheckIn(patient.id, anchor_date, _definition(ctx).key, "open", {}),
-        ),
+        effects=(SaveCheckIn(patient.id, anchor_date, _definition(ctx).key, "open", {}),),
     )
 
 
@@ -67,12 +63,19 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     anchor_date = _anchor_date(state)
     value = _read(q, event, ctx)
     if value is None:
-        hint = Ask(q.hint, {"date": anchor_date}, expects=_ask(q, anchor_date).expects)
         return unclear(
-            state, ctx, patient, hint, f"check-in question '{q.id}'",
+            state,
+            ctx,
+            patient,
+            _ask(q, anchor_date),
+            f"check-in question '{q.id}'",
             on_give_up=lambda: (
                 SaveCheckIn(
-                    patient.id, anchor_date, definition.key, "flagged", _answers(state),
+                    patient.id,
+                    anchor_date,
+                    definition.key,
+                    "flagged",
+                    _answers(state),
                     flags=(*_flags(definition, _answers(state)), "unclear_answer"),
                 ),
             ),
@@ -157,4 +160,3 @@ def _finish(
             ),
         ),
     )
-

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from dialogs import prompts
 from dialogs.context import Context, PatientFacts
 from dialogs.parse import number, yes_or_no
 from dialogs.state import State
-from dialogs.turn import Digits, Effect, Event, OpenReviewItem, Reply, Say, Text, Turn
+from dialogs.turn import Ask, Digits, Effect, Event, OpenReviewItem, Say, Text, Turn
 
 # Keypad: 1 means yes and 2 means no, in every question that takes yes or no.
 KEY_YES = "1"
@@ -48,13 +49,13 @@ def unclear(
     state: State,
     ctx: Context,
     patient: PatientFacts,
-    hint: Reply,
+    question: Ask,
     what: str,
     on_give_up: Callable[[], tuple[Effect, ...]] = tuple,
 ) -> Turn:
-    """Re-ask once with a hint; the second time, ask staff to call and tell the patient so."""
+    """Re-ask once; the second time, ask staff to call and tell the patient so."""
     if state.retries == 0:
-        return Turn(state=_retry(state), replies=(hint,))
+        return Turn(state=_retry(state), replies=(Say(prompts.DIDNT_UNDERSTAND), question))
     item = OpenReviewItem(
         kind="call_back",
         patient_id=patient.id,
@@ -70,6 +71,4 @@ def unclear(
 
 
 def _retry(state: State) -> State:
-    from dataclasses import replace
-
     return replace(state, retries=state.retries + 1)

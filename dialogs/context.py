@@ -23,6 +23,8 @@ class PatientFacts:
     next_anchor_date: dt.date | None = None
     # The sync plan's recommendation, offered when the patient chooses a pickup day.
     proposed_anchor_day: int = 15
+    # Two or more medicines that can be synced; others are not offered med sync.
+    eligible: bool = True
 
 
 @dataclass(frozen=True)

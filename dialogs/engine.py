@@ -30,6 +30,7 @@ from dialogs.turn import (
     SetLanguage,
     Start,
     Text,
+    Timeout,
     Turn,
 )
 
@@ -43,6 +44,8 @@ DIALOGS: dict[str, ModuleType] = {
 def step(state: State, event: Event, ctx: Context) -> Turn:
     if isinstance(event, Start):
         return _start(state, event, ctx)
+    if isinstance(event, Timeout):
+        return _nudge(state, ctx)
     if not ctx.patients:
         return _unknown_number(state, ctx)
     text = event.body if isinstance(event, Text) else None
@@ -52,9 +55,9 @@ def step(state: State, event: Event, ctx: Context) -> Turn:
     if text is not None and text.strip() == "":
         return Turn(state=state, replies=(Say(prompts.NOT_TEXT), *_prompt(state, ctx)))
     if text is not None:
-        turn = _global_intent(state, text, ctx, anyone)
-        if turn is not None:
-            return turn
+        intent = _global_intent(state, text, ctx, anyone)
+        if intent is not None:
+            return intent
     patient = ctx.patient(state.subject)
     if patient is None and len(ctx.patients) == 1:
         patient = ctx.patients[0]
@@ -89,16 +92,33 @@ def _start(state: State, event: Start, ctx: Context) -> Turn:
     raise ValueError(f"no dialog named {event.dialog!r} can be started")
 
 
+def _nudge(state: State, ctx: Context) -> Turn:
+    """No answer for a while: remind the patient of the question that is still open."""
+    patient = ctx.patient(state.subject)
+    if patient is None or patient.opted_out or state.dialog not in DIALOGS:
+        return Turn(state=state)
+    if state.dialog == check_in.NAME:
+        date = dt.date.fromisoformat(str(state.data["anchor_date"]))
+        opener = Say(prompts.CHECK_IN_REMINDER, {**base_params(ctx, patient), "date": date})
+    else:
+        opener = Say(prompts.STILL_WAITING, base_params(ctx, patient))
+    return Turn(state=state, replies=(opener, *_prompt(state, ctx)))
+
+
 def _unknown_number(state: State, ctx: Context) -> Turn:
     return Turn(
         state=state,
         replies=(
-            Say(prompts.UNKNOWN_NUMBER, {"pharmacy": ctx.pharmacy_name, "pharmacy_phone": ctx.pharmacy_phone}),
+            Say(
+                prompts.UNKNOWN_NUMBER,
+                {"pharmacy": ctx.pharmacy_name, "pharmacy_phone": ctx.pharmacy_phone},
+            ),
         ),
         effects=(
             OpenReviewItem(
                 kind="unknown_sender",
-                summary="A phone number we do not know sent a message. It was told to call the pharmacy.",
+                summary="A phone number we do not know sent a message. "
+                "It was told to call the pharmacy.",
             ),
         ),
     )
@@ -111,7 +131,9 @@ def _while_opted_out(state: State, text: str | None, ctx: Context) -> Turn:
             state=state,
             replies=(Say(prompts.START_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),),
             effects=tuple(
-                RecordConsent(p.id, "opt_in", text.strip(), None) for p in ctx.patients if p.opted_out
+                RecordConsent(p.id, "opt_in", text.strip(), None)
+                for p in ctx.patients
+                if p.opted_out
             ),
         )
     if text is None or is_keyword(text, ctx.vocab.opt_out):
@@ -123,7 +145,8 @@ def _while_opted_out(state: State, text: str | None, ctx: Context) -> Turn:
             OpenReviewItem(
                 kind="message",
                 patient_id=subject.id,
-                summary="A patient who opted out of texts sent a message. No automatic reply was sent.",
+                summary="A patient who opted out of texts sent a message. "
+                "No automatic reply was sent.",
             ),
         ),
     )
@@ -138,7 +161,9 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
             effects=tuple(RecordConsent(p.id, "opt_out", text.strip(), None) for p in ctx.patients),
         )
     if is_keyword(text, vocab.opt_in - vocab.yes):
-        return Turn(state=state, replies=(Say(prompts.START_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),))
+        return Turn(
+            state=state, replies=(Say(prompts.START_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),)
+        )
     if is_keyword(text, vocab.help):
         help_text = Say(prompts.HELP, base_params(ctx, anyone))
         return Turn(state=state, replies=(help_text, *_prompt(state, ctx)))
@@ -153,7 +178,10 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
     if asks_for_pharmacist(text, vocab):
         return Turn(
             state=state,
-            replies=(Say(prompts.PHARMACIST_CALLBACK, base_params(ctx, anyone)), *_prompt(state, ctx)),
+            replies=(
+                Say(prompts.PHARMACIST_CALLBACK, base_params(ctx, anyone)),
+                *_prompt(state, ctx),
+            ),
             effects=(
                 OpenReviewItem(
                     kind="call_back",
@@ -194,7 +222,9 @@ def _prompt(state: State, ctx: Context) -> tuple[Reply, ...]:
 def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -> Turn:
     """A message when no question is waiting: move the patient along, or pass it on."""
     if patient.enrollment in (None, "declined", "disenrolled"):
-        return enrollment.start(state, ctx, patient)
+        if patient.eligible:
+            return enrollment.start(state, ctx, patient)
+        return _pass_on(state, patient, "The patient, who is not eligible for med sync, sent a message.")
     if patient.enrollment == "consented":
         return anchor.start(state, ctx, patient)
     acknowledgement = text is None or is_acknowledgement(text, ctx.vocab)
@@ -204,14 +234,14 @@ def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -
         status = Say(prompts.ENROLLMENT_IN_REVIEW)
     if acknowledgement:
         return Turn(state=state, replies=(status,))
+    return _pass_on(state, patient, "The patient sent a message outside any check-in.")
+
+
+def _pass_on(state: State, patient: PatientFacts, why: str) -> Turn:
     return Turn(
         state=state,
         replies=(Say(prompts.PASSED_ON),),
         effects=(
-            OpenReviewItem(
-                kind="message",
-                patient_id=patient.id,
-                summary="The patient sent a message outside any check-in. Please read it.",
-            ),
+            OpenReviewItem(kind="message", patient_id=patient.id, summary=f"{why} Please read it."),
         ),
     )

@@ -14,7 +14,9 @@ NAME = "enrollment"
 
 
 def offer(ctx: Context, patient: PatientFacts) -> Ask:
-    return Ask(prompts.ENROLL_OFFER, base_params(ctx, patient), expects="yes_no")
+    return Ask(
+        prompts.ENROLL_OFFER, base_params(ctx, patient), expects="yes_no", opt_out_notice=True
+    )
 
 
 def start(state: State, ctx: Context, patient: PatientFacts) -> Turn:
@@ -31,7 +33,7 @@ def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ..
 def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
     said = read_yes_no(event, ctx)
     if said is None:
-        return unclear(state, ctx, patient, Ask(prompts.ENROLL_HINT, expects="yes_no"), "joining")
+        return unclear(state, ctx, patient, Ask(prompts.ENROLL_REASK), "joining")
     wording = written(event) or _keypad_words(said)
     if said:
         turn = anchor.start(state, ctx, patient)
@@ -49,7 +51,11 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         replies=(Say(prompts.ENROLL_DECLINED, base_params(ctx, patient)),),
         effects=(
             RecordConsent(patient.id, "enrollment_declined", wording, prompts.ENROLL_OFFER),
-            SetEnrollment(patient.id, "declined", declined_until=ctx.today + dt.timedelta(days=ctx.decline_quiet_days)),
+            SetEnrollment(
+                patient.id,
+                "declined",
+                declined_until=ctx.today + dt.timedelta(days=ctx.decline_quiet_days),
+            ),
         ),
     )
 

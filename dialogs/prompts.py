@@ -2,8 +2,9 @@
 
 The English text is the msgid (classic gettext: a missing translation falls back to
 English, never to an id). Placeholders are %(name)s so Babel's checkers can compare them
-across catalogs. Keep automated openers within 160 characters. Never put a drug name or a
-condition here: these texts go out without encryption.
+across catalogs. Questions are channel-neutral: how to answer ("Reply YES or NO", "press 1")
+is added by the channel that asks (bot/channels/instructions.py). Keep automated openers
+short (160 characters). Never put a drug name or a condition here: texts are not encrypted.
 """
 
 
@@ -12,59 +13,61 @@ def N_(message: str) -> str:
     return message
 
 
+# Shared
+DIDNT_UNDERSTAND = N_("Sorry, I didn't understand.")
+
 # Enrollment: the invitation and its answers
 ENROLL_OFFER = N_(
     "Hi %(first_name)s, %(pharmacy)s here. Med sync puts all your regular refills on one "
-    "pickup day a month. Join? Reply YES or NO. Reply STOP to opt out."
+    "pickup day a month. Would you like to join?"
 )
-ENROLL_HINT = N_("Sorry, I didn't understand. Would you like to join med sync? Please reply YES or NO.")
+ENROLL_REASK = N_("Would you like to join med sync?")
 ENROLL_DECLINED = N_(
     "No problem, we won't ask again. If you change your mind, text us or call %(pharmacy_phone)s."
 )
 
 # The anchor (pickup) day
 ANCHOR_ASK = N_(
-    "Thank you! Which day of the month should be your pickup day? We suggest day %(day)s. "
-    "Reply OK for day %(day)s, or send a day from 1 to 28."
+    "Thank you! Which day of the month should be your pickup day? We suggest day %(day)s."
 )
-ANCHOR_HINT = N_(
-    "Please send a day of the month from 1 to 28, for example 15. Or reply OK for day %(day)s."
-)
-ANCHOR_OUT_OF_RANGE = N_(
-    "Please choose a day from 1 to 28, so it comes every month. Or reply OK for day %(day)s."
-)
+ANCHOR_REASK = N_("Which day of the month should be your pickup day?")
+ANCHOR_OUT_OF_RANGE = N_("Please choose a day from 1 to 28, so it comes every month.")
 ANCHOR_CONFIRMED = N_(
     "Your pickup day is day %(day)s of each month. Your first synced pickup is %(date)s. "
     "A pharmacist will check your plan and confirm."
 )
+ENROLLMENT_APPROVED = N_(
+    "Good news, %(first_name)s: a pharmacist at %(pharmacy)s approved your med sync plan. "
+    "Your pickup day is day %(day)s of each month, starting %(date)s."
+)
 
 # The check-in before each pickup
-CHECK_IN_INTRO = N_("Hi %(first_name)s, it's %(pharmacy)s with your check-in before your pickup on %(date)s.")
+CHECK_IN_INTRO = N_(
+    "Hi %(first_name)s, it's %(pharmacy)s with your check-in before your pickup on %(date)s."
+)
 Q_HOSPITAL = N_(
-    "Since your last pickup, have you stayed in a hospital or gone to an emergency room? "
-    "Reply YES or NO."
+    "Since your last pickup, have you stayed in a hospital or gone to an emergency room?"
 )
-Q_CHANGES = N_(
-    "Any new health conditions, new medicines, or changes from your doctor? Reply YES or NO."
-)
-Q_MISSED_DOSES = N_("Have you missed any doses since your last pickup? Reply YES or NO.")
-Q_ANYTHING_ELSE = N_("Anything else for the pharmacist? Type it here, or reply NO.")
-Q_STILL_COMING = N_("Will you pick up on %(date)s? Reply YES, or send another day of the month.")
-HINT_YES_NO = N_("Sorry, I didn't understand. Please reply YES or NO.")
-HINT_FREE_TEXT = N_("Please type your message for the pharmacist, or reply NO.")
-HINT_STILL_COMING = N_(
-    "Please reply YES if %(date)s works for you, or send the day of the month that suits you."
-)
+Q_CHANGES = N_("Any new health conditions, new medicines, or changes from your doctor?")
+Q_MISSED_DOSES = N_("Have you missed any doses since your last pickup?")
+Q_ANYTHING_ELSE = N_("Anything else for the pharmacist?")
+Q_STILL_COMING = N_("Will you pick up on %(date)s?")
 CHECK_IN_READY = N_("Thank you! Your medicines will be ready for pickup on %(date)s.")
 CHECK_IN_FLAGGED = N_(
     "Thank you. A pharmacist will review your answers before we fill your medicines, "
     "and may call you."
 )
+CHECK_IN_REMINDER = N_(
+    "Hi %(first_name)s, %(pharmacy)s still needs a few answers before your pickup on %(date)s."
+)
+STILL_WAITING = N_("Hi %(first_name)s, %(pharmacy)s is still waiting for your answer.")
+PICKUP_REMINDER = N_(
+    "Reminder from %(pharmacy)s: your medicines will be ready for pickup on %(date)s."
+)
 
 # Shared phones
 WHO_ASK = N_(
-    "This phone number belongs to more than one of our patients. Who is this about? "
-    "Reply with a first name: %(names)s."
+    "This phone number belongs to more than one of our patients. Who is this about: %(names)s?"
 )
 
 # At any point

@@ -40,6 +40,11 @@ class NoInput:
 
 
 @dataclass(frozen=True)
+class Timeout:
+    """No answer for a while: the scheduler nudges a dialog that is still waiting."""
+
+
+@dataclass(frozen=True)
 class Start:
     """Open a dialog from outside: an invitation, a scheduled check-in."""
 
@@ -47,7 +52,7 @@ class Start:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-Event = Text | Digits | NoInput | Start
+Event = Text | Digits | NoInput | Timeout | Start
 
 # ---------------------------------------------------------------- replies
 
@@ -62,16 +67,19 @@ class Say:
     params: Mapping[str, Param] = field(default_factory=dict)
 
 
-ExpectKind = Literal["yes_no", "day", "free_text", "choice", "date_confirm"]
+ExpectKind = Literal["yes_no", "day", "text_or_no", "choice", "date_confirm"]
 
 
 @dataclass(frozen=True)
 class Ask(Say):
-    """A question: a channel can offer keypad choices or a text box from `expects`."""
+    """A channel-neutral question; the channel adds how to answer it from `expects`
+    ("Reply YES or NO" in a text, "press 1 for yes" on a call)."""
 
-    expects: ExpectKind = "free_text"
+    expects: ExpectKind = "yes_no"
     # For "choice": the labels in keypad order (1, 2, ...).
     choices: tuple[str, ...] = ()
+    # Outreach must say how to stop: the channel adds "Reply STOP to opt out" or its like.
+    opt_out_notice: bool = False
 
 
 Reply = Say | Ask
@@ -148,4 +156,3 @@ class Turn:
     state: State
     replies: tuple[Reply, ...] = ()
     effects: tuple[Effect, ...] = ()
-

@@ -41,7 +41,9 @@ def chosen(event: Event, ctx: Context) -> PatientFacts | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def answer(state: State, event: Event, ctx: Context, anyone: PatientFacts) -> tuple[State, Turn | None]:
+def answer(
+    state: State, event: Event, ctx: Context, anyone: PatientFacts
+) -> tuple[State, Turn | None]:
     """The new subject, or a turn that re-asks (or hands over to staff)."""
     patient = chosen(event, ctx)
     if patient is None:

@@ -36,7 +36,9 @@ def only_pharmacy(session: Session) -> Pharmacy | None:
     return first_two[0] if len(first_two) == 1 else None
 
 
-def locked_conversation(session: Session, pharmacy_id: int, phone: str, now: dt.datetime) -> Conversation:
+def locked_conversation(
+    session: Session, pharmacy_id: int, phone: str, now: dt.datetime
+) -> Conversation:
     """The conversation with this phone, created if new, locked until the transaction ends.
 
     On PostgreSQL the row lock makes two messages from one phone apply one after the other;
@@ -71,7 +73,9 @@ def patients_with_phone(session: Session, pharmacy_id: int, phone: str) -> Seque
 
 def patient_by_external_id(session: Session, pharmacy_id: int, external_id: str) -> Patient | None:
     return session.scalar(
-        select(Patient).where(Patient.pharmacy_id == pharmacy_id, Patient.external_id == external_id)
+        select(Patient).where(
+            Patient.pharmacy_id == pharmacy_id, Patient.external_id == external_id
+        )
     )
 
 

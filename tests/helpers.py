@@ -29,7 +29,9 @@ def new_sid() -> str:
 
 
 def settings_for(db_url: str) -> Settings:
-    return Settings(database_url=db_url, twilio_auth_token=TOKEN, public_url=PUBLIC_URL, sender="null")
+    return Settings(
+        database_url=db_url, twilio_auth_token=TOKEN, public_url=PUBLIC_URL, sender="null"
+    )
 
 
 def seeded(db_url: str) -> None:
@@ -49,7 +51,9 @@ class Phone:
         url = PUBLIC_URL + "/twilio/sms"
         if signature is None:
             signature = self.validator.compute_signature(url, params)
-        return self.client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+        return self.client.post(
+            "/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}
+        )
 
     def params(self, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
         return {

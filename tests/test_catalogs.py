@@ -26,9 +26,25 @@ def _ids(path: Path) -> set[str]:
 def test_template_is_current(tmp_path: Path) -> None:
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(LOCALES / "babel.cfg"),
-         "-k", "N_", "--no-location", "--sort-output", "--omit-header", "-o", str(fresh), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(LOCALES / "babel.cfg"),
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     assert _ids(fresh) == _ids(LOCALES / "messages.pot"), (
         "locales/messages.pot is stale: run `make catalogs` (see docs/TRANSLATING.md)"
@@ -68,7 +84,9 @@ def test_a_broken_placeholder_falls_back_to_english(monkeypatch: pytest.MonkeyPa
             return "Hola %(nombre)s"
 
     monkeypatch.setattr(i18n, "translations", lambda language: Broken())
-    text = i18n.render(Say(prompts.PASSED_ON.replace(".", " %(first_name)s."), {"first_name": "Ana"}), "es")
+    text = i18n.render(
+        Say(prompts.PASSED_ON.replace(".", " %(first_name)s."), {"first_name": "Ana"}), "es"
+    )
     assert "Ana" in text and "%(" not in text
 
 

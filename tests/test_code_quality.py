@@ -1,4 +1,4 @@
-"""Lint and types are part of the suite: ruff over the tree, mypy (strict on dialogs/ and store/)."""
+"""Lint and types are part of the suite: ruff over the tree, mypy (strict on dialogs/, store/)."""
 
 from __future__ import annotations
 

@@ -33,8 +33,10 @@ async def signed_form(
     params = {key: str(value) for key, value in form.items()}
     signature = request.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(settings.twilio_auth_token)
-    if not signature or not settings.twilio_auth_token or not validator.validate(
-        public_url(request, settings), params, signature
+    if (
+        not signature
+        or not settings.twilio_auth_token
+        or not validator.validate(public_url(request, settings), params, signature)
     ):
         raise HTTPException(status_code=403, detail="Twilio signature missing or invalid.")
     return params

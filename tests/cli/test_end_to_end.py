@@ -51,7 +51,10 @@ def server(env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -72,8 +75,15 @@ def server(env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_import_enroll_choose_day_check_in_and_review(env: dict[str, str], server: str) -> None:
     medsync("db", "upgrade")
     medsync(
-        "pharmacy", "add", "Main Street Pharmacy", "--phone", "(212) 555-0199",
-        "--twilio-number", "+1 212 555 0100", "--timezone", "America/New_York",
+        "pharmacy",
+        "add",
+        "Main Street Pharmacy",
+        "--phone",
+        "(212) 555-0199",
+        "--twilio-number",
+        "+1 212 555 0100",
+        "--timezone",
+        "America/New_York",
     )
     report = medsync("import", str(SAMPLE))
     assert "3 rows rejected" in report
@@ -87,12 +97,16 @@ def test_import_enroll_choose_day_check_in_and_review(env: dict[str, str], serve
     assert "#1 [pending] new enrollment - P1001 Margaret Okafor" in medsync("queue")
 
     opened = medsync("checkin", "open", "P1001")
-    assert "[text to +12125550123] Hi Margaret, it's Main Street Pharmacy with your check-in" in opened
+    assert (
+        "[text to +12125550123] Hi Margaret, it's Main Street Pharmacy with your check-in" in opened
+    )
     assert "Check-in opened for P1001: sent." in opened
     assert "already open" in medsync("checkin", "open", "P1001")
 
     answers = medsync("chat", "+12125550123", "--url", server, stdin="YES\nno\nno\nno\nyes\n")
-    assert answers.splitlines()[-1].startswith("bot> Thank you. A pharmacist will review your answers")
+    assert answers.splitlines()[-1].startswith(
+        "bot> Thank you. A pharmacist will review your answers"
+    )
     queue = medsync("queue")
     assert "FLAGGED flagged check in - P1001 Margaret Okafor" in queue
     assert "hospital stay or ER visit" in queue and "The fill is on hold." in queue
@@ -101,10 +115,19 @@ def test_import_enroll_choose_day_check_in_and_review(env: dict[str, str], serve
 def test_chat_explains_when_no_server_runs(env: dict[str, str]) -> None:
     medsync("db", "upgrade")
     medsync(
-        "pharmacy", "add", "Main Street Pharmacy", "--phone", "2125550199",
-        "--twilio-number", "2125550100", "--timezone", "America/New_York",
+        "pharmacy",
+        "add",
+        "Main Street Pharmacy",
+        "--phone",
+        "2125550199",
+        "--twilio-number",
+        "2125550100",
+        "--timezone",
+        "America/New_York",
     )
-    result = CliRunner().invoke(main, ["chat", "+12125550123", "--url", f"http://127.0.0.1:{free_port()}"], input="hi\n")
+    result = CliRunner().invoke(
+        main, ["chat", "+12125550123", "--url", f"http://127.0.0.1:{free_port()}"], input="hi\n"
+    )
     assert result.exit_code == 1
     assert "Is `medsync serve` running?" in result.output
 
@@ -115,17 +138,81 @@ def test_cli_errors_are_plain_sentences(env: dict[str, str], tmp_path: Path) -> 
     result = runner.invoke(main, ["import", str(SAMPLE)])
     assert result.exit_code == 1 and "medsync pharmacy add" in result.output
     result = runner.invoke(
-        main, ["pharmacy", "add", "X", "--phone", "555-0100", "--twilio-number", "2125550100", "--timezone", "America/New_York"]
+        main,
+        [
+            "pharmacy",
+            "add",
+            "X",
+            "--phone",
+            "555-0100",
+            "--twilio-number",
+            "2125550100",
+            "--timezone",
+            "America/New_York",
+        ],
     )
     assert result.exit_code == 1 and "is not a valid phone number" in result.output
     result = runner.invoke(
-        main, ["pharmacy", "add", "X", "--phone", "2125550199", "--twilio-number", "2125550100", "--timezone", "Mars/Olympus"]
+        main,
+        [
+            "pharmacy",
+            "add",
+            "X",
+            "--phone",
+            "2125550199",
+            "--twilio-number",
+            "2125550100",
+            "--timezone",
+            "Mars/Olympus",
+        ],
     )
     assert result.exit_code == 1 and "is not a time zone" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("patient_id,first_name\nP1,Ann\n")
-    medsync("pharmacy", "add", "X", "--phone", "2125550199", "--twilio-number", "2125550100", "--timezone", "America/New_York")
+    medsync(
+        "pharmacy",
+        "add",
+        "X",
+        "--phone",
+        "2125550199",
+        "--twilio-number",
+        "2125550100",
+        "--timezone",
+        "America/New_York",
+    )
     result = runner.invoke(main, ["import", str(bad)])
     assert result.exit_code == 1 and "missing" in result.output.lower()
     result = runner.invoke(main, ["checkin", "open", "P404"])
     assert result.exit_code == 1 and "No patient P404" in result.output
+
+
+def test_plan_shows_the_recommendation_and_recomputes_for_another_anchor(
+    env: dict[str, str],
+) -> None:
+    import json
+
+    medsync("db", "upgrade")
+    medsync(
+        "pharmacy",
+        "add",
+        "Main Street Pharmacy",
+        "--phone",
+        "2125550199",
+        "--twilio-number",
+        "2125550100",
+        "--timezone",
+        "America/New_York",
+    )
+    medsync("import", str(SAMPLE))
+    shown = medsync("plan", "P1001")
+    assert shown.startswith("Sync plan for Margaret Okafor (P1001)")
+    assert "Albuterol HFA inhaler 90 mcg (RX700104): Taken as needed (PRN): not synced." in shown
+    assert "the latest next due date" in shown
+    moved = json.loads(medsync("plan", "P1001", "--anchor", "20", "--json"))
+    assert moved["anchor_day"] == 20 and moved["eligible"] is True
+    assert moved["anchor_reason"].startswith("The 20th: chosen")
+    refused = medsync("plan", "P1008")
+    assert "is not eligible for med sync" in refused
+    assert "Amoxicillin 500 mg capsule (RX700801): Acute course" in refused
+    result = CliRunner().invoke(main, ["plan", "P1001", "--anchor", "31"])
+    assert result.exit_code == 2 and "1<=x<=28" in result.output

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from dialogs.context import PatientFacts
-from dialogs.turn import Digits, Event, Start, Text
+from dialogs.turn import Digits, Event, Start, Text, Timeout
 from tests.dialogs.transcript import Case, check, patient
 
 ANCHOR = dt.date(2026, 12, 15)
@@ -42,7 +42,9 @@ CASES: dict[str, dict[str, Case]] = {
         "es": Case("", texts("hola", "tal vez", "🤷‍♀️"), note="re-asked once, then staff call"),
     },
     "anchor_day_forms": {
-        "en": Case("", texts("31", "when is good?", "fifteenth"), note="out of range, unclear, words"),
+        "en": Case(
+            "", texts("31", "when is good?", "fifteenth"), note="out of range, unclear, words"
+        ),
         "es": Case("", texts("31", "cuándo?", "quince"), note="out of range, unclear, words"),
     },
     "check_in_all_clear": {
@@ -50,16 +52,40 @@ CASES: dict[str, dict[str, Case]] = {
         "es": Case("", [open_check_in(), *texts("no", "No.", "nada", "no", "sí")]),
     },
     "check_in_flagged": {
-        "en": Case("", [open_check_in(), *texts("yes", "no", "Yes, a few", "I get dizzy in the mornings", "20")]),
-        "es": Case("", [open_check_in(), *texts("sí", "no", "sí, algunas", "Me mareo por las mañanas", "el 20")]),
+        "en": Case(
+            "",
+            [
+                open_check_in(),
+                *texts("yes", "no", "Yes, a few", "I get dizzy in the mornings", "20"),
+            ],
+        ),
+        "es": Case(
+            "",
+            [
+                open_check_in(),
+                *texts("sí", "no", "sí, algunas", "Me mareo por las mañanas", "el 20"),
+            ],
+        ),
     },
     "check_in_by_keypad": {
-        "en": Case("", [open_check_in(), Digits("2"), Digits("2"), Digits("1"), Text("no"), Digits("1")]),
-        "es": Case("", [open_check_in(), Digits("2"), Digits("2"), Digits("1"), Text("no"), Digits("1")]),
+        "en": Case(
+            "", [open_check_in(), Digits("2"), Digits("2"), Digits("1"), Text("no"), Digits("1")]
+        ),
+        "es": Case(
+            "", [open_check_in(), Digits("2"), Digits("2"), Digits("1"), Text("no"), Digits("1")]
+        ),
     },
     "check_in_unclear_twice": {
         "en": Case("", [open_check_in(), *texts("what?", "12345")]),
         "es": Case("", [open_check_in(), *texts("¿qué?", "12345")]),
+    },
+    "check_in_follow_up": {
+        "en": Case(
+            "", [open_check_in(), Text("no"), Timeout(), Text("no")], note="48 h without an answer"
+        ),
+        "es": Case(
+            "", [open_check_in(), Text("no"), Timeout(), Text("no")], note="48 h sin respuesta"
+        ),
     },
     "help_and_pharmacist_mid_check_in": {
         "en": Case("", [open_check_in(), *texts("HELP", "no", "pharmacist", "no")]),
@@ -93,8 +119,14 @@ CASES: dict[str, dict[str, Case]] = {
 
 # Conversations whose patient has already chosen a day start from that context.
 PRE_ENROLLED = {
-    "check_in_all_clear", "check_in_flagged", "check_in_by_keypad", "check_in_unclear_twice",
-    "help_and_pharmacist_mid_check_in", "stop_mid_check_in", "enrolled_patient_writes",
+    "check_in_all_clear",
+    "check_in_flagged",
+    "check_in_follow_up",
+    "check_in_by_keypad",
+    "check_in_unclear_twice",
+    "help_and_pharmacist_mid_check_in",
+    "stop_mid_check_in",
+    "enrolled_patient_writes",
 }
 CONSENTED = {"anchor_day_forms"}
 
@@ -131,7 +163,12 @@ def _millers(language: str) -> tuple[PatientFacts, ...]:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_golden_shared_phone(language: str) -> None:
     words = {"en": ("hi", "it's for Linda", "yes"), "es": ("hola", "es para Linda", "sí")}[language]
-    case = Case("shared_phone", texts(*words), patients=_millers(language), note="one landline, two patients")
+    case = Case(
+        "shared_phone",
+        texts(*words),
+        patients=_millers(language),
+        note="one landline, two patients",
+    )
     check(case, language)
 
 

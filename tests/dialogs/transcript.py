@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot import i18n
+from bot.channels.sms_text import compose
 from dialogs import engine
 from dialogs.context import Context, PatientFacts
 from dialogs.state import load
@@ -28,6 +29,7 @@ from dialogs.turn import (
     SetLanguage,
     Start,
     Text,
+    Timeout,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -45,19 +47,25 @@ class Case:
 
 
 def patient(language: str, **overrides: object) -> PatientFacts:
-    base = PatientFacts(id=1, first_name="Margaret" if language == "en" else "José", language=language)
+    base = PatientFacts(
+        id=1, first_name="Margaret" if language == "en" else "José", language=language
+    )
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
 def describe(event: Event) -> str:
     match event:
         case Text(body=body, num_media=n):
-            shown = json.dumps(body, ensure_ascii=False) if body.strip() != body or not body else body
+            shown = (
+                json.dumps(body, ensure_ascii=False) if body.strip() != body or not body else body
+            )
             return shown + (f"  [+{n} media]" if n else "")
         case Digits(digits=d):
             return f"[keypad {d}]"
         case NoInput():
             return "[no input]"
+        case Timeout():
+            return "[no answer for a while]"
         case Start(dialog=d, params=params):
             shown = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in params.items()}
             return f"[start {d} {json.dumps(shown, sort_keys=True)}]"
@@ -74,13 +82,16 @@ def effect_line(effect: Effect) -> str:
         case SetLanguage(language=language):
             return f"language {language}"
         case SaveCheckIn(status=status, answers=answers, flags=flags):
-            return f"check-in {status} answers={json.dumps(answers, ensure_ascii=False, sort_keys=True)} flags={list(flags)}"
+            shown = json.dumps(answers, ensure_ascii=False, sort_keys=True)
+            return f"check-in {status} answers={shown} flags={list(flags)}"
         case OpenReviewItem(kind=kind, flagged=flagged, summary=summary):
             return f"review {kind}{' (flagged)' if flagged else ''}: {summary}"
     raise TypeError(effect)
 
 
-def _apply(patients: tuple[PatientFacts, ...], effects: tuple[Effect, ...]) -> tuple[PatientFacts, ...]:
+def _apply(
+    patients: tuple[PatientFacts, ...], effects: tuple[Effect, ...]
+) -> tuple[PatientFacts, ...]:
     """What the runtime would store, as far as the next turn's context can see it."""
     out = list(patients)
     for effect in effects:
@@ -90,7 +101,8 @@ def _apply(patients: tuple[PatientFacts, ...], effects: tuple[Effect, ...]) -> t
             match effect:
                 case SetEnrollment():
                     out[i] = replace(
-                        p, enrollment=effect.status,
+                        p,
+                        enrollment=effect.status,
                         anchor_day=effect.anchor_day or p.anchor_day,
                         next_anchor_date=effect.next_anchor_date or p.next_anchor_date,
                     )
@@ -109,7 +121,9 @@ def play(case: Case) -> str:
     lines = [f"# {case.name}" + (f": {case.note}" if case.note else ""), ""]
     for event in case.events:
         state = load(stored)
-        subject = next((p for p in patients if p.id == state.subject), patients[0] if patients else None)
+        subject = next(
+            (p for p in patients if p.id == state.subject), patients[0] if patients else None
+        )
         language = subject.language if subject else "en"
         ctx = Context(
             today=case.today,
@@ -124,8 +138,10 @@ def play(case: Case) -> str:
         subject = next((p for p in patients if p.id == turn.state.subject), subject)
         language = subject.language if subject else "en"
         lines.append(f"patient: {describe(event)}")
-        for reply in turn.replies:
-            lines.append(f"bot:     {i18n.render(reply, language)}")
+        automated = isinstance(event, Start | Timeout)
+        for i, reply in enumerate(turn.replies):
+            last = i == len(turn.replies) - 1
+            lines.append(f"bot:     {compose([reply], language, automated=automated and last)}")
         if not turn.replies:
             lines.append("bot:     (nothing)")
         for effect in turn.effects:
@@ -143,4 +159,6 @@ def check(case: Case, language: str) -> None:
         path.write_text(actual, encoding="utf-8")
     assert path.exists(), f"golden file {path.name} is missing; run with MEDSYNC_UPDATE_GOLDEN=1"
     expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"transcript {path.name} differs; review and rerun with MEDSYNC_UPDATE_GOLDEN=1"
+    assert actual == expected, (
+        f"transcript {path.name} differs; review and rerun with MEDSYNC_UPDATE_GOLDEN=1"
+    )

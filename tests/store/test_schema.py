@@ -18,14 +18,23 @@ NOW = dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC)
 
 def _patient(session):
     pharmacy = Pharmacy(
-        name="Main Street Pharmacy", phone="+12125550199", twilio_number="+12125550100",
-        timezone="America/New_York", created_at=NOW,
+        name="Main Street Pharmacy",
+        phone="+12125550199",
+        twilio_number="+12125550100",
+        timezone="America/New_York",
+        created_at=NOW,
     )
     session.add(pharmacy)
     session.flush()
     patient = Patient(
-        pharmacy_id=pharmacy.id, external_id="P1", first_name="Ann", last_name="Lee",
-        phone="+12125550123", language="en", created_at=NOW, updated_at=NOW,
+        pharmacy_id=pharmacy.id,
+        external_id="P1",
+        first_name="Ann",
+        last_name="Lee",
+        phone="+12125550123",
+        language="en",
+        created_at=NOW,
+        updated_at=NOW,
     )
     session.add(patient)
     session.flush()
@@ -45,8 +54,12 @@ def test_consent_events_are_append_only(session_factory):
     with transaction(session_factory) as s:
         patient = _patient(s)
         event = ConsentEvent(
-            patient_id=patient.id, kind=ConsentKind.OPT_OUT, channel=Channel.SMS,
-            wording="STOP", language="en", created_at=NOW,
+            patient_id=patient.id,
+            kind=ConsentKind.OPT_OUT,
+            channel=Channel.SMS,
+            wording="STOP",
+            language="en",
+            created_at=NOW,
         )
         s.add(event)
     with pytest.raises(AppendOnlyError), transaction(session_factory) as s:
@@ -65,8 +78,11 @@ def test_consent_events_are_append_only(session_factory):
 def test_naive_datetimes_are_refused(session_factory):
     with pytest.raises(Exception, match="naive"), transaction(session_factory) as s:
         pharmacy = Pharmacy(
-            name="X", phone="+12125550199", twilio_number="+12125550100",
-            timezone="America/New_York", created_at=dt.datetime(2026, 1, 1),
+            name="X",
+            phone="+12125550199",
+            twilio_number="+12125550100",
+            timezone="America/New_York",
+            created_at=dt.datetime(2026, 1, 1),
         )
         s.add(pharmacy)
 
@@ -83,8 +99,16 @@ def test_postgresql_itself_refuses_to_change_consent_records(postgres_ready):
         conn.execute(text("TRUNCATE pharmacy, patient, consent_event RESTART IDENTITY CASCADE"))
     with transaction(factory) as s:
         patient = _patient(s)
-        s.add(ConsentEvent(patient_id=patient.id, kind=ConsentKind.OPT_IN, channel=Channel.SMS,
-                           wording="START", language="en", created_at=NOW))
+        s.add(
+            ConsentEvent(
+                patient_id=patient.id,
+                kind=ConsentKind.OPT_IN,
+                channel=Channel.SMS,
+                wording="START",
+                language="en",
+                created_at=NOW,
+            )
+        )
     with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
         conn.execute(text("UPDATE consent_event SET wording = 'x'"))
     with pytest.raises(Exception, match="append-only"), engine.begin() as conn:

@@ -87,7 +87,9 @@ def test_healthz(client: TestClient) -> None:
 # ------------------------------------------------------------------ retries and concurrency
 
 
-def test_a_retried_message_sid_is_processed_once_and_answered_the_same(client: TestClient, sessions) -> None:
+def test_a_retried_message_sid_is_processed_once_and_answered_the_same(
+    client: TestClient, sessions
+) -> None:
     phone = Phone(client, MARGARET)
     phone.text("hi")
     sid = new_sid()
@@ -147,7 +149,9 @@ def test_two_messages_at_once_apply_one_after_the_other(db_url: str, sessions) -
         ("%(first_name)s {0} %s", "0"),
     ],
 )
-def test_odd_texts_get_a_sensible_reply_never_a_500(client: TestClient, body: str, media: str) -> None:
+def test_odd_texts_get_a_sensible_reply_never_a_500(
+    client: TestClient, body: str, media: str
+) -> None:
     phone = Phone(client, MARGARET)
     answer = phone.text(body, NumMedia=media)
     assert len(answer) == 1 and answer[0].strip()
@@ -157,7 +161,7 @@ def test_odd_text_mid_dialog_is_reasked(client: TestClient) -> None:
     phone = Phone(client, MARGARET)
     phone.text("hi")
     assert phone.text("x" * 1600) == [
-        "Sorry, I didn't understand. Would you like to join med sync? Please reply YES or NO."
+        "Sorry, I didn't understand.\nWould you like to join med sync? Reply YES or NO."
     ]
 
 
@@ -175,8 +179,12 @@ def test_an_unknown_number_learns_only_the_pharmacy_phone(client: TestClient, se
 # ------------------------------------------------------------------ opt-out, opt-in, help
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", " Stop. ", "unsubscribe", "Cancel!", "QUIT", "stopall"])
-def test_stop_words_opt_out_with_exactly_one_confirmation(client: TestClient, sessions, word: str) -> None:
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", " Stop. ", "unsubscribe", "Cancel!", "QUIT", "stopall"]
+)
+def test_stop_words_opt_out_with_exactly_one_confirmation(
+    client: TestClient, sessions, word: str
+) -> None:
     phone = Phone(client, MARGARET)
     phone.text("hi")
     confirmation = phone.text(word)
@@ -217,7 +225,9 @@ def test_stop_on_a_shared_phone_opts_out_everyone_on_it(client: TestClient, sess
         assert all(p.opted_out for p in millers)
 
 
-def test_advanced_opt_out_is_recorded_without_a_second_confirmation(client: TestClient, sessions) -> None:
+def test_advanced_opt_out_is_recorded_without_a_second_confirmation(
+    client: TestClient, sessions
+) -> None:
     phone = Phone(client, MARGARET)
     assert phone.text("STOP", OptOutType="STOP") == []  # Twilio has confirmed it already
     with transaction(sessions) as s:
@@ -269,7 +279,11 @@ def test_spanish_patient_enrolls_and_chooses_a_day(client: TestClient, sessions)
     assert "martes, 15 de diciembre de 2026" in confirmed
     with transaction(sessions) as s:
         consent = s.scalars(select(ConsentEvent)).one()
-        assert (consent.kind.value, consent.wording, consent.language) == ("enrollment_accepted", "sí", "es")
+        assert (consent.kind.value, consent.wording, consent.language) == (
+            "enrollment_accepted",
+            "sí",
+            "es",
+        )
         assert consent.prompt and consent.prompt.startswith("Hi %(first_name)s")
         item = s.scalars(select(ReviewItem)).one()
         assert item.kind.value == "new_enrollment"
@@ -288,7 +302,9 @@ def test_decline_records_the_words_and_stops_outreach(client: TestClient, sessio
         assert (consent.kind.value, consent.wording) == ("enrollment_declined", "No, thank you")
 
 
-def test_every_message_is_stored_with_direction_sid_body_and_time(client: TestClient, sessions) -> None:
+def test_every_message_is_stored_with_direction_sid_body_and_time(
+    client: TestClient, sessions
+) -> None:
     phone = Phone(client, MARGARET)
     sid = new_sid()
     phone.text("hi", sid=sid)
@@ -329,11 +345,15 @@ def test_no_text_names_a_drug(db_url: str, sessions) -> None:
             phone.text(body)
     with transaction(sessions) as s:
         pharmacy_id = s.scalars(select(Patient.pharmacy_id)).first()
-        ids = s.scalars(select(Patient.external_id).join(Enrollment, Enrollment.patient_id == Patient.id)).all()
+        ids = s.scalars(
+            select(Patient.external_id).join(Enrollment, Enrollment.patient_id == Patient.id)
+        ).all()
     for external_id in ids:
         runtime.open_check_in(pharmacy_id, external_id)
     with transaction(sessions) as s:
-        outbound = s.scalars(select(Message.body).where(Message.direction == Direction.OUTBOUND)).all()
+        outbound = s.scalars(
+            select(Message.body).where(Message.direction == Direction.OUTBOUND)
+        ).all()
         assert s.scalar(select(func.count()).select_from(CheckIn)) == len(ids) > 5
     words = _drug_words()
     assert len(outbound) > 40
@@ -345,3 +365,13 @@ def test_demo_export_is_the_shared_sample() -> None:
     shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "sample_pharmacy_export.csv"
     if shared.exists():
         assert shared.read_bytes() == demo.EXPORT.read_bytes()
+
+
+def test_a_patient_who_is_not_eligible_is_not_offered_med_sync(
+    client: TestClient, sessions
+) -> None:
+    (answer,) = Phone(client, "+19075550133").text("hello")  # P1008: acute and as-needed only
+    assert answer == "Thank you, we have passed your message to the pharmacist."
+    with transaction(sessions) as s:
+        item = s.scalars(select(ReviewItem)).one()
+        assert item.kind.value == "message" and "not eligible" in item.summary

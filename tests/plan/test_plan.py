@@ -1,0 +1,113 @@
+"""build_plan as a whole: overrides, medicines joining later, other cycles, JSON, calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from dialogs.plan.model import Medication, PlanError, ProgramSettings
+from dialogs.plan.plan import NotEligible, build_plan
+from dialogs.plan.reconcile import SyncStatus
+from dialogs.plan.timeline import cycle_calendar, disenrolls
+from tests.plan.factories import due_on, med
+
+D = dt.date
+TODAY = D(2026, 11, 29)
+DEFAULTS = ProgramSettings()
+
+
+def _two() -> list[Medication]:
+    return [due_on(D(2026, 12, 5), rx_number="RX1"), due_on(D(2026, 12, 20), rx_number="RX2")]
+
+
+def test_anchor_override_says_what_was_recommended() -> None:
+    plan = build_plan(_two(), TODAY, DEFAULTS, anchor_day=10)
+    assert plan.anchor_day == 10
+    assert plan.recommendation.day == 20
+    assert plan.anchor_reason == "The 10th: chosen (MedSync recommended the 20th)."
+
+
+def test_medicine_with_supply_past_the_first_anchor_joins_on_the_next() -> None:
+    plan = build_plan(_two(), TODAY, DEFAULTS, anchor_day=10)
+    later = plan.lines[1]
+    assert later.sync_date == D(2027, 1, 10)
+    assert later.short_fill is not None
+    assert (later.short_fill.fill_date, later.short_fill.days) == (D(2026, 12, 20), 21)
+    assert later.notes == ("Has supply past the first anchor: joins on Jan 10, 2027.",)
+    # Only medicines picked up on the first anchor count towards its estimate.
+    assert plan.first_pickup_total == Decimal("10.00")
+
+
+def test_twenty_eight_day_cycle_keeps_the_weekday() -> None:
+    plan = build_plan(_two(), TODAY, ProgramSettings(cycle="28_day"))
+    first = plan.lines[0]
+    assert plan.first_anchor == D(2026, 12, 20)
+    assert [f.fill_date for f in first.next_fills] == [
+        D(2026, 12, 20),
+        D(2027, 1, 17),
+        D(2027, 2, 14),
+    ]
+    assert {f.days for f in first.next_fills} == {28}
+    assert "every 28 days" in plan.lines_for_display()[0]
+
+
+def test_plan_is_json_serialisable_with_iso_dates_and_decimal_strings() -> None:
+    plan = build_plan(_two(), TODAY, DEFAULTS)
+    data = json.loads(json.dumps(plan.to_dict()))
+    assert data["first_anchor"] == "2026-12-20"
+    assert data["lines"][0]["short_fill"]["fill_date"] == "2026-12-05"
+    assert data["lines"][0]["short_fill_cost"] == "4.95"  # $0.33 x 15 days
+    assert data["short_fills_total"] == "4.95"
+    assert data["first_pickup_total"] == "20.00"
+
+
+def test_first_anchor_calendar_never_lies_in_the_past() -> None:
+    plan = build_plan([due_on(D(2026, 12, 2), rx_number="A"), due_on(D(2026, 12, 2))], TODAY,
+                      DEFAULTS)  # fmt: skip
+    assert plan.first_anchor == D(2026, 12, 2)
+    assert plan.calendar.check_in == TODAY
+    assert plan.calendar.no_answer_reminder == TODAY
+    assert plan.calendar.pickup_reminder == D(2026, 12, 1)
+
+
+def test_duplicate_prescription_numbers_are_refused() -> None:
+    with pytest.raises(PlanError, match="appears twice"):
+        build_plan([med(), med()], TODAY, DEFAULTS)
+
+
+def test_not_eligible_carries_each_medicine_reason() -> None:
+    with pytest.raises(NotEligible) as raised:
+        build_plan([med(), med(rx_number="RX2", prn=True)], TODAY, DEFAULTS)
+    assert [r.status for r in raised.value.reconciliations] == [
+        SyncStatus.SYNCED,
+        SyncStatus.NOT_SYNCED,
+    ]
+    assert not raised.value.eligibility.eligible
+
+
+def test_aligned_package_renewal_counts_its_whole_package_fills() -> None:
+    # The pen ran out Nov 25: one pen today, another on the Dec 20 anchor, two refills.
+    pen = med(rx_number="PEN", package="insulin", daily_quantity=None, days_supply=25,
+              last_fill_date=D(2026, 10, 31), refills_remaining=2)  # fmt: skip
+    plan = build_plan([*_two(), pen], TODAY, DEFAULTS)
+    line = plan.lines[2]
+    assert line.status is SyncStatus.ALIGNED_BY_ANCHOR
+    assert line.renewal is not None
+    assert line.renewal.reason == "No refills left after the Dec 20, 2026 fill."
+
+
+def test_calendar_with_other_settings() -> None:
+    settings = ProgramSettings(checkin_lead_days=3, call_list_days_before=2, preparation_days=2)
+    calendar = cycle_calendar(D(2026, 12, 15), settings)
+    assert calendar.check_in == D(2026, 12, 12)
+    # The 48 h reminder would fall after the call list; the call list comes first.
+    assert calendar.no_answer_reminder == D(2026, 12, 13)
+    assert calendar.prepare == D(2026, 12, 13)
+
+
+def test_three_missed_cycles_disenroll() -> None:
+    assert not disenrolls(2, DEFAULTS)
+    assert disenrolls(3, DEFAULTS)
