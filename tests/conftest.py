@@ -18,10 +18,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import make_engine, make_sessionmaker, upgrade
 
-POSTGRES_URL = os.environ.get(
+SERVER_URL = os.environ.get(
     "MEDSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("MEDSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each test run gets its own schema (and Redis database), so runs side by side on one
+# machine never see each other's rows.
+SCHEMA = f"medsync_test_{os.getpid()}"
+POSTGRES_URL = f"{SERVER_URL}{'&' if '?' in SERVER_URL else '?'}options=-csearch_path%3D{SCHEMA}"
+REDIS_URL = os.environ.get(
+    "MEDSYNC_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{8 + os.getpid() % 8}"
+)
 UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 NOW = dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC)  # a Sunday, 10:00 in New York
@@ -52,17 +58,19 @@ def postgres_tables(postgres_ready: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_ready() -> str:
+def postgres_ready() -> Iterator[str]:
     try:
-        engine = make_engine(POSTGRES_URL)
+        engine = make_engine(SERVER_URL)
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     except Exception as error:  # any driver error means the server is not usable
         service_missing("PostgreSQL", error)
     upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+    yield POSTGRES_URL
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+    engine.dispose()
 
 
 def _truncate_postgres(engine: Engine, names: str) -> None:
