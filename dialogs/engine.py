@@ -224,7 +224,7 @@ def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -
     if patient.enrollment in (None, "declined", "disenrolled"):
         if patient.eligible:
             return enrollment.start(state, ctx, patient)
-        return _pass_on(state, patient, "The patient, who is not eligible for med sync, sent a message.")
+        return _pass_on(state, patient, "A patient not eligible for med sync sent a message.")
     if patient.enrollment == "consented":
         return anchor.start(state, ctx, patient)
     acknowledgement = text is None or is_acknowledgement(text, ctx.vocab)

@@ -6,22 +6,20 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import importer
+from bot import demo, importer
 from bot.importer import COLUMNS, ImportFileError, ImportReport, import_export
 from store.db import transaction
 from store.models import Patient, Pharmacy, Prescription
 from tests.conftest import NOW
 
-# The suite reads its own copy; the shared original is only compared with it.
-SAMPLE = Path(__file__).parent / "data" / "sample_pharmacy_export.csv"
-SHARED_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / SAMPLE.name
+# The sample export ships with the demo; tests/web checks it matches shared/data's copy.
+SAMPLE = demo.EXPORT
 LATER = NOW + dt.timedelta(days=1)
 
 SAMPLE_ERRORS = {
@@ -115,12 +113,6 @@ def _errors(report: ImportReport) -> set[tuple[int, str, str]]:
 
 
 # --- the sample export -----------------------------------------------------------------------
-
-
-def test_fixture_copy_matches_the_shared_sample() -> None:
-    if not SHARED_SAMPLE.exists():
-        pytest.skip(f"{SHARED_SAMPLE} is not there to compare with")
-    assert SAMPLE.read_bytes() == SHARED_SAMPLE.read_bytes()
 
 
 def test_sample_keeps_good_rows_and_reports_exactly_the_bad_ones(
