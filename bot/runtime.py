@@ -116,6 +116,49 @@ def normalize_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _inbound_message(conversation: Conversation, inbound: InboundText, now: dt.datetime) -> Message:
+    return Message(
+        pharmacy_id=conversation.pharmacy_id,
+        conversation_id=conversation.id,
+        direction=Direction.INBOUND,
+        channel=Channel.SMS,
+        sid=inbound.sid,
+        phone=conversation.phone,
+        body=inbound.body,
+        num_media=inbound.num_media,
+        status=MessageStatus.RECEIVED,
+        created_at=now,
+    )
+
+
+def outbound_message(
+    conversation_id: int | None,
+    pharmacy_id: int,
+    patient_id: int | None,
+    phone: str,
+    body: str,
+    language: str,
+    now: dt.datetime,
+    channel: Channel = Channel.SMS,
+    status: MessageStatus = MessageStatus.QUEUED,
+    idempotency_key: str | None = None,
+) -> Message:
+    """An outbound row: queued for a job to send, unless it went out another way."""
+    return Message(
+        pharmacy_id=pharmacy_id,
+        patient_id=patient_id,
+        conversation_id=conversation_id,
+        direction=Direction.OUTBOUND,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        phone=phone,
+        body=body,
+        status=status,
+        language=language,
+        created_at=now,
+    )
+
+
 class Runtime:
     def __init__(
         self,
@@ -162,20 +205,9 @@ class Runtime:
             subject = self._subject(patients, load(conversation.state))
             language = subject.language if subject else i18n.DEFAULT_LANGUAGE
             twiml = self.render_sms([compose([Say(prompts.PASSED_ON)], language)])
-            message = Message(
-                pharmacy_id=pharmacy.id,
-                patient_id=subject.id if subject else None,
-                conversation_id=conversation.id,
-                direction=Direction.INBOUND,
-                channel=Channel.SMS,
-                sid=inbound.sid,
-                phone=phone,
-                body=inbound.body,
-                num_media=inbound.num_media,
-                status=MessageStatus.RECEIVED,
-                reply=twiml,
-                created_at=now,
-            )
+            message = _inbound_message(conversation, inbound, now)
+            message.patient_id = subject.id if subject else None
+            message.reply = twiml
             session.add(message)
             session.flush()
             session.add(
@@ -207,18 +239,7 @@ class Runtime:
             earlier = queries.message_by_sid(session, inbound.sid)
             if earlier is not None:
                 return earlier.reply or EMPTY_TWIML
-            message = Message(
-                pharmacy_id=pharmacy.id,
-                conversation_id=conversation.id,
-                direction=Direction.INBOUND,
-                channel=Channel.SMS,
-                sid=inbound.sid,
-                phone=phone,
-                body=inbound.body,
-                num_media=inbound.num_media,
-                status=MessageStatus.RECEIVED,
-                created_at=now,
-            )
+            message = _inbound_message(conversation, inbound, now)
             event = Text(inbound.body, num_media=inbound.num_media)
             answer = self.converse(session, pharmacy, conversation, event, message, now)
             replies = () if inbound.answered_by_twilio else answer.turn.replies
@@ -262,17 +283,16 @@ class Runtime:
     @staticmethod
     def record_reply(session: Session, inbound: Message, body: str, language: str) -> Message:
         """Store what we answered in the webhook's own response (it has no SID of its own)."""
-        reply = Message(
-            pharmacy_id=inbound.pharmacy_id,
-            patient_id=inbound.patient_id,
-            conversation_id=inbound.conversation_id,
-            direction=Direction.OUTBOUND,
+        reply = outbound_message(
+            inbound.conversation_id,
+            inbound.pharmacy_id,
+            inbound.patient_id,
+            inbound.phone,
+            body,
+            language,
+            inbound.created_at,
             channel=inbound.channel,
-            phone=inbound.phone,
-            body=body,
-            status=MessageStatus.SENT,
-            language=language,
-            created_at=inbound.created_at,
+            status=MessageStatus.SENT,  # it went out as the webhook's answer
         )
         session.add(reply)
         return reply
@@ -320,18 +340,15 @@ class Runtime:
         if not answer.turn.replies:
             return None
         body = compose(answer.turn.replies, patient.language, automated=True)
-        message = Message(
-            pharmacy_id=pharmacy.id,
-            patient_id=patient.id,
-            conversation_id=conversation.id,
-            direction=Direction.OUTBOUND,
-            channel=Channel.SMS,
+        message = outbound_message(
+            conversation.id,
+            pharmacy.id,
+            patient.id,
+            patient.phone,
+            body,
+            patient.language,
+            now,
             idempotency_key=key,
-            phone=patient.phone,
-            body=body,
-            status=MessageStatus.QUEUED,
-            language=patient.language,
-            created_at=now,
         )
         session.add(message)
         session.flush()
