@@ -1,0 +1,245 @@
+"""The anchor cycle with a frozen clock (DOMAIN.md example 10): anchor Dec 15 -> check-in
+Dec 8 (T-7), follow-up 48 h later, call list Dec 12 (T-3), reminder Dec 14 (T-1); each once
+per cycle however often the periodic job runs, and on several workers at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.runtime import InboundText
+from bot.scheduler import DueReport, Scheduler
+from bot.worker import WorkerContext, enqueue_scheduler_tick
+from store.db import transaction
+from store.models import (
+    CheckIn,
+    CheckInStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Message,
+    MessageStatus,
+    ReviewItem,
+    ReviewKind,
+)
+from store.outreach import CycleEvent
+from tests.jobs.conftest import World, burst
+
+ANCHOR = dt.date(2026, 12, 15)
+
+
+def at_ten_in_new_york(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, 15, 0, tzinfo=dt.UTC)
+
+
+def enroll(
+    world: World, external_id: str = "P1001", cycle: str = "monthly", anchor: dt.date = ANCHOR
+) -> None:
+    patient = world.patient(external_id)
+    with transaction(world.sessions) as session:
+        session.add(
+            Enrollment(
+                patient_id=patient.id,
+                status=EnrollmentStatus.ACTIVE,
+                anchor_day=anchor.day,
+                cycle=cycle,
+                next_anchor_date=anchor,
+                updated_at=world.clock.now(),
+            )
+        )
+
+
+def tick(world: World, times: int = 1) -> DueReport:
+    scheduler = Scheduler(world.sessions, world.runtime(), world.clock, world.settings)
+    jobs = world.jobs()
+    report = scheduler.run(jobs)
+    for _ in range(times - 1):
+        again = scheduler.run(jobs)
+        assert again.to_send == [] and again.summary() == DueReport().summary()
+    return report
+
+
+def bodies(world: World) -> list[str]:
+    return [r.form["Body"] for r in world.fake.accepted_messages]
+
+
+def count(world: World, model: type) -> int:
+    with transaction(world.sessions) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def answer(world: World, *texts: str) -> None:
+    runtime = world.runtime()
+    for n, text in enumerate(texts):
+        runtime.handle_text(
+            InboundText(
+                f"SM{world.clock.now():%j%H%M}{n:027d}", "+12125550123", "+12125550100", text
+            )
+        )
+
+
+def test_the_whole_cycle_without_an_answer(world: World) -> None:
+    enroll(world)
+    assert tick(world, times=3).to_send == []  # Nov 29: too early
+
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))  # T-7
+    report = tick(world, times=3)
+    assert report.check_ins == 1
+    assert len(bodies(world)) == 1
+    assert bodies(world)[0].startswith("Hi Margaret, it's Main Street Pharmacy with your check-in")
+    assert "Reply STOP to opt out." in bodies(world)[0]
+
+    world.clock.advance(hours=47)
+    assert tick(world).follow_ups == 0
+    world.clock.advance(hours=1)  # 48 h without an answer
+    assert tick(world, times=3).follow_ups == 1
+    assert bodies(world)[1].startswith(
+        "Hi Margaret, Main Street Pharmacy still needs a few answers"
+    )
+
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 12))  # T-3
+    assert tick(world, times=3).call_list == 1
+    with transaction(world.sessions) as session:
+        [item] = session.scalars(select(ReviewItem)).all()
+        assert item.kind == ReviewKind.NO_ANSWER
+        assert item.summary == (
+            "No answer to the check-in before the pickup on Tuesday, December 15, 2026. "
+            "Please call the patient."
+        )
+        check_in = session.scalar(select(CheckIn))
+        assert check_in is not None and check_in.status == CheckInStatus.NO_ANSWER
+
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))  # T-1: nothing is ready
+    assert tick(world).reminders == 0
+    assert len(bodies(world)) == 2
+    assert count(world, CycleEvent) == 3
+
+
+def test_a_clear_check_in_gets_one_pickup_reminder_the_day_before(world: World) -> None:
+    enroll(world)
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    tick(world)
+    answer(world, "no", "no", "no", "no", "yes")
+    with transaction(world.sessions) as session:
+        check_in = session.scalar(select(CheckIn))
+        assert check_in is not None and check_in.status == CheckInStatus.READY
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 10))
+    assert tick(world).follow_ups == 0  # answered: no follow-up
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 12))
+    assert tick(world).call_list == 0
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))
+    assert tick(world, times=3).reminders == 1
+    assert bodies(world)[-1] == (
+        "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
+        "Tuesday, December 15, 2026. Reply STOP to opt out."
+    )
+    assert len(bodies(world)) == 2
+
+
+def test_texts_due_at_night_wait_for_the_morning(world: World) -> None:
+    enroll(world)
+    world.clock.at = dt.datetime(2026, 12, 8, 5, 5, tzinfo=dt.UTC)  # 00:05 in New York
+    report = tick(world)
+    assert report.check_ins == 1 and world.fake.messages == []
+    with transaction(world.sessions) as session:
+        message = session.scalar(select(Message).where(Message.status == MessageStatus.QUEUED))
+        assert message is not None
+        assert message.deferred_until == dt.datetime(2026, 12, 8, 13, 0, tzinfo=dt.UTC)
+    # On the embedded default the periodic job's sweep sends it once its time has come.
+    world.clock.at = dt.datetime(2026, 12, 8, 13, 5, tzinfo=dt.UTC)
+    assert tick(world).resent == 1
+    assert len(world.fake.accepted_messages) == 1
+    assert tick(world).resent == 0
+
+
+def test_landlines_and_opted_out_patients_go_to_the_call_list(world: World) -> None:
+    enroll(world, "P1005")  # Dorothy: landline
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    tick(world)
+    assert world.fake.messages == []
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 12))
+    assert tick(world, times=2).call_list == 1
+    with transaction(world.sessions) as session:
+        [item] = session.scalars(select(ReviewItem)).all()
+        assert item.summary.startswith("No check-in could be sent by text")
+
+
+@pytest.mark.parametrize(
+    ("cycle", "anchor", "following"),
+    [
+        ("monthly", dt.date(2026, 12, 15), dt.date(2027, 1, 15)),
+        ("28_day", dt.date(2026, 12, 15), dt.date(2027, 1, 12)),
+        ("90_day", dt.date(2026, 12, 15), dt.date(2027, 3, 15)),
+    ],
+)
+def test_after_the_pickup_the_next_cycle_begins(
+    world: World, cycle: str, anchor: dt.date, following: dt.date
+) -> None:
+    enroll(world, cycle=cycle, anchor=anchor)
+    world.clock.at = at_ten_in_new_york(anchor + dt.timedelta(days=1))
+    assert tick(world, times=2).anchors_moved == 1
+    with transaction(world.sessions) as session:
+        enrollment = session.scalar(select(Enrollment))
+        assert enrollment is not None and enrollment.next_anchor_date == following
+    # The new cycle gets its own check-in seven days before.
+    world.clock.at = at_ten_in_new_york(following - dt.timedelta(days=7))
+    assert tick(world).check_ins == 1
+
+
+def test_concurrent_runs_do_each_thing_once(world: World) -> None:
+    for external_id in ("P1001", "P1002", "P1003", "P1004"):
+        enroll(world, external_id)
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    world.settings.cap_per_day = 5
+    start = threading.Barrier(4)
+    reports: list[DueReport] = []
+
+    def run() -> None:
+        scheduler = Scheduler(world.sessions, world.runtime(), world.clock, world.settings)
+        start.wait()
+        reports.append(scheduler.run(world.jobs()))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.check_ins for r in reports) == 4
+    assert count(world, CheckIn) == 4
+    sent_to = sorted(r.form["To"] for r in world.fake.accepted_messages)
+    assert len(sent_to) == len(set(sent_to)) == 4 - 1  # Wei's 07:00 in San Francisco waits
+
+
+def test_the_periodic_job_runs_on_an_rq_worker(world: World, context: WorkerContext) -> None:
+    enroll(world)
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    assert enqueue_scheduler_tick(context.connection, context.outreach, 7000.0)
+    burst(context)  # runs the scheduler, which enqueues the check-in's send, which runs too
+    assert len(world.fake.accepted_messages) == 1
+    assert "check-in" in world.fake.accepted_messages[0].form["Body"]
+
+
+def test_the_periodic_job_places_a_check_in_call_for_a_landline(
+    world: World, context: WorkerContext
+) -> None:
+    """Dorothy (P1005) has only a landline: the same tick that texts others calls her."""
+    enroll(world, "P1005")
+    context.settings = context.settings.model_copy(
+        update={
+            "sender": "twilio",
+            "twilio_account_sid": "AC" + "7" * 32,
+            "twilio_auth_token": "fake-token",
+            "twilio_api_url": world.fake.url,
+        }
+    )
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    assert enqueue_scheduler_tick(context.connection, context.outreach, 9000.0)
+    burst(context)
+    assert world.fake.accepted_messages == []
+    (call,) = world.fake.calls
+    assert call.form["To"] == "+16175550122"
+    assert call.form["MachineDetection"]
+    assert call.form["Url"].startswith(context.settings.public_url or "")
+    assert enqueue_scheduler_tick(context.connection, context.outreach, 9000.0) is False
