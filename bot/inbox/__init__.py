@@ -1,0 +1,91 @@
+"""The pharmacist's inbox: a server-rendered web app over the review queue.
+
+`install(app)` adds it to the FastAPI app: the session cookie, the pages, the stylesheet,
+and the answers to an anonymous visitor (sent to /login) or a stale form (403).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import RedirectResponse, Response
+
+from bot.inbox import audit, auth, items, patients, queue
+from bot.inbox.csrf import CsrfFailed
+from bot.inbox.web import HERE, page
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "medsync_session"
+PAGES = ("/login", "/logout", "/inbox", "/patients", "/audit")
+
+
+def install(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    secret = settings.secret_key
+    if not secret:
+        # Fine for one process; with several workers or restarts set MEDSYNC_SECRET_KEY.
+        log.warning("MEDSYNC_SECRET_KEY is not set: staff sessions end when the server stops")
+        secret = secrets.token_urlsafe(32)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        same_site="lax",
+        https_only=(settings.public_url or "").startswith("https://"),
+    )
+    app.mount("/static/inbox", StaticFiles(directory=HERE / "static"), name="inbox-static")
+    for router in (auth.router, queue.router, items.router, patients.router, audit.router):
+        app.include_router(router)
+    app.add_exception_handler(auth.SignInRequired, _to_login)
+    app.add_exception_handler(CsrfFailed, _stale_form)
+    app.add_exception_handler(RequestValidationError, _bad_address)
+
+
+def _is_page(request: Request) -> bool:
+    return any(request.url.path.startswith(prefix) for prefix in PAGES)
+
+
+async def _to_login(request: Request, exc: Exception) -> Response:
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+async def _stale_form(request: Request, exc: Exception) -> Response:
+    return page(
+        request,
+        "message.html",
+        {
+            "title": "Form expired",
+            "heading": "This form has expired",
+            "text": "Nothing was changed. Go back, reload the page and try again.",
+        },
+        status_code=403,
+    )
+
+
+async def _bad_address(request: Request, exc: Exception) -> Response:
+    if not _is_page(request):
+        assert isinstance(exc, RequestValidationError)
+        return await request_validation_exception_handler(request, exc)
+    return page(
+        request,
+        "message.html",
+        {
+            "title": "Not found",
+            "heading": "Not found",
+            "text": "That address does not name an item or a patient.",
+        },
+        status_code=404,
+    )

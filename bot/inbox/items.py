@@ -1,0 +1,413 @@
+"""One review item: who, what they answered and when, the whole thread, the sync plan,
+the history of decisions on this patient; and the forms that act on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from bot import i18n
+from bot.inbox import decisions, display
+from bot.inbox.auth import CurrentActor
+from bot.inbox.csrf import CsrfChecked
+from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
+from bot.inbox.plan_view import plan_view
+from bot.inbox.staff import Actor
+from bot.inbox.trail import record
+from bot.inbox.web import (
+    flash,
+    now_of,
+    page,
+    see_other,
+    sessions_of,
+    settings_of,
+    today_at,
+)
+from dialogs.check_in_definition import DEFAULT_CHECK_IN
+from dialogs.turn import Say
+from store import inbox as store
+from store import queries
+from store.db import transaction
+from store.models import (
+    AuditEvent,
+    CheckIn,
+    Message,
+    Patient,
+    Pharmacy,
+    ReviewItem,
+    ReviewKind,
+)
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    question: str
+    answer: str  # what the patient said, as stored (their own words for free text)
+    flagged: bool
+
+
+def answer_lines(
+    answers: dict[str, Any],
+    flags: list[str] | tuple[str, ...],
+    definition: str,
+    anchor: dt.date | None,
+) -> list[AnswerLine]:
+    """The check-in's questions in English, in the order asked, each with the answer."""
+    known = definition in ("", DEFAULT_CHECK_IN.key)
+    questions = {q.id: q for q in DEFAULT_CHECK_IN.questions} if known else {}
+    ordered = [k for k in questions if k in answers] + [k for k in answers if k not in questions]
+    lines = []
+    for key in ordered:
+        q = questions.get(key)
+        if q is None:
+            question = key.replace("_", " ").capitalize()
+        else:
+            when: str | dt.date = anchor if anchor else "the pickup date"
+            question = i18n.render(Say(q.prompt, {"date": when}), "en")
+        lines.append(AnswerLine(question, _answer_text(answers[key]), key in flags))
+    return lines
+
+
+def _answer_text(value: Any) -> str:
+    if value in ("yes", "no"):
+        return str(value).capitalize()
+    if isinstance(value, dict) and "day" in value:
+        return f"Asked to move the pickup to day {value['day']}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    note: str
+
+
+ACTION_WORDS = {
+    "approve": "Approved",
+    "decline": "Declined",
+    "called_patient": "Called the patient",
+    "close": "Closed",
+    "reply": "Replied by text",
+    "edit_anchor_day": "Changed the pickup day",
+    "opt_out": "Opted the patient out",
+}
+
+
+def history_lines(events: list[AuditEvent]) -> list[HistoryLine]:
+    lines = []
+    for event in events:
+        after = event.after or {}
+        note = ""
+        item = after.get("review_item")
+        if isinstance(item, dict):
+            note = str(item.get("note") or "")
+        if event.action == "called_patient":
+            note = str(after.get("note") or "")
+        if event.action == "edit_anchor_day":
+            before = (event.before or {}).get("enrollment") or {}
+            now = after.get("enrollment") or {}
+            note = f"Day {before.get('anchor_day')} → day {now.get('anchor_day')}"
+        lines.append(
+            HistoryLine(
+                event.created_at,
+                event.actor,
+                ACTION_WORDS.get(event.action, event.action.replace("_", " ")),
+                event.subject,
+                note,
+            )
+        )
+    return lines
+
+
+def _item_context(
+    session: Session, request: Request, actor: Actor, item: ReviewItem
+) -> dict[str, Any]:
+    pharmacy = session.get(Pharmacy, item.pharmacy_id)
+    assert pharmacy is not None
+    today = today_at(request, pharmacy.timezone)
+    patient = session.get(Patient, item.patient_id) if item.patient_id else None
+    enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id) if patient else None
+    check_in = session.get(CheckIn, item.check_in_id) if item.check_in_id else None
+    trigger = session.get(Message, item.message_id) if item.message_id else None
+    if check_in is not None:
+        answers = answer_lines(
+            check_in.answers, check_in.flags, check_in.definition, check_in.anchor_date
+        )
+    else:
+        details = item.details or {}
+        answers = answer_lines(
+            dict(details.get("answers") or {}), list(details.get("flags") or []), "", None
+        )
+    phone = patient.phone if patient else item.phone
+    thread = store.thread(session, item.pharmacy_id, phone) if phone else []
+    subjects = [f"review_item:{item.id}"]
+    others: list[ReviewItem] = []
+    if patient is not None:
+        others = list(store.items_of_patient(session, patient.id))
+        subjects += [f"patient:{patient.id}"] + [f"review_item:{i.id}" for i in others]
+    history = history_lines(list(store.audit_of(session, subjects)))
+    plan = (
+        plan_view(patient, today, enrollment.anchor_day if enrollment else None)
+        if patient is not None
+        else None
+    )
+    record(
+        session,
+        actor.audit_name,
+        "view_review_item",
+        f"review_item:{item.id}",
+        now_of(request),
+        after={"patient_id": item.patient_id},
+    )
+    return {
+        "title": f"{display.kind_label(item.kind)} #{item.id}",
+        "staff": actor,
+        "item": item,
+        "pharmacy": pharmacy,
+        "patient": patient,
+        "age": display.age(patient.birth_date, today) if patient else None,
+        "enrollment": enrollment,
+        "check_in": check_in,
+        "answers": answers,
+        "trigger": trigger,
+        "thread": thread,
+        "plan": plan,
+        "history": history,
+        "other_items": [i for i in others if i.id != item.id][:20],
+        "actions": decisions.actions_for(item),
+        "may_decide": actor.may_decide,
+        "can_reply": bool(phone) and not (patient and decisions.cannot_text(patient)),
+        "no_text_reason": decisions.cannot_text(patient) if patient else None,
+        "today": today,
+    }
+
+
+def _render_item(
+    request: Request,
+    actor: Actor,
+    item_id: int,
+    error: str = "",
+    status_code: int = 200,
+    draft: dict[str, str] | None = None,
+) -> Response:
+    try:
+        with transaction(sessions_of(request)) as session:
+            item = decisions.item_for(session, actor, item_id)
+            context = _item_context(session, request, actor, item)
+    except NotFound as missing:
+        return page(
+            request,
+            "message.html",
+            {"title": "Not found", "staff": actor, "heading": "Not found", "text": str(missing)},
+            status_code=404,
+        )
+    draft = dict(draft or {})
+    draft.setdefault("reply_key", secrets.token_urlsafe(16))
+    return page(
+        request,
+        "item.html",
+        {**context, "error": error, "draft": draft},
+        status_code=status_code,
+    )
+
+
+@router.get("/inbox/items/{item_id}")
+def show_item(request: Request, item_id: int, actor: CurrentActor) -> Response:
+    return _render_item(request, actor, item_id)
+
+
+def _act(
+    request: Request,
+    actor: Actor,
+    item_id: int,
+    run: Callable[[Session], Outcome],
+    draft: dict[str, str] | None = None,
+    back: str | None = None,
+) -> Response:
+    """Apply one action in one transaction; send its texts after the commit."""
+    try:
+        with transaction(sessions_of(request)) as session:
+            outcome = run(session)
+    except AlreadyDecided as done:
+        return _render_item(request, actor, item_id, str(done), 409)
+    except NotAllowed as refused:
+        return _render_item(request, actor, item_id, str(refused), 403, draft)
+    except NotFound:
+        return _render_item(request, actor, item_id)
+    except InboxError as problem:
+        return _render_item(request, actor, item_id, str(problem), 400, draft)
+    except IntegrityError:
+        # The unique key on an outbound text: the same form arrived twice at the same moment.
+        return _render_item(request, actor, item_id, "This was already done.", 409)
+    send_after_commit(request, outcome)
+    flash(request, "ok", outcome.message)
+    return see_other(back or f"/inbox/items/{item_id}")
+
+
+def send_after_commit(request: Request, outcome: Outcome) -> None:
+    for message_id in outcome.send:
+        try:
+            request.app.state.jobs.send(message_id)
+        except Exception:
+            # The row is stored as queued; whoever runs the outbound queue can send it later.
+            log.exception("could not hand message %s to the sender", message_id)
+            flash(request, "warn", "The text is saved but could not be sent yet.")
+
+
+def _today(session: Session, request: Request, item_id: int) -> dt.date:
+    item = session.get(ReviewItem, item_id)
+    pharmacy = session.get(Pharmacy, item.pharmacy_id) if item else None
+    if pharmacy is None:
+        return now_of(request).date()
+    return today_at(request, pharmacy.timezone)
+
+
+@router.post("/inbox/items/{item_id}/approve")
+def approve(
+    request: Request,
+    item_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    preparation = settings_of(request).preparation_days
+    now = now_of(request)
+    return _act(
+        request,
+        actor,
+        item_id,
+        lambda s: decisions.approve(
+            s, actor, item_id, now, _today(s, request, item_id), preparation, note
+        ),
+    )
+
+
+@router.post("/inbox/items/{item_id}/decline")
+def decline(
+    request: Request,
+    item_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    now = now_of(request)
+    return _act(
+        request,
+        actor,
+        item_id,
+        lambda s: decisions.decline(s, actor, item_id, reason, now),
+        draft={"reason": reason},
+    )
+
+
+@router.post("/inbox/items/{item_id}/called")
+def called(
+    request: Request,
+    item_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    now = now_of(request)
+    return _act(
+        request,
+        actor,
+        item_id,
+        lambda s: decisions.mark_called(s, actor, item_id, note, now),
+        draft={"call_note": note},
+    )
+
+
+@router.post("/inbox/items/{item_id}/done")
+def done(
+    request: Request,
+    item_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    now = now_of(request)
+    return _act(
+        request,
+        actor,
+        item_id,
+        lambda s: decisions.close(s, actor, item_id, note, now),
+        draft={"done_note": note},
+    )
+
+
+@router.post("/inbox/items/{item_id}/opt-out")
+def opt_out(
+    request: Request,
+    item_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+) -> Response:
+    now = now_of(request)
+    return _act(
+        request, actor, item_id, lambda s: decisions.confirm_opt_out(s, actor, item_id, now)
+    )
+
+
+@router.post("/inbox/items/{item_id}/reply")
+def reply(
+    request: Request,
+    item_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    body: Annotated[str, Form()] = "",
+    reply_key: Annotated[str, Form()] = "",
+) -> Response:
+    now = now_of(request)
+    return _act(
+        request,
+        actor,
+        item_id,
+        lambda s: decisions.reply(s, actor, item_id, body, reply_key, now),
+        draft={"body": body, "reply_key": reply_key},
+    )
+
+
+@router.post("/inbox/items/{item_id}/anchor-day")
+def anchor_day(
+    request: Request,
+    item_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    day: Annotated[str, Form()] = "",
+) -> Response:
+    preparation = settings_of(request).preparation_days
+    now = now_of(request)
+
+    def run(session: Session) -> Outcome:
+        item = decisions.item_for(session, actor, item_id)
+        if item.kind != ReviewKind.NEW_ENROLLMENT or item.patient_id is None:
+            raise decisions.BadRequest("The pickup day is changed on enrollment items.")
+        if not day.strip().isdigit():
+            raise decisions.BadRequest("Choose a pickup day from 1 to 28, so it comes every month.")
+        return decisions.set_anchor_day(
+            session,
+            actor,
+            item.patient_id,
+            int(day.strip()[:3]),
+            now,
+            _today(session, request, item_id),
+            preparation,
+        )
+
+    return _act(request, actor, item_id, run, draft={"day": day})

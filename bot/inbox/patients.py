@@ -1,0 +1,115 @@
+"""A patient's page: medicines and the sync plan, enrollment and pickup day, consents and
+opt-outs, check-ins, messages, and the review items and decisions about them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bot.inbox import decisions, display
+from bot.inbox.auth import CurrentActor
+from bot.inbox.csrf import CsrfChecked
+from bot.inbox.decisions import InboxError, NotFound
+from bot.inbox.items import answer_lines, history_lines
+from bot.inbox.plan_view import plan_view
+from bot.inbox.trail import record
+from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
+from store import inbox as store
+from store import queries
+from store.db import transaction
+from store.models import Pharmacy
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/patients/{patient_id}")
+def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Response:
+    try:
+        with transaction(sessions_of(request)) as session:
+            patient = decisions.patient_for(session, actor, patient_id)
+            pharmacy = session.get(Pharmacy, patient.pharmacy_id)
+            assert pharmacy is not None
+            today = today_at(request, pharmacy.timezone)
+            enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id)
+            items = list(store.items_of_patient(session, patient.id))
+            check_ins = [
+                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date))
+                for c in store.check_ins_of(session, patient.id)
+            ]
+            subjects = [f"patient:{patient.id}"] + [f"review_item:{i.id}" for i in items]
+            context = {
+                "title": f"{patient.first_name} {patient.last_name}",
+                "staff": actor,
+                "patient": patient,
+                "pharmacy": pharmacy,
+                "age": display.age(patient.birth_date, today),
+                "enrollment": enrollment,
+                "prescriptions": list(patient.prescriptions),
+                "plan": plan_view(patient, today, enrollment.anchor_day if enrollment else None),
+                "consents": list(store.consents_of(session, patient.id)),
+                "check_ins": check_ins,
+                "thread": store.thread(session, patient.pharmacy_id, patient.phone),
+                "items": items,
+                "history": history_lines(list(store.audit_of(session, subjects))),
+                "may_decide": actor.may_decide,
+                "today": today,
+            }
+            record(
+                session,
+                actor.audit_name,
+                "view_patient",
+                f"patient:{patient.id}",
+                now_of(request),
+            )
+    except NotFound as missing:
+        return page(
+            request,
+            "message.html",
+            {"title": "Not found", "staff": actor, "heading": "Not found", "text": str(missing)},
+            status_code=404,
+        )
+    return page(request, "patient.html", context)
+
+
+@router.post("/patients/{patient_id}/anchor-day")
+def change_anchor_day(
+    request: Request,
+    patient_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    day: Annotated[str, Form()] = "",
+) -> Response:
+    preparation = settings_of(request).preparation_days
+    try:
+        with transaction(sessions_of(request)) as session:
+            patient = decisions.patient_for(session, actor, patient_id)
+            pharmacy = session.get(Pharmacy, patient.pharmacy_id)
+            assert pharmacy is not None
+            value = day.strip()
+            if not value.isdigit() or len(value) > 3:
+                raise decisions.BadRequest(
+                    "Choose a pickup day from 1 to 28, so it comes every month."
+                )
+            outcome = decisions.set_anchor_day(
+                session,
+                actor,
+                patient.id,
+                int(value),
+                now_of(request),
+                today_at(request, pharmacy.timezone),
+                preparation,
+            )
+    except NotFound as missing:
+        return page(
+            request,
+            "message.html",
+            {"title": "Not found", "staff": actor, "heading": "Not found", "text": str(missing)},
+            status_code=404,
+        )
+    except InboxError as problem:
+        flash(request, "error", str(problem))
+        return see_other(f"/patients/{patient_id}")
+    flash(request, "ok", outcome.message)
+    return see_other(f"/patients/{patient_id}")

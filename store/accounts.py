@@ -1,0 +1,139 @@
+"""Staff accounts: who may sign in to the inbox, where, and with what.
+
+Passwords and API tokens are stored only as hashes; a browser session is a server-side
+row (so signing out or a lockout ends it at once), named by a hash of the cookie's secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models import AuditEvent, Base, Message, ReviewItem
+
+
+class Role(enum.StrEnum):
+    PHARMACIST = "pharmacist"
+    TECHNICIAN = "technician"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            length=32,
+            create_constraint=False,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        """How staff see each other: the name if given, else the email."""
+        return self.name or self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class Membership(Base):
+    """A user belongs to a pharmacy and sees its patients; admins see every pharmacy."""
+
+    __tablename__ = "staff_membership"
+    __table_args__ = (UniqueConstraint("user_id", "pharmacy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie carries a random secret; only its hash is kept."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class ApiToken(Base):
+    """A pharmacy system's key to the JSON API; it acts with its owner's pharmacies."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists, so a token can be named
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """One wrong password (or unknown email); enough of them in a window locks the email."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_email", "email", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime]
+
+
+# The queue is read across pharmacies (admins) and counted per kind; the audit trail is read
+# per subject (a patient's history) and newest first; a thread is read per phone.
+Index(
+    "ix_review_item_queue_all",
+    ReviewItem.status,
+    ReviewItem.priority,
+    ReviewItem.created_at,
+    ReviewItem.id,
+)
+Index("ix_review_item_kind", ReviewItem.pharmacy_id, ReviewItem.status, ReviewItem.kind)
+Index("ix_review_item_patient", ReviewItem.patient_id, ReviewItem.created_at)
+Index("ix_audit_event_subject", AuditEvent.subject, AuditEvent.created_at)
+Index("ix_message_thread", Message.pharmacy_id, Message.phone, Message.created_at)
+
+__all__ = [
+    "ApiToken",
+    "LoginFailure",
+    "Membership",
+    "Role",
+    "StaffSession",
+    "User",
+]
