@@ -1,11 +1,15 @@
-"""Every dialog, played start to finish in English and Spanish, against reviewed transcripts."""
+"""Every dialog, played start to finish in English and Spanish, against reviewed transcripts;
+enrollment, anchor day, check-in, STOP and a language change in every language with a
+complete catalog; and the language menu for a patient whose language is unknown."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
+from bot import i18n
 from dialogs.context import PatientFacts
 from dialogs.turn import Digits, Event, Start, Text, Timeout
 from tests.dialogs.transcript import Case, check, patient
@@ -176,3 +180,160 @@ def test_golden_shared_phone(language: str) -> None:
 def test_golden_unknown_number(language: str) -> None:
     case = Case("unknown_number", texts("hola" if language == "es" else "hello", "who is this"))
     check(case, language)
+
+
+# ------------------------------------------------------------------ every language
+
+# What a patient types, per language, in the cases every language plays (English and Spanish
+# have theirs in CASES above). A language whose catalog is complete needs a row here: its
+# transcripts tests/dialogs/golden/<case>.<tag>.txt are then played and must be reviewed.
+PHRASES: dict[str, dict[str, str]] = {
+    "zh-Hans": {
+        "hello": "你好", "yes": "是的", "day": "十二号",
+        "no": "没有", "no.": "没有。", "nothing": "都没有", "coming": "会的",
+        "a_few": "有，几次", "symptom": "我早上起来会头晕", "other_day": "二十号",
+        "stop": "停止", "anyone": "你好？有人吗",
+    },
+    "zh-Hant": {
+        "hello": "你好", "yes": "是的", "day": "十二號",
+        "no": "沒有", "no.": "沒有。", "nothing": "都沒有", "coming": "會的",
+        "a_few": "有，幾次", "symptom": "我早上起來會頭暈", "other_day": "廿號",
+        "stop": "停止", "anyone": "你好？有人嗎",
+    },
+    "ko": {
+        "hello": "안녕하세요", "yes": "네", "day": "십이일",
+        "no": "아니요", "no.": "아니요.", "nothing": "없어요", "coming": "네, 갈게요",
+        "a_few": "네, 몇 번이요", "symptom": "아침마다 어지러워요", "other_day": "20일로 해주세요",
+        "stop": "중지", "anyone": "여보세요? 누구 없어요?",
+    },
+    "vi": {
+        "hello": "Chào", "yes": "Dạ có", "day": "ngày mười hai",
+        "no": "Không", "no.": "Không.", "nothing": "Dạ không có", "coming": "Có",
+        "a_few": "Có, vài lần", "symptom": "Buổi sáng tôi hay bị chóng mặt", "other_day": "ngày 20",
+        "stop": "Ngừng", "anyone": "Alô? Có ai không?",
+    },
+    "ru": {
+        "hello": "Здравствуйте", "yes": "Да", "day": "12-го",
+        "no": "нет", "no.": "Нет.", "nothing": "ничего", "coming": "да",
+        "a_few": "да, несколько раз", "symptom": "по утрам кружится голова", "other_day": "20-го",
+        "stop": "СТОП", "anyone": "алло? есть кто-нибудь",
+    },
+    "ar": {
+        "hello": "مرحبا", "yes": "نعم", "day": "١٢",
+        "no": "لا", "no.": "لا.", "nothing": "لا شيء", "coming": "نعم",
+        "a_few": "نعم، عدة مرات", "symptom": "أشعر بدوخة في الصباح", "other_day": "٢٠",
+        "stop": "توقف", "anyone": "مرحبا؟ هل يوجد أحد",
+    },
+    "tl": {
+        "hello": "Magandang araw po", "yes": "Opo", "day": "sa ika-12",
+        "no": "hindi po", "no.": "Hindi.", "nothing": "wala po", "coming": "opo",
+        "a_few": "oo, ilang beses", "symptom": "nahihilo po ako tuwing umaga", "other_day": "20",
+        "stop": "TIGIL", "anyone": "hello? may tao ba",
+    },
+    "ht": {
+        "hello": "Bonjou", "yes": "Wi", "day": "12",
+        "no": "non", "no.": "Non.", "nothing": "pa gen anyen", "coming": "wi",
+        "a_few": "wi, kèk fwa", "symptom": "mwen toudi nan maten", "other_day": "20",
+        "stop": "RETE", "anyone": "alo? gen moun la?",
+    },
+}  # fmt: skip
+
+EVERY_LANGUAGE = (
+    "enroll_and_choose_day",
+    "check_in_all_clear",
+    "check_in_flagged",
+    "stop_then_start",
+    "language_change",
+)
+
+
+def complete_catalogs() -> list[str]:
+    """Registry languages whose catalog has every message, with correct placeholders."""
+    return [tag for tag in i18n.registry() if i18n.check_catalog(tag).complete]
+
+
+MORE_LANGUAGES = [tag for tag in complete_catalogs() if tag not in LANGUAGES]
+
+
+def played(name: str, language: str) -> Case:
+    """One of the EVERY_LANGUAGE cases, with what a patient types in `language`."""
+    said = PHRASES[language]
+    events = {
+        "enroll_and_choose_day": texts(said["hello"], said["yes"], said["day"]),
+        "check_in_all_clear": [
+            open_check_in(),
+            *texts(said["no"], said["no."], said["nothing"], said["no"], said["coming"]),
+        ],
+        "check_in_flagged": [
+            open_check_in(),
+            *texts(said["yes"], said["no"], said["a_few"], said["symptom"], said["other_day"]),
+        ],
+        "stop_then_start": texts(
+            said["hello"], said["stop"], "STOP", said["anyone"], said["yes"], "START"
+        ),
+        "language_change": texts(said["hello"], "English", "yes"),
+    }[name]
+    note = {"enroll_and_choose_day": "offer, consent, a typed day"}.get(name, "")
+    CASES.setdefault(name, {})[language] = Case("", events, note=note)
+    return build(name, language)
+
+
+@pytest.mark.parametrize("language", MORE_LANGUAGES)
+@pytest.mark.parametrize("name", EVERY_LANGUAGE)
+def test_golden_in_every_language(name: str, language: str) -> None:
+    assert language in PHRASES, f"add what a patient types in {language} to PHRASES"
+    check(played(name, language), language)
+
+
+def test_the_core_cases_are_played_in_every_language_with_a_complete_catalog() -> None:
+    """Which of the registry's languages are played; a complete catalog is always played."""
+    played_languages = set(LANGUAGES) | (set(PHRASES) & set(complete_catalogs()))
+    assert set(complete_catalogs()) <= played_languages
+    assert {"en", "es", "zh-Hans", "zh-Hant", "ko", "vi"} <= played_languages
+    for name in EVERY_LANGUAGE:
+        assert set(CASES[name]) >= set(LANGUAGES)
+
+
+# ------------------------------------------------------------------ unknown language
+
+
+def _unknown(language: str = "en") -> PatientFacts:
+    """As the importer stores a patient whose language the export left blank."""
+    return patient(language, language_confirmed=False, proposed_anchor_day=10)
+
+
+def _yes(language: str) -> str:
+    return {"en": "yes", "es": "sí"}.get(language) or PHRASES[language]["yes"]
+
+
+@pytest.mark.parametrize("language", sorted(set(LANGUAGES) | set(MORE_LANGUAGES)))
+def test_golden_language_menu_before_the_invitation(language: str) -> None:
+    """The invitation waits for the menu; then it comes in the chosen language."""
+    position = [tag for tag, _ in i18n.offered_languages()].index(language) + 1
+    case = Case(
+        "language_menu",
+        [Start("enrollment", {"patient_id": 1}), Text(str(position)), Text(_yes(language))],
+        patients=(_unknown(),),
+        note=f"language unknown; the patient picks {language} by its number",
+    )
+    check(case, language)
+
+
+def test_golden_language_menu_when_the_patient_writes_first() -> None:
+    case = Case(
+        "language_menu_patient_writes_first",
+        texts("hello", "中文", "是"),
+        patients=(_unknown(),),
+        note="a language's name works as well as its number",
+    )
+    check(case, "en")
+
+
+def test_golden_language_menu_unclear_twice() -> None:
+    case = Case(
+        "language_menu_unclear",
+        [Start("check_in", {"patient_id": 1, "anchor_date": ANCHOR}), *texts("what?", "🤷")],
+        patients=(replace(_unknown(), **ENROLLED),),  # type: ignore[arg-type]
+        note="asked again once, then English and a call from staff",
+    )
+    check(case, "en")

@@ -34,6 +34,19 @@ from dialogs.turn import (
 
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = dt.date(2026, 11, 29)
+# The patient's first name in each language's transcripts, as a US pharmacy would record it.
+FIRST_NAMES = {
+    "en": "Margaret",
+    "es": "José",
+    "zh-Hans": "Wei",
+    "zh-Hant": "Mei",
+    "vi": "Lan",
+    "ko": "Min-jun",
+    "tl": "Maria",
+    "ru": "Natalia",
+    "ar": "Fatima",
+    "ht": "Jean",
+}
 
 
 @dataclass
@@ -47,9 +60,7 @@ class Case:
 
 
 def patient(language: str, **overrides: object) -> PatientFacts:
-    base = PatientFacts(
-        id=1, first_name="Margaret" if language == "en" else "José", language=language
-    )
+    base = PatientFacts(id=1, first_name=FIRST_NAMES.get(language, "José"), language=language)
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
@@ -107,7 +118,7 @@ def _apply(
                         next_anchor_date=effect.next_anchor_date or p.next_anchor_date,
                     )
                 case SetLanguage():
-                    out[i] = replace(p, language=effect.language)
+                    out[i] = replace(p, language=effect.language, language_confirmed=True)
                 case RecordConsent(kind="opt_out"):
                     out[i] = replace(p, opted_out=True)
                 case RecordConsent(kind="opt_in"):
@@ -131,6 +142,7 @@ def play(case: Case) -> str:
             pharmacy_phone="(212) 555-0199",
             patients=patients,
             vocab=i18n.vocabulary_for(language),
+            languages=i18n.offered_languages(),
         )
         turn = engine.step(state, event, ctx)
         patients = _apply(patients, turn.effects)
