@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bot.channels import sms
+from bot import api, inbox
+from bot.channels import sms, voice
 from bot.clock import Clock, SystemClock
-from bot.jobs import InProcessJobs, Jobs
+from bot.jobs import Jobs
+from bot.outreach_web import attach_outreach, outreach_jobs
 from bot.runtime import Runtime
 from bot.sender import Sender, make_sender
 from bot.settings import Settings, get_settings
@@ -34,7 +36,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.sender = sender
-    app.state.jobs = jobs or InProcessJobs(sessions, sender, clock)
+    app.state.jobs = jobs or outreach_jobs(settings, sessions, sender, clock)
     app.state.runtime = Runtime(
         sessions,
         clock,
@@ -43,6 +45,10 @@ def create_app(
         decline_quiet_days=settings.decline_quiet_days,
     )
     app.include_router(sms.router)
+    app.include_router(voice.router)
+    attach_outreach(app)
+    inbox.install(app)
+    app.include_router(api.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import click
-import httpx
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import demo
+from bot.cli_common import Fail, e164, pharmacy_named, sessions_for, talking_to
 from bot.clock import SystemClock
 from bot.importer import ImportFileError, import_export
 from bot.jobs import InProcessJobs
@@ -20,44 +19,8 @@ from bot.runtime import NotEnrolled, PatientNotFound, Runtime, normalize_phone
 from bot.sender import make_sender
 from bot.settings import Settings, get_settings
 from store import queries
-from store.db import make_engine, make_sessionmaker, transaction, upgrade
+from store.db import transaction, upgrade
 from store.models import Pharmacy
-
-
-class Fail(click.ClickException):
-    """A plain sentence for the person at the terminal, exit code 1."""
-
-
-def _sessions(settings: Settings) -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(settings.database_url))
-
-
-def _pharmacy(session: Session, which: str | None) -> Pharmacy:
-    if which:
-        number = normalize_phone(which)
-        found = session.scalar(
-            select(Pharmacy).where((Pharmacy.twilio_number == number) | (Pharmacy.name == which))
-        )
-        if found is None:
-            raise Fail(f"No pharmacy called or numbered {which!r}. See `medsync pharmacy list`.")
-        return found
-    only = queries.only_pharmacy(session)
-    if only is None:
-        raise Fail(
-            "Say which pharmacy with --pharmacy (there is none yet: add one with "
-            "`medsync pharmacy add`, or there are several)."
-        )
-    return only
-
-
-def _e164(raw: str, what: str) -> str:
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        raise Fail(f"{what} {raw!r} is not a phone number.") from None
-    if not phonenumbers.is_valid_number(number):
-        raise Fail(f"{what} {raw!r} is not a valid phone number (is the area code missing?).")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _jobs(settings: Settings, sessions: sessionmaker[Session]) -> InProcessJobs:
@@ -109,7 +72,7 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     if with_demo:
         token = settings.twilio_auth_token or demo.auth_token(Path(settings.demo_token_file))
         updates["twilio_auth_token"] = token
-        with transaction(_sessions(settings)) as session:
+        with transaction(sessions_for(settings)) as session:
             lines = demo.seed(session, dt.datetime.now(dt.UTC))
         for line in lines:
             click.echo(line)
@@ -117,6 +80,8 @@ def serve(host: str, port: int, with_demo: bool) -> None:
             f"\nTry it: in another terminal, in this folder, run\n"
             f"  medsync chat {demo.DEMO_PATIENT_PHONE}\n"
             f"to text the bot as {demo.DEMO_PATIENT_NAME}.\n"
+            f"The pharmacist's inbox: `medsync user add you@example.org --role admin`, then "
+            f"open http://{host}:{port}/login\n"
         )
     elif not settings.twilio_auth_token:
         raise Fail("Set TWILIO_AUTH_TOKEN (or use --demo): every webhook is checked with it.")
@@ -163,14 +128,14 @@ def pharmacy_add(name: str, phone: str, twilio_number: str, tz: str, state: str 
     except (ZoneInfoNotFoundError, ValueError):
         raise Fail(f"{tz!r} is not a time zone; use a name like America/New_York.") from None
     settings = get_settings()
-    with transaction(_sessions(settings)) as session:
-        number = _e164(twilio_number, "Twilio number")
+    with transaction(sessions_for(settings)) as session:
+        number = e164(twilio_number, "Twilio number")
         if session.scalar(select(Pharmacy).where(Pharmacy.twilio_number == number)):
             raise Fail(f"A pharmacy already uses the Twilio number {number}.")
         session.add(
             Pharmacy(
                 name=name,
-                phone=_e164(phone, "Phone"),
+                phone=e164(phone, "Phone"),
                 twilio_number=number,
                 timezone=tz,
                 state=state.upper() if state else None,
@@ -183,7 +148,7 @@ def pharmacy_add(name: str, phone: str, twilio_number: str, tz: str, state: str 
 @pharmacy.command("list")
 def pharmacy_list() -> None:
     """List the pharmacies."""
-    with transaction(_sessions(get_settings())) as session:
+    with transaction(sessions_for(get_settings())) as session:
         for p in session.scalars(select(Pharmacy).order_by(Pharmacy.id)):
             click.echo(f"{p.id}\t{p.name}\t{p.twilio_number}\t{p.timezone}")
 
@@ -198,8 +163,10 @@ def import_(file: Path, which: str | None) -> None:
     """Import patients and prescriptions from the pharmacy's export (CSV)."""
     settings = get_settings()
     try:
-        with transaction(_sessions(settings)) as session, file.open(encoding="utf-8-sig") as f:
-            report = import_export(session, _pharmacy(session, which), f, dt.datetime.now(dt.UTC))
+        with transaction(sessions_for(settings)) as session, file.open(encoding="utf-8-sig") as f:
+            report = import_export(
+                session, pharmacy_named(session, which), f, dt.datetime.now(dt.UTC)
+            )
     except ImportFileError as error:
         raise Fail(str(error)) from None
     except UnicodeDecodeError:
@@ -222,9 +189,9 @@ def checkin() -> None:
 def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | None) -> None:
     """Open this cycle's check-in for a patient (their patient_id in the export) and text them."""
     settings = get_settings()
-    sessions = _sessions(settings)
+    sessions = sessions_for(settings)
     with transaction(sessions) as session:
-        pharmacy_id = _pharmacy(session, which).id
+        pharmacy_id = pharmacy_named(session, which).id
     try:
         outbound = _runtime(settings, sessions).open_check_in(
             pharmacy_id, patient_id, anchor_date.date() if anchor_date else None
@@ -258,8 +225,8 @@ def plan(patient_id: str, anchor: int | None, as_json: bool, which: str | None) 
     from dialogs.plan.model import PlanError
     from dialogs.plan.plan import NotEligible
 
-    with transaction(_sessions(get_settings())) as session:
-        pharmacy = _pharmacy(session, which)
+    with transaction(sessions_for(get_settings())) as session:
+        pharmacy = pharmacy_named(session, which)
         patient = queries.patient_by_external_id(session, pharmacy.id, patient_id)
         if patient is None:
             raise Fail(f"No patient {patient_id} at {pharmacy.name}.")
@@ -314,8 +281,8 @@ def queue(which: str | None, show_all: bool) -> None:
     """The pharmacist's review queue: flagged first, oldest first."""
     from store.models import Patient, ReviewStatus
 
-    with transaction(_sessions(get_settings())) as session:
-        pharmacy = _pharmacy(session, which)
+    with transaction(sessions_for(get_settings())) as session:
+        pharmacy = pharmacy_named(session, which)
         items = [
             i
             for i in queries.review_items(session, pharmacy.id)
@@ -359,8 +326,8 @@ def chat(phone: str, url: str, to: str | None) -> None:
     if not token:
         raise Fail("No auth token: set TWILIO_AUTH_TOKEN, or start the server with --demo here.")
     if to is None:
-        with transaction(_sessions(settings)) as session:
-            to = _pharmacy(session, None).twilio_number
+        with transaction(sessions_for(settings)) as session:
+            to = pharmacy_named(session, None).twilio_number
     conversation = Chat(
         base_url=url,
         public_url=settings.public_url or url,
@@ -370,18 +337,29 @@ def chat(phone: str, url: str, to: str | None) -> None:
     )
     click.echo(f"Texting {to} as {normalize_phone(phone)}. Type a message; Ctrl-D ends.")
     for line in sys.stdin:
-        try:
+        with talking_to(url):
             replies = conversation.send(line.rstrip("\n"))
-        except httpx.HTTPStatusError as error:
-            if error.response.status_code == 403:
-                raise Fail(
-                    "The bot refused the signature: run chat in the folder where `medsync serve "
-                    "--demo` runs, or set the same TWILIO_AUTH_TOKEN and MEDSYNC_PUBLIC_URL."
-                ) from None
-            raise Fail(f"The bot answered {error.response.status_code}.") from None
-        except httpx.TransportError as error:
-            raise Fail(
-                f"Could not reach the bot at {url} ({error}). Is `medsync serve` running?"
-            ) from None
         for reply in replies or ["(no reply)"]:
             click.echo(f"bot> {reply}")
+
+
+from bot.cli_accounts import token_group, user_group  # noqa: E402
+
+main.add_command(user_group)
+main.add_command(token_group)
+
+from bot.cli_outreach import campaign, scheduler, worker  # noqa: E402
+
+main.add_command(worker)
+main.add_command(scheduler)
+main.add_command(campaign)
+
+from bot.cli_voice import call, phone  # noqa: E402
+
+main.add_command(call)
+main.add_command(phone)
+
+from bot.cli_languages import catalogs, pharmacy_languages  # noqa: E402
+
+main.add_command(catalogs)
+pharmacy.add_command(pharmacy_languages)

@@ -12,8 +12,9 @@ Rules worth knowing:
   a later row, say), the later row wins. Likewise for a repeated (patient_id, rx_number).
 * Columns named in `OPTIONAL_COLUMNS` may be left out of the header: a new patient then gets the
   default (no birth date, phone type unknown, language "en") and an existing patient keeps the
-  stored value. Every other column of `COLUMNS` is required; columns the importer does not know
-  are ignored.
+  stored value. A blank language means the same; such a new patient's first message offers a
+  choice of languages (Patient.language_confirmed is False). Every other column of `COLUMNS`
+  is required; columns the importer does not know are ignored.
 * Prescriptions missing from a later export are left as they are: the export lists active
   prescriptions, and the store has no way yet to mark one inactive.
 * The whole file is read and checked before anything is written, so an `ImportFileError` (raised
@@ -208,6 +209,7 @@ def import_export(
                 birth_date=None,
                 phone_type=None,
                 language="en",
+                language_confirmed=False,  # until the export or the patient says which
                 created_at=now,
                 updated_at=now,
             )
@@ -403,7 +405,9 @@ def _parse(
     take("birth_date", _birth_date, patient)
     take("phone", _phone_column, patient)
     take("phone_type", _phone_type, patient)
-    take("language", _language, patient)
+    if raw("language"):  # blank: a new patient is asked, an existing one keeps theirs
+        take("language", _language, patient)
+        patient["language_confirmed"] = True
     take("drug_name", _drug_name, prescription)
     take("daily_quantity", _daily_quantity, prescription)
     take("days_supply", _days_supply, prescription)

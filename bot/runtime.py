@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import phonenumbers
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import i18n
+from bot import i18n, languages
 from bot.channels.sms_text import compose
 from bot.clock import Clock, local_date
 from bot.plans import proposal
@@ -34,6 +35,7 @@ from dialogs.turn import (
     SetLanguage,
     Start,
     Text,
+    Timeout,
     Turn,
 )
 from store import queries
@@ -203,7 +205,11 @@ class Runtime:
                 return earlier.reply or EMPTY_TWIML
             patients = queries.patients_with_phone(session, pharmacy.id, phone)
             subject = self._subject(patients, load(conversation.state))
-            language = subject.language if subject else i18n.DEFAULT_LANGUAGE
+            language = (
+                i18n.served_language(subject.language, languages.overrides(pharmacy))
+                if subject
+                else i18n.DEFAULT_LANGUAGE
+            )
             twiml = self.render_sms([compose([Say(prompts.PASSED_ON)], language)])
             message = _inbound_message(conversation, inbound, now)
             message.patient_id = subject.id if subject else None
@@ -277,7 +283,9 @@ class Runtime:
         )
         conversation.state = turn.state.to_json()
         conversation.updated_at = now
-        language = subject.language if subject else i18n.DEFAULT_LANGUAGE
+        language = (
+            languages.serving(session, pharmacy, subject, now) if subject else i18n.DEFAULT_LANGUAGE
+        )
         return Answer(turn=turn, language=language, patient_id=subject.id if subject else None)
 
     @staticmethod
@@ -326,12 +334,47 @@ class Runtime:
                 now=now,
             )
 
+    def invite(self, pharmacy_id: int, external_id: str, key: str) -> Outbound | None:
+        """Write the med sync invitation (the enrollment dialog's offer) in the patient's
+        language; None if it was written already under `key` or may not be sent."""
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            patient = queries.patient_by_external_id(session, pharmacy_id, external_id)
+            pharmacy = session.get(Pharmacy, pharmacy_id)
+            if patient is None or pharmacy is None:
+                raise PatientNotFound(f"No patient {external_id} at pharmacy {pharmacy_id}.")
+            if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
+                return None
+            event = Start("enrollment", {"patient_id": patient.id})
+            return self._start(session, pharmacy, patient, event, key=key, now=now)
+
+    def follow_up(
+        self, pharmacy_id: int, external_id: str, anchor_date: dt.date
+    ) -> Outbound | None:
+        """Re-ask the open check-in question (no answer for a while); None if the patient
+        is no longer in that check-in or the reminder was written already."""
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            patient = queries.patient_by_external_id(session, pharmacy_id, external_id)
+            pharmacy = session.get(Pharmacy, pharmacy_id)
+            if patient is None or pharmacy is None:
+                raise PatientNotFound(f"No patient {external_id} at pharmacy {pharmacy_id}.")
+            key = f"check_in:{patient.id}:{anchor_date.isoformat()}:follow_up"
+            if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
+                return None
+            conversation = queries.locked_conversation(session, pharmacy.id, patient.phone, now)
+            state = load(conversation.state)
+            waiting = state.dialog == "check_in" and state.subject == patient.id
+            if not waiting or state.data.get("anchor_date") != anchor_date.isoformat():
+                return None
+            return self._start(session, pharmacy, patient, Timeout(), key=key, now=now)
+
     def _start(
         self,
         session: Session,
         pharmacy: Pharmacy,
         patient: Patient,
-        event: Start,
+        event: Start | Timeout,
         key: str,
         now: dt.datetime,
     ) -> Outbound | None:
@@ -339,14 +382,14 @@ class Runtime:
         answer = self.converse(session, pharmacy, conversation, event, None, now)
         if not answer.turn.replies:
             return None
-        body = compose(answer.turn.replies, patient.language, automated=True)
+        body = compose(answer.turn.replies, answer.language, automated=True)
         message = outbound_message(
             conversation.id,
             pharmacy.id,
             patient.id,
             patient.phone,
             body,
-            patient.language,
+            answer.language,
             now,
             idempotency_key=key,
         )
@@ -378,6 +421,7 @@ class Runtime:
             vocab=i18n.vocabulary_for(language),
             preparation_days=self.preparation_days,
             decline_quiet_days=self.decline_quiet_days,
+            languages=languages.offered(pharmacy),
         )
         return engine.step(state, event, ctx)
 
@@ -399,6 +443,7 @@ class Runtime:
             next_anchor_date=enrollment.next_anchor_date if enrollment else None,
             eligible=offer.eligible if offer else True,
             proposed_anchor_day=offer.day if offer else 15,
+            language_confirmed=patient.language_confirmed,
         )
 
     @staticmethod
@@ -434,7 +479,10 @@ class Runtime:
                             message_id=message.id if message else None,
                             wording=effect.wording,
                             prompt=effect.prompt,
-                            language=patient.language,
+                            # the language the patient was asked in, not only the one they have
+                            language=i18n.served_language(
+                                patient.language, languages.overrides(pharmacy)
+                            ),
                             created_at=now,
                         )
                     )
@@ -445,6 +493,7 @@ class Runtime:
                     self._set_enrollment(session, effect, now)
                 case SetLanguage():
                     by_id[effect.patient_id].language = effect.language
+                    by_id[effect.patient_id].language_confirmed = True
                     by_id[effect.patient_id].updated_at = now
                 case SaveCheckIn():
                     self._save_check_in(session, effect, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import sys
 from dataclasses import dataclass, field
@@ -54,10 +55,20 @@ class TwilioSender:
         try:
             message = self.client.messages.create(**kwargs)
         except TwilioException as error:
+            # .msg / .title: str() adds terminal colours when stderr is a terminal.
+            text = getattr(error, "msg", None) or getattr(error, "title", None) or str(error)
             raise SendError(
-                str(error), getattr(error, "code", None), getattr(error, "status", None)
+                str(text), getattr(error, "code", None), getattr(error, "status", None)
             ) from error
         return str(message.sid)
+
+    def find_sms(self, to: str, from_: str, body: str, since: dt.datetime) -> str | None:
+        """The SID of a text with this body Twilio already has (a send that lost its answer)."""
+        for message in self.client.messages.list(to=to, from_=from_, limit=50):
+            created = message.date_created
+            if message.body == body and (created is None or created >= since):
+                return str(message.sid)
+        return None
 
 
 class ConsoleSender:
@@ -83,6 +94,12 @@ class NullSender:
             {"to": to, "from": from_, "body": body, "status_callback": status_callback}
         )
         return f"SMnull{len(self.sent):026d}"
+
+    def find_sms(self, to: str, from_: str, body: str, since: dt.datetime) -> str | None:
+        for number, sent in enumerate(self.sent, 1):
+            if (sent["to"], sent["from"], sent["body"]) == (to, from_, body):
+                return f"SMnull{number:026d}"
+        return None
 
 
 def make_sender(

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     preparation_days: int = 3
     # Where `serve --demo` keeps its generated Twilio auth token for `medsync chat`.
     demo_token_file: str = "medsync.demo-token"
+    # Signs the inbox's session cookies (MEDSYNC_SECRET_KEY). Unset: a random key per process,
+    # so staff sign in again after a restart.
+    secret_key: str = ""
 
     @property
     def sender_kind(self) -> str:

@@ -25,6 +25,8 @@ class PatientFacts:
     proposed_anchor_day: int = 15
     # Two or more medicines that can be synced; others are not offered med sync.
     eligible: bool = True
+    # False when the pharmacy's records gave no language: the first message offers a choice.
+    language_confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Context:
     preparation_days: int = 3  # the first pickup is at least this many days away
     decline_quiet_days: int = 180  # no invitations for this long after a patient says no
     check_in: Assessment = field(default=DEFAULT_CHECK_IN)
+    # (tag, name in its own script) of each language this pharmacy offers, in menu order.
+    languages: tuple[tuple[str, str], ...] = ()
 
     def patient(self, patient_id: int | None) -> PatientFacts | None:
         for p in self.patients:

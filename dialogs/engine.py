@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import replace
 from types import ModuleType
 
-from dialogs import anchor, check_in, enrollment, prompts, who
+from dialogs import anchor, check_in, enrollment, preferred_language, prompts, who
 from dialogs.common import base_params
 from dialogs.context import Context, PatientFacts
 from dialogs.parse import (
@@ -22,6 +22,8 @@ from dialogs.parse import (
 )
 from dialogs.state import State
 from dialogs.turn import (
+    Ask,
+    Digits,
     Event,
     OpenReviewItem,
     RecordConsent,
@@ -38,6 +40,7 @@ DIALOGS: dict[str, ModuleType] = {
     enrollment.NAME: enrollment,
     anchor.NAME: anchor,
     check_in.NAME: check_in,
+    preferred_language.NAME: preferred_language,
 }
 
 
@@ -58,6 +61,10 @@ def step(state: State, event: Event, ctx: Context) -> Turn:
         intent = _global_intent(state, text, ctx, anyone)
         if intent is not None:
             return intent
+    if isinstance(event, Digits):
+        intent = _keypad_intent(state, event, ctx, anyone)
+        if intent is not None:
+            return intent
     patient = ctx.patient(state.subject)
     if patient is None and len(ctx.patients) == 1:
         patient = ctx.patients[0]
@@ -71,6 +78,8 @@ def step(state: State, event: Event, ctx: Context) -> Turn:
         patient = ctx.patient(state.subject)
         assert patient is not None
         return _idle(state, None, ctx, patient)
+    if state.dialog == preferred_language.NAME:
+        return preferred_language.answer(state, event, ctx, patient, then=_after_language)
     dialog = DIALOGS.get(state.dialog or "")
     if dialog is None:
         return _idle(state, text, ctx, patient)
@@ -83,6 +92,8 @@ def _start(state: State, event: Start, ctx: Context) -> Turn:
     if patient is None or patient.opted_out:
         return Turn(state=state)  # nothing may be sent; the runtime reports why
     state = replace(state, subject=patient.id)
+    if preferred_language.needed(ctx, patient):
+        return preferred_language.start(state, ctx, patient, then=event)
     if event.dialog == check_in.NAME:
         anchor_date = event.params["anchor_date"]
         assert isinstance(anchor_date, dt.date)
@@ -155,11 +166,7 @@ def _while_opted_out(state: State, text: str | None, ctx: Context) -> Turn:
 def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) -> Turn | None:
     vocab = ctx.vocab
     if is_keyword(text, vocab.opt_out):
-        return Turn(
-            state=state.idle(),
-            replies=(Say(prompts.STOP_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),),
-            effects=tuple(RecordConsent(p.id, "opt_out", text.strip(), None) for p in ctx.patients),
-        )
+        return _opt_out(state, ctx, text.strip())
     if is_keyword(text, vocab.opt_in - vocab.yes):
         return Turn(
             state=state, replies=(Say(prompts.START_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),)
@@ -168,7 +175,7 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
         help_text = Say(prompts.HELP, base_params(ctx, anyone))
         return Turn(state=state, replies=(help_text, *_prompt(state, ctx)))
     language = language_choice(text, vocab)
-    if language is not None:
+    if language is not None and state.dialog != preferred_language.NAME:
         who_changes = [ctx.patient(state.subject)] if state.subject else list(ctx.patients)
         return Turn(
             state=state,
@@ -176,20 +183,7 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
             effects=tuple(SetLanguage(p.id, language) for p in who_changes if p is not None),
         )
     if asks_for_pharmacist(text, vocab):
-        return Turn(
-            state=state,
-            replies=(
-                Say(prompts.PHARMACIST_CALLBACK, base_params(ctx, anyone)),
-                *_prompt(state, ctx),
-            ),
-            effects=(
-                OpenReviewItem(
-                    kind="call_back",
-                    patient_id=anyone.id,
-                    summary="The patient asked to talk to a pharmacist. Please call them back.",
-                ),
-            ),
-        )
+        return _pharmacist(state, ctx, anyone)
     if sounds_like_revocation(text, vocab):
         return Turn(
             state=state,
@@ -207,6 +201,51 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
     return None
 
 
+# On a call's keypad, in every question: 9 stops calls and texts, 0 asks for a pharmacist.
+# A question answered with a day takes 9 as the ninth (0 is never a day).
+KEY_STOP = "9"
+KEY_PHARMACIST = "0"
+
+
+def _keypad_intent(
+    state: State, event: Digits, ctx: Context, anyone: PatientFacts
+) -> Turn | None:
+    key = event.digits.strip("#*")
+    if key == KEY_PHARMACIST:
+        return _pharmacist(state, ctx, anyone)
+    takes_a_day = any(
+        isinstance(r, Ask) and r.expects in ("day", "date_confirm") for r in _prompt(state, ctx)
+    )
+    if key == KEY_STOP and not takes_a_day and state.dialog != preferred_language.NAME:
+        return _opt_out(state, ctx, f"keypad {KEY_STOP} (stop)")
+    return None
+
+
+def _opt_out(state: State, ctx: Context, wording: str) -> Turn:
+    return Turn(
+        state=state.idle(),
+        replies=(Say(prompts.STOP_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),),
+        effects=tuple(RecordConsent(p.id, "opt_out", wording, None) for p in ctx.patients),
+    )
+
+
+def _pharmacist(state: State, ctx: Context, anyone: PatientFacts) -> Turn:
+    return Turn(
+        state=state,
+        replies=(
+            Say(prompts.PHARMACIST_CALLBACK, base_params(ctx, anyone)),
+            *_prompt(state, ctx),
+        ),
+        effects=(
+            OpenReviewItem(
+                kind="call_back",
+                patient_id=anyone.id,
+                summary="The patient asked to talk to a pharmacist. Please call them back.",
+            ),
+        ),
+    )
+
+
 def _prompt(state: State, ctx: Context) -> tuple[Reply, ...]:
     """The question the patient still owes an answer to, asked again."""
     if state.dialog == who.NAME:
@@ -221,6 +260,10 @@ def _prompt(state: State, ctx: Context) -> tuple[Reply, ...]:
 
 def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -> Turn:
     """A message when no question is waiting: move the patient along, or pass it on."""
+    if preferred_language.needed(ctx, patient):
+        # The patient's language comes first; a note for staff need not wait for it.
+        later = _idle(state, text, ctx, replace(patient, language_confirmed=True))
+        return preferred_language.start(state, ctx, patient, notes=later.effects)
     if patient.enrollment in (None, "declined", "disenrolled"):
         if patient.eligible:
             return enrollment.start(state, ctx, patient)
@@ -235,6 +278,14 @@ def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -
     if acknowledgement:
         return Turn(state=state, replies=(status,))
     return _pass_on(state, patient, "The patient sent a message outside any check-in.")
+
+
+def _after_language(state: State, ctx: Context, patient: PatientFacts) -> Turn:
+    """What the language menu interrupted, carried on in the language just chosen."""
+    interrupted = preferred_language.pending(state)
+    if interrupted is not None:
+        return _start(State(subject=patient.id), interrupted, ctx)
+    return _idle(State(subject=patient.id), None, ctx, patient)
 
 
 def _pass_on(state: State, patient: PatientFacts, why: str) -> Turn:

@@ -11,13 +11,21 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-_DIGITS = re.compile(r"\d+")
+# Digits glued to a Latin letter before them are letters: Arabizi writes ع as 3 ("na3am" is
+# yes). After Chinese or Korean they are a number ("每月15号", "매월15일").
+_DIGITS = re.compile(r"(?<![A-Za-z\d])\d+")
+
+
+# Han ideographs (CJK blocks and extensions): Chinese puts no spaces between words, so each
+# ideograph is matched as a word of its own and vocabularies list words the same way.
+_HAN = re.compile("([\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f])")
 
 
 def normalize(text: str) -> str:
     """Casefold, drop accents, turn punctuation and symbols (emoji too) into spaces.
 
-    "  Stop. " -> "stop"; "SÍ!" -> "si"; "el 15º" -> "el 15"; "中文" stays "中文".
+    "  Stop. " -> "stop"; "SÍ!" -> "si"; "el 15º" -> "el 15"; "十五号" -> "十 五 号";
+    "Tiếng Việt" -> "tieng viet"; "한국어" stays "한국어" (Korean writes spaces itself).
     """
     text = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", text)
@@ -30,7 +38,8 @@ def normalize(text: str) -> str:
             kept.append(" ")
         else:
             kept.append(char)
-    return " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
+    joined = _HAN.sub(r" \1 ", unicodedata.normalize("NFC", "".join(kept)))
+    return " ".join(joined.split())
 
 
 def _norm_all(words: Iterable[str]) -> frozenset[str]:
@@ -54,6 +63,9 @@ class Vocabulary:
     numbers: Mapping[str, int] = field(default_factory=dict)
     # Words that may stand around an answer without changing it ("please", "the", "el").
     filler: frozenset[str] = frozenset()
+    # Endings written onto a number without a space (Korean "십오일에", "on the 15th"): a word
+    # that is no number as written is tried without them.
+    suffixes: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, raw: Mapping[str, object], language: str) -> Vocabulary:
@@ -79,6 +91,7 @@ class Vocabulary:
             language_names={n: language for n in words("names")},
             numbers={normalize(str(k)): int(v) for k, v in numbers_raw.items()},
             filler=words("filler"),
+            suffixes=tuple(sorted(words("suffixes"), key=len, reverse=True)),
         )
 
     def merge(self, *others: Vocabulary) -> Vocabulary:
@@ -107,17 +120,58 @@ class Vocabulary:
             language_names=names,
             numbers=numbers,
             filler=union("filler"),
+            suffixes=tuple(sorted({s for v in vocabs for s in v.suffixes}, key=len, reverse=True)),
         )
 
 
 def _core(text: str, vocab: Vocabulary) -> str:
-    """The message without filler words around it: "yes please" -> "yes"."""
+    """The message without filler around it: "yes please" -> "yes", "không, cảm ơn" -> "khong".
+
+    Filler may be several words ("thank you", "cảm ơn"): the longest match goes first.
+    """
     words = normalize(text).split()
-    while words and words[-1] in vocab.filler:
-        words.pop()
-    while words and words[0] in vocab.filler:
-        words.pop(0)
+    longest = max((len(f.split()) for f in vocab.filler), default=0)
+    changed = True
+    while changed:
+        changed = False
+        for n in range(min(longest, len(words)), 0, -1):
+            if " ".join(words[-n:]) in vocab.filler:
+                del words[-n:]
+                changed = True
+                break
+            if " ".join(words[:n]) in vocab.filler:
+                del words[:n]
+                changed = True
+                break
     return " ".join(words)
+
+
+def _number_word(phrase: str, vocab: Vocabulary) -> int | None:
+    """A number word or phrase, or a word carrying one of the language's endings."""
+    if phrase in vocab.numbers:
+        return vocab.numbers[phrase]
+    for ending in vocab.suffixes:
+        stem = phrase.removesuffix(ending)
+        if stem != phrase and stem in vocab.numbers:
+            return vocab.numbers[stem]
+    return None
+
+
+def _numbers_in(words: list[str], vocab: Vocabulary) -> set[int]:
+    """Every number word or phrase, longest first: "二 十 八 日" -> {28}, "one or two" -> {1, 2}."""
+    longest = max((len(k.split()) for k in vocab.numbers), default=0)
+    found: set[int] = set()
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            value = _number_word(" ".join(words[i : i + n]), vocab)
+            if value is not None:
+                found.add(value)
+                i += n
+                break
+        else:
+            i += 1
+    return found
 
 
 def is_keyword(text: str, words: frozenset[str]) -> bool:
@@ -134,14 +188,27 @@ def yes_or_no(text: str, vocab: Vocabulary) -> bool | None:
         return True
     if core in vocab.no:
         return False
+    # "yes I did", "no, not at all", "没有什么": the longest yes or no phrase at the start
+    # decides, unless the next word or phrase says the opposite ("yes no", "是不是").
     words = core.split()
-    # "yes I did", "no, not at all": the first word decides when nothing contradicts it.
-    says_yes = any(w in vocab.yes for w in words[:2])
-    says_no = any(w in vocab.no for w in words[:2])
-    if words[0] in vocab.yes and not says_no:
-        return True
-    if words[0] in vocab.no and not says_yes:
-        return False
+    lead = _leading_answer(words, vocab)
+    if lead is None:
+        return None
+    said, length = lead
+    after = _leading_answer(words[length:], vocab)
+    if after is not None and after[0] != said:
+        return None
+    return said
+
+
+def _leading_answer(words: list[str], vocab: Vocabulary) -> tuple[bool, int] | None:
+    """(yes?, how many words) of the longest yes or no phrase the words start with."""
+    for n in range(len(words), 0, -1):
+        phrase = " ".join(words[:n])
+        if phrase in vocab.no:
+            return False, n
+        if phrase in vocab.yes:
+            return True, n
     return None
 
 
@@ -151,8 +218,10 @@ def is_acknowledgement(text: str, vocab: Vocabulary) -> bool:
 
 
 def number(text: str, vocab: Vocabulary) -> int | None:
-    """The one number in a short answer: "15", "the 15th", "el 15", "١٥", "fifteen".
+    """The one number in a short answer: "15", "the 15th", "el 15", "١٥", "１５号", "fifteen",
+    "十五号", "二十八日", "십오일", "mười lăm".
 
+    Any script's decimal digits count (Arabic-Indic too: Python reads every Unicode digit).
     Two different numbers ("12/15", "1 or 2") are ambiguous and give None.
     """
     folded = unicodedata.normalize("NFKC", text)
@@ -162,9 +231,10 @@ def number(text: str, vocab: Vocabulary) -> int | None:
     if found:
         return None
     core = _core(text, vocab)
-    if core in vocab.numbers:
-        return vocab.numbers[core]
-    values = {vocab.numbers[w] for w in core.split() if w in vocab.numbers}
+    whole = _number_word(core, vocab)
+    if whole is not None:
+        return whole
+    values = _numbers_in(core.split(), vocab)
     return values.pop() if len(values) == 1 else None
 
 

@@ -85,6 +85,11 @@ HELP = N_(
 # Each catalog names its own language here: "OK, we will write to you in Spanish" is wrong
 # in Spanish; the Spanish catalog says "De acuerdo, le escribiremos en español."
 LANGUAGE_CHANGED = N_("OK, we will write to you in English.")
+# The first message to a patient whose language the pharmacy did not record; %(choices)s is
+# "1 English, 2 Español, 3 简体中文, ..." with each language's own name.
+LANGUAGE_MENU = N_(
+    "Hello from %(pharmacy)s. Which language do you prefer? Reply with a number: %(choices)s"
+)
 PHARMACIST_CALLBACK = N_(
     "A pharmacist will call you back at this number soon. If it is urgent, call %(pharmacy_phone)s."
 )

@@ -36,8 +36,9 @@ def chosen(event: Event, ctx: Context) -> PatientFacts | None:
         return ctx.patients[index] if 0 <= index < len(ctx.patients) else None
     if not isinstance(event, Text):
         return None
-    words = set(normalize(event.body).split())
-    matches = [p for p in ctx.patients if normalize(p.first_name) in words]
+    # Whole words in any script: "it's for Linda", "是王伟的" (Han characters are words each).
+    said = f" {normalize(event.body)} "
+    matches = [p for p in ctx.patients if f" {normalize(p.first_name)} " in said]
     return matches[0] if len(matches) == 1 else None
 
 

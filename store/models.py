@@ -123,6 +123,7 @@ class ReviewKind(enum.StrEnum):
     UNKNOWN_SENDER = "unknown_sender"
     NO_ANSWER = "no_answer"
     MESSAGE = "message"  # a patient wrote something no dialog was waiting for
+    LANGUAGE_UNAVAILABLE = "language_unavailable"  # the patient gets English instead of theirs
 
 
 class ReviewStatus(enum.StrEnum):
@@ -142,6 +143,9 @@ class Pharmacy(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     state: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[dt.datetime]
+    # Languages this pharmacy turned on or off ({"ko": false}); the rest follow
+    # locales/languages.toml. See `medsync pharmacy languages`.
+    language_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Patient(Base):
@@ -160,8 +164,12 @@ class Patient(Base):
     phone: Mapped[str] = mapped_column(String(20))  # E.164
     phone_type: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(16), default="en")
+    # False when the pharmacy's export left the language blank: the first message asks.
+    language_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False once Twilio says the number cannot take texts (30006); None: not known yet.
+    sms_capable: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -256,6 +264,13 @@ class Message(Base):
     reply: Mapped[str | None] = mapped_column(Text)  # inbound: the TwiML we answered, for retries
     language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime]
+    # Outbound sending (bot/outbound.py): why and when it may go, and what Twilio said.
+    purpose: Mapped[str | None] = mapped_column(String(32))  # "pharmacist" is not automated
+    deferred_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]  # when the send was attempted (the caps count it)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    segments: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[int | None] = mapped_column(Integer)
 
 
 class CheckIn(Base):

@@ -32,6 +32,11 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "MEDSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'pharmacy.db'}",
         "TWILIO_AUTH_TOKEN": TOKEN,
         "MEDSYNC_SENDER": "console",
+        # The real clock runs here: open the sending window all day, so a run at night is
+        # not deferred (quiet hours have their own tests in tests/jobs).
+        "MEDSYNC_SENDING_HOURS_START": "00:00",
+        "MEDSYNC_SENDING_HOURS_END": "23:59:59",
+        "MEDSYNC_SENDING_HOURS_END_BY_STATE": "{}",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)

@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot import demo
+from bot import demo, i18n
 from bot.clock import FrozenClock
 from bot.runtime import InboundText
+from dialogs import prompts
+from dialogs.turn import Say
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import (
     CheckIn,
@@ -375,7 +377,7 @@ def test_a_patient_who_is_not_eligible_is_not_offered_med_sync(
     client: TestClient, sessions
 ) -> None:
     (answer,) = Phone(client, "+19075550133").text("hello")  # P1008: acute and as-needed only
-    assert answer == "Thank you, we have passed your message to the pharmacist."
+    assert answer == i18n.render(Say(prompts.PASSED_ON), "ht")  # in his language
     with transaction(sessions) as s:
         item = s.scalars(select(ReviewItem)).one()
         assert item.kind.value == "message" and "not eligible" in item.summary
