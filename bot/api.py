@@ -78,7 +78,7 @@ def api_actor(
         ).first()
         if found is None:
             raise _unauthorized("That API token is not known.")
-        token, user = found.tuple()
+        token, user = found
         if token.revoked_at is not None or not user.active:
             raise _unauthorized("That API token has been revoked.")
         return actor_for(session, user, via_token=token.name)

@@ -149,7 +149,7 @@ def queue_counts(session: Session, f: QueueFilter) -> dict[ReviewKind, int]:
         f,
     )
     counts = {kind: 0 for kind in ReviewKind}
-    for kind, count in session.execute(query).tuples():
+    for kind, count in session.execute(query):
         counts[ReviewKind(kind)] = int(count)
     return counts
 

@@ -159,7 +159,7 @@ def actor_for_session(session: Session, secret: str, now: dt.datetime) -> Actor 
     ).first()
     if found is None:
         return None
-    staff_session, user = found.tuple()
+    staff_session, user = found
     if staff_session.ended_at is not None or staff_session.expires_at <= now or not user.active:
         return None
     return actor_for(session, user)
