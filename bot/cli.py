@@ -145,6 +145,54 @@ def pharmacy_add(name: str, phone: str, twilio_number: str, tz: str, state: str 
     click.echo(f"Added {name} (texts from {number}).")
 
 
+@pharmacy.command("program")
+@click.option("--pharmacy", "which", default=None)
+@click.option("--set", "to_set", multiple=True, metavar="KEY=VALUE", help="Change a setting.")
+@click.option("--unset", "to_unset", multiple=True, metavar="KEY", help="Back to the default.")
+def pharmacy_program(which: str | None, to_set: tuple[str, ...], to_unset: tuple[str, ...]) -> None:
+    """The pharmacy's sync-program settings (plans, anchor policy, controlled substances)."""
+    from dataclasses import fields
+
+    from bot.inbox.trail import record
+    from bot.plans import PROGRAM_KEYS, parse_program_value, program_from
+    from dialogs.plan.model import PlanError, ProgramSettings
+
+    with transaction(sessions_for(get_settings())) as session:
+        pharmacy = pharmacy_named(session, which)
+        before = dict(pharmacy.program or {})
+        chosen = dict(before)
+        try:
+            for item in to_set:
+                key, sep, raw = item.partition("=")
+                if not sep:
+                    raise PlanError(f"Write --set KEY=VALUE (got {item!r}).")
+                chosen[key.strip()] = parse_program_value(key.strip(), raw.strip())
+            for key in to_unset:
+                chosen.pop(key, None)
+            settings = program_from(pharmacy.state, chosen)
+        except (PlanError, TypeError) as error:
+            raise Fail(str(error)) from None
+        if chosen != before:
+            pharmacy.program = chosen
+            record(
+                session,
+                actor="cli",
+                action="pharmacy.program",
+                subject=f"pharmacy:{pharmacy.id}",
+                before=before,
+                after=chosen,
+                now=dt.datetime.now(dt.UTC),
+            )
+        defaults = ProgramSettings()
+        click.echo(f"Sync program at {pharmacy.name}:")
+        for field in fields(ProgramSettings):
+            if field.name not in PROGRAM_KEYS:
+                continue
+            value = getattr(settings, field.name)
+            mark = "" if value == getattr(defaults, field.name) else "   (this pharmacy's choice)"
+            click.echo(f"  {field.name} = {value}{mark}")
+
+
 @pharmacy.command("list")
 def pharmacy_list() -> None:
     """List the pharmacies."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from dialogs.plan.model import Medication, Package, PlanError, ProgramSettings, Schedule
 from dialogs.plan.plan import NotEligible, SyncPlan, build_plan
@@ -31,8 +31,50 @@ def medication(rx: Prescription) -> Medication:
     )
 
 
+# What a pharmacy may set, and how a value typed at the command line becomes one.
+PROGRAM_KEYS: dict[str, type] = {
+    "preparation_days": int,
+    "refill_window_pct": int,
+    "sync_controlled_c3_c5": bool,
+    "anchor_policy": str,
+    "cycle": str,
+    "dropout_cycles": int,
+    "month_supply_days": int,
+}
+
+
+def program_from(state: str | None, chosen: dict[str, Any]) -> ProgramSettings:
+    """The pharmacy's program: its choices over the documented defaults.
+
+    Raises PlanError with a sentence for an unknown setting or a value that cannot be used.
+    """
+    unknown = sorted(set(chosen) - set(PROGRAM_KEYS))
+    if unknown:
+        raise PlanError(
+            f"Unknown program setting {', '.join(unknown)}; known: {', '.join(PROGRAM_KEYS)}."
+        )
+    return ProgramSettings(state=state, **chosen)
+
+
+def parse_program_value(key: str, raw: str) -> Any:
+    kind = PROGRAM_KEYS.get(key)
+    if kind is None:
+        raise PlanError(f"Unknown program setting {key}; known: {', '.join(PROGRAM_KEYS)}.")
+    if kind is bool:
+        if raw.lower() not in {"true", "false", "yes", "no", "1", "0"}:
+            raise PlanError(f"{key} is true or false (got {raw!r}).")
+        return raw.lower() in {"true", "yes", "1"}
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise PlanError(f"{key} is a whole number (got {raw!r}).") from None
+    return raw
+
+
 def program_settings(patient: Patient) -> ProgramSettings:
-    return ProgramSettings(state=patient.pharmacy.state)
+    pharmacy = patient.pharmacy
+    return program_from(pharmacy.state, dict(pharmacy.program or {}))
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import i18n, languages
 from bot.channels.sms_text import compose
 from bot.clock import Clock, local_date
-from bot.plans import proposal
+from bot.plans import plan_for, proposal
 from dialogs import engine, prompts
 from dialogs.context import Context, PatientFacts
+from dialogs.plan.model import PlanError
 from dialogs.state import State, load
 from dialogs.turn import (
     Effect,
@@ -325,6 +326,7 @@ class Runtime:
             assert when is not None
             if queries.check_in_for(session, patient.id, when) is not None:
                 return None
+            self._renewal_tasks(session, pharmacy, patient, enrollment.anchor_day, when, now)
             return self._start(
                 session,
                 pharmacy,
@@ -332,6 +334,47 @@ class Runtime:
                 Start("check_in", {"patient_id": patient.id, "anchor_date": when}),
                 key=f"check_in:{patient.id}:{when.isoformat()}:open",
                 now=now,
+            )
+
+    def _renewal_tasks(
+        self,
+        session: Session,
+        pharmacy: Pharmacy,
+        patient: Patient,
+        anchor_day: int,
+        anchor_date: dt.date,
+        now: dt.datetime,
+    ) -> None:
+        """At check-in time, prescriptions that need the prescriber before this pickup become
+        review items, one per prescription and pickup, so staff ask in time."""
+        try:
+            plan = plan_for(patient, local_date(self.clock, pharmacy.timezone), anchor_day)
+        except PlanError:
+            return  # not plannable: the pharmacist sees why on the patient's page
+        already = {
+            (item.details or {}).get("rx_number")
+            for item in queries.review_items_of(session, patient.id, ReviewKind.RENEWAL)
+            if (item.details or {}).get("anchor_date") == anchor_date.isoformat()
+        }
+        for renewal in plan.renewals:
+            if renewal.rx_number in already:
+                continue
+            session.add(
+                ReviewItem(
+                    pharmacy_id=pharmacy.id,
+                    patient_id=patient.id,
+                    phone=patient.phone,
+                    kind=ReviewKind.RENEWAL,
+                    status=ReviewStatus.PENDING,
+                    priority=1,
+                    summary=f"Ask the prescriber to renew {renewal.drug_name} "
+                    f"({renewal.rx_number}) by {renewal.request_on:%b %d, %Y}. {renewal.reason}",
+                    details={
+                        "rx_number": renewal.rx_number,
+                        "anchor_date": anchor_date.isoformat(),
+                    },
+                    created_at=now,
+                )
             )
 
     def invite(self, pharmacy_id: int, external_id: str, key: str) -> Outbound | None:

@@ -95,6 +95,7 @@ ReviewKind = Literal[
     "unknown_sender",
     "no_answer",
     "message",
+    "renewal",
 ]
 
 

@@ -124,6 +124,7 @@ class ReviewKind(enum.StrEnum):
     NO_ANSWER = "no_answer"
     MESSAGE = "message"  # a patient wrote something no dialog was waiting for
     LANGUAGE_UNAVAILABLE = "language_unavailable"  # the patient gets English instead of theirs
+    RENEWAL = "renewal"  # a prescription needs the prescriber's renewal before the pickup
 
 
 class ReviewStatus(enum.StrEnum):
@@ -146,6 +147,10 @@ class Pharmacy(Base):
     # Languages this pharmacy turned on or off ({"ko": false}); the rest follow
     # locales/languages.toml. See `medsync pharmacy languages`.
     language_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The pharmacy's choices for its sync program ({"refill_window_pct": 75}); the rest
+    # are the documented defaults (dialogs/plan/model.py ProgramSettings). `medsync pharmacy
+    # program` sets them.
+    program: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Patient(Base):

@@ -107,6 +107,12 @@ def pending_review_item(
     return session.scalars(query.limit(1)).first()
 
 
+def review_items_of(session: Session, patient_id: int, kind: ReviewKind) -> Sequence[ReviewItem]:
+    return session.scalars(
+        select(ReviewItem).where(ReviewItem.patient_id == patient_id, ReviewItem.kind == kind)
+    ).all()
+
+
 def review_items(session: Session, pharmacy_id: int | None = None) -> Sequence[ReviewItem]:
     """The queue: pending first, flagged before routine, oldest first."""
     query = select(ReviewItem)

@@ -17,6 +17,7 @@ KIND_LABELS: dict[ReviewKind, str] = {
     ReviewKind.UNKNOWN_SENDER: "Unknown sender",
     ReviewKind.NO_ANSWER: "No answer",
     ReviewKind.MESSAGE: "Message",
+    ReviewKind.RENEWAL: "Renewal needed",
 }
 STATUS_LABELS: dict[str, str] = {
     ReviewStatus.PENDING.value: "Pending",

@@ -114,6 +114,9 @@ def test_import_enroll_choose_day_check_in_and_review(env: dict[str, str], serve
     )
     queue = medsync("queue")
     assert "FLAGGED flagged check in - P1001 Margaret Okafor" in queue
+    # Metformin has no refills left after the pickup: a renewal task, raised at check-in.
+    assert "renewal - P1001 Margaret Okafor" in queue
+    assert "Ask the prescriber to renew Metformin 500 mg tablet (RX700103)" in queue
     assert "hospital stay or ER visit" in queue and "The fill is on hold." in queue
 
 
@@ -221,3 +224,34 @@ def test_plan_shows_the_recommendation_and_recomputes_for_another_anchor(
     assert "Amoxicillin 500 mg capsule (RX700801): Acute course" in refused
     result = CliRunner().invoke(main, ["plan", "P1001", "--anchor", "31"])
     assert result.exit_code == 2 and "1<=x<=28" in result.output
+
+
+def test_a_pharmacy_sets_its_own_program_and_plans_follow(env: dict[str, str]) -> None:
+    medsync("db", "upgrade")
+    medsync(
+        "pharmacy",
+        "add",
+        "Main Street Pharmacy",
+        "--phone",
+        "2125550199",
+        "--twilio-number",
+        "2125550100",
+        "--timezone",
+        "America/New_York",
+    )
+    medsync("import", str(SAMPLE))
+    assert "is not eligible for med sync" in medsync("plan", "P1006")  # C-IV and C-V are off
+    shown = medsync("pharmacy", "program", "--set", "sync_controlled_c3_c5=true")
+    assert "sync_controlled_c3_c5 = True   (this pharmacy's choice)" in shown
+    assert "refill_window_pct = 80" in shown
+    assert medsync("plan", "P1006").startswith("Sync plan for Min-jun Park (P1006)")
+    medsync("pharmacy", "program", "--unset", "sync_controlled_c3_c5")
+    assert "is not eligible for med sync" in medsync("plan", "P1006")
+    for bad, said in [
+        ("colour=blue", "Unknown program setting colour"),
+        ("refill_window_pct=lots", "refill_window_pct is a whole number"),
+        ("refill_window_pct=150", "refill window must be 1-100%"),
+        ("anchor_policy=whenever", "unknown anchor policy"),
+    ]:
+        result = CliRunner().invoke(main, ["pharmacy", "program", "--set", bad])
+        assert result.exit_code == 1 and said in result.output, result.output

@@ -379,3 +379,18 @@ def test_a_patient_who_is_not_eligible_is_not_offered_med_sync(
     with transaction(sessions) as s:
         item = s.scalars(select(ReviewItem)).one()
         assert item.kind.value == "message" and "not eligible" in item.summary
+
+
+def test_renewals_become_tasks_once_when_the_check_in_opens(client: TestClient, sessions) -> None:
+    phone = Phone(client, MARGARET)
+    for body in ("hi", "yes", "15"):
+        phone.text(body)
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert runtime.open_check_in(1, "P1001") is not None
+    assert runtime.open_check_in(1, "P1001") is None  # already open: nothing new
+    with transaction(sessions) as s:
+        items = s.scalars(select(ReviewItem).where(ReviewItem.kind == "renewal")).all()
+        assert [i.details["rx_number"] for i in items] == ["RX700103"]
+        assert items[0].summary.startswith("Ask the prescriber to renew Metformin 500 mg tablet")
+        texts = s.scalars(select(Message.body).where(Message.direction == Direction.OUTBOUND)).all()
+        assert not any("Metformin" in t for t in texts)  # staff-facing only
