@@ -247,7 +247,10 @@ def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | 
     except (PatientNotFound, NotEnrolled) as error:
         raise Fail(str(error)) from None
     if outbound is None:
-        click.echo(f"The check-in for {patient_id} is already open, or the patient has opted out.")
+        click.echo(
+            f"The check-in for {patient_id} is already open, waits for another patient's "
+            "check-in on the same phone, or the patient has opted out."
+        )
         return
     jobs = _jobs(settings, sessions)
     jobs.send(outbound.message_id)
@@ -411,3 +414,7 @@ from bot.cli_languages import catalogs, pharmacy_languages  # noqa: E402
 
 main.add_command(catalogs)
 pharmacy.add_command(pharmacy_languages)
+
+from bot.cli_assessments import pharmacy_questions  # noqa: E402
+
+pharmacy.add_command(pharmacy_questions)

@@ -45,9 +45,11 @@ class Sample:
             "date": longest_date(language),
             "day": 28,
             "names": ("Christopher", "Elizabeth"),
+            "years": ("1944", "1947"),
             "name": "Christopher",
             "key": 2,
             "choices": menu_choices(),
+            "options": ("Somewhat better", "About the same", "Somewhat worse"),
         }
         params: dict[str, Param] = {}
         guessed = []

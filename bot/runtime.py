@@ -22,6 +22,7 @@ from bot.channels.sms_text import compose
 from bot.clock import Clock, local_date
 from bot.plans import plan_for, proposal
 from dialogs import engine, prompts
+from dialogs.assessment_file import check_in_for
 from dialogs.context import Context, PatientFacts
 from dialogs.plan.model import PlanError
 from dialogs.state import State, load
@@ -272,10 +273,15 @@ class Runtime:
         applies the turn's effects and saves the new state; the caller renders the replies.
         """
         patients = queries.patients_with_phone(session, pharmacy.id, conversation.phone)
-        turn = self._step(session, pharmacy, patients, load(conversation.state), event, now)
+        before = load(conversation.state)
+        turn = self._step(session, pharmacy, patients, before, event, now)
         subject = self._subject(patients, turn.state)
         if message is not None:
-            message.patient_id = subject.id if subject else None
+            # On a shared phone the answer belongs to whom it answered, even when the turn
+            # then moves on to the next person.
+            about = self._subject(patients, before) if before.subject else None
+            about = about or subject
+            message.patient_id = about.id if about else None
             session.add(message)
             session.flush()
         channel = message.channel if message is not None else Channel.SMS
@@ -465,6 +471,7 @@ class Runtime:
             preparation_days=self.preparation_days,
             decline_quiet_days=self.decline_quiet_days,
             languages=languages.offered(pharmacy),
+            check_in=check_in_for(pharmacy.check_in_definition),
         )
         return engine.step(state, event, ctx)
 

@@ -9,12 +9,12 @@ import datetime as dt
 from typing import Any
 
 from dialogs import prompts
-from dialogs.assessment import Assessment, Question
+from dialogs.assessment import Assessment, Question, in_language
 from dialogs.common import base_params, read_number, read_yes_no, unclear, written
 from dialogs.context import Context, PatientFacts
 from dialogs.parse import yes_or_no
 from dialogs.state import State
-from dialogs.turn import Ask, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Turn
+from dialogs.turn import Ask, Digits, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Text, Turn
 
 NAME = "check_in"
 
@@ -31,8 +31,24 @@ def _answers(state: State) -> dict[str, Any]:
     return dict(state.data.get("answers", {}))
 
 
-def _ask(q: Question, anchor_date: dt.date) -> Ask:
-    return Ask(q.prompt, {"date": anchor_date}, expects=q.kind)
+def _ask(q: Question, anchor_date: dt.date, ctx: Context, patient: PatientFacts) -> Ask:
+    if not q.texts:
+        return Ask(q.prompt, {"date": anchor_date}, expects=q.kind)
+    # A pharmacy's own words are not in the catalog: pick them here, in the language the
+    # patient is written to (theirs when the pharmacy offers it, else English).
+    languages = _languages(ctx, patient)
+    text = in_language(q.texts, languages)
+    if q.kind == "choice":
+        labels = tuple(in_language(c.texts, languages) for c in q.choices)
+        return Ask(text, {"date": anchor_date, "options": labels}, "option", choices=labels)
+    return Ask(text, {"date": anchor_date}, expects=q.kind)
+
+
+def _languages(ctx: Context, patient: PatientFacts) -> tuple[str, ...]:
+    offered = {tag for tag, _ in ctx.languages}
+    tag = patient.language
+    wanted = (tag, tag.split("-")[0])
+    return tuple(t for t in wanted if not offered or t in offered)
 
 
 def start(state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.date) -> Turn:
@@ -47,14 +63,14 @@ def start(state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.dat
     intro = Say(prompts.CHECK_IN_INTRO, {**base_params(ctx, patient), "date": anchor_date})
     return Turn(
         state=new_state,
-        replies=(intro, _ask(first, anchor_date)),
+        replies=(intro, _ask(first, anchor_date, ctx, patient)),
         effects=(SaveCheckIn(patient.id, anchor_date, _definition(ctx).key, "open", {}),),
     )
 
 
 def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ...]:
     q = _definition(ctx).question(str(state.step))
-    return (_ask(q, _anchor_date(state)),)
+    return (_ask(q, _anchor_date(state), ctx, patient),)
 
 
 def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
@@ -67,7 +83,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
             state,
             ctx,
             patient,
-            _ask(q, anchor_date),
+            _ask(q, anchor_date, ctx, patient),
             f"check-in question '{q.id}'",
             on_give_up=lambda: (
                 SaveCheckIn(
@@ -85,7 +101,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     if following is not None:
         return Turn(
             state=state.at(following.id, answers=answers),
-            replies=(_ask(following, anchor_date),),
+            replies=(_ask(following, anchor_date, ctx, patient),),
             effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "open", answers),),
         )
     return _finish(state, ctx, patient, definition, anchor_date, answers)
@@ -96,6 +112,12 @@ def _read(q: Question, event: Event, ctx: Context) -> Any:
     if q.kind == "yes_no":
         said = read_yes_no(event, ctx)
         return None if said is None else ("yes" if said else "no")
+    if q.kind == "number":
+        said_number = read_number(event, ctx)
+        ok = said_number is not None and q.minimum <= said_number <= q.maximum
+        return said_number if ok else None
+    if q.kind == "choice":
+        return _read_choice(q, event, ctx)
     if q.kind == "text_or_no":
         text = written(event)
         if read_yes_no(event, ctx) is False or (text and yes_or_no(text, ctx.vocab) is False):
@@ -113,6 +135,24 @@ def _read(q: Question, event: Event, ctx: Context) -> Any:
     return None
 
 
+def _read_choice(q: Question, event: Event, ctx: Context) -> str | None:
+    """A choice by its keypad position (1, 2, ...), its number, or its words in any language."""
+    if isinstance(event, Text):
+        said = _plain(event.body)
+        for c in q.choices:
+            if said == _plain(c.id) or any(said == _plain(text) for _, text in c.texts):
+                return c.id
+    if isinstance(event, Digits | Text):
+        position = read_number(event, ctx)
+        if position is not None and 1 <= position <= len(q.choices):
+            return q.choices[position - 1].id
+    return None
+
+
+def _plain(words: str) -> str:
+    return " ".join(words.casefold().replace("_", " ").strip(" .!?¡¿").split())
+
+
 def _flags(definition: Assessment, answers: dict[str, Any]) -> tuple[str, ...]:
     flagged = []
     for q in definition.questions:
@@ -120,9 +160,12 @@ def _flags(definition: Assessment, answers: dict[str, Any]) -> tuple[str, ...]:
             continue
         value = answers[q.id]
         if (
-            (q.flag == "yes" and value == "yes")
+            (q.flag in ("yes", "no") and value == q.flag)
             or (q.flag == "text" and value != "no")
             or (q.flag == "change" and value != "yes")
+            or (q.flag == "answer" and value in q.flag_answers)
+            or (q.flag == "below" and isinstance(value, int) and value < q.flag_limit)
+            or (q.flag == "above" and isinstance(value, int) and value > q.flag_limit)
         ):
             flagged.append(q.id)
     return tuple(flagged)

@@ -20,7 +20,7 @@ from dialogs.parse import (
     language_choice,
     sounds_like_revocation,
 )
-from dialogs.state import State
+from dialogs.state import State, load
 from dialogs.turn import (
     Ask,
     Digits,
@@ -44,7 +44,50 @@ DIALOGS: dict[str, ModuleType] = {
 }
 
 
+# Who else on this phone is waiting for their turn, in order (JSON in the state's data):
+# {"patient_id", "start", "anchor_date"} for a check-in that could not open while another
+# was going on, {"patient_id", "resume": state} for a dialog left by switching person.
+QUEUE = "waiting"
+
+
 def step(state: State, event: Event, ctx: Context) -> Turn:
+    queue = list(state.data.get(QUEUE, ()))
+    turn = _step(state, event, ctx)
+    queue = list(turn.state.data.get(QUEUE, queue))
+    stopped = any(isinstance(e, RecordConsent) and e.kind == "opt_out" for e in turn.effects)
+    if stopped:
+        queue = []
+    # One conversation goes through each person on the phone: when one is done, the next
+    # (not when the patient has just asked to talk about someone else).
+    done = turn.state.subject == state.subject
+    while done and turn.state.dialog is None and queue:
+        following = _resume(queue.pop(0), ctx)
+        turn = Turn(
+            state=following.state,
+            replies=(*turn.replies, *following.replies),
+            effects=(*turn.effects, *following.effects),
+        )
+    data = {k: v for k, v in turn.state.data.items() if k != QUEUE}
+    if queue:
+        data[QUEUE] = queue
+    return replace(turn, state=replace(turn.state, data=data))
+
+
+def _resume(entry: dict[str, object], ctx: Context) -> Turn:
+    if "resume" in entry:
+        left = entry["resume"]
+        assert isinstance(left, dict)
+        resumed = load(left)
+        patient = ctx.patient(resumed.subject)
+        if patient is None or patient.opted_out:
+            return Turn(state=State())  # nothing may be asked of them any more
+        return _nudge(resumed, ctx)
+    anchor_date = dt.date.fromisoformat(str(entry["anchor_date"]))
+    params = {"patient_id": entry["patient_id"], "anchor_date": anchor_date}
+    return _start(State(), Start(str(entry["start"]), params), ctx)
+
+
+def _step(state: State, event: Event, ctx: Context) -> Turn:
     if isinstance(event, Start):
         return _start(state, event, ctx)
     if isinstance(event, Timeout):
@@ -91,6 +134,9 @@ def _start(state: State, event: Start, ctx: Context) -> Turn:
     patient = ctx.patient(int(event.params["patient_id"]))
     if patient is None or patient.opted_out:
         return Turn(state=state)  # nothing may be sent; the runtime reports why
+    busy = state.dialog == check_in.NAME and state.subject not in (None, patient.id)
+    if busy and event.dialog == check_in.NAME:
+        return _wait_for_turn(state, event, patient)
     state = replace(state, subject=patient.id)
     if preferred_language.needed(ctx, patient):
         return preferred_language.start(state, ctx, patient, then=event)
@@ -101,6 +147,32 @@ def _start(state: State, event: Start, ctx: Context) -> Turn:
     if event.dialog == enrollment.NAME:
         return enrollment.start(state, ctx, patient)
     raise ValueError(f"no dialog named {event.dialog!r} can be started")
+
+
+def _wait_for_turn(state: State, event: Start, patient: PatientFacts) -> Turn:
+    """Someone else on this phone is in a check-in: this one opens when theirs is done."""
+    queue = list(state.data.get(QUEUE, ()))
+    if not any(e.get("patient_id") == patient.id and "start" in e for e in queue):
+        anchor_date = event.params["anchor_date"]
+        assert isinstance(anchor_date, dt.date)
+        when = anchor_date.isoformat()
+        queue.append({"patient_id": patient.id, "start": event.dialog, "anchor_date": when})
+    return Turn(state=replace(state, data={**state.data, QUEUE: queue}))
+
+
+def _switch(state: State, ctx: Context, other: PatientFacts) -> Turn:
+    """ "This is about Linda now": what was asked of the other person waits for later."""
+    queue = list(state.data.get(QUEUE, ()))
+    if state.dialog in DIALOGS and state.subject is not None:
+        left = replace(state, data={k: v for k, v in state.data.items() if k != QUEUE})
+        queue.append({"patient_id": state.subject, "resume": left.to_json()})
+    theirs = next((e for e in queue if e.get("patient_id") == other.id), None)
+    if theirs is not None:
+        queue.remove(theirs)
+        turn = _resume(theirs, ctx)
+    else:
+        turn = _idle(State(subject=other.id), None, ctx, other)
+    return replace(turn, state=replace(turn.state, data={**turn.state.data, QUEUE: queue}))
 
 
 def _nudge(state: State, ctx: Context) -> Turn:
@@ -184,6 +256,9 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
         )
     if asks_for_pharmacist(text, vocab):
         return _pharmacist(state, ctx, anyone)
+    other = who.switch(text, ctx, state.subject) if state.subject is not None else None
+    if other is not None:
+        return _switch(state, ctx, other)
     if sounds_like_revocation(text, vocab):
         return Turn(
             state=state,

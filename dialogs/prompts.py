@@ -69,6 +69,11 @@ PICKUP_REMINDER = N_(
 WHO_ASK = N_(
     "This phone number belongs to more than one of our patients. Who is this about: %(names)s?"
 )
+# Two patients on one phone share a first name; %(years)s is "1944 or 1970".
+WHO_ASK_YEAR = N_(
+    "More than one of our patients at this number is called %(first_name)s. "
+    "Please reply with the year of birth: %(years)s."
+)
 
 # At any point
 STOP_CONFIRMED = N_(

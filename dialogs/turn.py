@@ -67,7 +67,9 @@ class Say:
     params: Mapping[str, Param] = field(default_factory=dict)
 
 
-ExpectKind = Literal["yes_no", "day", "text_or_no", "choice", "date_confirm"]
+ExpectKind = Literal[
+    "yes_no", "day", "text_or_no", "choice", "date_confirm", "number", "option"
+]
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Ask(Say):
     ("Reply YES or NO" in a text, "press 1 for yes" on a call)."""
 
     expects: ExpectKind = "yes_no"
-    # For "choice": the labels in keypad order (1, 2, ...).
+    # For "choice" (a person) and "option" (an answer): the labels in keypad order (1, 2, ...).
     choices: tuple[str, ...] = ()
     # Outreach must say how to stop: the channel adds "Reply STOP to opt out" or its like.
     opt_out_notice: bool = False

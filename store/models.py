@@ -151,6 +151,9 @@ class Pharmacy(Base):
     # are the documented defaults (dialogs/plan/model.py ProgramSettings). `medsync pharmacy
     # program` sets them.
     program: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The pharmacy's own check-in questions as TOML (dialogs/assessment_file.py); None: the
+    # default dialogs/check_in.toml. `medsync pharmacy questions` sets it.
+    check_in_definition: Mapped[str | None] = mapped_column(Text)
 
 
 class Patient(Base):

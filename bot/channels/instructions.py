@@ -15,6 +15,8 @@ SMS_DAY_OR_SUGGESTED = N_("Reply OK for day %(day)s, or send a day from 1 to 28.
 SMS_TEXT_OR_NO = N_("Type it here, or reply NO.")
 SMS_DATE_CONFIRM = N_("Reply YES, or send another day of the month.")
 SMS_CHOICE = N_("Reply with a first name.")
+SMS_NUMBER = N_("Reply with a number.")
+SMS_OPTION = N_("Reply %(options)s.")
 SMS_OPT_OUT = N_("Reply STOP to opt out.")
 
 
@@ -30,4 +32,8 @@ def sms_instruction(ask: Ask) -> str | None:
             return SMS_DATE_CONFIRM
         case "choice":
             return SMS_CHOICE
+        case "number":
+            return SMS_NUMBER
+        case "option":
+            return SMS_OPTION
     return None

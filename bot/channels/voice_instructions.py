@@ -40,6 +40,10 @@ DATE_CONFIRM_KEYPAD = N_(
 )
 CHOICE = N_("Say the first name, or use the keypad.")
 CHOICE_KEY = N_("For %(name)s, press %(key)s.")
+NUMBER = N_("Say the number, or press it on the keypad.")
+NUMBER_KEYPAD = N_("Press the number on the keypad.")
+OPTION = N_("Say your answer, or use the keypad.")
+OPTION_KEY = N_("To answer %(name)s, press %(key)s.")
 
 # ------------------------------------------------------------------ keys that work at any time
 KEYS = N_(
@@ -151,6 +155,10 @@ def answer_instruction(ask: Ask, speech: bool) -> str | None:
             return DATE_CONFIRM if speech else DATE_CONFIRM_KEYPAD
         case "choice":
             return CHOICE if speech else None
+        case "number":
+            return NUMBER if speech else NUMBER_KEYPAD
+        case "option":
+            return OPTION if speech else None
     return None
 
 

@@ -143,9 +143,10 @@ def sentences(
         instruction = said.answer_instruction(reply, speaker.speech)
         if instruction:
             lines.append(_say(instruction, params, speaker))
-        if reply.expects == "choice":
+        if reply.expects in ("choice", "option"):
+            key_line = said.OPTION_KEY if reply.expects == "option" else said.CHOICE_KEY
             for key, name in enumerate(reply.choices, start=1):
-                lines.append(_say(said.CHOICE_KEY, {"name": name, "key": key}, speaker))
+                lines.append(_say(key_line, {"name": name, "key": key}, speaker))
         if tell_keys or reply.opt_out_notice:
             lines.append(_say(said.keys(reply, speaker.speech), params, speaker))
     return lines

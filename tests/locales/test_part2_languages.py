@@ -449,6 +449,8 @@ SAMPLE: dict[str, Param] = {
     "day": 15,
     "date": PICKUP,
     "names": ("Robert", "Linda"),
+    "years": ("1944", "1947"),
+    "options": ("Better", "Worse"),
     "name": "Robert",
     "key": 1,
     "choices": "1 English, 2 Русский",
