@@ -1,0 +1,78 @@
+"""SQL statements per inbound text (a benchmark figure, and the count a test pins).
+
+    .venv/bin/python -m tests.bench.statements [sqlite|postgresql]
+
+Counts every statement the database driver runs while the webhook answers each message of
+the enrollment dialog (hi, yes, a pickup day), a retry of one of them, and an unknown sender.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from tests.bench.common import fresh_database
+from tests.helpers import Phone, app_client, new_sid
+
+MARGARET = "+12125550123"  # the demo's English patient, not yet invited
+
+
+class StatementCounter:
+    """Counts statements on every engine while active (the app makes its own engine)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def _count(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @contextmanager
+    def counting(self) -> Iterator[StatementCounter]:
+        self.statements.clear()
+        event.listen(Engine, "before_cursor_execute", self._count)
+        try:
+            yield self
+        finally:
+            event.remove(Engine, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+def per_message(db_url: str) -> dict[str, int]:
+    """Statements for each kind of inbound text, on a freshly seeded demo database."""
+    client = app_client(db_url)
+    phone = Phone(client, MARGARET)
+    counter = StatementCounter()
+    figures: dict[str, int] = {}
+    for label, body in [("hi (the offer)", "hi"), ("yes", "yes"), ("a pickup day", "15")]:
+        sid = new_sid()
+        with counter.counting():
+            phone.text(body, sid=sid)
+        figures[label] = counter.count
+    with counter.counting():
+        phone.text("15", sid=sid)
+    figures["a retried MessageSid"] = counter.count
+    with counter.counting():
+        Phone(client, "+19175550111").text("hello")
+    figures["an unknown sender"] = counter.count
+    return figures
+
+
+def main() -> None:
+    kind = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    with tempfile.TemporaryDirectory() as folder, fresh_database(kind, Path(folder)) as url:
+        print(f"SQL statements per inbound text on {kind}:")
+        for label, count in per_message(url).items():
+            print(f"  {label:22} {count:3d}")
+
+
+if __name__ == "__main__":
+    main()
