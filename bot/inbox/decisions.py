@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from bot.inbox.trail import record
 from dialogs import prompts
 from dialogs.plan.dates import check_anchor_day, first_anchor_date
 from dialogs.plan.model import PlanError
-from dialogs.turn import Say
+from dialogs.turn import Param, Say
 from store import queries
 from store.inbox import conversation_id
 from store.models import (
@@ -216,9 +216,24 @@ def _queue_text(
     return message
 
 
-def _automated(msgid: str, params: dict[str, str | int | dt.date], language: str) -> str:
+def _automated(msgid: str, params: Mapping[str, Param], language: str) -> str:
     # A confirmation the patient did not just ask for is outreach: it says how to stop.
     return compose([Say(msgid, params)], language, automated=True)
+
+
+def _text_approval(
+    session: Session,
+    item: ReviewItem,
+    patient: Patient,
+    msgid: str,
+    params: Mapping[str, Param],
+    now: dt.datetime,
+) -> int:
+    """Queue the patient's confirmation of an approval, in the language they are served."""
+    language = languages.serving(session, _pharmacy(session, item.pharmacy_id), patient, now)
+    body = _automated(msgid, params, language)
+    key = f"review:{item.id}:approved"
+    return _queue_text(session, item, patient, patient.phone, body, key, language, now).id
 
 
 # ------------------------------------------------------------------ the actions
@@ -284,29 +299,15 @@ def _approve_enrollment(
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."
     if reason is None:
-        pharmacy = _pharmacy(session, item.pharmacy_id)
-        language = languages.serving(session, pharmacy, patient, now)
-        body = _automated(
-            prompts.ENROLLMENT_APPROVED,
-            {
-                "first_name": patient.first_name,
-                "pharmacy": pharmacy.name,
-                "day": enrollment.anchor_day,
-                "date": enrollment.next_anchor_date,
-            },
-            language,
+        params: dict[str, Param] = {
+            "first_name": patient.first_name,
+            "pharmacy": _pharmacy(session, item.pharmacy_id).name,
+            "day": enrollment.anchor_day,
+            "date": enrollment.next_anchor_date,
+        }
+        sent.append(
+            _text_approval(session, item, patient, prompts.ENROLLMENT_APPROVED, params, now)
         )
-        message = _queue_text(
-            session,
-            item,
-            patient,
-            patient.phone,
-            body,
-            f"review:{item.id}:approved",
-            language,
-            now,
-        )
-        sent.append(message.id)
         told = "The patient is being texted their pickup day."
     record(
         session,
@@ -348,21 +349,8 @@ def _approve_check_in(
         elif check_in.anchor_date < today:
             told = "The pickup date has passed, so no text was sent: call the patient."
         else:
-            language = languages.serving(
-                session, _pharmacy(session, item.pharmacy_id), patient, now
-            )
-            body = _automated(prompts.CHECK_IN_READY, {"date": check_in.anchor_date}, language)
-            message = _queue_text(
-                session,
-                item,
-                patient,
-                patient.phone,
-                body,
-                f"review:{item.id}:approved",
-                language,
-                now,
-            )
-            sent.append(message.id)
+            params: dict[str, Param] = {"date": check_in.anchor_date}
+            sent.append(_text_approval(session, item, patient, prompts.CHECK_IN_READY, params, now))
             told = "The patient is being texted that the medicines will be ready."
     record(
         session,

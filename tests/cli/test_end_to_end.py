@@ -50,6 +50,17 @@ def medsync(*args: str, stdin: str | None = None) -> str:
     return result.output
 
 
+def open_pharmacy(with_sample: bool = True) -> None:
+    """A migrated database with the demo pharmacy and, unless told otherwise, the sample."""
+    medsync("db", "upgrade")
+    medsync(
+        "pharmacy", "add", "Main Street Pharmacy", "--phone", "2125550199",
+        "--twilio-number", "2125550100", "--timezone", "America/New_York",
+    )  # fmt: skip
+    if with_sample:
+        medsync("import", str(SAMPLE))
+
+
 @pytest.fixture
 def server(env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
     port = free_port()
@@ -121,18 +132,7 @@ def test_import_enroll_choose_day_check_in_and_review(env: dict[str, str], serve
 
 
 def test_chat_explains_when_no_server_runs(env: dict[str, str]) -> None:
-    medsync("db", "upgrade")
-    medsync(
-        "pharmacy",
-        "add",
-        "Main Street Pharmacy",
-        "--phone",
-        "2125550199",
-        "--twilio-number",
-        "2125550100",
-        "--timezone",
-        "America/New_York",
-    )
+    open_pharmacy(with_sample=False)
     result = CliRunner().invoke(
         main, ["chat", "+12125550123", "--url", f"http://127.0.0.1:{free_port()}"], input="hi\n"
     )
@@ -199,19 +199,7 @@ def test_plan_shows_the_recommendation_and_recomputes_for_another_anchor(
 ) -> None:
     import json
 
-    medsync("db", "upgrade")
-    medsync(
-        "pharmacy",
-        "add",
-        "Main Street Pharmacy",
-        "--phone",
-        "2125550199",
-        "--twilio-number",
-        "2125550100",
-        "--timezone",
-        "America/New_York",
-    )
-    medsync("import", str(SAMPLE))
+    open_pharmacy()
     shown = medsync("plan", "P1001")
     assert shown.startswith("Sync plan for Margaret Okafor (P1001)")
     assert "Albuterol HFA inhaler 90 mcg (RX700104): Taken as needed (PRN): not synced." in shown
@@ -227,19 +215,7 @@ def test_plan_shows_the_recommendation_and_recomputes_for_another_anchor(
 
 
 def test_a_pharmacy_sets_its_own_program_and_plans_follow(env: dict[str, str]) -> None:
-    medsync("db", "upgrade")
-    medsync(
-        "pharmacy",
-        "add",
-        "Main Street Pharmacy",
-        "--phone",
-        "2125550199",
-        "--twilio-number",
-        "2125550100",
-        "--timezone",
-        "America/New_York",
-    )
-    medsync("import", str(SAMPLE))
+    open_pharmacy()
     assert "is not eligible for med sync" in medsync("plan", "P1006")  # C-IV and C-V are off
     shown = medsync("pharmacy", "program", "--set", "sync_controlled_c3_c5=true")
     assert "sync_controlled_c3_c5 = True   (this pharmacy's choice)" in shown
