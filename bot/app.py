@@ -10,7 +10,7 @@ from bot.clock import Clock, SystemClock
 from bot.jobs import Jobs
 from bot.outreach_web import attach_outreach, outreach_jobs
 from bot.runtime import Runtime
-from bot.sender import Sender, make_sender
+from bot.sender import Sender, sender_for
 from bot.settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
 
@@ -25,12 +25,7 @@ def create_app(
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
-    sender = sender or make_sender(
-        settings.sender_kind,
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_url,
-    )
+    sender = sender or sender_for(settings)
     app = FastAPI(title="MedSync", version="0.1.0", docs_url="/api/docs", redoc_url=None)
     app.state.settings = settings
     app.state.sessions = sessions

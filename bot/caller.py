@@ -12,6 +12,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from bot.sender import TWILIO_API, RebasedHttpClient
+from bot.settings import Settings
 
 # Twilio reports these as the call progresses; the status callback records each.
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -125,6 +126,16 @@ class NullCaller:
             }
         )
         return f"CAnull{len(self.placed):026d}"
+
+
+def caller_for(settings: Settings) -> Caller:
+    """The caller the settings choose: the same kind and account as the sender."""
+    return make_caller(
+        settings.sender_kind,
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_url,
+    )
 
 
 def make_caller(

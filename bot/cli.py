@@ -16,7 +16,7 @@ from bot.clock import SystemClock
 from bot.importer import ImportFileError, import_export
 from bot.jobs import InProcessJobs
 from bot.runtime import NotEnrolled, PatientNotFound, Runtime, normalize_phone
-from bot.sender import make_sender
+from bot.sender import sender_for
 from bot.settings import Settings, get_settings
 from store import queries
 from store.db import transaction, upgrade
@@ -24,12 +24,7 @@ from store.models import Pharmacy
 
 
 def _jobs(settings: Settings, sessions: sessionmaker[Session]) -> InProcessJobs:
-    sender = make_sender(
-        settings.sender_kind,
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_url,
-    )
+    sender = sender_for(settings)
     return InProcessJobs(sessions, sender, SystemClock())
 
 

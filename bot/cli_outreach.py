@@ -29,14 +29,9 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
 
 def _jobs(settings: Settings, sessions: sessionmaker[Session]) -> Jobs:
     from bot.outreach_web import outreach_jobs
-    from bot.sender import make_sender
+    from bot.sender import sender_for
 
-    sender = make_sender(
-        settings.sender_kind,
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_url,
-    )
+    sender = sender_for(settings)
     return outreach_jobs(settings, sessions, sender, SystemClock())
 
 

@@ -60,7 +60,7 @@ def call(
     next allowed time (run `medsync call --due` then, or let the scheduler do it).
     """
     from bot.call_placing import CallRefused
-    from bot.caller import make_caller
+    from bot.caller import caller_for
     from bot.calls import CallDesk
     from bot.channels.sms import render_sms
     from bot.cli_common import pharmacy_named as _pharmacy
@@ -83,12 +83,7 @@ def call(
         decline_quiet_days=settings.decline_quiet_days,
     )
     desk = CallDesk(runtime)
-    caller = make_caller(
-        settings.sender_kind,
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_url,
-    )
+    caller = caller_for(settings)
     if due:
         results = desk.run_due(caller, base)
         click.echo("\n".join(results) if results else "No calls are due.")

@@ -38,31 +38,6 @@ from sqlalchemy.orm import Session
 
 from store.models import Patient, Pharmacy, Prescription
 
-COLUMNS: tuple[str, ...] = (
-    "patient_id",
-    "first_name",
-    "last_name",
-    "birth_date",
-    "phone",
-    "phone_type",
-    "language",
-    "rx_number",
-    "drug_name",
-    "daily_quantity",
-    "days_supply",
-    "quantity",
-    "last_fill_date",
-    "refills_remaining",
-    "written_date",
-    "dea_schedule",
-    "prn",
-    "maintenance",
-    "package",
-    "copay",
-)
-OPTIONAL_COLUMNS: frozenset[str] = frozenset({"birth_date", "phone_type", "language"})
-REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
-
 PATIENT_FIELDS: tuple[str, ...] = (
     "first_name",
     "last_name",
@@ -85,6 +60,11 @@ PRESCRIPTION_FIELDS: tuple[str, ...] = (
     "package",
     "copay",
 )
+
+# The export's columns, in its order: each patient's, then each prescription's.
+COLUMNS: tuple[str, ...] = ("patient_id", *PATIENT_FIELDS, "rx_number", *PRESCRIPTION_FIELDS)
+OPTIONAL_COLUMNS: frozenset[str] = frozenset({"birth_date", "phone_type", "language"})
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 
 SCHEDULES: tuple[str, ...] = ("CII", "CIII", "CIV", "CV")
 PACKAGES: tuple[str, ...] = ("inhaler", "insulin", "eye_drops", "patch", "liquid")

@@ -194,17 +194,31 @@ class Runtime:
             log.exception("a dialog failed on message %s; keeping it for staff", inbound.sid)
             return self._keep_for_staff(inbound)
 
+    def _locate(
+        self, session: Session, inbound: InboundText, now: dt.datetime
+    ) -> tuple[Pharmacy, Conversation] | str:
+        """The pharmacy and the sender's locked conversation; or the TwiML to answer when
+        there is nothing new to do (no pharmacy owns the number, or a retried MessageSid,
+        which gets what it got before)."""
+        pharmacy = queries.pharmacy_for_number(session, normalize_phone(inbound.to))
+        if pharmacy is None:
+            log.error("inbound text to a number no pharmacy owns; see `medsync pharmacy add`")
+            return EMPTY_TWIML
+        phone = normalize_phone(inbound.from_)
+        conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
+        earlier = queries.message_by_sid(session, inbound.sid)
+        if earlier is not None:
+            return earlier.reply or EMPTY_TWIML
+        return pharmacy, conversation
+
     def _keep_for_staff(self, inbound: InboundText) -> str:
         now = self.clock.now()
-        phone = normalize_phone(inbound.from_)
         with transaction(self.sessions) as session:
-            pharmacy = queries.pharmacy_for_number(session, normalize_phone(inbound.to))
-            if pharmacy is None:
-                return EMPTY_TWIML
-            conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
-            earlier = queries.message_by_sid(session, inbound.sid)
-            if earlier is not None:
-                return earlier.reply or EMPTY_TWIML
+            located = self._locate(session, inbound, now)
+            if isinstance(located, str):
+                return located
+            pharmacy, conversation = located
+            phone = conversation.phone
             patients = queries.patients_with_phone(session, pharmacy.id, phone)
             subject = self._subject(patients, load(conversation.state))
             language = (
@@ -237,16 +251,11 @@ class Runtime:
 
     def _handle_text(self, inbound: InboundText) -> str:
         now = self.clock.now()
-        phone = normalize_phone(inbound.from_)
         with transaction(self.sessions) as session:
-            pharmacy = queries.pharmacy_for_number(session, normalize_phone(inbound.to))
-            if pharmacy is None:
-                log.error("inbound text to a number no pharmacy owns; see `medsync pharmacy add`")
-                return EMPTY_TWIML
-            conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
-            earlier = queries.message_by_sid(session, inbound.sid)
-            if earlier is not None:
-                return earlier.reply or EMPTY_TWIML
+            located = self._locate(session, inbound, now)
+            if isinstance(located, str):
+                return located
+            pharmacy, conversation = located
             message = _inbound_message(conversation, inbound, now)
             event = Text(inbound.body, num_media=inbound.num_media)
             answer = self.converse(session, pharmacy, conversation, event, message, now)

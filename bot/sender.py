@@ -12,6 +12,8 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from bot.settings import Settings
+
 TWILIO_API = "https://api.twilio.com"
 
 
@@ -100,6 +102,16 @@ class NullSender:
             if (sent["to"], sent["from"], sent["body"]) == (to, from_, body):
                 return f"SMnull{number:026d}"
         return None
+
+
+def sender_for(settings: Settings) -> Sender:
+    """The sender the settings choose (MEDSYNC_SENDER, Twilio credentials, API base)."""
+    return make_sender(
+        settings.sender_kind,
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_url,
+    )
 
 
 def make_sender(

@@ -25,7 +25,7 @@ from bot.outbound import SendingPolicy, deliver
 from bot.outreach_settings import OutreachSettings
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
-from bot.sender import Sender, make_sender
+from bot.sender import Sender, sender_for
 from bot.sending_rules import RedisThrottle
 from bot.settings import Settings, get_settings
 from store.db import make_engine, make_sessionmaker
@@ -121,12 +121,7 @@ def context_from_environment() -> WorkerContext:
         settings=settings,
         outreach=outreach,
         clock=SystemClock(),
-        sender=make_sender(
-            settings.sender_kind,
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            settings.twilio_api_url,
-        ),
+        sender=sender_for(settings),
         connection=Redis.from_url(settings.redis_url),
     )
 
@@ -185,18 +180,13 @@ def run_scheduler() -> str:
 
 def place_due_calls(runtime: Runtime, settings: Settings, outreach: OutreachSettings) -> list[str]:
     """Patients who cannot take texts get their check-ins as calls, in the same tick."""
-    from bot.caller import make_caller
+    from bot.caller import caller_for
     from bot.calls import CallDesk
 
     if not settings.public_url:
         log.warning("MEDSYNC_PUBLIC_URL is not set: calls cannot be placed (Twilio fetches them)")
         return []
-    caller = make_caller(
-        settings.sender_kind,
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_url,
-    )
+    caller = caller_for(settings)
     return CallDesk(runtime, outreach=outreach).run_due(caller, settings.public_url)
 
 
