@@ -97,6 +97,10 @@ class ConsentKind(enum.StrEnum):
     ENROLLMENT_DECLINED = "enrollment_declined"
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
+    CAREGIVER_GRANTED = "caregiver_granted"  # the patient lets a caregiver's phone act for them
+    CAREGIVER_WITHDRAWN = "caregiver_withdrawn"  # withdrawn by the patient or the caregiver
+    DETAILED_MESSAGES_ON = "detailed_messages_on"  # drug names may appear in texts and calls
+    DETAILED_MESSAGES_OFF = "detailed_messages_off"
 
 
 class EnrollmentStatus(enum.StrEnum):
@@ -178,6 +182,8 @@ class Patient(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # False once Twilio says the number cannot take texts (30006); None: not known yet.
     sms_capable: Mapped[bool | None] = mapped_column(Boolean)
+    # The home address from the export (optional): households and delivery. Never put in a text.
+    address: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

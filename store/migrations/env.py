@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 # Every module that defines models, so autogenerate sees every table and index.
-from store import accounts, calls, outreach  # noqa: F401
+import store.schema  # noqa: F401
 from store.models import Base
 
 config = context.config

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from store import accounts, calls, outreach  # noqa: F401  (every model module)
+import store.schema  # noqa: F401  (every model module)
 from store.db import alembic_config, make_engine
 from store.models import Base
 

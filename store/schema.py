@@ -1,0 +1,16 @@
+"""Every module that defines models, imported together so Base.metadata holds every table
+(Alembic's env.py and the schema tests import this)."""
+
+from __future__ import annotations
+
+from store import (  # noqa: F401
+    accounts,
+    assessment_responses,
+    calls,
+    caregivers,
+    fills,
+    households,
+    models,
+    outreach,
+    preferences,
+)
