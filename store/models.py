@@ -129,6 +129,7 @@ class ReviewKind(enum.StrEnum):
     MESSAGE = "message"  # a patient wrote something no dialog was waiting for
     LANGUAGE_UNAVAILABLE = "language_unavailable"  # the patient gets English instead of theirs
     RENEWAL = "renewal"  # a prescription needs the prescriber's renewal before the pickup
+    ASSESSMENT = "assessment"  # a standalone assessment's answers flagged for review
 
 
 class ReviewStatus(enum.StrEnum):
