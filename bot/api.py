@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -35,6 +35,10 @@ from store.models import CheckIn, Message, Patient, Pharmacy, ReviewItem, Review
 TOKEN_PREFIX = "msk_"
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"])
+# Row ids are 32-bit integers in the database: a larger one is a 422, not a database error.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PharmacyFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 bearer = HTTPBearer(auto_error=False, description="An API token from `medsync token create`.")
 
 
@@ -182,7 +186,7 @@ def list_review_items(
         Literal["pending", "approved", "declined", "done", "all"], Query()
     ] = "pending",
     kind: ReviewKind | None = None,
-    pharmacy_id: int | None = None,
+    pharmacy_id: PharmacyFilter = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ReviewItemPage:
@@ -207,7 +211,7 @@ def list_review_items(
 
 
 @router.get("/review-items/{item_id}", response_model=ReviewItemDetail)
-def read_review_item(request: Request, item_id: int, actor: ApiActor) -> ReviewItemDetail:
+def read_review_item(request: Request, item_id: RowId, actor: ApiActor) -> ReviewItemDetail:
     """One item with the patient's answers (an audited read)."""
     with transaction(sessions_of(request)) as session:
         try:
@@ -242,7 +246,7 @@ def read_review_item(request: Request, item_id: int, actor: ApiActor) -> ReviewI
     responses={409: {"description": "Already decided: the detail says by whom and when."}},
 )
 def decide_review_item(
-    request: Request, item_id: int, decision: Decision, actor: ApiActor
+    request: Request, item_id: RowId, decision: Decision, actor: ApiActor
 ) -> DecisionResult:
     """Approve, decline (with a reason), log a call, close, or confirm an opt-out; once."""
     settings = settings_of(request)
@@ -278,7 +282,7 @@ def find_patients(
     request: Request,
     actor: ApiActor,
     external_id: Annotated[str, Query(min_length=1, max_length=64)],
-    pharmacy_id: int | None = None,
+    pharmacy_id: PharmacyFilter = None,
 ) -> list[EnrollmentStatus]:
     """Patients by the pharmacy system's patient id, with their enrollment status."""
     if pharmacy_id is not None and not actor.sees(pharmacy_id):
@@ -294,7 +298,7 @@ def find_patients(
 
 
 @router.get("/patients/{patient_id}", response_model=EnrollmentStatus)
-def read_patient(request: Request, patient_id: int, actor: ApiActor) -> EnrollmentStatus:
+def read_patient(request: Request, patient_id: RowId, actor: ApiActor) -> EnrollmentStatus:
     """A patient's enrollment status: pickup day, next pickup, opted out or not."""
     with transaction(sessions_of(request)) as session:
         try:

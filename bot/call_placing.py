@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.call_records import move_status, note_unanswered
 from bot.caller import Caller, CallError
 from bot.clock import Clock, local_date
 from bot.outreach_settings import OutreachSettings
 from bot.plans import proposal
+from bot.preferences import calling, time_of_day
 from bot.runtime import NotEnrolled, PatientNotFound
-from bot.sending_rules import next_allowed, windows_for
+from bot.sending_rules import next_preferred, windows_for
 from bot.voice_settings import VoiceSettings
 from store import queries
 from store.calls import (
@@ -204,10 +205,11 @@ class CallPlacer:
                         > today + dt.timedelta(days=s.call_list_days_before),
                     )
                 ).all()
+                wants_calls = calling(session, [p.id for p, _ in rows])
                 due += [
                     (pharmacy.id, p.external_id, anchor)
                     for p, anchor in rows
-                    if anchor is not None and prefers_calls(p)
+                    if anchor is not None and (prefers_calls(p) or p.id in wants_calls)
                 ]
         scheduled = []
         for pharmacy_id, external_id, anchor in due:
@@ -259,7 +261,10 @@ class CallPlacer:
         windows = windows_for(
             patient.phone, patient.timezone, pharmacy.timezone, pharmacy.state, self.outreach
         )
-        return next_allowed(at, windows)
+        # Inside the part of the day the patient prefers, when they said (bot/preferences.py).
+        session = object_session(patient)
+        preferred = time_of_day(session, patient.id) if session is not None else None
+        return next_preferred(at, windows, preferred)
 
 
 def _outbound(

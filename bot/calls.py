@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot import caregivers
 from bot.call_placing import CallPlacer, ScheduledCall
 from bot.call_records import (
     PURPOSE_WORDS,
@@ -33,6 +35,7 @@ from bot.call_records import (
 )
 from bot.caller import Caller
 from bot.channels import voice_instructions as said
+from bot.channels.twilio_webhook import form_int
 from bot.channels.voice_twiml import (
     HangUp,
     Listen,
@@ -116,10 +119,13 @@ class CallForm:
 
 
 def _number(raw: str, kind: type[int] | type[float]) -> Any:
+    if kind is int:
+        return form_int(raw)  # a 32-bit column: a larger number is no number
     try:
-        return kind(raw) if raw else None
+        value = float(raw) if raw else None
     except ValueError:
         return None
+    return value if value is not None and math.isfinite(value) else None
 
 
 # What each dialog is, for staff reading a review item.
@@ -128,6 +134,7 @@ _DIALOG_NAMES = {
     "anchor": "choosing a pickup day",
     "check_in": "the check-in",
     "who": "saying who the call is about",
+    "assessment": "the pharmacy's own questions (an assessment)",
 }
 # Replies that tell the patient something without finishing anything: the call goes on to the
 # menu instead of saying goodbye.
@@ -284,7 +291,7 @@ class CallDesk:
             earlier = call_by_sid(session, form.call_sid)  # the same request, twice at once
             if earlier is not None:
                 return earlier.twiml or hang_up()
-            patients = queries.patients_with_phone(session, pharmacy.id, phone)
+            patients, _ = caregivers.patients_at(session, pharmacy.id, phone)  # a caregiver too
             subject = _subject(patients, load(conversation.state))
             call = Call(
                 call_sid=form.call_sid,
@@ -514,6 +521,15 @@ class CallDesk:
             key = event.digits.strip("#*")
             if key == "1":
                 return self._take_message(leg, [], inbound)
+            if key == MENU_KEY_PREFERENCES:
+                before = load(leg.conversation.state)
+                phone = leg.conversation.phone
+                patients = queries.patients_with_phone(leg.session, leg.pharmacy.id, phone)
+                subject = _subject(patients, before)
+                if subject is not None:
+                    event = Start("preferences", {"patient_id": subject.id})
+                    answer = self._converse(leg, event, inbound)
+                    return self._after_turn(leg, before, answer, inbound)
             if key not in (engine.KEY_PHARMACIST, engine.KEY_STOP):
                 return self._menu_again(leg, inbound)
         before = load(leg.conversation.state)
@@ -651,13 +667,19 @@ class CallDesk:
         tell_keys = not leg.call.notes.get("keys_told", False)
         leg.call.notes = {**leg.call.notes, "keys_told": True}
         hints = question.choices if question.expects == "choice" else ()
-        then = Listen(self._url(leg, "answer"), day=said.takes_a_day(question), hints=hints)
+        then = Listen(
+            self._url(leg, "answer"),
+            day=said.takes_a_day(question),
+            hints=hints,
+            number=said.takes_a_number(question),
+        )
         return self._emit(leg, replies, then, CallMode.QUESTION, inbound, tell_keys=tell_keys)
 
     def _menu(self, leg: _Leg, replies: Sequence[Reply], inbound: Message | None) -> str:
         menu = said.MENU if self._speaker(leg).speech else said.MENU_KEYPAD
         then = Listen(self._url(leg, "answer"))
-        return self._emit(leg, [*replies, Say(menu)], then, CallMode.MENU, inbound)
+        choices = [Say(said.MENU_PREFERENCES), Say(menu)]
+        return self._emit(leg, [*replies, *choices], then, CallMode.MENU, inbound)
 
     def _offer(self, leg: _Leg, replies: Sequence[Reply], inbound: Message | None) -> str:
         offer = said.OFFER if self._speaker(leg).speech else said.OFFER_KEYPAD
@@ -741,7 +763,7 @@ class CallDesk:
         return speaker_for(language)
 
     def _patients(self, leg: _Leg) -> Sequence[Patient]:
-        return queries.patients_with_phone(leg.session, leg.pharmacy.id, leg.call.phone)
+        return caregivers.patients_at(leg.session, leg.pharmacy.id, leg.call.phone)[0]
 
     def _params(self, leg: _Leg) -> dict[str, Param]:
         return {"pharmacy": leg.pharmacy.name, "pharmacy_phone": self._pharmacy_phone(leg)}
@@ -804,6 +826,9 @@ class CallDesk:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+MENU_KEY_PREFERENCES = "2"  # the call's menu: delivery, calls or texts, time of day
 
 
 def _subject(patients: Sequence[Patient], state: State) -> Patient | None:

@@ -16,16 +16,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.clock import Clock, local_date
 from bot.jobs import Jobs
-from bot.plans import medication, program_settings
+from bot.plans import medication, program_from, program_settings
 from bot.runtime import Runtime
 from bot.scheduler import textable
 from dialogs import prompts
-from dialogs.plan.model import PlanError
+from dialogs.plan.model import PlanError, ProgramSettings
 from dialogs.plan.reconcile import check_eligibility, reconcile_all
 from store.db import transaction
 from store.models import (
@@ -45,6 +45,7 @@ from store.outreach import Campaign, CampaignRecipient, CampaignStatus, Recipien
 TEMPLATES = {"ENROLL_OFFER": prompts.ENROLL_OFFER}
 ELIGIBLE_AUDIENCE = "all eligible patients not yet invited"
 IN_PROGRAM = (EnrollmentStatus.CONSENTED, EnrollmentStatus.PENDING_REVIEW, EnrollmentStatus.ACTIVE)
+_CHUNK = 1000  # patients judged, and recipient rows written, at a time
 REPORT_COLUMNS = (
     "patients",
     "queued",
@@ -69,7 +70,12 @@ class Verdict:
     reason: str
 
 
-def verdict(patient: Patient, enrollment: Enrollment | None, today: dt.date) -> Verdict:
+def verdict(
+    patient: Patient,
+    enrollment: Enrollment | None,
+    today: dt.date,
+    program: ProgramSettings | None = None,
+) -> Verdict:
     """Whether a patient may be invited now, and why not."""
     if patient.opted_out:
         return Verdict(RecipientStatus.SKIPPED, "opted out of texts")
@@ -88,7 +94,8 @@ def verdict(patient: Patient, enrollment: Enrollment | None, today: dt.date) -> 
         meds = [medication(rx) for rx in patient.prescriptions]
     except PlanError as error:
         return Verdict(RecipientStatus.SKIPPED, f"prescription data needs review: {error}")
-    eligibility = check_eligibility(reconcile_all(meds, program_settings(patient)))
+    program = program or program_settings(patient)  # a campaign works it out once
+    eligibility = check_eligibility(reconcile_all(meds, program))
     if not eligibility.eligible:
         return Verdict(RecipientStatus.SKIPPED, eligibility.reason)
     if not textable(patient):
@@ -163,8 +170,12 @@ def create_campaign(
     patient_ids: Sequence[str] | None,
     now: dt.datetime,
     actor: str,
+    audience: str | None = None,
 ) -> Created:
-    """A campaign and its recipients: the given patients, or all eligible not yet invited."""
+    """A campaign and its recipients: the given patients, or all eligible not yet invited.
+
+    `audience` describes how the given patients were chosen (default: "N listed patients").
+    """
     name = name.strip()
     if not name or len(name) > 200:
         raise CampaignError("Give the campaign a name (up to 200 characters).")
@@ -177,13 +188,9 @@ def create_campaign(
     ):
         raise CampaignError(f"A campaign called {name!r} exists already; choose another name.")
     today = local_date_at(now, pharmacy.timezone)
+    program = program_from(pharmacy.state, dict(pharmacy.program or {}))
     patients = _audience(session, pharmacy, patient_ids)
-    enrollments = {
-        e.patient_id: e
-        for e in session.scalars(
-            select(Enrollment).where(Enrollment.patient_id.in_([p.id for p in patients]))
-        )
-    }
+    enrollments = enrollments_at(session, pharmacy.id)
     invited = set(
         session.scalars(
             select(CampaignRecipient.patient_id)
@@ -198,7 +205,9 @@ def create_campaign(
         pharmacy_id=pharmacy.id,
         name=name,
         template=TEMPLATES[template],
-        audience=ELIGIBLE_AUDIENCE if patient_ids is None else f"{len(patients)} listed patients",
+        audience=ELIGIBLE_AUDIENCE
+        if patient_ids is None
+        else (audience or f"{len(patient_ids)} listed patients")[:200],
         status=CampaignStatus.DRAFT,
         created_by=actor[:200],
         created_at=now,
@@ -207,28 +216,54 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     created = Created(campaign)
+    rows: list[dict[str, object]] = []  # recipients, written a chunk at a time
     for patient in patients:
-        judged = verdict(patient, enrollments.get(patient.id), today)
+        judged = verdict(patient, enrollments.get(patient.id), today, program)
         if patient_ids is None and patient.id in invited:
             continue  # "not yet invited"
         if patient_ids is None and judged.status == RecipientStatus.SKIPPED:
             continue  # the eligible audience leaves the ineligible out
         assert judged.status is not None
-        session.add(
-            CampaignRecipient(
-                campaign_id=campaign.id,
-                patient_id=patient.id,
-                status=judged.status,
-                note=None if judged.status == RecipientStatus.PENDING else judged.reason,
-                created_at=now,
-                updated_at=now,
-            )
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "patient_id": patient.id,
+                "status": judged.status,
+                "note": None if judged.status == RecipientStatus.PENDING else judged.reason,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
+        if len(rows) >= _CHUNK:
+            session.execute(insert(CampaignRecipient), rows)
+            rows = []
         created.counts[judged.status.value] += 1
         if judged.status == RecipientStatus.SKIPPED:
             created.skipped.append(f"{patient.external_id}: {judged.reason}")
-    _audit(session, actor, "campaign_create", campaign, now, recipients=dict(created.counts))
+    if rows:
+        session.execute(insert(CampaignRecipient), rows)
+    _audit(
+        session,
+        actor,
+        "campaign_create",
+        campaign,
+        now,
+        audience=campaign.audience,
+        recipients=dict(created.counts),
+    )
     return created
+
+
+def enrollments_at(session: Session, pharmacy_id: int) -> dict[int, Enrollment]:
+    """Every enrollment of the pharmacy's patients, by patient id (one statement)."""
+    return {
+        e.patient_id: e
+        for e in session.scalars(
+            select(Enrollment)
+            .join(Patient, Patient.id == Enrollment.patient_id)
+            .where(Patient.pharmacy_id == pharmacy_id)
+        )
+    }
 
 
 def local_date_at(now: dt.datetime, zone: str) -> dt.date:
@@ -239,13 +274,23 @@ def local_date_at(now: dt.datetime, zone: str) -> dt.date:
 
 def _audience(
     session: Session, pharmacy: Pharmacy, patient_ids: Sequence[str] | None
-) -> list[Patient]:
-    query = select(Patient).where(Patient.pharmacy_id == pharmacy.id).order_by(Patient.id)
+) -> Iterable[Patient]:
+    """The patients with their prescriptions (loaded a chunk at a time, for the verdicts):
+    the whole pharmacy streamed, or the listed ones in the list's order."""
+    query = (
+        select(Patient)
+        .where(Patient.pharmacy_id == pharmacy.id)
+        .order_by(Patient.id)
+        .options(selectinload(Patient.prescriptions))
+    )
     if patient_ids is None:
-        return list(session.scalars(query))
-    found = {
-        p.external_id: p for p in session.scalars(query.where(Patient.external_id.in_(patient_ids)))
-    }
+        return session.scalars(query.execution_options(yield_per=_CHUNK))
+    found: dict[str, Patient] = {}
+    for start in range(0, len(patient_ids), _CHUNK):
+        chunk = patient_ids[start : start + _CHUNK]
+        found.update(
+            (p.external_id, p) for p in session.scalars(query.where(Patient.external_id.in_(chunk)))
+        )
     unknown = [i for i in patient_ids if i not in found]
     if unknown:
         shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")

@@ -202,14 +202,20 @@ def pharmacy_list() -> None:
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--pharmacy", "which", default=None, help="Name or Twilio number of the pharmacy.")
-def import_(file: Path, which: str | None) -> None:
-    """Import patients and prescriptions from the pharmacy's export (CSV)."""
+@click.option(
+    "--fills", "fills", is_flag=True, help="FILE is a fills file (found by its header anyway)."
+)
+def import_(file: Path, which: str | None, fills: bool) -> None:
+    """Import patients and prescriptions from the pharmacy's export (CSV), or a fills file."""
+    from bot.fills_import import import_fills, is_fills_header
+
     settings = get_settings()
     try:
         with transaction(sessions_for(settings)) as session, file.open(encoding="utf-8-sig") as f:
-            report = import_export(
-                session, pharmacy_named(session, which), f, dt.datetime.now(dt.UTC)
-            )
+            fills = fills or is_fills_header(f.readline())
+            f.seek(0)
+            run = import_fills if fills else import_export
+            report = run(session, pharmacy_named(session, which), f, dt.datetime.now(dt.UTC))
     except ImportFileError as error:
         raise Fail(str(error)) from None
     except UnicodeDecodeError:
@@ -250,6 +256,9 @@ def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | 
     jobs = _jobs(settings, sessions)
     jobs.send(outbound.message_id)
     click.echo(f"Check-in opened for {patient_id}: {jobs.results[-1]}.")
+    for other in outbound.others:  # the same question to each caregiver's phone
+        jobs.send(other)
+        click.echo(f"Also to a caregiver: {jobs.results[-1]}.")
 
 
 # ---------------------------------------------------------------------- sync plan
@@ -400,6 +409,10 @@ main.add_command(worker)
 main.add_command(scheduler)
 main.add_command(campaign)
 
+from bot.cli_reports import report  # noqa: E402
+
+main.add_command(report)
+
 from bot.cli_voice import call, phone  # noqa: E402
 
 main.add_command(call)
@@ -410,6 +423,24 @@ from bot.cli_languages import catalogs, pharmacy_languages  # noqa: E402
 main.add_command(catalogs)
 pharmacy.add_command(pharmacy_languages)
 
-from bot.cli_assessments import pharmacy_questions  # noqa: E402
+from bot.cli_assessments import assessments, pharmacy_questions  # noqa: E402
 
 pharmacy.add_command(pharmacy_questions)
+main.add_command(assessments)
+
+from bot.cli_priority import adherence, candidates_command  # noqa: E402
+
+main.add_command(adherence)
+campaign.add_command(candidates_command)
+
+from bot.cli_caregivers import caregiver  # noqa: E402
+
+main.add_command(caregiver)
+
+from bot.cli_preferences import preferences_command  # noqa: E402
+
+main.add_command(preferences_command)
+
+from bot.cli_households import household  # noqa: E402
+
+main.add_command(household)

@@ -45,11 +45,20 @@ class Sample:
             "date": longest_date(language),
             "day": 28,
             "names": ("Christopher", "Elizabeth"),
+            "everyone": ("Christopher", "Elizabeth"),
             "years": ("1944", "1947"),
             "name": "Christopher",
             "key": 2,
+            # caregivers: who added the caregiver, and the caregivers' numbers
+            "patient": "Christopher",
+            "phone": "(212) 555-0199",
+            "phones": "(212) 555-0199, (617) 555-0199",
             "choices": menu_choices(),
             "options": ("Somewhat better", "About the same", "Somewhat worse"),
+            # the cost disclosure and the reminder for patients who opted in to drug names
+            "prorated": "$118.40",
+            "usual": "$230.00",
+            "medicines": "Atorvastatin 40 mg tablet, Lisinopril 10 mg tablet",
         }
         params: dict[str, Param] = {}
         guessed = []

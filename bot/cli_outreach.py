@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from pathlib import Path
 
@@ -125,17 +126,39 @@ def campaign() -> None:
     help="A CSV of patient ids (a patient_id column, or one id a line). "
     "Default: every eligible patient not yet invited.",
 )
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Invite the N highest-priority candidates (see `medsync campaign candidates`).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="With --top: rank the candidates as of this day (default: today).",
+)
 @click.option("--pharmacy", "which", default=None)
 def campaign_create(
-    name: str, template: str, patients_file: Path | None, which: str | None
+    name: str,
+    template: str,
+    patients_file: Path | None,
+    top: int | None,
+    as_of: dt.datetime | None,
+    which: str | None,
 ) -> None:
     """Create a campaign and choose its recipients."""
-    import datetime as dt
-
     from bot.campaigns import CampaignError, create_campaign, read_patient_ids
     from bot.cli_common import pharmacy_named as _pharmacy
+    from bot.clock import local_date
+    from bot.priority import candidates
     from store.db import transaction
 
+    if top is not None and patients_file is not None:
+        raise Fail("Give either --patients or --top, not both.")
+    if as_of is not None and top is None:
+        raise Fail("--as-of ranks the candidates for --top; give --top too.")
     settings = get_settings()
     try:
         ids = None
@@ -145,14 +168,26 @@ def campaign_create(
             except UnicodeDecodeError:
                 raise Fail(f"{patients_file} is not a UTF-8 text file.") from None
         with transaction(_sessions(settings)) as session:
+            pharmacy = _pharmacy(session, which)
+            audience = None
+            if top is not None:
+                today = as_of.date() if as_of else local_date(SystemClock(), pharmacy.timezone)
+                ids = [c.external_id for c in candidates(session, pharmacy, today, top)]
+                if not ids:
+                    raise CampaignError(
+                        "No patients to invite: everyone eligible is enrolled, invited or "
+                        "opted out."
+                    )
+                audience = f"the top {top} candidates by priority on {today}"
             created = create_campaign(
                 session,
-                _pharmacy(session, which),
+                pharmacy,
                 name,
                 template,
                 ids,
                 dt.datetime.now(dt.UTC),
                 _actor(),
+                audience=audience,
             )
             click.echo(created.summary())
     except CampaignError as error:

@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.demo_fills import FILLS
+from bot.fills_import import import_fills
 from bot.importer import import_export
 from store.models import Pharmacy
 
@@ -34,9 +36,12 @@ def seed(session: Session, now: dt.datetime) -> list[str]:
     session.flush()
     with EXPORT.open(encoding="utf-8") as f:
         report = import_export(session, pharmacy, f, now)
+    with FILLS.open(encoding="utf-8") as f:
+        fills = import_fills(session, pharmacy, f, now)
     return [
         "Demo pharmacy: Main Street Pharmacy, texting from +1 212-555-0100.",
         report.summary(),
+        fills.summary(),
     ]
 
 

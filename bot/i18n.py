@@ -255,6 +255,9 @@ def render(reply: Reply, language: str) -> str:
             params[name] = format_date(value, language)
         elif isinstance(value, int) and not isinstance(value, bool):
             params[name] = format_number(value, language)
+        elif isinstance(value, tuple) and name == "everyone":
+            # all of them ("Robert and Linda"), where other lists offer one of them
+            params[name] = format_list(list(value), locale=babel_locale(language))
         elif isinstance(value, tuple):
             params[name] = format_choices(value, language)
         else:

@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any, TextIO
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Patient, Pharmacy, Prescription
@@ -59,11 +59,15 @@ PRESCRIPTION_FIELDS: tuple[str, ...] = (
     "maintenance",
     "package",
     "copay",
+    "mail_order",
+    "program_340b",
 )
 
 # The export's columns, in its order: each patient's, then each prescription's.
 COLUMNS: tuple[str, ...] = ("patient_id", *PATIENT_FIELDS, "rx_number", *PRESCRIPTION_FIELDS)
-OPTIONAL_COLUMNS: frozenset[str] = frozenset({"birth_date", "phone_type", "language"})
+OPTIONAL_COLUMNS: frozenset[str] = frozenset(
+    {"birth_date", "phone_type", "language", "mail_order", "program_340b"}
+)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 
 SCHEDULES: tuple[str, ...] = ("CII", "CIII", "CIV", "CV")
@@ -76,6 +80,7 @@ _IN_CHUNK = 500  # values per IN (...) when loading existing records
 # long IN lists against a big table are at the mercy of the planner (a cached generic plan on
 # PostgreSQL compares every row with every value).
 BULK_LOAD_ABOVE = 2000
+_STREAM = 5000  # rows fetched at a time when streaming existing records
 
 
 class ImportFileError(Exception):
@@ -120,19 +125,28 @@ class ImportReport:
         if not self.errors:
             lines.append("No rows rejected.")
             return "\n".join(lines)
-        lines.append(f"{_count(len(self.errors), 'row')} rejected:")
-        for error in self.errors:
-            who = ", ".join(part for part in (error.patient_id, error.rx_number) if part)
-            where = f"line {error.line} ({who})" if who else f"line {error.line}"
-            lines.append(f"  {where}: {error.reason}")
+        lines.extend(rejection_lines(self.errors))
         return "\n".join(lines)
+
+
+def rejection_lines(errors: Sequence[RowError]) -> list[str]:
+    """ "3 rows rejected:" then one plain line per row (the export's and the fills file's)."""
+    lines = [f"{_count(len(errors), 'row')} rejected:"]
+    for error in errors:
+        who = ", ".join(part for part in (error.patient_id, error.rx_number) if part)
+        where = f"line {error.line} ({who})" if who else f"line {error.line}"
+        lines.append(f"  {where}: {error.reason}")
+    return lines
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-@dataclass
+count = _count
+
+
+@dataclass(slots=True)
 class _Row:
     line: int
     patient_id: str
@@ -161,125 +175,167 @@ def import_export(
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
     report = ImportReport()
-    good = _read(rows, report)
-    report.rows_ok = len(good)
-    if not good:
-        return report
-
     # Later rows win: a patient's (or prescription's) values come from its last good row.
+    # The rows are read as they come (only these values are kept), all before any write.
     patient_values: dict[str, dict[str, Any]] = {}
     prescription_values: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in good:
+    for row in _read(rows, report):
+        report.rows_ok += 1
         patient_values[row.patient_id] = row.patient
         prescription_values[row.patient_id, row.rx_number] = row.prescription
+    if not report.rows_ok:
+        return report
 
-    if pharmacy.id is None:
-        session.flush()
+    if pharmacy.id is None or session.new or session.dirty:
+        session.flush()  # the caller's own changes first: what follows writes past the ORM
     pharmacy_id = pharmacy.id
 
-    patients = _load_patients(session, pharmacy_id, list(patient_values))
-    existing_patient_ids = [p.id for p in patients.values()]
-    pending = 0
-    for external_id, values in patient_values.items():
-        patient = patients.get(external_id)
-        if patient is None:
-            patient = Patient(
-                pharmacy_id=pharmacy_id,
-                external_id=external_id,
-                birth_date=None,
-                phone_type=None,
-                language="en",
-                language_confirmed=False,  # until the export or the patient says which
-                created_at=now,
-                updated_at=now,
-            )
-            _assign(patient, values)
-            session.add(patient)
-            patients[external_id] = patient
-            report.patients_created += 1
-            pending += 1
-        elif _assign(patient, values):
-            patient.updated_at = now
-            report.patients_updated += 1
-            pending += 1
-        if pending >= BATCH_SIZE:
-            session.flush()
-            pending = 0
-    session.flush()  # new patients get their ids
-    pending = 0
-
-    prescriptions = _load_prescriptions(session, pharmacy_id, existing_patient_ids)
-    for (external_id, rx_number), values in prescription_values.items():
-        patient_id = patients[external_id].id
-        prescription = prescriptions.get((patient_id, rx_number))
-        if prescription is None:
-            prescription = Prescription(patient_id=patient_id, rx_number=rx_number, updated_at=now)
-            _assign(prescription, values)
-            session.add(prescription)
-            report.prescriptions_created += 1
-            pending += 1
-        elif _assign(prescription, values):
-            prescription.updated_at = now
-            report.prescriptions_updated += 1
-            pending += 1
-        if pending >= BATCH_SIZE:
-            session.flush()
-            pending = 0
-    session.flush()
+    patient_ids = _write_patients(session, pharmacy_id, patient_values, now, report)
+    _write_prescriptions(session, pharmacy_id, patient_ids, prescription_values, now, report)
+    # Records the session loaded before the import would show the old values: reload them.
+    for record in list(session.identity_map.values()):
+        if isinstance(record, (Patient, Prescription)):
+            session.expire(record)
     return report
 
 
-def _assign(record: Patient | Prescription, values: dict[str, Any]) -> bool:
-    """Set the values that differ; True if any did."""
-    changed = False
-    for name, value in values.items():
-        if getattr(record, name) != value:
-            setattr(record, name, value)
-            changed = True
-    return changed
+# --- writing -------------------------------------------------------------------------------
+# Set-based: existing records are read as plain rows (streamed, never as ORM objects), and
+# new and changed ones are written with executemany inserts and updates by primary key, a
+# chunk at a time. A 100,000-row export is a few hundred statements, not 100,000 objects.
+
+# The patient columns the import may set: the export's, plus whether its language is known.
+_PATIENT_COLUMNS: tuple[str, ...] = (*PATIENT_FIELDS, "language_confirmed", "address")
+_NEW_PATIENT: dict[str, Any] = {
+    "birth_date": None,
+    "phone_type": None,
+    "language": "en",
+    "language_confirmed": False,  # until the export or the patient says which
+}
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+def _changes(stored: Sequence[Any], names: Sequence[str], values: dict[str, Any]) -> bool:
+    return any(
+        name in values and values[name] != old for name, old in zip(names, stored, strict=True)
+    )
+
+
+def _existing(
+    session: Session, query: Any, bulk: bool, column: Any, keys: Sequence[Any]
+) -> Iterator[Any]:
+    """Rows of `query`: the pharmacy's whole table streamed when the file is large (long IN
+    lists are at the mercy of the planner), else chunks of `column IN keys`."""
+    if bulk:
+        yield from session.execute(query.execution_options(yield_per=_STREAM))
+        return
+    for chunk in chunks(keys, _IN_CHUNK):
+        yield from session.execute(query.where(column.in_(chunk)))
+
+
+def _write_patients(
+    session: Session,
+    pharmacy_id: int,
+    patient_values: dict[str, dict[str, Any]],
+    now: dt.datetime,
+    report: ImportReport,
+) -> dict[str, int]:
+    """Insert or update the file's patients; their ids by external id."""
+    names = [name for name in _PATIENT_COLUMNS if hasattr(Patient, name)]
+    query = select(Patient.id, Patient.external_id, *(getattr(Patient, n) for n in names)).where(
+        Patient.pharmacy_id == pharmacy_id
+    )
+    ids: dict[str, int] = {}
+    updates: list[dict[str, Any]] = []
+    bulk = len(patient_values) > BULK_LOAD_ABOVE
+    for row in _existing(session, query, bulk, Patient.external_id, list(patient_values)):
+        values = patient_values.get(row[1])
+        if values is None:
+            continue
+        ids[row[1]] = row[0]
+        if _changes(row[2:], names, values):
+            updates.append({"id": row[0], **values, "updated_at": now})
+            report.patients_updated += 1
+            if len(updates) >= BATCH_SIZE:
+                session.execute(update(Patient), updates)
+                updates = []
+    if updates:
+        session.execute(update(Patient), updates)
+    new = [
+        {
+            **_NEW_PATIENT,
+            **values,
+            "pharmacy_id": pharmacy_id,
+            "external_id": external_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for external_id, values in patient_values.items()
+        if external_id not in ids
+    ]
+    report.patients_created += len(new)
+    for chunk in chunks(new, BATCH_SIZE):
+        inserted = session.execute(
+            insert(Patient).returning(Patient.id, Patient.external_id), chunk
+        )
+        ids.update((external_id, patient_id) for patient_id, external_id in inserted)
+    return ids
+
+
+def _write_prescriptions(
+    session: Session,
+    pharmacy_id: int,
+    patient_ids: dict[str, int],
+    prescription_values: dict[tuple[str, str], dict[str, Any]],
+    now: dt.datetime,
+    report: ImportReport,
+) -> None:
+    wanted = {
+        (patient_ids[external_id], rx_number): values
+        for (external_id, rx_number), values in prescription_values.items()
+    }
+    names = PRESCRIPTION_FIELDS
+    columns = (getattr(Prescription, name) for name in names)
+    bulk = len(patient_ids) > BULK_LOAD_ABOVE
+    query = select(Prescription.id, Prescription.patient_id, Prescription.rx_number, *columns)
+    if bulk:
+        query = query.join(Patient).where(Patient.pharmacy_id == pharmacy_id)
+    seen: set[tuple[int, str]] = set()
+    updates: list[dict[str, Any]] = []
+    keys = sorted(set(patient_ids.values()))
+    for row in _existing(session, query, bulk, Prescription.patient_id, keys):
+        key = (row[1], row[2])
+        values = wanted.get(key)
+        if values is None:
+            continue
+        seen.add(key)
+        if _changes(row[3:], names, values):
+            updates.append({"id": row[0], **values, "updated_at": now})
+            report.prescriptions_updated += 1
+            if len(updates) >= BATCH_SIZE:
+                session.execute(update(Prescription), updates)
+                updates = []
+    if updates:
+        session.execute(update(Prescription), updates)
+    new = [
+        {**values, "patient_id": patient_id, "rx_number": rx_number, "updated_at": now}
+        for (patient_id, rx_number), values in wanted.items()
+        if (patient_id, rx_number) not in seen
+    ]
+    report.prescriptions_created += len(new)
+    for chunk in chunks(new, BATCH_SIZE):
+        session.execute(insert(Prescription), chunk)
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """`items` a slice of `size` at a time."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _load_patients(
-    session: Session, pharmacy_id: int, external_ids: list[str]
-) -> dict[str, Patient]:
-    query = select(Patient).where(Patient.pharmacy_id == pharmacy_id)
-    if len(external_ids) > BULK_LOAD_ABOVE:
-        wanted = set(external_ids)
-        return {p.external_id: p for p in session.scalars(query) if p.external_id in wanted}
-    found: dict[str, Patient] = {}
-    for chunk in _chunks(external_ids, _IN_CHUNK):
-        for patient in session.scalars(query.where(Patient.external_id.in_(chunk))):
-            found[patient.external_id] = patient
-    return found
-
-
-def _load_prescriptions(
-    session: Session, pharmacy_id: int, patient_ids: list[int]
-) -> dict[tuple[int, str], Prescription]:
-    found: dict[tuple[int, str], Prescription] = {}
-    if len(patient_ids) > BULK_LOAD_ABOVE:
-        wanted = set(patient_ids)
-        query = select(Prescription).join(Patient).where(Patient.pharmacy_id == pharmacy_id)
-        for prescription in session.scalars(query):
-            if prescription.patient_id in wanted:
-                found[prescription.patient_id, prescription.rx_number] = prescription
-        return found
-    for chunk in _chunks(patient_ids, _IN_CHUNK):
-        query = select(Prescription).where(Prescription.patient_id.in_(chunk))
-        for prescription in session.scalars(query):
-            found[prescription.patient_id, prescription.rx_number] = prescription
-    return found
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> list[_Row]:
+def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> Iterator[_Row]:
     """Every good row, in file order; bad rows go to `report.errors`."""
     lines: Iterable[str] = rows.splitlines(keepends=True) if isinstance(rows, str) else rows
     reader = csv.reader(lines)
@@ -294,7 +350,6 @@ def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> list[_Row]:
         width = len(header)
         while width and not header[width - 1].strip():
             width -= 1  # a trailing comma on the header line names no column
-        good: list[_Row] = []
         end = reader.line_num
         for record in reader:
             start, end = end + 1, reader.line_num
@@ -302,7 +357,7 @@ def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> list[_Row]:
                 continue  # blank line, or a line of empty cells
             row = _parse(start, record, positions, width, report)
             if row is not None:
-                good.append(row)
+                yield row
     except csv.Error as error:
         raise ImportFileError(
             f"Line {reader.line_num} of the file cannot be read as CSV: {error}."
@@ -311,7 +366,6 @@ def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> list[_Row]:
         raise ImportFileError(
             "The file is not UTF-8 text; export it as CSV (UTF-8) and try again."
         ) from error
-    return good
 
 
 def _column_name(raw: str) -> str:
@@ -337,7 +391,7 @@ def _positions(header: list[str]) -> dict[str, int]:
             f"The file is missing the required {plural} {', '.join(missing)}. "
             f"The first line must name the columns: {', '.join(COLUMNS)}."
         )
-    return {name: index for name, index in positions.items() if name in COLUMNS}
+    return {name: index for name, index in positions.items() if name in (*COLUMNS, "address")}
 
 
 def _parse(
@@ -385,6 +439,7 @@ def _parse(
     take("birth_date", _birth_date, patient)
     take("phone", _phone_column, patient)
     take("phone_type", _phone_type, patient)
+    take("address", _optional(_text(300)), patient)  # an extra column: households use it
     if raw("language"):  # blank: a new patient is asked, an existing one keeps theirs
         take("language", _language, patient)
         patient["language_confirmed"] = True
@@ -400,6 +455,8 @@ def _parse(
     take("maintenance", _yes_no, prescription)
     take("package", _package, prescription)
     take("copay", _copay, prescription)
+    take("mail_order", _flag, prescription)  # outreach priority (bot/priority.py)
+    take("program_340b", _flag, prescription)
     if reasons:
         reject(reasons)
         return None
@@ -454,6 +511,11 @@ _name = _text(100)
 _drug_name = _text(200)
 _birth_date = _optional(_date)
 _required_date = _required(_date)
+
+# Field parsers the fills import shares (bot/fills_import.py): they raise Invalid.
+Invalid = _Invalid
+parse_key = _id
+parse_date = _required_date
 
 
 def _phone_column(name: str, text: str) -> str:
@@ -555,6 +617,11 @@ _YES = frozenset({"y", "yes", "true", "t", "1"})
 _NO = frozenset({"n", "no", "false", "f", "0"})
 
 
+def _flag(name: str, text: str) -> bool:
+    """An optional Y/N column: blank is N."""
+    return _yes_no(name, text) if text else False
+
+
 def _yes_no(name: str, text: str) -> bool:
     value = text.lower()
     if value in _YES:
@@ -636,3 +703,7 @@ def _copay(name: str, text: str) -> Decimal:
     if value < 0:
         raise _Invalid(f"{name} '{text}' must not be negative")
     return value
+
+
+parse_days_supply = _days_supply
+parse_quantity = _quantity

@@ -22,15 +22,17 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.caregivers import caregiver_may_receive, caregiver_unsubscribed
 from bot.clock import Clock
 from bot.outreach_settings import OutreachSettings
+from bot.preferences import time_of_day
 from bot.sender import Sender, SendError
 from bot.sending_rules import (
     LocalThrottle,
     Throttle,
     cap_free_at,
     is_automated,
-    next_allowed,
+    next_preferred,
     sms_segments,
     windows_for,
 )
@@ -251,9 +253,17 @@ def _claim(
         held = _campaign_hold(session, message, now, settings)
         if held is not None:
             return held
+        # To a caregiver's phone (bot/caregivers.py): only while the permission stands.
+        to_caregiver = patient is not None and message.phone != patient.phone
+        if to_caregiver and not caregiver_may_receive(session, message):
+            return _suppress(
+                message,
+                "The caregiver's permission was withdrawn, or their phone opted out.",
+                "not sent: no longer a caregiver",
+            )
         if patient is not None and patient.opted_out:
             return _suppress(message, "The patient has opted out of texts.", "not sent: opted out")
-        if patient is not None and (
+        if patient is not None and not to_caregiver and (
             patient.sms_capable is False or patient.phone_type == "landline"
         ):
             return _suppress(
@@ -268,11 +278,16 @@ def _claim(
             pharmacy.state,
             settings,
         )
-        at = next_allowed(now, windows)
+        # Automated messages wait for the part of the day the patient prefers, if any.
+        automated = patient is not None and is_automated(message)
+        preferred = time_of_day(session, patient.id) if patient and automated else None
+        at = next_preferred(now, windows, preferred)
         if at == now and patient is not None and is_automated(message):
-            free = cap_free_at(session, patient.id, now, settings, excluding=message.id)
+            free = cap_free_at(
+                session, patient.id, now, settings, excluding=message.id, phone=message.phone
+            )
             if free is not None:
-                at = next_allowed(free, windows)
+                at = next_preferred(free, windows, preferred)
                 return _defer(message, at, "the frequency caps are reached")
         if at > now:
             return _defer(message, at, "quiet hours in the patient's time zone")
@@ -350,12 +365,15 @@ def _refused(
         patient = session.get(Patient, message.patient_id) if message.patient_id else None
         if error.code in OPTED_OUT:
             message.status = MessageStatus.FAILED
-            if patient is not None and not patient.opted_out:
+            # A caregiver's phone that unsubscribed opts out that phone, not the patient.
+            if patient is not None and message.phone != patient.phone:
+                caregiver_unsubscribed(session, message, now)
+            elif patient is not None and not patient.opted_out:
                 mark_opted_out(session, patient, message, now)
             return Delivery("failed", "failed: the patient has opted out at Twilio")
         if error.code in NOT_SMS_CAPABLE:
             message.status = MessageStatus.FAILED
-            if patient is not None:
+            if patient is not None and message.phone == patient.phone:
                 patient.sms_capable = False
                 patient.updated_at = now
             return Delivery("failed", "failed: the number cannot receive texts")

@@ -17,10 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import i18n, languages
+from bot import assessments, caregivers, households, i18n, languages
 from bot.channels.sms_text import compose
 from bot.clock import Clock, local_date
 from bot.plans import plan_for, proposal
+from bot.preferences import Preferences, cost_estimates
+from bot.preferences import change as change_preference
+from bot.preferences import of_all as preferences_of
 from dialogs import engine, prompts
 from dialogs.assessment_file import check_in_for
 from dialogs.context import Context, PatientFacts
@@ -31,10 +34,14 @@ from dialogs.turn import (
     Event,
     OpenReviewItem,
     RecordConsent,
+    SaveAssessment,
     SaveCheckIn,
     Say,
+    SetCaregiver,
+    SetCaregiverPhone,
     SetEnrollment,
     SetLanguage,
+    SetPreference,
     Start,
     Text,
     Timeout,
@@ -93,6 +100,8 @@ class Outbound:
 
     message_id: int
     body: str
+    # The same text to the patient's caregivers (bot/caregivers.py): send these too.
+    others: tuple[int, ...] = ()
 
 
 class NotEnrolled(Exception):
@@ -112,12 +121,13 @@ def display_phone(e164: str) -> str:
 
 
 def normalize_phone(raw: str) -> str:
-    """E.164 when it parses, else the raw text (an odd From still gets an answer)."""
+    """E.164 when it parses, else the raw text (an odd From still gets an answer); at most
+    the 20 characters the phone columns hold."""
     try:
         number = phonenumbers.parse(raw, "US")
     except phonenumbers.NumberParseException:
-        return raw.strip()
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return raw.strip()[:20]
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[:20]
 
 
 def _inbound_message(conversation: Conversation, inbound: InboundText, now: dt.datetime) -> Message:
@@ -161,6 +171,15 @@ def outbound_message(
         language=language,
         created_at=now,
     )
+
+
+def _together(sent: Sequence[Outbound | None]) -> Outbound | None:
+    """One patient's texts to several phones: the first, carrying the others."""
+    written = [o for o in sent if o is not None]
+    if not written:
+        return None
+    first, *rest = written
+    return Outbound(first.message_id, first.body, tuple(o.message_id for o in rest))
 
 
 class Runtime:
@@ -281,9 +300,10 @@ class Runtime:
         Stores `message` (the inbound text or call input) against the patient it is about,
         applies the turn's effects and saves the new state; the caller renders the replies.
         """
-        patients = queries.patients_with_phone(session, pharmacy.id, conversation.phone)
+        found = caregivers.view(session, pharmacy.id, conversation.phone)
+        patients = found.patients
         before = load(conversation.state)
-        turn = self._step(session, pharmacy, patients, before, event, now)
+        turn = self._step(session, pharmacy, patients, before, event, now, found)
         subject = self._subject(patients, turn.state)
         if message is not None:
             # On a shared phone the answer belongs to whom it answered, even when the turn
@@ -342,14 +362,16 @@ class Runtime:
             if queries.check_in_for(session, patient.id, when) is not None:
                 return None
             self._renewal_tasks(session, pharmacy, patient, enrollment.anchor_day, when, now)
-            return self._start(
-                session,
-                pharmacy,
-                patient,
-                Start("check_in", {"patient_id": patient.id, "anchor_date": when}),
-                key=f"check_in:{patient.id}:{when.isoformat()}:open",
-                now=now,
-            )
+            key = f"check_in:{patient.id}:{when.isoformat()}:open"
+            opens = Start("check_in", {"patient_id": patient.id, "anchor_date": when})
+            sent = [self._start(session, pharmacy, patient, opens, key=key, now=now)]
+            for phone in caregivers.recipients(session, patient, textable=False):
+                sent.append(
+                    self._start(
+                        session, pharmacy, patient, opens, f"{key}:{phone}", now, phone=phone
+                    )
+                )
+            return _together(sent)
 
     def _renewal_tasks(
         self,
@@ -406,6 +428,25 @@ class Runtime:
             event = Start("enrollment", {"patient_id": patient.id})
             return self._start(session, pharmacy, patient, event, key=key, now=now)
 
+    def start_assessment(
+        self, pharmacy_id: int, patient_id: int, key: str, sending: str
+    ) -> Outbound | None:
+        """Send a standalone assessment's first question; None when nothing goes out now
+        (it was sent already, it waits for the dialog the phone is in, or the patient opted
+        out). The answers are saved under `key` ("name@version")."""
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            patient = session.get(Patient, patient_id)
+            pharmacy = session.get(Pharmacy, pharmacy_id)
+            if patient is None or pharmacy is None or patient.pharmacy_id != pharmacy_id:
+                raise PatientNotFound(f"No patient {patient_id} at pharmacy {pharmacy_id}.")
+            idempotency_key = f"assessment:{patient.id}:{sending}"
+            if session.scalar(select(Message.id).where(Message.idempotency_key == idempotency_key)):
+                return None
+            params = {"patient_id": patient.id, "assessment": key, "sending": sending}
+            event = Start("assessment", params)
+            return self._start(session, pharmacy, patient, event, key=idempotency_key, now=now)
+
     def follow_up(
         self, pharmacy_id: int, external_id: str, anchor_date: dt.date
     ) -> Outbound | None:
@@ -420,12 +461,16 @@ class Runtime:
             key = f"check_in:{patient.id}:{anchor_date.isoformat()}:follow_up"
             if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
                 return None
-            conversation = queries.locked_conversation(session, pharmacy.id, patient.phone, now)
-            state = load(conversation.state)
-            waiting = state.dialog == "check_in" and state.subject == patient.id
-            if not waiting or state.data.get("anchor_date") != anchor_date.isoformat():
-                return None
-            return self._start(session, pharmacy, patient, Timeout(), key=key, now=now)
+            sent = []
+            for phone in caregivers.recipients(session, patient, textable=True):
+                conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
+                state = load(conversation.state)
+                waiting = state.dialog == "check_in" and state.subject == patient.id
+                if waiting and state.data.get("anchor_date") == anchor_date.isoformat():
+                    own = phone == patient.phone
+                    at = key if own else f"{key}:{phone}"
+                    sent.append(self._start(session, pharmacy, patient, Timeout(), at, now, phone))
+            return _together(sent)
 
     def _start(
         self,
@@ -435,8 +480,12 @@ class Runtime:
         event: Start | Timeout,
         key: str,
         now: dt.datetime,
+        phone: str | None = None,
     ) -> Outbound | None:
-        conversation = queries.locked_conversation(session, pharmacy.id, patient.phone, now)
+        """Step the conversation on the patient's phone (or a caregiver's `phone`) and write
+        what it says as a queued text."""
+        phone = phone or patient.phone
+        conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
         answer = self.converse(session, pharmacy, conversation, event, None, now)
         if not answer.turn.replies:
             return None
@@ -445,7 +494,7 @@ class Runtime:
             conversation.id,
             pharmacy.id,
             patient.id,
-            patient.phone,
+            phone,
             body,
             answer.language,
             now,
@@ -465,10 +514,15 @@ class Runtime:
         state: State,
         event: Event,
         now: dt.datetime,
+        found: caregivers.PhoneView | None = None,
     ) -> Turn:
         today = local_date(self.clock, pharmacy.timezone)
         enrollments = queries.enrollments_of(session, [p.id for p in patients])
-        facts = tuple(self._facts(p, enrollments.get(p.id), today) for p in patients)
+        prefs = preferences_of(session, patients)
+        facts = tuple(
+            self._facts(p, enrollments.get(p.id), today, prefs.get(p.id)) for p in patients
+        )
+        facts = households.with_households(session, patients, facts, today)
         subject = self._subject(patients, state)
         language = subject.language if subject else (patients[0].language if patients else "en")
         ctx = Context(
@@ -481,11 +535,18 @@ class Runtime:
             decline_quiet_days=self.decline_quiet_days,
             languages=languages.offered(pharmacy),
             check_in=check_in_for(pharmacy.check_in_definition),
+            assessments=assessments.in_play(session, pharmacy.id, state.to_json(), event),
         )
+        if found is not None:
+            ctx = caregivers.in_context(found, ctx)
         return engine.step(state, event, ctx)
 
     def _facts(
-        self, patient: Patient, enrollment: Enrollment | None, today: dt.date
+        self,
+        patient: Patient,
+        enrollment: Enrollment | None,
+        today: dt.date,
+        prefs: Preferences | None = None,
     ) -> PatientFacts:
         status = enrollment.status.value if enrollment else None
         # The sync plan is worked out only for patients who may be about to choose a day.
@@ -503,6 +564,14 @@ class Runtime:
             eligible=offer.eligible if offer else True,
             proposed_anchor_day=offer.day if offer else 15,
             language_confirmed=patient.language_confirmed,
+            delivery=prefs.delivery if prefs else None,
+            channel=prefs.channel if prefs else None,
+            time_of_day=prefs.time_of_day if prefs else None,
+            detailed_messages=prefs.detailed if prefs else False,
+            preferences_asked=prefs.asked if prefs else False,
+            can_text=patient.sms_capable is not False and patient.phone_type != "landline",
+            # Only while the pickup day is being chosen: the anchor dialog tells the cost.
+            cost_estimates=cost_estimates(patient, today) if status == "consented" else {},
         )
 
     @staticmethod
@@ -548,6 +617,8 @@ class Runtime:
                     if effect.kind in ("opt_out", "opt_in"):
                         patient.opted_out = effect.kind == "opt_out"
                         patient.updated_at = now
+                    if effect.kind == "household_joined":
+                        households.join_on_phone(session, patient, patients, now)
                 case SetEnrollment():
                     self._set_enrollment(session, effect, now)
                 case SetLanguage():
@@ -556,6 +627,14 @@ class Runtime:
                     by_id[effect.patient_id].updated_at = now
                 case SaveCheckIn():
                     self._save_check_in(session, effect, now)
+                    self._answered_by(session, by_id.get(effect.patient_id), effect, phone, now)
+                case SetCaregiver() | SetCaregiverPhone():
+                    caregivers.apply(session, pharmacy, by_id, effect, message, phone, now, channel)
+                case SaveAssessment():
+                    assessments.save_response(session, pharmacy.id, effect, now)
+                case SetPreference():
+                    patient = by_id[effect.patient_id]
+                    change_preference(session, patient, effect.name, effect.value, channel, now)
                 case OpenReviewItem():
                     self._open_review_item(session, pharmacy, effect, message, phone, now)
 
@@ -571,6 +650,21 @@ class Runtime:
             enrollment.next_anchor_date = effect.next_anchor_date
         enrollment.declined_until = effect.declined_until
         enrollment.updated_at = now
+
+    @staticmethod
+    def _answered_by(
+        session: Session, patient: Patient | None, effect: SaveCheckIn, phone: str, now: dt.datetime
+    ) -> None:
+        """Whose phone answered (the patient's or a caregiver's); a finished check-in no
+        longer waits on the patient's other phones."""
+        check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
+        if patient is None or check_in is None or not effect.answers:
+            return
+        check_in.answered_by, check_in.caregiver_id = caregivers.answered_by(
+            session, patient, phone
+        )
+        if effect.status != "open":
+            caregivers.close_elsewhere(session, patient, effect.anchor_date, phone, now)
 
     @staticmethod
     def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> None:
@@ -601,7 +695,9 @@ class Runtime:
         if effect.check_in_anchor_date is not None and effect.patient_id is not None:
             check_in = queries.check_in_for(session, effect.patient_id, effect.check_in_anchor_date)
             check_in_id = check_in.id if check_in else None
-        elif queries.pending_review_item(session, pharmacy.id, kind, effect.patient_id, phone):
+        elif kind != ReviewKind.ASSESSMENT and queries.pending_review_item(
+            session, pharmacy.id, kind, effect.patient_id, phone
+        ):
             return  # one pending item of a kind per patient; the transcript shows every message
         session.add(
             ReviewItem(

@@ -26,18 +26,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import languages
+from bot import households, languages
+from bot.caregivers import recipients as caregiver_phones
 from bot.channels.sms_text import compose
 from bot.clock import Clock, local_date
 from bot.i18n import format_date
 from bot.jobs import Jobs
 from bot.outreach_settings import OutreachSettings
+from bot.preferences import calling
 from bot.runtime import Runtime, outbound_message
 from dialogs import prompts
 from dialogs.plan.cycles import next_anchor
 from dialogs.plan.model import Cycle, PlanError
 from dialogs.turn import Say
 from store import queries
+from store.caregivers import caregivers_of
 from store.db import transaction
 from store.models import (
     Channel,
@@ -55,6 +58,7 @@ from store.models import (
     ReviewStatus,
 )
 from store.outreach import CycleEvent, CycleEventKind
+from store.preferences import detailed_messages
 
 log = logging.getLogger(__name__)
 CYCLES = ("monthly", "28_day", "90_day")
@@ -201,7 +205,15 @@ class Scheduler:
                     ~_claimed(CycleEventKind.CHECK_IN, anchor),  # type: ignore[operator]
                 )
             ).all()
-            work = [(p.id, p.external_id, textable(p), a) for p, a in due if a is not None]
+            # A patient without a textable phone is still texted through a caregiver's.
+            work = [
+                (p.id, p.external_id, textable(p) or bool(caregivers_of(session, p.id)), a)
+                for p, a in due
+                if a is not None
+            ]
+            # Patients who asked for calls get their check-in by phone (bot/call_placing.py).
+            wants_calls = calling(session, [w[0] for w in work])
+            work = [(i, e, can and i not in wants_calls, a) for i, e, can, a in work]
         for patient_id, external_id, can_text, anchor_date in work:
             if not can_text:
                 with transaction(self.sessions) as session:
@@ -233,6 +245,7 @@ class Scheduler:
                     report.check_ins += 1
             if outbound is not None:
                 report.to_send.append(outbound.message_id)
+                report.to_send.extend(outbound.others)  # the patient's caregivers
 
     def _follow_ups(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
         now = self.clock.now()
@@ -268,6 +281,7 @@ class Scheduler:
                     report.follow_ups += 1
             if outbound is not None:
                 report.to_send.append(outbound.message_id)
+                report.to_send.extend(outbound.others)  # the patient's caregivers
 
     def _call_list(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
         s = self.settings
@@ -344,8 +358,13 @@ class Scheduler:
                     ~_claimed(CycleEventKind.PICKUP_REMINDER, CheckIn.anchor_date),  # type: ignore[operator]
                 )
             ).all()
+            wants_calls = calling(session, [p.id for p, _ in due])
+            detailed = detailed_messages(session, [p.id for p, _ in due])
             for patient, anchor_date in due:
-                if not textable(patient):
+                # No text to the patient's own phone when they asked for calls instead.
+                texted = textable(patient) and patient.id not in wants_calls
+                phones = caregiver_phones(session, patient, texted)
+                if not phones:
                     record_event(
                         session,
                         patient.id,
@@ -359,21 +378,31 @@ class Scheduler:
                     session, patient.id, anchor_date, CycleEventKind.PICKUP_REMINDER, now
                 ):
                     continue
-                conversation = queries.locked_conversation(session, pharmacy_id, patient.phone, now)
                 say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": anchor_date})
+                say = households.reminder_naming(session, patient, say)
+                # Medicines are named only to the patient's own phone, and only if they opted in.
+                own = _detailed_reminder(patient, say) if detailed[patient.id] else say
                 language = languages.serving(session, pharmacy, patient, now)
-                message = outbound_message(
-                    conversation.id,
-                    pharmacy_id,
-                    patient.id,
-                    patient.phone,
-                    compose([say], language, automated=True),
-                    language,
-                    now,
-                    idempotency_key=f"pickup:{patient.id}:{anchor_date.isoformat()}:reminder",
-                )
-                session.add(message)
+                key = f"pickup:{patient.id}:{anchor_date.isoformat()}:reminder"
+                written = []
+                for phone in phones:  # the patient's own phone first, then each caregiver's
+                    conversation = queries.locked_conversation(session, pharmacy_id, phone, now)
+                    written.append(
+                        outbound_message(
+                            conversation.id,
+                            pharmacy_id,
+                            patient.id,
+                            phone,
+                            compose([own if phone == patient.phone else say], language, True),
+                            language,
+                            now,
+                            idempotency_key=key if phone == patient.phone else f"{key}:{phone}",
+                        )
+                    )
+                session.add_all(written)
                 session.flush()
+                message = written[0]
+                report.to_send.extend(m.id for m in written[1:])
                 session.execute(
                     update(CycleEvent)
                     .where(
@@ -420,3 +449,12 @@ class Scheduler:
         again = [i for i in ids if i not in fresh]
         report.resent += len(again)
         report.to_send.extend(again)
+
+
+def _detailed_reminder(patient: Patient, plain: Say) -> Say:
+    """The reminder naming the patient's regular medicines (they opted in to detailed
+    messages); the plain one when none is on file."""
+    names = sorted({rx.drug_name for rx in patient.prescriptions if rx.maintenance and not rx.prn})
+    if not names:
+        return plain
+    return Say(prompts.PICKUP_REMINDER_DETAILED, {**plain.params, "medicines": ", ".join(names)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import secrets
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
@@ -82,7 +83,8 @@ class ConsoleSender:
 
     def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
         print(f"[text to {to}] {body}", file=self.out, flush=True)
-        return f"SMconsole{next(self._ids):024d}"
+        # Unique across runs: two `medsync` commands each start a sender of their own.
+        return f"SMconsole{next(self._ids):08d}{secrets.token_hex(8)}"
 
 
 @dataclass

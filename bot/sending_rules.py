@@ -138,13 +138,52 @@ def next_allowed(at: dt.datetime, windows: Sequence[Window]) -> dt.datetime:
     return candidate
 
 
+# The part of the day a patient may prefer (bot/preferences.py), in their local time. It only
+# ever narrows the legal hours above, never widens them.
+PREFERRED_HOURS: dict[str, tuple[dt.time, dt.time]] = {
+    "morning": (dt.time(8), dt.time(12)),
+    "afternoon": (dt.time(12), dt.time(17)),
+    "evening": (dt.time(17), dt.time(21)),
+}
+
+
+def with_preferred_time(windows: Sequence[Window], time_of_day: str | None) -> list[Window]:
+    """The legal windows plus the patient's preferred part of the day, in their own zone
+    (the first window's), cut to the legal hours; unchanged when nothing is left of it."""
+    hours = PREFERRED_HOURS.get(time_of_day or "")
+    if hours is None or not windows:
+        return list(windows)
+    first = windows[0]
+    start, end = max(first.start, hours[0]), min(first.end, hours[1])
+    if start >= end:
+        return list(windows)
+    return [*windows, Window(first.zone, start, end)]
+
+
+def next_preferred(
+    at: dt.datetime, windows: Sequence[Window], time_of_day: str | None
+) -> dt.datetime:
+    """Like `next_allowed`, inside the preferred part of the day when the legal hours of every
+    zone leave room for it; else the legal hours alone."""
+    narrowed = with_preferred_time(windows, time_of_day)
+    when = next_allowed(at, narrowed)
+    if all(w.allows(when) for w in narrowed):
+        return when
+    return next_allowed(at, windows)
+
+
 # ---------------------------------------------------------------------- caps
 
 
 def automated_sends(
-    session: Session, patient_id: int, since: dt.datetime, excluding: int | None = None
+    session: Session,
+    patient_id: int,
+    since: dt.datetime,
+    excluding: int | None = None,
+    phone: str | None = None,
 ) -> list[dt.datetime]:
-    """When this patient's automated messages went out since `since`, oldest first."""
+    """When this patient's automated messages went out since `since`, oldest first (to
+    `phone` only, when given: a caregiver's copy does not use up the patient's own caps)."""
     query = select(Message.sent_at).where(
         Message.patient_id == patient_id,
         Message.direction == Direction.OUTBOUND,
@@ -156,6 +195,8 @@ def automated_sends(
     )
     if excluding is not None:
         query = query.where(Message.id != excluding)
+    if phone is not None:
+        query = query.where(Message.phone == phone)
     return sorted(t for t in session.scalars(query) if t is not None)
 
 
@@ -165,10 +206,11 @@ def cap_free_at(
     now: dt.datetime,
     settings: OutreachSettings,
     excluding: int | None = None,
+    phone: str | None = None,
 ) -> dt.datetime | None:
     """None if another automated message may go now, else when the caps allow one."""
     day, week = dt.timedelta(days=1), dt.timedelta(days=7)
-    sent = automated_sends(session, patient_id, now - week, excluding)
+    sent = automated_sends(session, patient_id, now - week, excluding, phone)
     free: list[dt.datetime] = []
     for window, cap in ((day, settings.cap_per_day), (week, settings.cap_per_week)):
         inside = [t for t in sent if t > now - window]

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -236,12 +236,33 @@ class Ticker:
             self._stop.wait(self.interval)
 
 
-def run_worker(burst: bool = False) -> None:
+def warm_up(ctx: WorkerContext) -> None:
+    """Load once, in the worker's own process, what every job needs: RQ forks a work horse
+    per job, and a horse inherits what its parent loaded but loses what it loads itself. The
+    twilio client imports its REST resources on first use (0.4-0.9 s of a send job on a
+    busy machine, tests/bench/sending.py), and the engine compiles its dialect on connect."""
+    client = getattr(ctx.sender, "client", None)
+    if client is not None:
+        client.messages  # noqa: B018 (the attribute's first read imports the Messages API)
+    try:
+        with ctx.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as error:  # the jobs report it (and retry) when they run
+        log.warning("the database is not reachable yet (%s); the worker starts anyway", error)
+
+
+def run_worker(burst: bool = False, reconnect_seconds: float = 2.0) -> None:
     """`medsync worker`: an RQ worker with the scheduler (for enqueue_at and retries), and
-    a ticker that enqueues the anchor-cycle job every few minutes."""
+    a ticker that enqueues the anchor-cycle job every few minutes.
+
+    RQ's worker quits when Redis goes away; this one waits and starts again, so a Redis
+    restart needs no restart of the workers. Nothing is lost meanwhile: sends are rows in
+    the database, and the first scheduler run after Redis is back sweeps them into jobs."""
+    from redis.exceptions import ConnectionError as RedisDown
     from rq import Worker
 
     ctx = current()
+    warm_up(ctx)
     ticker = Ticker(
         ctx.outreach.scheduler_interval,
         lambda: enqueue_scheduler_tick(ctx.connection, ctx.outreach, time.time()),
@@ -249,7 +270,19 @@ def run_worker(burst: bool = False) -> None:
     )
     ticker.start()
     try:
-        Worker([ctx.queue], connection=ctx.connection).work(burst=burst, with_scheduler=True)
+        while True:
+            try:
+                Worker([ctx.queue], connection=ctx.connection).work(
+                    burst=burst, with_scheduler=True
+                )
+                return
+            except RedisDown as error:
+                if burst:
+                    raise
+                log.warning(
+                    "Redis is unreachable (%s); trying again in %s s", error, reconnect_seconds
+                )
+                time.sleep(reconnect_seconds)
     finally:
         ticker.stop()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dialogs import prompts
+import datetime as dt
+
+from dialogs import household, preferences, prompts
 from dialogs.common import read_number, read_yes_no, unclear
 from dialogs.context import Context, PatientFacts
 from dialogs.plan.dates import first_anchor_date
 from dialogs.state import State
-from dialogs.turn import Ask, Event, OpenReviewItem, Reply, Say, SetEnrollment, Turn
+from dialogs.turn import Ask, Event, OpenReviewItem, Param, Reply, Say, SetEnrollment, Turn
 
 NAME = "anchor"
 FIRST_DAY, LAST_DAY = 1, 28  # every month has a 28th
@@ -18,14 +20,22 @@ def _ask(patient: PatientFacts) -> Ask:
 
 
 def start(state: State, ctx: Context, patient: PatientFacts) -> Turn:
+    if household.offer_due(ctx, patient):
+        return household.start(state, ctx, patient)  # pick up with the others on this phone?
     return Turn(state=State(dialog=NAME, step="day", subject=patient.id), replies=(_ask(patient),))
 
 
 def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ...]:
+    if state.step == household.STEP:
+        return household.prompt(ctx, patient)
+    patient = household.with_day(state, patient)
     return (_ask(patient),)
 
 
 def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
+    if state.step == household.STEP:
+        return household.answer(state, event, ctx, patient, then=start)
+    patient = household.with_day(state, patient)
     day = read_number(event, ctx)
     if day is None and read_yes_no(event, ctx) is True:
         day = patient.proposed_anchor_day
@@ -36,10 +46,16 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         # A clear answer that cannot be honoured is not "unclear": explain, don't count it.
         return Turn(state=state, replies=(Say(prompts.ANCHOR_OUT_OF_RANGE), reask))
     first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
+    confirmed = Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": first_pickup})
+    # Then what getting in sync costs, and the preference questions (once).
+    after = preferences.start(state, ctx, patient, at_enrollment=True)
+    if not preferences.needed(patient):
+        after = Turn(state=state.idle())
     return Turn(
-        state=state.idle(),
-        replies=(Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": first_pickup}),),
+        state=after.state,
+        replies=(confirmed, *_cost(patient, day, first_pickup), *after.replies),
         effects=(
+            *after.effects,
             SetEnrollment(
                 patient.id, "pending_review", anchor_day=day, next_anchor_date=first_pickup
             ),
@@ -53,3 +69,18 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
             ),
         ),
     )
+
+
+def _cost(patient: PatientFacts, day: int, first_pickup: dt.date) -> tuple[Say, ...]:
+    """Shorter fills at a prorated copay before the first synced pickup, in plain words."""
+    estimate = patient.cost_estimates.get(day)
+    if estimate is None:
+        return (Say(prompts.COST_GENERAL),)
+    if estimate.prorated == estimate.usual:
+        return ()  # nothing is shortened: nothing to disclose
+    params: dict[str, Param] = {
+        "date": first_pickup,
+        "prorated": estimate.prorated,
+        "usual": estimate.usual,
+    }
+    return (Say(prompts.COST_ESTIMATE, params),)

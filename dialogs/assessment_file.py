@@ -1,4 +1,5 @@
-"""A pharmacy's check-in questions as a TOML file, checked when loaded.
+"""A pharmacy's check-in questions, or a standalone assessment, as a TOML file, checked
+when loaded.
 
 The file format is documented by dialogs/check_in.toml, the default check-in, which is
 loaded by this same code. Every problem is refused with the line and the question it is
@@ -93,6 +94,26 @@ def check_in_for(text: str | None) -> Assessment:
         return load(text)
     except AssessmentFileError:
         return load(default)
+
+
+def load_standalone(text: str) -> Assessment:
+    """A standalone assessment's file: the same format, but about no pickup, so no
+    date_confirm question (it would move a pickup the patient may not have)."""
+    definition = load(text)
+    for q in definition.questions:
+        if q.kind == "date_confirm":
+            where = _Lines(text).question(q.id)
+            raise AssessmentFileError(
+                f"line {where}: question '{q.id}': a date_confirm question belongs to the "
+                "check-in; a standalone assessment cannot move a pickup"
+            )
+    return definition
+
+
+@lru_cache(maxsize=256)
+def standalone_for(text: str) -> Assessment:
+    """A stored standalone definition (checked when it was loaded), parsed once."""
+    return load(text)
 
 
 class _Lines:

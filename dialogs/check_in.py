@@ -17,6 +17,8 @@ from dialogs.state import State
 from dialogs.turn import Ask, Digits, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Text, Turn
 
 NAME = "check_in"
+DELIVERY_STEP = "delivery_address"  # asked last, of patients who want delivery
+_DELIVERY_ASK = Ask(prompts.CHECK_IN_DELIVERY_ADDRESS, expects="yes_no")
 
 
 def _definition(ctx: Context) -> Assessment:
@@ -69,12 +71,16 @@ def start(state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.dat
 
 
 def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ...]:
+    if state.step == DELIVERY_STEP:
+        return (_DELIVERY_ASK,)
     q = _definition(ctx).question(str(state.step))
     return (_ask(q, _anchor_date(state), ctx, patient),)
 
 
 def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
     definition = _definition(ctx)
+    if state.step == DELIVERY_STEP:
+        return _delivery_answer(state, event, ctx, patient)
     q = definition.question(str(state.step))
     anchor_date = _anchor_date(state)
     value = _read(q, event, ctx)
@@ -102,6 +108,13 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         return Turn(
             state=state.at(following.id, answers=answers),
             replies=(_ask(following, anchor_date, ctx, patient),),
+            effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "open", answers),),
+        )
+    if patient.delivery:
+        # Delivery: the address on file is confirmed without ever writing it in a text.
+        return Turn(
+            state=state.at(DELIVERY_STEP, answers=answers),
+            replies=(_DELIVERY_ASK,),
             effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "open", answers),),
         )
     return _finish(state, ctx, patient, definition, anchor_date, answers)
@@ -180,10 +193,11 @@ def _finish(
     answers: dict[str, Any],
 ) -> Turn:
     flags = _flags(definition, answers)
+    ready = prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
     if not flags:
         return Turn(
             state=state.idle(),
-            replies=(Say(prompts.CHECK_IN_READY, {"date": anchor_date}),),
+            replies=(Say(ready, {"date": anchor_date}),),
             effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "ready", answers),),
         )
     reasons = "; ".join(definition.question(f).flag_reason for f in flags)
@@ -202,4 +216,29 @@ def _finish(
                 check_in_anchor_date=anchor_date,
             ),
         ),
+    )
+
+
+def _delivery_answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
+    """YES keeps the address on file; NO asks staff to call (the address is never texted)."""
+    definition = _definition(ctx)
+    anchor_date = _anchor_date(state)
+    said = read_yes_no(event, ctx)
+    if said is None:
+        return unclear(state, ctx, patient, _DELIVERY_ASK, "delivery address")
+    answers = {**_answers(state), DELIVERY_STEP: "yes" if said else "no"}
+    finished = _finish(state, ctx, patient, definition, anchor_date, answers)
+    if said:
+        return finished
+    call = OpenReviewItem(
+        kind="call_back",
+        patient_id=patient.id,
+        summary=f"The patient wants delivery for the {anchor_date:%b %d, %Y} pickup but says "
+        "the address on file is not right. Please call them to confirm the address.",
+        details={"anchor_date": anchor_date.isoformat(), "delivery_address": "no"},
+    )
+    return Turn(
+        state=finished.state,
+        replies=(Say(prompts.CHECK_IN_DELIVERY_CALL), *finished.replies),
+        effects=(*finished.effects, call),
     )

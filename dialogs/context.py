@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dialogs.assessment import Assessment
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
 from dialogs.parse import Vocabulary
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """Dollar amounts as the patient reads them ("$18.40"), worked out by the runtime."""
+
+    prorated: str
+    usual: str
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,23 @@ class PatientFacts:
     eligible: bool = True
     # False when the pharmacy's records gave no language: the first message offers a choice.
     language_confirmed: bool = True
+    # Households (bot/households.py): the household the patient belongs to, if any, and
+    # whether they already answered the offer to pick up with the others on this phone.
+    household: int | None = None
+    household_asked: bool = False
+    # Preferences (dialogs/preferences.py): None when the patient has not said.
+    delivery: bool | None = None
+    channel: str | None = None  # "text" or "call"
+    time_of_day: str | None = None  # "morning", "afternoon" or "evening"
+    detailed_messages: bool = False  # drug names allowed in messages (a consent; off by default)
+    preferences_asked: bool = False  # the enrollment's preference questions were offered
+    can_text: bool = True  # False for a landline: always called
+    # The sync plan's cost estimate for each pickup day it was worked out for: what the shorter
+    # fills before the first synced pickup cost, prorated, against a full month of the same.
+    cost_estimates: Mapping[int, CostEstimate] = field(default_factory=dict)
+    # Caregivers (dialogs/caregiver.py): the phones (as read, "(617) 555-0199") that get this
+    # patient's messages and may answer for them.
+    caregivers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,19 @@ class Context:
     check_in: Assessment = field(default=DEFAULT_CHECK_IN)
     # (tag, name in its own script) of each language this pharmacy offers, in menu order.
     languages: tuple[tuple[str, str], ...] = ()
+    # The pharmacy's standalone assessments this conversation runs or is about to start
+    # (every version still waiting for an answer), looked up by "name@version".
+    assessments: tuple[Assessment, ...] = ()
+    # The patients here reached through a caregiver's permission, not as this phone's own;
+    # and whether this phone, only a caregiver's, texted STOP (dialogs/caregiver.py).
+    cared_for: tuple[int, ...] = ()
+    phone_opted_out: bool = False
+
+    def assessment(self, key: str) -> Assessment | None:
+        for a in self.assessments:
+            if a.key == key:
+                return a
+        return None
 
     def patient(self, patient_id: int | None) -> PatientFacts | None:
         for p in self.patients:

@@ -10,7 +10,17 @@ import datetime as dt
 from dataclasses import replace
 from types import ModuleType
 
-from dialogs import anchor, check_in, enrollment, preferred_language, prompts, who
+from dialogs import (
+    anchor,
+    caregiver,
+    check_in,
+    enrollment,
+    preferences,
+    preferred_language,
+    prompts,
+    standalone,
+    who,
+)
 from dialogs.common import base_params
 from dialogs.context import Context, PatientFacts
 from dialogs.parse import (
@@ -29,6 +39,7 @@ from dialogs.turn import (
     RecordConsent,
     Reply,
     Say,
+    SetCaregiverPhone,
     SetLanguage,
     Start,
     Text,
@@ -41,12 +52,17 @@ DIALOGS: dict[str, ModuleType] = {
     anchor.NAME: anchor,
     check_in.NAME: check_in,
     preferred_language.NAME: preferred_language,
+    caregiver.NAME: caregiver,
+    preferences.NAME: preferences,
+    standalone.NAME: standalone,
 }
 
 
 # Who else on this phone is waiting for their turn, in order (JSON in the state's data):
 # {"patient_id", "start", "anchor_date"} for a check-in that could not open while another
-# was going on, {"patient_id", "resume": state} for a dialog left by switching person.
+# was going on, {"patient_id", "start": "assessment", "assessment", "sending"} for a
+# standalone assessment sent while another dialog waited, {"patient_id", "resume": state}
+# for a dialog left by switching person (or an assessment that made way for a check-in).
 QUEUE = "waiting"
 
 
@@ -55,7 +71,10 @@ def step(state: State, event: Event, ctx: Context) -> Turn:
     turn = _step(state, event, ctx)
     queue = list(turn.state.data.get(QUEUE, queue))
     stopped = any(isinstance(e, RecordConsent) and e.kind == "opt_out" for e in turn.effects)
+    stopped = stopped or any(isinstance(e, SetCaregiverPhone) and e.opted_out for e in turn.effects)
     if stopped:
+        ended = standalone.stopped(state, queue)
+        turn = replace(turn, effects=(*turn.effects, *ended))
         queue = []
     # One conversation goes through each person on the phone: when one is done, the next
     # (not when the patient has just asked to talk about someone else).
@@ -82,6 +101,8 @@ def _resume(entry: dict[str, object], ctx: Context) -> Turn:
         if patient is None or patient.opted_out:
             return Turn(state=State())  # nothing may be asked of them any more
         return _nudge(resumed, ctx)
+    if entry.get("start") == standalone.NAME:
+        return _start(State(), Start(standalone.NAME, dict(entry)), ctx)
     anchor_date = dt.date.fromisoformat(str(entry["anchor_date"]))
     params = {"patient_id": entry["patient_id"], "anchor_date": anchor_date}
     return _start(State(), Start(str(entry["start"]), params), ctx)
@@ -92,9 +113,11 @@ def _step(state: State, event: Event, ctx: Context) -> Turn:
         return _start(state, event, ctx)
     if isinstance(event, Timeout):
         return _nudge(state, ctx)
+    text = event.body if isinstance(event, Text) else None
+    if ctx.phone_opted_out and not caregiver.own(ctx):
+        return caregiver.while_stopped(state, text, ctx)  # a caregiver's phone after STOP
     if not ctx.patients:
         return _unknown_number(state, ctx)
-    text = event.body if isinstance(event, Text) else None
     if any(p.opted_out for p in ctx.patients):
         return _while_opted_out(state, text, ctx)
     anyone = ctx.patient(state.subject) or ctx.patients[0]
@@ -134,6 +157,14 @@ def _start(state: State, event: Start, ctx: Context) -> Turn:
     patient = ctx.patient(int(event.params["patient_id"]))
     if patient is None or patient.opted_out:
         return Turn(state=state)  # nothing may be sent; the runtime reports why
+    if event.dialog == standalone.NAME:
+        if state.dialog is not None:
+            return _assessment_waits(state, event, patient)
+    elif state.dialog == standalone.NAME:
+        made_way = _assessment_makes_way(state)
+        turn = _start(made_way, event, ctx)
+        queue = [*made_way.data[QUEUE], *turn.state.data.get(QUEUE, ())]
+        return replace(turn, state=replace(turn.state, data={**turn.state.data, QUEUE: queue}))
     busy = state.dialog == check_in.NAME and state.subject not in (None, patient.id)
     if busy and event.dialog == check_in.NAME:
         return _wait_for_turn(state, event, patient)
@@ -146,6 +177,10 @@ def _start(state: State, event: Start, ctx: Context) -> Turn:
         return check_in.start(state, ctx, patient, anchor_date)
     if event.dialog == enrollment.NAME:
         return enrollment.start(state, ctx, patient)
+    if event.dialog == standalone.NAME:
+        return standalone.start(state, ctx, patient, event.params)
+    if event.dialog == preferences.NAME:
+        return _preferences_menu(state, ctx, patient)
     raise ValueError(f"no dialog named {event.dialog!r} can be started")
 
 
@@ -160,10 +195,34 @@ def _wait_for_turn(state: State, event: Start, patient: PatientFacts) -> Turn:
     return Turn(state=replace(state, data={**state.data, QUEUE: queue}))
 
 
+def _assessment_waits(state: State, event: Start, patient: PatientFacts) -> Turn:
+    """An assessment never interrupts: it starts when what the phone is in now is done."""
+    queue = list(state.data.get(QUEUE, ()))
+    p = event.params
+    running = state.dialog == standalone.NAME and state.data.get("sending") == p["sending"]
+    if running or standalone.queued(queue, str(p["sending"]), patient.id):
+        return Turn(state=state)
+    queue.append(standalone.queue_entry(p))
+    return Turn(
+        state=replace(state, data={**state.data, QUEUE: queue}),
+        effects=(standalone.waiting(patient.id, str(p["assessment"]), str(p["sending"])),),
+    )
+
+
+def _assessment_makes_way(state: State) -> State:
+    """A check-in or an invitation goes first; the assessment resumes after it."""
+    left = replace(state, data={k: v for k, v in state.data.items() if k != QUEUE})
+    queue = [{"patient_id": state.subject, "resume": left.to_json()}]
+    queue += list(state.data.get(QUEUE, ()))
+    return State(subject=state.subject, data={QUEUE: queue})
+
+
 def _switch(state: State, ctx: Context, other: PatientFacts) -> Turn:
     """ "This is about Linda now": what was asked of the other person waits for later."""
     queue = list(state.data.get(QUEUE, ()))
-    if state.dialog in DIALOGS and state.subject is not None:
+    # Preference questions are optional: switching person leaves them, it does not queue them.
+    optional = state.dialog == preferences.NAME
+    if state.dialog in DIALOGS and state.subject is not None and not optional:
         left = replace(state, data={k: v for k, v in state.data.items() if k != QUEUE})
         queue.append({"patient_id": state.subject, "resume": left.to_json()})
     theirs = next((e for e in queue if e.get("patient_id") == other.id), None)
@@ -180,6 +239,8 @@ def _nudge(state: State, ctx: Context) -> Turn:
     patient = ctx.patient(state.subject)
     if patient is None or patient.opted_out or state.dialog not in DIALOGS:
         return Turn(state=state)
+    if state.dialog == preferences.NAME:
+        return Turn(state=state.idle())  # optional questions are not chased: left unanswered
     if state.dialog == check_in.NAME:
         date = dt.date.fromisoformat(str(state.data["anchor_date"]))
         opener = Say(prompts.CHECK_IN_REMINDER, {**base_params(ctx, patient), "date": date})
@@ -239,6 +300,9 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
     vocab = ctx.vocab
     if is_keyword(text, vocab.opt_out):
         return _opt_out(state, ctx, text.strip())
+    caregivers = caregiver.intent(state, text, ctx)
+    if caregivers is not None:
+        return caregivers
     if is_keyword(text, vocab.opt_in - vocab.yes):
         return Turn(
             state=state, replies=(Say(prompts.START_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),)
@@ -254,6 +318,9 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
             replies=(Say(prompts.LANGUAGE_CHANGED), *_prompt(state, ctx)),
             effects=tuple(SetLanguage(p.id, language) for p in who_changes if p is not None),
         )
+    wanted = _preference_intent(state, text, ctx)  # before "call me": "call me instead"
+    if wanted is not None:
+        return wanted
     if asks_for_pharmacist(text, vocab):
         return _pharmacist(state, ctx, anyone)
     other = who.switch(text, ctx, state.subject) if state.subject is not None else None
@@ -277,7 +344,8 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
 
 
 # On a call's keypad, in every question: 9 stops calls and texts, 0 asks for a pharmacist.
-# A question answered with a day takes 9 as the ninth (0 is never a day).
+# A question answered with a day takes 9 as the ninth (0 is never a day); one answered with a
+# number takes both as digits ("0" missed doses), and the patient says "pharmacist" or "stop".
 KEY_STOP = "9"
 KEY_PHARMACIST = "0"
 
@@ -286,11 +354,12 @@ def _keypad_intent(
     state: State, event: Digits, ctx: Context, anyone: PatientFacts
 ) -> Turn | None:
     key = event.digits.strip("#*")
+    asked = _prompt(state, ctx)
+    if any(isinstance(r, Ask) and r.expects == "number" for r in asked):
+        return None  # a number's keys are its digits: 0 and 9 are answers there
     if key == KEY_PHARMACIST:
         return _pharmacist(state, ctx, anyone)
-    takes_a_day = any(
-        isinstance(r, Ask) and r.expects in ("day", "date_confirm") for r in _prompt(state, ctx)
-    )
+    takes_a_day = any(isinstance(r, Ask) and r.expects in ("day", "date_confirm") for r in asked)
     if key == KEY_STOP and not takes_a_day and state.dialog != preferred_language.NAME:
         return _opt_out(state, ctx, f"keypad {KEY_STOP} (stop)")
     return None
@@ -300,7 +369,10 @@ def _opt_out(state: State, ctx: Context, wording: str) -> Turn:
     return Turn(
         state=state.idle(),
         replies=(Say(prompts.STOP_CONFIRMED, {"pharmacy": ctx.pharmacy_name}),),
-        effects=tuple(RecordConsent(p.id, "opt_out", wording, None) for p in ctx.patients),
+        effects=(
+            *(RecordConsent(p.id, "opt_out", wording, None) for p in caregiver.own(ctx)),
+            *caregiver.stopped(ctx, wording),  # a caregiver's STOP does not opt the patient out
+        ),
     )
 
 
@@ -371,3 +443,32 @@ def _pass_on(state: State, patient: PatientFacts, why: str) -> Turn:
             OpenReviewItem(kind="message", patient_id=patient.id, summary=f"{why} Please read it."),
         ),
     )
+
+
+def _preference_intent(state: State, text: str, ctx: Context) -> Turn | None:
+    """ "Settings" asks the preference questions; "deliver please" or "call me instead" changes
+    one preference at once, and the open question, if any, is asked again."""
+    if state.dialog in (preferences.NAME, preferred_language.NAME, who.NAME):
+        return None
+    lone = ctx.patients[0] if len(ctx.patients) == 1 else None
+    patient = ctx.patient(state.subject) or lone
+    said = preferences.direct(text, ctx, patient) if patient is not None else None
+    if patient is None or said is None or said[0] == preferences.SKIP:
+        return None
+    name, value = said
+    if name == preferences.MENU:
+        return _preferences_menu(state, ctx, patient)
+    turn = preferences.change(state, ctx, patient, name, value, text.strip())
+    if not turn.replies:
+        return None
+    return replace(turn, replies=(*turn.replies, *_prompt(state, ctx)))
+
+
+def _preferences_menu(state: State, ctx: Context, patient: PatientFacts) -> Turn:
+    """The preference questions now; a question that was waiting is asked again after them."""
+    queue = list(state.data.get(QUEUE, ()))
+    if state.dialog in DIALOGS and state.dialog != preferences.NAME and state.subject:
+        left = replace(state, data={k: v for k, v in state.data.items() if k != QUEUE})
+        queue.insert(0, {"patient_id": state.subject, "resume": left.to_json()})
+    turn = preferences.start(State(subject=patient.id), ctx, patient)
+    return replace(turn, state=replace(turn.state, data={**turn.state.data, QUEUE: queue}))

@@ -66,6 +66,9 @@ class Vocabulary:
     # Endings written onto a number without a space (Korean "십오일에", "on the 15th"): a word
     # that is no number as written is tried without them.
     suffixes: tuple[str, ...] = ()
+    # Whole messages that change a preference ("deliver please" -> "delivery=yes") or open
+    # the preference questions ("settings" -> "menu"); "skip" passes over one question.
+    preferences: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, raw: Mapping[str, object], language: str) -> Vocabulary:
@@ -92,6 +95,7 @@ class Vocabulary:
             numbers={normalize(str(k)): int(v) for k, v in numbers_raw.items()},
             filler=words("filler"),
             suffixes=tuple(sorted(words("suffixes"), key=len, reverse=True)),
+            preferences=_phrases(raw.get("preferences", {}), language),
         )
 
     def merge(self, *others: Vocabulary) -> Vocabulary:
@@ -106,9 +110,11 @@ class Vocabulary:
 
         names: dict[str, str] = {}
         numbers: dict[str, int] = {}
+        preferences: dict[str, str] = {}
         for v in reversed(vocabs):  # the first vocabulary wins a clash
             names.update(v.language_names)
             numbers.update(v.numbers)
+            preferences.update(v.preferences)
         return Vocabulary(
             yes=union("yes"),
             no=union("no"),
@@ -121,7 +127,25 @@ class Vocabulary:
             numbers=numbers,
             filler=union("filler"),
             suffixes=tuple(sorted({s for v in vocabs for s in v.suffixes}, key=len, reverse=True)),
+            preferences=preferences,
         )
+
+
+def _phrases(raw: object, language: str) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"vocabulary {language}: 'preferences' must be a table")
+    return {normalize(str(k)): str(v) for k, v in raw.items()}
+
+
+def preference_phrase(text: str, vocab: Vocabulary) -> str | None:
+    """What a whole message asks of the preferences ("call me instead" -> "channel=call",
+    "settings" -> "menu"), or None."""
+    if not vocab.preferences:
+        return None
+    for candidate in (normalize(text), _core(text, vocab)):
+        if candidate in vocab.preferences:
+            return vocab.preferences[candidate]
+    return None
 
 
 def _core(text: str, vocab: Vocabulary) -> str:

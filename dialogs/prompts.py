@@ -36,6 +36,15 @@ ANCHOR_CONFIRMED = N_(
     "Your pickup day is day %(day)s of each month. Your first synced pickup is %(date)s. "
     "A pharmacist will check your plan and confirm."
 )
+# What getting in sync costs, told right after the pickup day is chosen (amounts, never names).
+COST_ESTIMATE = N_(
+    "To get in sync, some refills before your first synced pickup on %(date)s may be shorter, "
+    "with a lower, prorated copay: about %(prorated)s in all instead of %(usual)s."
+)
+COST_GENERAL = N_(
+    "To get in sync, some refills before your first synced pickup may be shorter, with a lower, "
+    "prorated copay. Ask us if you have questions about the cost."
+)
 ENROLLMENT_APPROVED = N_(
     "Good news, %(first_name)s: a pharmacist at %(pharmacy)s approved your med sync plan. "
     "Your pickup day is day %(day)s of each month, starting %(date)s."
@@ -64,6 +73,58 @@ STILL_WAITING = N_("Hi %(first_name)s, %(pharmacy)s is still waiting for your an
 PICKUP_REMINDER = N_(
     "Reminder from %(pharmacy)s: your medicines will be ready for pickup on %(date)s."
 )
+# The same, to a phone several patients share: whose medicines, by first name only.
+PICKUP_REMINDER_FOR = N_(
+    "Reminder from %(pharmacy)s for %(first_name)s: your medicines will be ready for pickup "
+    "on %(date)s."
+)
+
+# A pharmacy's standalone assessment (a vaccine offer, a survey): its questions are the
+# pharmacy's own words; these open and close it. No drug names or conditions here either.
+ASSESSMENT_INTRO = N_("Hi %(first_name)s, this is %(pharmacy)s.")
+ASSESSMENT_THANKS = N_("Thank you for your answers.")
+ASSESSMENT_FLAGGED = N_(
+    "Thank you for your answers. A pharmacist will look at them and may call you."
+)
+
+# Preferences: asked once after the pickup day, and again whenever the patient asks
+# (dialogs/preferences.py). SETTINGS is each language's own keyword from its vocabulary.
+PREFS_INTRO = N_("A few quick questions about how we serve you. You can skip any of them.")
+PREFS_MENU_INTRO = N_("Let's update your preferences. You can skip any question.")
+PREF_ASK_DELIVERY = N_(
+    "Would you like us to deliver your medicines to your home instead of picking them up?"
+)
+PREF_ASK_CHANNEL = N_("Would you prefer phone calls instead of texts for your check-ins?")
+PREF_ASK_TIME = N_(
+    "What time of day is best for our messages? 1 for morning, 2 for afternoon, 3 for evening."
+)
+PREF_ASK_DETAILED = N_(
+    "Texts are not encrypted, so others could read them. "
+    "May our messages name your medicines?"
+)
+PREFS_SAVED = N_(
+    "Thank you! You can change these choices any time: text SETTINGS or call %(pharmacy_phone)s."
+)
+PREF_DELIVERY_ON = N_("OK, we will deliver your medicines to the address we have on file.")
+PREF_DELIVERY_OFF = N_("OK, you will pick up your medicines at the pharmacy.")
+PREF_CHANNEL_CALL = N_("OK, we will call you for your check-ins instead of texting.")
+PREF_CHANNEL_TEXT = N_("OK, we will text you for your check-ins.")
+PREF_CHANNEL_LANDLINE = N_("This number cannot receive texts, so we will keep calling you.")
+PREF_TIME_MORNING = N_("OK, we will contact you in the morning.")
+PREF_TIME_AFTERNOON = N_("OK, we will contact you in the afternoon.")
+PREF_TIME_EVENING = N_("OK, we will contact you in the evening.")
+PREF_DETAILED_ON = N_("OK, our messages may name your medicines from now on.")
+PREF_DETAILED_OFF = N_("OK, our messages will not name your medicines.")
+# The check-in of a patient who wants delivery: the address is never written in a text.
+CHECK_IN_DELIVERY_ADDRESS = N_("Should we deliver to the address we have on file?")
+CHECK_IN_DELIVERY_CALL = N_("Someone from the pharmacy will call you to confirm the address.")
+CHECK_IN_READY_DELIVERY = N_(
+    "Thank you! We will deliver your medicines for your pickup date, %(date)s."
+)
+# Only for a patient who opted in to detailed messages: %(medicines)s names the medicines.
+PICKUP_REMINDER_DETAILED = N_(
+    "Reminder from %(pharmacy)s: your %(medicines)s will be ready for pickup on %(date)s."
+)
 
 # Shared phones
 WHO_ASK = N_(
@@ -73,6 +134,15 @@ WHO_ASK = N_(
 WHO_ASK_YEAR = N_(
     "More than one of our patients at this number is called %(first_name)s. "
     "Please reply with the year of birth: %(years)s."
+)
+# Households: %(everyone)s is "Robert and Linda" (first names, the patient's own included).
+HOUSEHOLD_OFFER = N_(
+    "Thank you! %(everyone)s use this phone. Would you like to pick up your medicines "
+    "together, on one day?"
+)
+HOUSEHOLD_DAY_ASK = N_(
+    "Thank you! To pick up together, we suggest day %(day)s. "
+    "Which day of the month should be your pickup day?"
 )
 
 # At any point
@@ -112,3 +182,31 @@ UNKNOWN_NUMBER = N_(
     "This is %(pharmacy)s. We could not find this number in our records. "
     "Please call us at %(pharmacy_phone)s."
 )
+
+# Caregivers (dialogs/caregiver.py): another phone that gets the patient's messages and may
+# answer for them. The caregiver did not opt in to details: no drug names, no conditions.
+CAREGIVER_ASK_NUMBER = N_(
+    "Who should get your pharmacy texts and be able to answer them for you? "
+    "Send their mobile number."
+)
+CAREGIVER_CONFIRM = N_(
+    "%(phone)s will get your pharmacy texts and can answer them for you. Is that right?"
+)
+CAREGIVER_ADDED = N_(
+    "Done: %(phone)s will get your pharmacy texts too, and we are telling them so. "
+    "Text REMOVE to take them off."
+)
+CAREGIVER_NOT_ADDED = N_("OK, no one was added.")
+CAREGIVER_WELCOME = N_(
+    "Hi, %(pharmacy)s here. %(patient)s added this number to get their pharmacy texts and "
+    "answer them for them. Reply REMOVE to stop getting them, or STOP for no texts at all."
+)
+CAREGIVER_WELCOME_BY_STAFF = N_(
+    "Hi, %(pharmacy)s here. With %(patient)s's permission, our staff added this number to get "
+    "their pharmacy texts and answer them for them. Reply REMOVE to stop getting them, or STOP "
+    "for no texts at all."
+)
+CAREGIVER_REMOVED = N_(
+    "Done: you will no longer get pharmacy texts for %(names)s. Questions? Call %(pharmacy_phone)s."
+)
+CAREGIVER_REMOVED_BY_PATIENT = N_("Done: %(phones)s will no longer get your pharmacy texts.")

@@ -88,7 +88,16 @@ Reply = Say | Ask
 
 # ---------------------------------------------------------------- effects
 
-ConsentKind = Literal["enrollment_accepted", "enrollment_declined", "opt_out", "opt_in"]
+ConsentKind = Literal[
+    "enrollment_accepted",
+    "enrollment_declined",
+    "opt_out",
+    "opt_in",
+    "detailed_messages_on",
+    "detailed_messages_off",
+    "household_joined",
+    "household_declined",
+]
 ReviewKind = Literal[
     "new_enrollment",
     "flagged_check_in",
@@ -98,6 +107,7 @@ ReviewKind = Literal[
     "no_answer",
     "message",
     "renewal",
+    "assessment",
 ]
 
 
@@ -137,6 +147,18 @@ class SaveCheckIn:
 
 
 @dataclass(frozen=True)
+class SaveAssessment:
+    """A standalone assessment's answers so far, under the definition's name and version."""
+
+    patient_id: int
+    definition: str  # "flu_offer@2"
+    sending: str  # which sending of it this is
+    status: Literal["waiting", "open", "flagged", "done", "stopped"]
+    answers: Mapping[str, Any]
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class OpenReviewItem:
     """Something for a pharmacist: `summary` is a plain English sentence for staff."""
 
@@ -148,7 +170,40 @@ class OpenReviewItem:
     check_in_anchor_date: dt.date | None = None
 
 
-Effect = RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | OpenReviewItem
+@dataclass(frozen=True)
+class SetPreference:
+    """A patient's preference: delivery "yes"/"no", channel "text"/"call", time "morning"/
+    "afternoon"/"evening"; "asked" marks the enrollment questions as offered (value "yes")."""
+
+    patient_id: int
+    name: Literal["delivery", "channel", "time", "asked"]
+    value: str
+
+
+@dataclass(frozen=True)
+class SetCaregiver:
+    """Give or take back a caregiver's permission (dialogs/caregiver.py): `phone` (E.164) gets
+    the patient's messages and may answer for them. A withdrawal leaves `phone` empty: by the
+    caregiver, it is this conversation's phone; by the patient, every caregiver of theirs."""
+
+    patient_id: int
+    phone: str
+    granted: bool
+    wording: str
+    by: Literal["patient", "caregiver"]
+
+
+@dataclass(frozen=True)
+class SetCaregiverPhone:
+    """STOP (or START) from a phone that is only a caregiver's: no texts to it at all."""
+
+    opted_out: bool
+    wording: str
+
+
+Effect = (
+    RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | SaveAssessment | OpenReviewItem
+) | SetPreference | SetCaregiver | SetCaregiverPhone
 
 
 # ---------------------------------------------------------------- the result of a step

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -101,6 +102,8 @@ class ConsentKind(enum.StrEnum):
     CAREGIVER_WITHDRAWN = "caregiver_withdrawn"  # withdrawn by the patient or the caregiver
     DETAILED_MESSAGES_ON = "detailed_messages_on"  # drug names may appear in texts and calls
     DETAILED_MESSAGES_OFF = "detailed_messages_off"
+    HOUSEHOLD_JOINED = "household_joined"  # on a shared phone: pick up with the others there
+    HOUSEHOLD_DECLINED = "household_declined"
 
 
 class EnrollmentStatus(enum.StrEnum):
@@ -213,6 +216,9 @@ class Prescription(Base):
     maintenance: Mapped[bool] = mapped_column(Boolean)
     package: Mapped[str | None] = mapped_column(String(16))
     copay: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    # Optional export flags (outreach priority): filled by mail order; dispensed under 340B.
+    mail_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    program_340b: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[dt.datetime]
 
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")
@@ -220,6 +226,8 @@ class Prescription(Base):
 
 class Enrollment(Base):
     __tablename__ = "enrollment"
+    # The scheduler's tick: active enrollments by next pickup date (migration 0015).
+    __table_args__ = (Index("ix_enrollment_due", "status", "next_anchor_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), unique=True)
@@ -290,7 +298,11 @@ class Message(Base):
 
 class CheckIn(Base):
     __tablename__ = "check_in"
-    __table_args__ = (UniqueConstraint("patient_id", "anchor_date"),)
+    __table_args__ = (
+        UniqueConstraint("patient_id", "anchor_date"),
+        # The scheduler's follow-ups and pickup reminders (migration 0015).
+        Index("ix_check_in_due", "status", "anchor_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
@@ -301,6 +313,11 @@ class CheckIn(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     opened_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
+    # Who gave the answers: "patient" or "caregiver" (which one: store/caregivers.py).
+    answered_by: Mapped[str | None] = mapped_column(String(16))
+    caregiver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caregiver.id", name="fk_check_in_caregiver_id")
+    )
 
 
 class ReviewItem(Base):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.twilio_webhook import SignedForm
+from bot.channels.twilio_webhook import SignedForm, form_int
 from bot.runtime import InboundText, Runtime
 
 router = APIRouter()
@@ -34,10 +34,7 @@ def _clean(value: str) -> str:
 
 
 def _int(value: str | None) -> int:
-    try:
-        return int(value or 0)
-    except ValueError:
-        return 0
+    return max(form_int(value) or 0, 0)
 
 
 @router.post("/twilio/sms")
@@ -45,7 +42,7 @@ async def inbound_sms(
     form: SignedForm, runtime: Annotated[Runtime, Depends(runtime_of)]
 ) -> Response:
     inbound = InboundText(
-        sid=_clean(form.get("MessageSid") or form.get("SmsSid") or ""),
+        sid=_clean(form.get("MessageSid") or form.get("SmsSid") or "")[:64],
         from_=_clean(form.get("From", "")),
         to=_clean(form.get("To", "")),
         body=_clean(form.get("Body", "")),

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.twilio_webhook import SignedForm
+from bot.channels.twilio_webhook import SignedForm, form_int
 from bot.clock import Clock
 from bot.outbound import MEANINGS, NOT_SMS_CAPABLE, OPTED_OUT, RANK, mark_opted_out
 from store.db import transaction
@@ -40,10 +40,7 @@ STATUSES = {
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return form_int(value)
 
 
 def apply_status(
@@ -103,7 +100,8 @@ async def message_status(
     clock: Annotated[Clock, Depends(_clock)],
     message: str | None = None,
 ) -> Response:
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    # PostgreSQL text holds no NUL, and a SID is at most 64 characters (the column).
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").replace("\x00", "")[:64]
     if not sid:
         return Response(status_code=204)
     outcome = await run_in_threadpool(

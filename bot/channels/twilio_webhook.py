@@ -43,3 +43,16 @@ async def signed_form(
 
 
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]
+
+# Twilio's numbers (NumMedia, ErrorCode, durations) and our own ids in callback URLs land in
+# 32-bit integer columns: anything else is treated as absent, never a database error.
+INT_MAX = 2**31 - 1
+
+
+def form_int(value: str | None) -> int | None:
+    """A whole number from a form field or query parameter, or None when it is not one."""
+    try:
+        number = int(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and -INT_MAX <= number <= INT_MAX else None

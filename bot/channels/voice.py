@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from bot.calls import CallDesk, CallForm
-from bot.channels.twilio_webhook import SignedForm, settings_of
+from bot.channels.twilio_webhook import SignedForm, form_int, settings_of
 from bot.outreach_settings import OutreachSettings
 from bot.settings import Settings
 from bot.voice_settings import VoiceSettings
@@ -46,10 +46,7 @@ AppSettings = Annotated[Settings, Depends(settings_of)]
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return form_int(raw)
 
 
 @router.post("/twilio/voice")

@@ -2,9 +2,10 @@
 question by voice or keypad, the call's menus, and the voice wording of sentences that
 speak of texting ("Reply STOP") in the SMS channel.
 
-Keypad conventions, said in the questions: 1 yes, 2 no (dialogs/common.py); a day is its
-digits then the pound key; 0 reaches the pharmacy and 9 stops calls and texts
-(dialogs/engine.py), except in questions answered with a day, where 9 is the ninth.
+Keypad conventions, said in the questions: 1 yes, 2 no (dialogs/common.py); a day or a
+number is its digits then the pound key; 0 reaches the pharmacy and 9 stops calls and texts
+(dialogs/engine.py), except in questions answered with a day, where 9 is the ninth, and in
+questions answered with a number, where both are digits (saying "pharmacist" or "stop" works).
 Like every patient-facing sentence: no drug names, no conditions.
 """
 
@@ -40,8 +41,8 @@ DATE_CONFIRM_KEYPAD = N_(
 )
 CHOICE = N_("Say the first name, or use the keypad.")
 CHOICE_KEY = N_("For %(name)s, press %(key)s.")
-NUMBER = N_("Say the number, or press it on the keypad.")
-NUMBER_KEYPAD = N_("Press the number on the keypad.")
+NUMBER = N_("Say the number, or enter it on the keypad, then press the pound key.")
+NUMBER_KEYPAD = N_("Enter the number on the keypad, then press the pound key.")
 OPTION = N_("Say your answer, or use the keypad.")
 OPTION_KEY = N_("To answer %(name)s, press %(key)s.")
 
@@ -58,6 +59,10 @@ KEYS_KEYPAD = N_(
     "At any time, press 0 to reach the pharmacy, or press 9 to stop our calls and texts."
 )
 KEYS_KEYPAD_IN_DAY_QUESTION = N_("At any time, press 0 to reach the pharmacy.")
+# In a question answered with a number, 0 and 9 are digits of the answer.
+KEYS_IN_NUMBER_QUESTION = N_(
+    "At any time, say pharmacist to reach the pharmacy. To stop our calls and texts, say stop."
+)
 
 # ------------------------------------------------------------------ the call's own steps
 DIDNT_HEAR = N_("Sorry, I didn't hear an answer.")
@@ -77,6 +82,10 @@ MENU = N_(
 MENU_KEYPAD = N_(
     "To talk to someone at the pharmacy, press 0. To leave a message, press 1. "
     "To stop our calls and texts, press 9. Or hang up to end the call."
+)
+# Said before the menu: the patient's preferences (dialogs/preferences.py) by keypad.
+MENU_PREFERENCES = N_(
+    "To choose delivery or pickup, calls or texts, and the best time to reach you, press 2."
 )
 CONNECTING = N_("Connecting you to the pharmacy. Please hold.")
 NO_ONE_ANSWERED = N_("Sorry, no one at the pharmacy could take your call right now.")
@@ -167,7 +176,15 @@ def takes_a_day(ask: Ask) -> bool:
     return ask.expects in ("day", "date_confirm")
 
 
-def keys(ask: Ask, speech: bool) -> str:
+def takes_a_number(ask: Ask) -> bool:
+    """Answered with a number: keys until the pound key, and 0 and 9 are digits."""
+    return ask.expects == "number"
+
+
+def keys(ask: Ask, speech: bool) -> str | None:
+    """Which keys work at any time; None when the keypad only enters the answer."""
+    if takes_a_number(ask):
+        return KEYS_IN_NUMBER_QUESTION if speech else None
     if takes_a_day(ask):
         return KEYS_IN_DAY_QUESTION if speech else KEYS_KEYPAD_IN_DAY_QUESTION
     return KEYS if speech else KEYS_KEYPAD

@@ -147,8 +147,9 @@ def sentences(
             key_line = said.OPTION_KEY if reply.expects == "option" else said.CHOICE_KEY
             for key, name in enumerate(reply.choices, start=1):
                 lines.append(_say(key_line, {"name": name, "key": key}, speaker))
-        if tell_keys or reply.opt_out_notice:
-            lines.append(_say(said.keys(reply, speaker.speech), params, speaker))
+        keys = said.keys(reply, speaker.speech) if tell_keys or reply.opt_out_notice else None
+        if keys:
+            lines.append(_say(keys, params, speaker))
     return lines
 
 
@@ -161,11 +162,13 @@ def _say(msgid: str, params: Mapping[str, Param], speaker: Speaker) -> str:
 
 @dataclass(frozen=True)
 class Listen:
-    """A <Gather>: one key, or a day (up to two digits, then #)."""
+    """A <Gather>: one key, a day (up to two digits, then #), or a number (any digits, ended
+    by # or the Gather timeout)."""
 
     action: str
     day: bool = False
     hints: tuple[str, ...] = ()
+    number: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,10 @@ def _gather(response: VoiceResponse, speaker: Speaker, then: Listen, timeout: in
     }
     if then.day:
         attributes |= {"num_digits": 2, "finish_on_key": "#"}
+    elif then.number:
+        # No numDigits: Twilio collects keys until # (not part of Digits) or `timeout` seconds
+        # without a key, so "12#" and "12" then silence both answer 12.
+        attributes["finish_on_key"] = "#"
     else:
         attributes["num_digits"] = 1
     if speaker.speech:

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
-from bot.inbox import audit, auth, items, patients, queue
+from bot.inbox import audit, auth, caregivers, households, items, patients, queue, reports
 from bot.inbox.csrf import CsrfFailed
 from bot.inbox.web import HERE, page
 from bot.settings import Settings
@@ -44,7 +44,16 @@ def install(app: FastAPI) -> None:
         https_only=(settings.public_url or "").startswith("https://"),
     )
     app.mount("/static/inbox", StaticFiles(directory=HERE / "static"), name="inbox-static")
-    for router in (auth.router, queue.router, items.router, patients.router, audit.router):
+    for router in (
+        auth.router,
+        queue.router,
+        items.router,
+        patients.router,
+        caregivers.router,
+        households.router,
+        audit.router,
+        reports.router,
+    ):
         app.include_router(router)
     app.add_exception_handler(auth.SignInRequired, _to_login)
     app.add_exception_handler(CsrfFailed, _stale_form)

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from bot import i18n
+from bot.assessments import english_answers
 from bot.inbox import decisions, display
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
+from bot.inbox.households import view as household_view
 from bot.inbox.plan_view import plan_view
 from bot.inbox.staff import Actor
 from bot.inbox.trail import record
@@ -148,6 +150,12 @@ def _item_context(
         answers = answer_lines(
             check_in.answers, check_in.flags, check_in.definition, check_in.anchor_date
         )
+    elif item.kind == ReviewKind.ASSESSMENT:
+        # In the words of the version the patient was asked, even after the file changed.
+        answers = [
+            AnswerLine(a.question, a.answer, a.flagged)
+            for a in english_answers(session, item.pharmacy_id, item.details or {})
+        ]
     else:
         details = item.details or {}
         answers = answer_lines(
@@ -189,6 +197,7 @@ def _item_context(
         "plan": plan,
         "history": history,
         "other_items": [i for i in others if i.id != item.id][:20],
+        "household": household_view(session, patient) if patient is not None else None,
         "actions": decisions.actions_for(item),
         "may_decide": actor.may_decide,
         "can_reply": bool(phone) and not (patient and decisions.cannot_text(patient)),

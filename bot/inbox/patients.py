@@ -8,10 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bot import preferences as patient_preferences
 from bot.inbox import decisions, display
 from bot.inbox.auth import CurrentActor
+from bot.inbox.caregivers import rows as caregiver_rows
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import InboxError, NotFound
+from bot.inbox.households import view as household_view
 from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
 from bot.inbox.trail import record
@@ -20,6 +23,7 @@ from store import inbox as store
 from store import queries
 from store.db import transaction
 from store.models import Pharmacy
+from store.preferences import changes_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,6 +53,10 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "prescriptions": list(patient.prescriptions),
                 "plan": plan_view(patient, today, enrollment.anchor_day if enrollment else None),
                 "consents": list(store.consents_of(session, patient.id)),
+                "caregivers": caregiver_rows(session, patient.id),
+                "preferences": patient_preferences.of(session, patient),
+                "household": household_view(session, patient),
+                "preference_changes": changes_of(session, patient.id)[:10],
                 "check_ins": check_ins,
                 "thread": store.thread(session, patient.pharmacy_id, patient.phone),
                 "items": items,
@@ -112,4 +120,63 @@ def change_anchor_day(
         flash(request, "error", str(problem))
         return see_other(f"/patients/{patient_id}")
     flash(request, "ok", outcome.message)
+    return see_other(f"/patients/{patient_id}")
+
+
+@router.post("/patients/{patient_id}/preferences")
+def change_preferences(
+    request: Request,
+    patient_id: int,
+    actor: CurrentActor,
+    _: CsrfChecked,
+    delivery: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "",
+    time: Annotated[str, Form()] = "",
+    detailed: Annotated[str, Form()] = "",
+) -> Response:
+    """Staff set a patient's preferences (on the patient's word, by phone or at the counter);
+    a blank field is left as it is. Audited."""
+    now = now_of(request)
+    chosen = {"delivery": delivery, "channel": channel, "time": time, "detailed": detailed}
+    try:
+        wanted = [
+            (name, patient_preferences.parse(name, raw))
+            for name, raw in chosen.items()
+            if raw.strip()
+        ]
+        with transaction(sessions_of(request)) as session:
+            patient = decisions.patient_for(session, actor, patient_id)
+            before = patient_preferences.of(session, patient).as_dict()
+            changed = [
+                name
+                for name, value in wanted
+                if patient_preferences.change(
+                    session, patient, name, value, "staff", now, changed_by=actor.audit_name
+                )
+            ]
+            after = patient_preferences.of(session, patient).as_dict()
+            if changed:
+                record(
+                    session,
+                    actor.audit_name,
+                    "patient.preferences",
+                    f"patient:{patient.id}",
+                    now,
+                    before={n: before[n] for n in changed},
+                    after={n: after[n] for n in changed},
+                )
+    except NotFound as missing:
+        return page(
+            request,
+            "message.html",
+            {"title": "Not found", "staff": actor, "heading": "Not found", "text": str(missing)},
+            status_code=404,
+        )
+    except patient_preferences.PreferenceError as problem:
+        flash(request, "error", str(problem))
+        return see_other(f"/patients/{patient_id}")
+    if changed:
+        flash(request, "ok", f"Preferences saved: {', '.join(changed)} changed.")
+    else:
+        flash(request, "ok", "Nothing changed: those were the preferences already.")
     return see_other(f"/patients/{patient_id}")

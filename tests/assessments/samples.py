@@ -51,3 +51,50 @@ def pharmacy_file() -> str:
     )
     head, last = text.split('[[question]]\nid = "still_coming"')
     return head + OWN_QUESTIONS.lstrip() + '\n[[question]]\nid = "still_coming"' + last
+
+
+# Standalone assessments, sent on their own (`medsync assessments load / send`).
+FLU_OFFER = """
+id = "flu_offer"
+version = 1
+languages = ["en", "es"]
+
+[[question]]
+id = "flu_shot"
+kind = "yes_no"
+text.en = "Would you like a flu shot at your next pickup?"
+text.es = "¿Desea una vacuna contra la gripe en su próxima recogida?"
+flag_on = "yes"
+flag_reason = "wants a flu shot"
+"""
+
+# A side-effect survey: a choice, then a number asked only after "worse".
+SIDE_EFFECTS = """
+id = "side_effects"
+version = 1
+languages = ["en", "es"]
+
+[[question]]
+id = "feeling"
+kind = "choice"
+text.en = "Since your last pickup, do you feel better, the same or worse?"
+text.es = "Desde su última recogida, ¿se siente mejor, igual o peor?"
+choices = [
+  { id = "better", en = "Better", es = "Mejor" },
+  { id = "same", en = "The same", es = "Igual" },
+  { id = "worse", en = "Worse", es = "Peor" },
+]
+flag_on = ["worse"]
+flag_reason = "feels worse"
+
+[[question]]
+id = "bad_days"
+kind = "number"
+text.en = "On how many days last month did you feel unwell?"
+text.es = "¿Cuántos días del mes pasado se sintió mal?"
+ask_if = { question = "feeling", answer = "worse" }
+min = 0
+max = 31
+flag_above = 10
+flag_reason = "unwell more than 10 days last month"
+"""

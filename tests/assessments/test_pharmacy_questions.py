@@ -242,7 +242,9 @@ def test_a_spanish_call_asks_with_keypad_choices_and_flags(
     assert "Diga sí o marque 1. Diga no o marque 2." in flu
     how_many = answered(call.press("1"))
     assert "¿Cuántas dosis olvidó la semana pasada?" in how_many
-    assert "Diga el número, o márquelo en el teclado." in how_many
+    assert (
+        "Diga el número, o márquelo en el teclado y luego oprima la tecla de numeral." in how_many
+    )
     feeling = call.say("cuatro")
     says = feeling.says
     assert says[0] == "Desde que empezó, ¿se siente mejor, igual o peor?"

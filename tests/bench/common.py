@@ -17,7 +17,9 @@ from store.db import make_engine, make_sessionmaker, transaction, upgrade
 from store.models import Pharmacy
 from tests.bench import generate
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+POSTGRES = os.environ.get(
+    "MEDSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 PHARMACY_NUMBER = "+12125550100"
 
 

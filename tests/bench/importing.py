@@ -15,6 +15,7 @@ import datetime as dt
 import resource
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.importer import import_export
@@ -31,19 +32,19 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("database", nargs="?", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--rows", type=int, default=100_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     patients = -(-args.rows // RX_PER_PATIENT)
     with (
         tempfile.TemporaryDirectory() as folder,
         fresh_database(args.database, Path(folder)) as url,
     ):
         export = Path(folder) / "export.csv"
-        with export.open("w", encoding="utf-8") as out:
-            generate.write(out, patients, RX_PER_PATIENT)
+        with export.open("w", encoding="utf-8") as csv_file:
+            generate.write(csv_file, patients, RX_PER_PATIENT)
         sessions = make_sessionmaker(make_engine(url))
         with transaction(sessions) as session:
             session.add(
@@ -56,10 +57,8 @@ def main() -> None:
                     created_at=NOW,
                 )
             )
-        print(
-            f"Import of {patients * RX_PER_PATIENT} rows ({patients} patients) on {args.database}:"
-        )
-        print(f"  before importing       peak {peak_mb():6.0f} MB")
+        out(f"Import of {patients * RX_PER_PATIENT} rows ({patients} patients) on {args.database}:")
+        out(f"  before importing       peak {peak_mb():6.0f} MB")
         for label in ["first import", "unchanged re-import"]:
             started = time.perf_counter()
             with transaction(sessions) as session, export.open(encoding="utf-8") as rows:
@@ -67,7 +66,7 @@ def main() -> None:
                 report = import_export(session, pharmacy, rows, NOW)
             seconds = time.perf_counter() - started
             counts = report.summary().splitlines()[0]
-            print(f"  {label:22} {seconds:6.1f} s   peak {peak_mb():6.0f} MB   {counts}")
+            out(f"  {label:22} {seconds:6.1f} s   peak {peak_mb():6.0f} MB   {counts}")
 
 
 if __name__ == "__main__":

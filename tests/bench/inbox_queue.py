@@ -1,10 +1,10 @@
 """How long the inbox queue takes with 10,000 pending items (a benchmark, not a test).
 
-    .venv/bin/python -m tests.bench.inbox_queue [DATABASE_URL]
+    .venv/bin/python -m tests.bench.inbox_queue [sqlite|postgresql]
 
-Seeds a fresh database (SQLite in a temporary folder unless a URL is given; a PostgreSQL URL
-is emptied first), signs in, and times the first page, a deep page, a kind filter and the
-counts. Prints the figures; asserts nothing.
+Seeds a fresh database (SQLite in a temporary folder, or a PostgreSQL schema of its own on
+the test server, dropped afterwards), signs in, and times the first page, a deep page, a kind
+filter and the counts. Prints the figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from pathlib import Path
 
 from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from bot import demo
 from bot.app import create_app
 from bot.clock import FrozenClock
 from bot.inbox import auth
 from store.accounts import Role
-from store.db import make_engine, make_sessionmaker, transaction, upgrade
+from store.db import make_engine, make_sessionmaker, transaction
 from store.models import ReviewItem, ReviewKind, ReviewStatus
+from tests.bench.common import fresh_database
 from tests.helpers import NOW
 from tests.inbox.conftest import RecordingJobs, settings_for, sign_in
 from tests.inbox.factories import add_user, main_pharmacy
@@ -36,12 +37,7 @@ RUNS = 10
 
 
 def seed(url: str) -> int:
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(url)
+    engine = make_engine(url)  # a fresh database: tests.bench.common.fresh_database
     sessions = make_sessionmaker(engine)
     kinds = list(ReviewKind)
     with transaction(sessions) as session:
@@ -81,9 +77,9 @@ def timed(client: TestClient, path: str) -> tuple[float, str]:
 
 def main() -> None:
     auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    url = sys.argv[1] if len(sys.argv) > 1 else ""
-    with tempfile.TemporaryDirectory() as folder:
-        url = url or f"sqlite:///{Path(folder) / 'bench.db'}"
+    kind = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    # Its own schema on PostgreSQL, dropped afterwards: the shared server's others are left alone.
+    with tempfile.TemporaryDirectory() as folder, fresh_database(kind, Path(folder)) as url:
         seed(url)
         app = create_app(settings_for(url), clock=FrozenClock(NOW), jobs=RecordingJobs())
         client = TestClient(app, base_url="https://testserver")

@@ -15,6 +15,8 @@ from pathlib import Path
 from bot import i18n
 from bot.channels.sms_text import compose
 from dialogs import engine
+from dialogs.assessment import Assessment
+from dialogs.caregiver import display
 from dialogs.context import Context, PatientFacts
 from dialogs.state import load
 from dialogs.turn import (
@@ -24,9 +26,13 @@ from dialogs.turn import (
     NoInput,
     OpenReviewItem,
     RecordConsent,
+    SaveAssessment,
     SaveCheckIn,
+    SetCaregiver,
+    SetCaregiverPhone,
     SetEnrollment,
     SetLanguage,
+    SetPreference,
     Start,
     Text,
     Timeout,
@@ -57,6 +63,8 @@ class Case:
     today: dt.date = TODAY
     note: str = ""
     state: dict[str, object] = field(default_factory=dict)
+    assessments: tuple[Assessment, ...] = ()  # a pharmacy's standalone assessments
+    cared_for: tuple[int, ...] = ()  # patients reached through a caregiver's permission
 
 
 def patient(language: str, **overrides: object) -> PatientFacts:
@@ -95,8 +103,19 @@ def effect_line(effect: Effect) -> str:
         case SaveCheckIn(status=status, answers=answers, flags=flags):
             shown = json.dumps(answers, ensure_ascii=False, sort_keys=True)
             return f"check-in {status} answers={shown} flags={list(flags)}"
+        case SaveAssessment(definition=key, status=status, answers=answers, flags=flags):
+            shown = json.dumps(answers, ensure_ascii=False, sort_keys=True)
+            return f"assessment {key} {status} answers={shown} flags={list(flags)}"
         case OpenReviewItem(kind=kind, flagged=flagged, summary=summary):
             return f"review {kind}{' (flagged)' if flagged else ''}: {summary}"
+        case SetPreference(name=name, value=value):
+            return f"preference {name}={value}"
+        case SetCaregiver(phone=phone, granted=granted, wording=wording, by=by):
+            what = "granted" if granted else "withdrawn"
+            whose = phone or ("(this phone)" if by == "caregiver" else "(every caregiver)")
+            return f"caregiver {what} {whose} by {by}: {json.dumps(wording)}"
+        case SetCaregiverPhone(opted_out=opted_out, wording=wording):
+            return f"caregiver phone {'opted out' if opted_out else 'opted in'}: {wording}"
     raise TypeError(effect)
 
 
@@ -123,12 +142,27 @@ def _apply(
                     out[i] = replace(p, opted_out=True)
                 case RecordConsent(kind="opt_in"):
                     out[i] = replace(p, opted_out=False)
+                case SetPreference(name="asked"):
+                    out[i] = replace(p, preferences_asked=True)
+                case SetPreference(name="delivery"):
+                    out[i] = replace(p, delivery=effect.value == "yes")
+                case SetPreference(name="channel"):
+                    out[i] = replace(p, channel=effect.value)
+                case SetPreference(name="time"):
+                    out[i] = replace(p, time_of_day=effect.value)
+                case SetCaregiver(granted=True):
+                    out[i] = replace(p, caregivers=(*p.caregivers, display(effect.phone)))
+                case SetCaregiver(granted=False, by="patient"):
+                    out[i] = replace(p, caregivers=())
+                case RecordConsent(kind="detailed_messages_on" | "detailed_messages_off"):
+                    out[i] = replace(p, detailed_messages=effect.kind == "detailed_messages_on")
     return tuple(out)
 
 
 def play(case: Case) -> str:
     patients = case.patients
     stored = dict(case.state)
+    opted_out_phone = False
     lines = [f"# {case.name}" + (f": {case.note}" if case.note else ""), ""]
     for event in case.events:
         state = load(stored)
@@ -143,8 +177,16 @@ def play(case: Case) -> str:
             patients=patients,
             vocab=i18n.vocabulary_for(language),
             languages=i18n.offered_languages(),
+            assessments=case.assessments,
+            cared_for=case.cared_for,
+            phone_opted_out=opted_out_phone,
         )
         turn = engine.step(state, event, ctx)
+        for effect in turn.effects:
+            if isinstance(effect, SetCaregiverPhone):
+                opted_out_phone = effect.opted_out
+            if isinstance(effect, SetCaregiver) and effect.by == "caregiver":
+                patients = tuple(p for p in patients if p.id != effect.patient_id)
         patients = _apply(patients, turn.effects)
         stored = json.loads(json.dumps(turn.state.to_json()))  # saved and reloaded, as in the store
         subject = next((p for p in patients if p.id == turn.state.subject), subject)

@@ -35,7 +35,7 @@ def medsync(*args: str) -> str:
 
 def test_the_second_check_in_on_a_shared_phone_waits_for_the_first(client: TestClient) -> None:
     phone = Phone(client, MILLERS)
-    for body in ("hi", "Robert", "yes", "15", "this is about Linda now", "yes", "15"):
+    for body in ("hi", "Robert", "yes", "15", "this is about Linda now", "yes", "no", "15"):
         phone.text(body)
     opened = medsync("checkin", "open", "P1011", "--anchor-date", "2026-12-15")
     assert "Check-in opened for P1011" in opened  # a landline: texts wait for a call

@@ -45,7 +45,9 @@ def enroll_both(phone: Phone) -> None:
     assert "day 15" in phone.text("15")[0]
     (offer,) = phone.text("this is about Linda now")
     assert offer.startswith("Hi Linda,")
-    phone.text("yes")
+    (together,) = phone.text("yes")
+    assert together.startswith("Thank you! Robert and Linda use this phone.")
+    assert "we suggest day 15" in phone.text("yes")[0]  # Robert's day, to pick up together
     assert "day 15" in phone.text("15")[0]
 
 

@@ -4,26 +4,21 @@ open a flagged check-in, approve it, and keep a screenshot in tests/artifacts/."
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from bot import demo
-from bot.app import create_app
-from bot.clock import FrozenClock
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import CheckIn, CheckInStatus, Message, ReviewItem, ReviewStatus
 from tests.conftest import UNDER_CI
-from tests.helpers import NOW, TOKEN
-from tests.inbox.conftest import DANA, RecordingJobs
+from tests.helpers import NOW
+from tests.inbox.conftest import DANA
 from tests.inbox.factories import PASSWORD, add_user, flagged_check_in, main_pharmacy, patient
+from tests.serving import running_app
 
 CHROMIUM = Path(os.environ.get("MEDSYNC_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -54,12 +49,6 @@ def _need_a_browser() -> None:
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(sqlite_url: str) -> Iterator[tuple[str, str, int]]:
     """A server on a free port, with Dana and Margaret's flagged check-in."""
@@ -69,30 +58,8 @@ def served(sqlite_url: str) -> Iterator[tuple[str, str, int]]:
         demo.seed(session, NOW)
         add_user(session, DANA, Role.PHARMACIST, [main_pharmacy(session).id], "Dana Reyes")
         item_id = flagged_check_in(session, patient(session, "P1001")).id
-    from bot.settings import Settings
-
-    port = _free_port()
-    settings = Settings(
-        database_url=sqlite_url,
-        twilio_auth_token=TOKEN,
-        public_url=f"http://127.0.0.1:{port}",
-        sender="null",
-        secret_key="browser-test-secret-0123456789",
-    )
-    app = create_app(settings, clock=FrozenClock(NOW), jobs=RecordingJobs())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", sqlite_url, item_id
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with running_app(sqlite_url) as base:
+        yield base, sqlite_url, item_id
 
 
 def test_a_pharmacist_signs_in_opens_a_flagged_check_in_and_approves_it(

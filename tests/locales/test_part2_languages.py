@@ -449,11 +449,18 @@ SAMPLE: dict[str, Param] = {
     "day": 15,
     "date": PICKUP,
     "names": ("Robert", "Linda"),
+    "everyone": ("Robert", "Linda"),  # households
     "years": ("1944", "1947"),
     "options": ("Better", "Worse"),
     "name": "Robert",
     "key": 1,
     "choices": "1 English, 2 Русский",
+    "phone": "(617) 555-0199",  # caregivers
+    "phones": "(617) 555-0199",
+    "patient": "Ana",
+    "prorated": "$18.40",  # preferences and cost disclosure
+    "usual": "$30.00",
+    "medicines": "Lisinopril 10 mg tablet",
 }
 
 

@@ -87,6 +87,15 @@ def approve(sessions: sessionmaker[Session], phone: str) -> None:
         enrollment.status = EnrollmentStatus.ACTIVE
 
 
+def answer_preferences(call: PhoneCall, *keys: str) -> Heard:
+    """The preference questions that end an enrollment, answered by keypad."""
+    heard = call.last
+    for key in keys:
+        heard = call.press(key)
+    assert heard is not None
+    return heard
+
+
 def check_in_of(sessions: sessionmaker[Session], phone: str) -> CheckIn:
     with transaction(sessions) as s:
         patient = s.scalars(select(Patient).where(Patient.phone == phone)).one()
@@ -114,15 +123,18 @@ def test_enroll_pick_a_day_and_check_in_by_keypad(
     assert "enter the day on the keypad, then press the pound key" in day.text
     assert not any("press 9" in s for s in day.says)  # 9 is a day here
 
-    done = call.press("9")  # the ninth, not "stop"
+    chosen = call.press("9")  # the ninth, not "stop"
+    assert chosen.says[0].startswith("Your pickup day is day 9 of each month.")
+    # Then the cost, and the preference questions (tests/preferences): pickup, evening, no names.
+    done = answer_preferences(call, "2", "3#", "2")
     assert done.verbs == ["Say", "Say", "Hangup"]
-    assert done.says[0].startswith("Your pickup day is day 9 of each month.")
     assert done.says[-1] == "Thank you. Goodbye."
     enrollment = enrollment_of(sessions, DOROTHY)
     assert (enrollment.status.value, enrollment.anchor_day) == ("pending_review", 9)
     assert enrollment.next_anchor_date == dt.date(2026, 12, 9)
     with transaction(sessions) as s:
-        consent = s.scalars(select(ConsentEvent)).one()
+        consent, names = s.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()
+        assert names.kind.value == "detailed_messages_off"  # the last preference question
         assert (consent.kind.value, consent.channel, consent.wording) == (
             "enrollment_accepted",
             Channel.VOICE,
@@ -180,7 +192,7 @@ def test_every_call_and_its_answers_are_in_the_transcript(
     assert lines[3][2].startswith("Thank you! Which day")
     assert lines[4][2] == "the fifteenth"
     assert lines[5][2].startswith("Your pickup day is day 15")
-    assert call_row.mode == CallMode.DONE and call_row.step == 3
+    assert call_row.mode == CallMode.QUESTION and call_row.step == 3  # the preferences follow
 
 
 # ------------------------------------------------------------------ English, speech
@@ -235,8 +247,9 @@ def test_spanish_by_keypad_and_speech(
     day = call.say("sí")
     assert_asks(day, language="es-US", day=True)
     assert day.says[0].startswith("¡Gracias! ¿Qué día del mes")
-    done = call.say("el quince")
-    assert "15" in done.says[0]
+    chosen = call.say("el quince")
+    assert "15" in chosen.says[0]
+    done = answer_preferences(call, "2", "2", "1#", "2")  # a mobile is asked calls or texts too
     assert done.says[-1] == "Gracias. Adiós."
     assert enrollment_of(sessions, JOSE).anchor_day == 15
 

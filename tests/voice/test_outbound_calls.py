@@ -213,6 +213,8 @@ def test_a_person_answering_runs_the_dialog(
     day = phone.press("1")
     assert day.says[0].startswith("Thank you! Which day")
     phone.press("12")
+    for key in ("2", "1#", "2"):  # the preference questions: pickup, morning, no names
+        phone.press(key)
     row = call_row(sessions, call_id)
     assert (row.answered_by, row.status, row.mode) == (
         "human",

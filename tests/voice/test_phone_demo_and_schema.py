@@ -23,7 +23,8 @@ def _play(db_url: str, number: str, typed: list[str]) -> list[str]:
 
 
 def test_a_call_played_from_the_terminal_enrolls(sqlite_url: str) -> None:
-    heard = _play(sqlite_url, "+16175550122", ["1", "the 12th"])
+    # then the preference questions (a landline: delivery, time of day, medicine names)
+    heard = _play(sqlite_url, "+16175550122", ["1", "the 12th", "2", "1#", "2"])
     assert heard[0].startswith("bot> Hi Dorothy, Main Street Pharmacy here.")
     assert any(h.startswith("bot> Your pickup day is day 12 of each month.") for h in heard)
     assert heard[-1] == "(the bot hung up)"
