@@ -37,6 +37,7 @@ from store.calls import (
 )
 from store.db import transaction
 from store.models import (
+    CheckIn,
     CheckInStatus,
     Direction,
     Enrollment,
@@ -134,6 +135,17 @@ class CallPlacer:
             if not proposal(patient, today).eligible:
                 raise CallRefused(f"{who} is not eligible for med sync.")
             return None, f"call:invitation:{patient.id}:{today.isoformat()}"
+        if purpose == CallPurpose.REMINDER:
+            if enrollment is None or enrollment.anchor_day is None:
+                raise NotEnrolled(f"Patient {who} has not chosen a pickup day yet.")
+            anchor_date = anchor_date or enrollment.next_anchor_date
+            assert anchor_date is not None
+            done = queries.check_in_for(session, patient.id, anchor_date)
+            if done is None or done.status not in (CheckInStatus.READY, CheckInStatus.APPROVED):
+                raise CallRefused(
+                    f"{who}'s fills for {anchor_date:%b %d, %Y} are not ready: no reminder yet."
+                )
+            return anchor_date, f"call:reminder:{patient.id}:{anchor_date.isoformat()}"
         raise CallRefused(f"Calls for {purpose.value!r} are not placed by MedSync.")
 
     def place(self, call_id: int, caller: Caller, base: str) -> str:
@@ -219,6 +231,42 @@ class CallPlacer:
                 )
             except (CallRefused, NotEnrolled):
                 continue  # answered already, or changed since: nothing to call about
+        return [c for c in scheduled if not c.already]
+
+    def schedule_reminder_calls(self) -> list[ScheduledCall]:
+        """A pickup-reminder call for every patient who gets no texts (a landline, or calls
+        asked for) whose fills are ready and whose pickup is within the reminder window, once
+        per pickup. The texting side of the same rule is bot/scheduler.py."""
+        ahead = self.outreach.pickup_reminder_days_before
+        due: list[tuple[int, str, dt.date]] = []
+        with transaction(self.sessions) as session:
+            for pharmacy in session.scalars(select(Pharmacy)):
+                today = local_date(self.clock, pharmacy.timezone)
+                rows = session.execute(
+                    select(Patient, CheckIn.anchor_date)
+                    .join(CheckIn, CheckIn.patient_id == Patient.id)
+                    .where(
+                        Patient.pharmacy_id == pharmacy.id,
+                        Patient.opted_out.is_(False),
+                        CheckIn.status.in_((CheckInStatus.READY, CheckInStatus.APPROVED)),
+                        CheckIn.anchor_date > today,
+                        CheckIn.anchor_date <= today + dt.timedelta(days=ahead),
+                    )
+                ).all()
+                wants_calls = calling(session, [p.id for p, _ in rows])
+                due += [
+                    (pharmacy.id, p.external_id, anchor)
+                    for p, anchor in rows
+                    if prefers_calls(p) or p.id in wants_calls
+                ]
+        scheduled = []
+        for pharmacy_id, external_id, anchor in due:
+            try:
+                scheduled.append(
+                    self.schedule(pharmacy_id, external_id, CallPurpose.REMINDER, anchor)
+                )
+            except (CallRefused, NotEnrolled):
+                continue  # changed since: nothing to remind of
         return [c for c in scheduled if not c.already]
 
     def place_due(self, caller: Caller, base: str) -> list[str]:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 PURPOSE_WORDS = {
     CallPurpose.CHECK_IN: "check-in",
     CallPurpose.INVITATION: "med sync invitation",
+    CallPurpose.REMINDER: "pickup reminder",
     CallPurpose.INBOUND: "call",
 }
 

@@ -243,9 +243,10 @@ class CallDesk:
         return self.placer.place_due(caller, base)
 
     def run_due(self, caller: Caller, base: str) -> list[str]:
-        """What a scheduler tick does for calls: write the check-in calls that are due for
-        patients who cannot take texts, then place every call whose time has come."""
+        """What a scheduler tick does for calls: write the check-in and pickup-reminder calls
+        that are due for patients who get no texts, then place every call whose time has come."""
         self.placer.schedule_check_in_calls()
+        self.placer.schedule_reminder_calls()
         return self.placer.place_due(caller, base)
 
     # ================================================================== the requests, inside
@@ -419,6 +420,13 @@ class CallDesk:
             done = queries.check_in_for(leg.session, patient.id, call.anchor_date)
             if done is None or done.status == CheckInStatus.OPEN:
                 return self._start_check_in(leg, patient, call.anchor_date)
+        elif call.purpose == CallPurpose.REMINDER and call.anchor_date is not None:
+            # The reminder (no medicine named), then the menu: the pharmacist is one key away.
+            reminder = Say(
+                prompts.PICKUP_REMINDER,
+                {"pharmacy": leg.pharmacy.name, "date": call.anchor_date},
+            )
+            return self._menu(leg, [reminder], None)
         elif call.purpose == CallPurpose.INVITATION:
             if waiting and state.dialog in ("enrollment", "anchor"):
                 return self._after_turn(leg, State(), self._converse(leg, Timeout(), None), None)

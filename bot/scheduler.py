@@ -371,7 +371,7 @@ class Scheduler:
                         anchor_date,
                         CycleEventKind.PICKUP_REMINDER,
                         now,
-                        note="No SMS-capable number: no text reminder.",
+                        note="No text reminder: a landline or calls asked for (a reminder call).",
                     )
                     continue
                 if not record_event(

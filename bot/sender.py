@@ -92,18 +92,23 @@ class NullSender:
     """Keeps what was sent in memory, for tests and dry runs."""
 
     sent: list[dict[str, str | None]] = field(default_factory=list)
+    # Unique across runs, like ConsoleSender's: two `medsync` commands each start their own.
+    run: str = field(default_factory=lambda: secrets.token_hex(5))
 
     def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
         self.sent.append(
             {"to": to, "from": from_, "body": body, "status_callback": status_callback}
         )
-        return f"SMnull{len(self.sent):026d}"
+        return self._sid(len(self.sent))
 
     def find_sms(self, to: str, from_: str, body: str, since: dt.datetime) -> str | None:
         for number, sent in enumerate(self.sent, 1):
             if (sent["to"], sent["from"], sent["body"]) == (to, from_, body):
-                return f"SMnull{number:026d}"
+                return self._sid(number)
         return None
+
+    def _sid(self, number: int) -> str:
+        return f"SMnull{self.run}{number:018d}"  # 34 characters, as Twilio's
 
 
 def sender_for(settings: Settings) -> Sender:

@@ -34,6 +34,7 @@ class CallPurpose(enum.StrEnum):
     INBOUND = "inbound"  # the patient called the pharmacy's number
     INVITATION = "invitation"  # we call to offer med sync
     CHECK_IN = "check_in"  # we call for the check-in before a pickup
+    REMINDER = "reminder"  # we call the day before a pickup, for patients who get no texts
 
 
 class CallStatus(enum.StrEnum):

@@ -274,3 +274,13 @@ def test_the_null_sender_can_be_checked_too(world: World) -> None:
         row.status, row.sent_at = MessageStatus.SENDING, NOW - dt.timedelta(minutes=5)
     assert deliver(world.sessions, sender, message_id, world.clock, world.policy).outcome == "sent"
     assert len(sender.sent) == 1
+
+
+def test_null_sender_sids_are_unique_across_runs() -> None:
+    # Two `medsync` commands on the null sender each start one: their SIDs must not collide
+    # on message.sid (a caregiver's CLI test found it).
+    first, second = NullSender(), NullSender()
+    sid = first.send_sms("+12125550123", "+12125550100", "hi")
+    assert sid != second.send_sms("+12125550123", "+12125550100", "hi")
+    assert len(sid) == 34 and sid.startswith("SM")
+    assert first.find_sms("+12125550123", "+12125550100", "hi", NOW) == sid

@@ -1,0 +1,144 @@
+"""Patients who get no texts (a landline, or calls asked for) are reminded of a ready pickup
+by phone the day before, once; the call names no medicine, and a machine hears nothing about
+health."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import preferences
+from bot.caller import TwilioCaller
+from bot.calls import CallDesk
+from bot.clock import FrozenClock
+from store.calls import Call, CallPurpose
+from store.db import transaction
+from store.models import CheckIn, CheckInStatus, Enrollment, EnrollmentStatus, Patient
+from tests.fake_twilio import FakeTwilio
+from tests.helpers import NOW, PUBLIC_URL
+from tests.voice.calling import PhoneCall
+from tests.voice.test_outbound_calls import (  # noqa: F401  (fixtures)
+    DOROTHY,
+    assert_no_health_information,
+    caller,
+    client,
+    clock,
+    desk,
+    drug_words,
+    fake,
+    sessions,
+)
+
+JOSE = "+13055550147"  # P1002, Spanish, a mobile
+MARGARET = "+12125550123"  # P1001, English, a mobile
+PICKUP = dt.date(2026, 12, 15)
+
+
+def ready_for_pickup(
+    factory: sessionmaker[Session], external_id: str, status: CheckInStatus
+) -> Patient:
+    with transaction(factory) as s:
+        patient = s.scalars(select(Patient).where(Patient.external_id == external_id)).one()
+        s.add(
+            Enrollment(
+                patient_id=patient.id,
+                status=EnrollmentStatus.ACTIVE,
+                anchor_day=15,
+                cycle="monthly",
+                next_anchor_date=PICKUP,
+                updated_at=NOW,
+            )
+        )
+        s.add(
+            CheckIn(
+                patient_id=patient.id,
+                anchor_date=PICKUP,
+                status=status,
+                definition="check_in@1",
+                answers={},
+                flags=[],
+                opened_at=NOW,
+            )
+        )
+        s.expunge(patient)
+        return patient
+
+
+def test_a_ready_pickup_is_called_once_to_those_who_get_no_texts(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    ready_for_pickup(sessions, "P1005", CheckInStatus.READY)  # Dorothy: a landline
+    jose = ready_for_pickup(sessions, "P1002", CheckInStatus.APPROVED)  # asked for calls
+    ready_for_pickup(sessions, "P1001", CheckInStatus.READY)  # Margaret: texts, no call
+    with transaction(sessions) as s:
+        patient = s.get(Patient, jose.id)
+        assert patient is not None
+        preferences.change(s, patient, "channel", "call", "staff", NOW, changed_by="test")
+
+    clock.at = dt.datetime(2026, 12, 13, 15, 0, tzinfo=dt.UTC)  # two days before: too early
+    assert desk.run_due(caller, PUBLIC_URL) == []
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)  # the day before, 10:00 in NY
+    placed = desk.run_due(caller, PUBLIC_URL)
+    assert sorted(placed) == ["call 1: placed", "call 2: placed"]
+    assert desk.run_due(caller, PUBLIC_URL) == []  # once per pickup
+    assert sorted(r.form["To"] for r in fake.calls) == sorted([DOROTHY, JOSE])
+    with transaction(sessions) as s:
+        calls = s.scalars(select(Call).order_by(Call.id)).all()
+        assert {(c.purpose, c.anchor_date) for c in calls} == {(CallPurpose.REMINDER, PICKUP)}
+        by_phone = {c.phone: c.id for c in calls}
+
+    dorothy = PhoneCall(
+        client, DOROTHY, sid=fake.calls[[r.form["To"] for r in fake.calls].index(DOROTHY)].sid
+    )
+    heard = dorothy.pick_up(by_phone[DOROTHY])
+    assert heard.says[0] == (
+        "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
+        "Tuesday, December 15, 2026."
+    )
+    assert heard.verbs[-1] == "Gather"  # then the menu: the pharmacist is one key away
+    assert not {w for w in drug_words() if w in heard.text.lower()}
+
+    jose_call = PhoneCall(
+        client, JOSE, sid=fake.calls[[r.form["To"] for r in fake.calls].index(JOSE)].sid
+    )
+    oido = jose_call.pick_up(by_phone[JOSE])
+    assert "Main Street Pharmacy" in oido.says[0] and "15 de diciembre" in oido.says[0]
+    assert not {w for w in drug_words() if w in oido.text.lower()}
+
+
+def test_a_reminder_call_to_a_machine_says_nothing_health_related(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]
+    machine = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid)
+    assert_no_health_information(machine.pick_up(1, "machine_end_beep"), "Dorothy")
+
+
+def test_no_reminder_call_before_the_fills_are_ready(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    ready_for_pickup(sessions, "P1005", CheckInStatus.FLAGGED)  # a pharmacist holds the fill
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
+    assert [r for r in desk.run_due(caller, PUBLIC_URL) if "reminder" in r] == []
+    with transaction(sessions) as s:
+        assert not s.scalars(select(Call).where(Call.purpose == CallPurpose.REMINDER)).all()
