@@ -223,15 +223,7 @@ class CallPlacer:
                     for p, anchor in rows
                     if anchor is not None and (prefers_calls(p) or p.id in wants_calls)
                 ]
-        scheduled = []
-        for pharmacy_id, external_id, anchor in due:
-            try:
-                scheduled.append(
-                    self.schedule(pharmacy_id, external_id, CallPurpose.CHECK_IN, anchor)
-                )
-            except (CallRefused, NotEnrolled):
-                continue  # answered already, or changed since: nothing to call about
-        return [c for c in scheduled if not c.already]
+        return self._schedule_each(due, CallPurpose.CHECK_IN)
 
     def schedule_reminder_calls(self) -> list[ScheduledCall]:
         """A pickup-reminder call for every patient who gets no texts (a landline, or calls
@@ -259,14 +251,18 @@ class CallPlacer:
                     for p, anchor in rows
                     if prefers_calls(p) or p.id in wants_calls
                 ]
+        return self._schedule_each(due, CallPurpose.REMINDER)
+
+    def _schedule_each(
+        self, due: list[tuple[int, str, dt.date]], purpose: CallPurpose
+    ) -> list[ScheduledCall]:
+        """Schedule a `purpose` call for each (pharmacy, patient, pickup); the new ones."""
         scheduled = []
         for pharmacy_id, external_id, anchor in due:
             try:
-                scheduled.append(
-                    self.schedule(pharmacy_id, external_id, CallPurpose.REMINDER, anchor)
-                )
+                scheduled.append(self.schedule(pharmacy_id, external_id, purpose, anchor))
             except (CallRefused, NotEnrolled):
-                continue  # changed since: nothing to remind of
+                continue  # answered or changed since: nothing to call about
         return [c for c in scheduled if not c.already]
 
     def place_due(self, caller: Caller, base: str) -> list[str]:
