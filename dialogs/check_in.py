@@ -83,7 +83,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         return _delivery_answer(state, event, ctx, patient)
     q = definition.question(str(state.step))
     anchor_date = _anchor_date(state)
-    value = _read(q, event, ctx)
+    value = read_answer(q, event, ctx)
     if value is None:
         return unclear(
             state,
@@ -98,7 +98,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
                     definition.key,
                     "flagged",
                     _answers(state),
-                    flags=(*_flags(definition, _answers(state)), "unclear_answer"),
+                    flags=(*flags_of(definition, _answers(state)), "unclear_answer"),
                 ),
             ),
         )
@@ -120,7 +120,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     return _finish(state, ctx, patient, definition, anchor_date, answers)
 
 
-def _read(q: Question, event: Event, ctx: Context) -> Any:
+def read_answer(q: Question, event: Event, ctx: Context) -> Any:
     """The answer in stored form, or None when it is unclear."""
     if q.kind == "yes_no":
         said = read_yes_no(event, ctx)
@@ -166,7 +166,7 @@ def _plain(words: str) -> str:
     return " ".join(words.casefold().replace("_", " ").strip(" .!?¡¿").split())
 
 
-def _flags(definition: Assessment, answers: dict[str, Any]) -> tuple[str, ...]:
+def flags_of(definition: Assessment, answers: dict[str, Any]) -> tuple[str, ...]:
     flagged = []
     for q in definition.questions:
         if q.id not in answers:
@@ -192,7 +192,7 @@ def _finish(
     anchor_date: dt.date,
     answers: dict[str, Any],
 ) -> Turn:
-    flags = _flags(definition, answers)
+    flags = flags_of(definition, answers)
     ready = prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
     if not flags:
         return Turn(

@@ -20,8 +20,7 @@ from typing import Any
 
 from dialogs import prompts
 from dialogs.assessment import Assessment, Question, in_language
-from dialogs.check_in import _flags as flags_of  # answers flag as a check-in's do
-from dialogs.check_in import _read as read_answer  # and read the same way
+from dialogs.check_in import flags_of, read_answer  # answers read and flagged as a check-in's
 from dialogs.common import base_params, unclear
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State
