@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +26,10 @@ from bot.importer import (
     Invalid,
     RowError,
     chunks,
+    column_name,
     count,
+    csv_records,
+    header_positions,
     parse_date,
     parse_days_supply,
     parse_key,
@@ -71,10 +73,6 @@ class _Row:
     fill_date: dt.date
     days_supply: int
     quantity: Decimal
-
-
-def column_name(raw: str) -> str:
-    return re.sub(r"[\s-]+", "_", raw.replace("\ufeff", "").strip().lower())
 
 
 def is_fills_header(first_line: str) -> bool:
@@ -189,48 +187,9 @@ def _write(
 
 
 def _read(rows: Iterable[str] | TextIO, report: FillsReport) -> list[_Row]:
-    lines: Iterable[str] = rows.splitlines(keepends=True) if isinstance(rows, str) else rows
-    reader = csv.reader(lines)
-    good: list[_Row] = []
-    try:
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ImportFileError(
-                f"The file is empty: the first line must name the columns "
-                f"({', '.join(FILL_COLUMNS)})."
-            ) from None
-        positions = _positions(header)
-        end = reader.line_num
-        for record in reader:
-            start, end = end + 1, reader.line_num
-            if not any(value.strip() for value in record):
-                continue
-            row = _parse(start, record, positions, report)
-            if row is not None:
-                good.append(row)
-    except csv.Error as error:
-        raise ImportFileError(
-            f"Line {reader.line_num} of the file cannot be read as CSV: {error}."
-        ) from error
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            "The file is not UTF-8 text; export it as CSV (UTF-8) and try again."
-        ) from error
-    return good
-
-
-def _positions(header: list[str]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for index, raw in enumerate(header):
-        name = column_name(raw)
-        if name in FILL_COLUMNS:
-            if name in positions:
-                raise ImportFileError(
-                    f"The header names the column {name} twice (columns {positions[name] + 1} "
-                    f"and {index + 1}); each column must appear once."
-                )
-            positions[name] = index
+    records = csv_records(rows, FILL_COLUMNS)
+    _, header = next(records)
+    positions = header_positions(header, FILL_COLUMNS)
     missing = [name for name in FILL_COLUMNS if name not in positions]
     if missing:
         plural = "column" if len(missing) == 1 else "columns"
@@ -238,7 +197,8 @@ def _positions(header: list[str]) -> dict[str, int]:
             f"The fills file is missing the {plural} {', '.join(missing)}. "
             f"The first line must name the columns: {', '.join(FILL_COLUMNS)}."
         )
-    return positions
+    parsed = (_parse(line, record, positions, report) for line, record in records)
+    return [row for row in parsed if row is not None]
 
 
 def _parse(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -337,6 +337,24 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> Iterator[_Row]:
     """Every good row, in file order; bad rows go to `report.errors`."""
+    records = csv_records(rows, COLUMNS)
+    _, header = next(records)
+    positions = _positions(header)
+    width = len(header)
+    while width and not header[width - 1].strip():
+        width -= 1  # a trailing comma on the header line names no column
+    for line, record in records:
+        row = _parse(line, record, positions, width, report)
+        if row is not None:
+            yield row
+
+
+def csv_records(
+    rows: Iterable[str] | TextIO, columns: Sequence[str]
+) -> Iterator[tuple[int, list[str]]]:
+    """The header line first, then every record that is not blank, each with the line it
+    starts on. An empty file, broken CSV or text that is not UTF-8 is an ImportFileError in
+    plain words (`columns` are named in the empty file's). The fills import reads this way too."""
     lines: Iterable[str] = rows.splitlines(keepends=True) if isinstance(rows, str) else rows
     reader = csv.reader(lines)
     try:
@@ -344,20 +362,14 @@ def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> Iterator[_Row]:
             header = next(reader)
         except StopIteration:
             raise ImportFileError(
-                f"The file is empty: the first line must name the columns ({', '.join(COLUMNS)})."
+                f"The file is empty: the first line must name the columns ({', '.join(columns)})."
             ) from None
-        positions = _positions(header)
-        width = len(header)
-        while width and not header[width - 1].strip():
-            width -= 1  # a trailing comma on the header line names no column
+        yield 1, header
         end = reader.line_num
         for record in reader:
             start, end = end + 1, reader.line_num
-            if not any(value.strip() for value in record):
-                continue  # blank line, or a line of empty cells
-            row = _parse(start, record, positions, width, report)
-            if row is not None:
-                yield row
+            if any(value.strip() for value in record):  # else a blank line, or empty cells
+                yield start, record
     except csv.Error as error:
         raise ImportFileError(
             f"Line {reader.line_num} of the file cannot be read as CSV: {error}."
@@ -368,15 +380,18 @@ def _read(rows: Iterable[str] | TextIO, report: ImportReport) -> Iterator[_Row]:
         ) from error
 
 
-def _column_name(raw: str) -> str:
+def column_name(raw: str) -> str:
+    """A header cell as a column name: `\ufeffFill Date` is `fill_date`."""
     return re.sub(r"[\s-]+", "_", raw.replace("\ufeff", "").strip().lower())
 
 
-def _positions(header: list[str]) -> dict[str, int]:
+def header_positions(header: list[str], checked: Collection[str] | None = None) -> dict[str, int]:
+    """Each named column's index; a column named twice is refused (among `checked` only,
+    when given: the fills file ignores what it does not read)."""
     positions: dict[str, int] = {}
     for index, raw in enumerate(header):
-        name = _column_name(raw)
-        if not name:
+        name = column_name(raw)
+        if not name or (checked is not None and name not in checked):
             continue
         if name in positions:
             raise ImportFileError(
@@ -384,6 +399,11 @@ def _positions(header: list[str]) -> dict[str, int]:
                 f"and {index + 1}); each column must appear once."
             )
         positions[name] = index
+    return positions
+
+
+def _positions(header: list[str]) -> dict[str, int]:
+    positions = header_positions(header)
     missing = [name for name in REQUIRED_COLUMNS if name not in positions]
     if missing:
         plural = "column" if len(missing) == 1 else "columns"

@@ -7,7 +7,7 @@ Staff changes (CLI, inbox) are audited by their callers in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -212,17 +212,43 @@ def money(amount: Decimal, language: str) -> str:
     return format_currency(amount, "USD", locale=i18n.babel_locale(language))
 
 
-def cost_estimates(patient: Patient, today: dt.date) -> dict[int, CostEstimate]:
+def cost_estimates(patient: Patient, today: dt.date) -> Mapping[int, CostEstimate]:
     """For each pickup day the patient may choose: what the shorter fills before the first
     synced pickup cost (prorated copays) against a full month of the same medicines."""
-    out: dict[int, CostEstimate] = {}
-    for day in range(1, 29):
-        try:
-            plan = plan_for(patient, today, day)
-        except PlanError:
-            continue
-        shortened = [line for line in plan.lines if line.short_fill_cost is not None]
-        prorated = sum((line.short_fill_cost or Decimal(0) for line in shortened), Decimal(0))
-        usual = sum((line.full_fill_cost for line in shortened), Decimal(0))
-        out[day] = CostEstimate(money(prorated, patient.language), money(usual, patient.language))
-    return out
+    return _CostEstimates(patient, today)
+
+
+class _CostEstimates(Mapping[int, CostEstimate]):
+    """Worked out for a day only when a dialog asks about it: every text of a patient who is
+    choosing a day carries these, and planning all 28 days each time would be wasted work."""
+
+    def __init__(self, patient: Patient, today: dt.date) -> None:
+        self._patient, self._today = patient, today
+        self._known: dict[int, CostEstimate | None] = {}
+
+    def __getitem__(self, day: int) -> CostEstimate:
+        if day not in self._known:
+            self._known[day] = _estimate(self._patient, self._today, day)
+        found = self._known[day]
+        if found is None:
+            raise KeyError(day)
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return (day for day in range(1, 29) if day in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _estimate(patient: Patient, today: dt.date, day: int) -> CostEstimate | None:
+    if not 1 <= day <= 28:
+        return None
+    try:
+        plan = plan_for(patient, today, day)
+    except PlanError:
+        return None
+    shortened = [line for line in plan.lines if line.short_fill_cost is not None]
+    prorated = sum((line.short_fill_cost or Decimal(0) for line in shortened), Decimal(0))
+    usual = sum((line.full_fill_cost for line in shortened), Decimal(0))
+    return CostEstimate(money(prorated, patient.language), money(usual, patient.language))

@@ -229,19 +229,6 @@ def standing(session: Session, rows: Sequence[Caregiver]) -> list[Caregiver]:
     return _active(session, rows)
 
 
-def patients(session: Session, ids: set[int]) -> list[Patient]:
-    """By birth date, like the patients of a shared phone."""
-    if not ids:
-        return []
-    return list(
-        session.scalars(
-            select(Patient)
-            .where(Patient.id.in_(sorted(ids)))
-            .order_by(Patient.birth_date, Patient.id)
-        )
-    )
-
-
 def link(session: Session, patient_id: int, phone: str) -> Caregiver | None:
     return session.scalar(
         select(Caregiver).where(Caregiver.patient_id == patient_id, Caregiver.phone == phone)
