@@ -17,8 +17,8 @@ either changes later, the line no longer matches and the entry counts as "change
 again) until someone reads it and marks it anew. Untranslated and fuzzy entries are "missing":
 patients get them in English.
 
-Everything here works on babel catalogs and is free of I/O except `read_catalog`,
-`write_catalog` and `review_shares`, which read and write locales/<folder>/LC_MESSAGES.
+Everything here works on babel catalogs and is free of I/O, except the functions under "the
+files" at the end, which read and write locales/.
 """
 
 from __future__ import annotations
@@ -46,9 +46,7 @@ _LINE = re.compile(
     r"^review: (?P<status>checked|reviewed) by (?P<who>.+), "
     r"(?P<day>\d{4}-\d{2}-\d{2}) \[(?P<fingerprint>[0-9a-f]{8})\]$"
 )
-
-
-_CLOSED = re.compile(r"\[[0-9a-f]{8}\]$")
+_CLOSED = re.compile(r"\[[0-9a-f]{8}\]$")  # the last comment line of a wrapped record
 
 
 class ReviewLineError(ValueError):
@@ -124,7 +122,10 @@ def entry_review(message: Message) -> EntryReview:
             f"{_msgid(message)[:50]!r}: cannot read {records[0]!r}; write "
             f"'{PREFIX} reviewed by <name>, <YYYY-MM-DD> [<fingerprint>]' (docs/TRANSLATING.md)"
         )
-    day = dt.date.fromisoformat(found["day"])
+    try:
+        day = dt.date.fromisoformat(found["day"])
+    except ValueError:
+        raise ReviewLineError(f"{_msgid(message)[:50]!r}: no such date {found['day']}") from None
     if found["fingerprint"] != fingerprint(_msgid(message), _msgstr(message)):
         return EntryReview("changed", found["who"], day)
     return EntryReview(found["status"], found["who"], day)

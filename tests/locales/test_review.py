@@ -89,6 +89,10 @@ def test_nothing_unfinished_can_be_marked_and_a_bad_line_is_refused() -> None:
     catalog["Goodbye."].user_comments = ["review: reviewed by Ana on Monday"]
     with pytest.raises(review.ReviewLineError, match="cannot read"):
         review.entry_review(catalog["Goodbye."])
+    fingerprint = review.fingerprint("Goodbye.", "Adiós.")
+    catalog["Goodbye."].user_comments = [f"review: reviewed by Ana, 2026-13-45 [{fingerprint}]"]
+    with pytest.raises(review.ReviewLineError, match="no such date"):
+        review.entry_review(catalog["Goodbye."])
 
 
 def test_the_share_counts_only_a_qualified_review_as_reviewed() -> None:
