@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.twilio_webhook import SignedForm, form_int
-from bot.runtime import InboundText, Runtime
+from bot.conversation.runtime import InboundText, Runtime
 
 router = APIRouter()
 TWIML = "application/xml"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.twilio_webhook import SignedForm, form_int
 from bot.clock import Clock
-from bot.outbound import MEANINGS, NOT_SMS_CAPABLE, OPTED_OUT, RANK, mark_opted_out
+from bot.outreach.outbound import MEANINGS, NOT_SMS_CAPABLE, OPTED_OUT, RANK, mark_opted_out
 from store.db import transaction
 from store.models import Message, MessageStatus, Patient
 

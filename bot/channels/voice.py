@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from bot.calls import CallDesk, CallForm
 from bot.channels.twilio_webhook import SignedForm, form_int, settings_of
-from bot.outreach_settings import OutreachSettings
+from bot.conversation.calls import CallDesk, CallForm
 from bot.settings import Settings
-from bot.voice_settings import VoiceSettings
+from bot.settings.outreach import OutreachSettings
+from bot.settings.voice import VoiceSettings
 
 router = APIRouter()
 TWIML = "application/xml"

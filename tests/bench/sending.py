@@ -30,11 +30,11 @@ from redis import Redis
 from sqlalchemy import insert, select
 
 from bot.clock import FrozenClock
-from bot.jobs import RQJobs
-from bot.outreach_settings import OutreachSettings
-from bot.sender import TwilioSender
+from bot.outreach.jobs import RQJobs
+from bot.outreach.sender import TwilioSender
+from bot.outreach.worker import WorkerContext, configure, warm_up
 from bot.settings import Settings
-from bot.worker import WorkerContext, configure, warm_up
+from bot.settings.outreach import OutreachSettings
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Channel, Direction, Message, MessageStatus, Patient, Pharmacy
 from tests.bench.common import fresh_database, seed_patients
