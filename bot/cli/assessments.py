@@ -286,10 +286,9 @@ def assessments_send(name: str, patients: str | None, enrolled: bool, which: str
     when that is done; a landline patient answers it when they call the pharmacy."""
     from sqlalchemy import select
 
-    from bot.channels.sms import render_sms
     from bot.cli.common import Fail, pharmacy_named, sessions_for
     from bot.clock import SystemClock, local_date
-    from bot.conversation.runtime import Runtime
+    from bot.conversation.runtime import runtime_for
     from bot.outreach.sender import sender_for
     from bot.program import assessments as flows
     from bot.settings import get_settings
@@ -352,13 +351,7 @@ def assessments_send(name: str, patients: str | None, enrolled: bool, which: str
             after={"definition": key, "sending": sending, "patients": [e for e, _, _ in plan]},
         )
         pharmacy_id = pharmacy.id
-    runtime = Runtime(
-        sessions,
-        clock,
-        render_sms=render_sms,
-        preparation_days=settings.preparation_days,
-        decline_quiet_days=settings.decline_quiet_days,
-    )
+    runtime = runtime_for(settings, sessions, clock)
     jobs = outreach_jobs(settings, sessions, sender_for(settings), clock)
     said: list[str] = getattr(jobs, "results", [])
     for external_id, patient_id, note in plan:

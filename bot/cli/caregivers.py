@@ -9,7 +9,7 @@ import getpass
 import click
 from sqlalchemy.orm import Session
 
-from bot.cli.common import Fail, pharmacy_named, sessions_for
+from bot.cli.common import Fail, pharmacy_named, send_now, sessions_for
 from bot.program import caregivers
 from bot.program.caregivers import CaregiverError
 from bot.settings import get_settings
@@ -80,9 +80,7 @@ def caregiver_add(
         raise Fail(str(problem)) from None
     click.echo(change.message)
     if change.send:
-        from bot.cli.main import _jobs
-
-        jobs = _jobs(settings, sessions)
+        jobs = send_now(settings, sessions)
         for message_id in change.send:
             jobs.send(message_id)
             click.echo(f"Their first text: {jobs.results[-1]}.")

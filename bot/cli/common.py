@@ -11,7 +11,10 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.conversation.runtime import normalize_phone
+from bot.clock import SystemClock
+from bot.conversation.messages import normalize_phone
+from bot.outreach.jobs import InProcessJobs
+from bot.outreach.sender import sender_for
 from bot.settings import Settings
 from store import queries
 from store.db import make_engine, make_sessionmaker
@@ -42,6 +45,11 @@ def talking_to(url: str) -> Iterator[None]:
 
 def sessions_for(settings: Settings) -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(settings.database_url))
+
+
+def send_now(settings: Settings, sessions: sessionmaker[Session]) -> InProcessJobs:
+    """Sends from this process at once, so the command can say what happened to each text."""
+    return InProcessJobs(sessions, sender_for(settings), SystemClock())
 
 
 def pharmacy_named(session: Session, which: str | None) -> Pharmacy:

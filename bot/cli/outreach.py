@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.common import Fail
 from bot.clock import SystemClock
+from bot.conversation.runtime import runtime_for
 from bot.outreach.jobs import Jobs
 from bot.settings import Settings, get_settings
 
@@ -34,19 +35,6 @@ def _jobs(settings: Settings, sessions: sessionmaker[Session]) -> Jobs:
 
     sender = sender_for(settings)
     return outreach_jobs(settings, sessions, sender, SystemClock())
-
-
-def _runtime(settings: Settings, sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
-    from bot.channels.sms import render_sms
-    from bot.conversation.runtime import Runtime
-
-    return Runtime(
-        sessions,
-        SystemClock(),
-        render_sms=render_sms,
-        preparation_days=settings.preparation_days,
-        decline_quiet_days=settings.decline_quiet_days,
-    )
 
 
 def _pharmacy_id(sessions: sessionmaker[Session], which: str | None) -> int:
@@ -97,7 +85,7 @@ def scheduler_run_once() -> None:
     settings = get_settings()
     sessions = _sessions(settings)
     report = Scheduler(
-        sessions, _runtime(settings, sessions), SystemClock(), OutreachSettings()
+        sessions, runtime_for(settings, sessions), SystemClock(), OutreachSettings()
     ).run(_jobs(settings, sessions))
     click.echo(report.summary() + ".")
 
@@ -216,7 +204,7 @@ def campaign_run(name: str, which: str | None) -> None:
             task = progress.add_task(f"Inviting ({name})", total=total)
             result = run_campaign(
                 sessions,
-                _runtime(settings, sessions),
+                runtime_for(settings, sessions),
                 jobs,
                 SystemClock(),
                 pharmacy_id,

@@ -59,12 +59,10 @@ def call(
     The call is placed now if the patient's local time allows it, else scheduled for the
     next allowed time (run `medsync call --due` then, or let the scheduler do it).
     """
-    from bot.channels.sms import render_sms
     from bot.cli.common import pharmacy_named as _pharmacy
     from bot.cli.common import sessions_for as _sessions
-    from bot.clock import SystemClock
-    from bot.conversation.calls import CallDesk
-    from bot.conversation.runtime import NotEnrolled, PatientNotFound, Runtime
+    from bot.conversation.runtime import NotEnrolled, PatientNotFound, runtime_for
+    from bot.outreach.call_desk import CallDesk
     from bot.outreach.call_placing import CallRefused
     from bot.outreach.caller import caller_for
     from store.calls import CallPurpose
@@ -75,14 +73,7 @@ def call(
         raise Fail("Say which patient to call (their patient_id), or use --due.")
     base = _public_base(settings)
     sessions = _sessions(settings)
-    runtime = Runtime(
-        sessions,
-        SystemClock(),
-        render_sms=render_sms,
-        preparation_days=settings.preparation_days,
-        decline_quiet_days=settings.decline_quiet_days,
-    )
-    desk = CallDesk(runtime)
+    desk = CallDesk(runtime_for(settings, sessions))
     caller = caller_for(settings)
     if due:
         results = desk.run_due(caller, base)
@@ -210,7 +201,7 @@ def phone(number: str, url: str, to: str | None) -> None:
     """
     from bot.cli.common import pharmacy_named as _pharmacy
     from bot.cli.common import sessions_for as _sessions
-    from bot.conversation.runtime import normalize_phone
+    from bot.conversation.messages import normalize_phone
     from bot.imports import demo
     from store.db import transaction
 

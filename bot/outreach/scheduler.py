@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.sms_text import compose
 from bot.clock import Clock, local_date
-from bot.conversation.runtime import Runtime, outbound_message
+from bot.conversation.messages import outbound_message
+from bot.conversation.runtime import Runtime
 from bot.languages import serving
 from bot.languages.catalogs import format_date
 from bot.outreach.jobs import Jobs

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.languages import segments
+from bot.program.preferences import PREFERRED_HOURS
 from bot.settings.outreach import OutreachSettings
 from store.models import Direction, Message, MessageStatus
 
@@ -138,13 +139,6 @@ def next_allowed(at: dt.datetime, windows: Sequence[Window]) -> dt.datetime:
     return candidate
 
 
-# The part of the day a patient may prefer (bot/preferences.py), in their local time. It only
-# ever narrows the legal hours above, never widens them.
-PREFERRED_HOURS: dict[str, tuple[dt.time, dt.time]] = {
-    "morning": (dt.time(8), dt.time(12)),
-    "afternoon": (dt.time(12), dt.time(17)),
-    "evening": (dt.time(17), dt.time(21)),
-}
 
 
 def with_preferred_time(windows: Sequence[Window], time_of_day: str | None) -> list[Window]:

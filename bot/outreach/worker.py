@@ -20,8 +20,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.conversation.runtime import Runtime
-from bot.outreach.jobs import Jobs, RQJobs, send_job_id
+from bot.conversation.runtime import Runtime, runtime_for
+from bot.outreach.jobs import InProcessJobs, Jobs
 from bot.outreach.outbound import SendingPolicy, deliver
 from bot.outreach.scheduler import Scheduler
 from bot.outreach.sender import Sender, sender_for
@@ -86,15 +86,7 @@ class WorkerContext:
 
     @property
     def runtime(self) -> Runtime:
-        from bot.channels.sms import render_sms
-
-        return Runtime(
-            self.sessions,
-            self.clock,
-            render_sms=render_sms,
-            preparation_days=self.settings.preparation_days,
-            decline_quiet_days=self.settings.decline_quiet_days,
-        )
+        return runtime_for(self.settings, self.sessions, self.clock)
 
 
 def status_callback_url(settings: Settings) -> str | None:
@@ -131,6 +123,45 @@ def current() -> WorkerContext:
     if _context is None:
         _context = context_from_environment()
     return _context
+
+
+# ---------------------------------------------------------------------- the RQ jobs port
+
+
+def send_job_id(message_id: int, at: dt.datetime | None = None) -> str:
+    """Deterministic: a second enqueue of the same send (or of the same deferral) is one job."""
+    return f"send-{message_id}" if at is None else f"send-{message_id}-at-{int(at.timestamp())}"
+
+
+class RQJobs:
+    """Sends on RQ workers (`medsync worker`): the job carries the message id and nothing else."""
+
+    def __init__(self, connection: Redis, queue_name: str = "medsync") -> None:
+        from rq import Queue
+
+        self.connection = connection
+        self.queue = Queue(queue_name, connection=connection)
+        self.results: list[str] = []
+
+    def send(self, message_id: int, at: dt.datetime | None = None) -> None:
+        enqueue_send(self.queue, message_id, at)
+        self.results.append("queued" if at is None else f"queued for {at:%Y-%m-%d %H:%M} UTC")
+
+
+def make_jobs(
+    redis_url: str | None,
+    sessions: sessionmaker[Session],
+    sender: Sender,
+    clock: Clock,
+    policy: SendingPolicy | None = None,
+    queue_name: str = "medsync",
+) -> Jobs:
+    """RQ when MEDSYNC_REDIS_URL is set, else in-process."""
+    if redis_url:
+        from redis import Redis
+
+        return RQJobs(Redis.from_url(redis_url), queue_name)
+    return InProcessJobs(sessions, sender, clock, policy)
 
 
 # ---------------------------------------------------------------------- jobs
@@ -180,7 +211,7 @@ def run_scheduler() -> str:
 
 def place_due_calls(runtime: Runtime, settings: Settings, outreach: OutreachSettings) -> list[str]:
     """Patients who cannot take texts get their check-ins as calls, in the same tick."""
-    from bot.conversation.calls import CallDesk
+    from bot.outreach.call_desk import CallDesk
     from bot.outreach.caller import caller_for
 
     if not settings.public_url:

@@ -15,7 +15,6 @@ from babel.numbers import format_currency
 from sqlalchemy.orm import Session
 
 from bot.languages import catalogs
-from bot.outreach.sending_rules import PREFERRED_HOURS
 from bot.program.plans import plan_for
 from dialogs.context import CostEstimate
 from dialogs.plan.model import PlanError
@@ -30,7 +29,14 @@ from store.preferences import (
 )
 
 CHANNELS = ("text", "call")
-TIMES = tuple(PREFERRED_HOURS)  # morning, afternoon, evening: bot/sending_rules.py
+# The part of the day a patient may prefer, in their local time. Sending only ever narrows the
+# legal hours to it, never widens them (bot/outreach/sending_rules.py).
+PREFERRED_HOURS: dict[str, tuple[dt.time, dt.time]] = {
+    "morning": (dt.time(8), dt.time(12)),
+    "afternoon": (dt.time(12), dt.time(17)),
+    "evening": (dt.time(17), dt.time(21)),
+}
+TIMES = tuple(PREFERRED_HOURS)
 NAMES = ("delivery", "channel", "time", "detailed")
 _YES = {"yes", "y", "true", "on", "1"}
 _NO = {"no", "n", "false", "off", "0"}

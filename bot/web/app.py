@@ -1,4 +1,4 @@
-"""The FastAPI application: webhooks now, the pharmacist's inbox later."""
+"""The FastAPI application: the Twilio webhooks, the pharmacist's inbox and the JSON API."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from fastapi import FastAPI
 from bot import inbox
 from bot.channels import sms, voice
 from bot.clock import Clock, SystemClock
-from bot.conversation.runtime import Runtime
+from bot.conversation.runtime import runtime_for
+from bot.outreach.call_desk import CallDesk
 from bot.outreach.jobs import Jobs
 from bot.outreach.sender import Sender, sender_for
 from bot.settings import Settings, get_settings
+from bot.settings.outreach import OutreachSettings
+from bot.settings.voice import VoiceSettings
 from bot.web import api
 from bot.web.outreach import attach_outreach, outreach_jobs
 from store.db import make_engine, make_sessionmaker
@@ -33,13 +36,9 @@ def create_app(
     app.state.clock = clock
     app.state.sender = sender
     app.state.jobs = jobs or outreach_jobs(settings, sessions, sender, clock)
-    app.state.runtime = Runtime(
-        sessions,
-        clock,
-        render_sms=sms.render_sms,
-        preparation_days=settings.preparation_days,
-        decline_quiet_days=settings.decline_quiet_days,
-    )
+    app.state.runtime = runtime_for(settings, sessions, clock)
+    # The Twilio edges (bot/channels/) answer through these two: texts and calls.
+    app.state.calls = CallDesk(app.state.runtime, VoiceSettings(), OutreachSettings())
     app.include_router(sms.router)
     app.include_router(voice.router)
     attach_outreach(app)

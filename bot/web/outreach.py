@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels import status
 from bot.clock import Clock
-from bot.outreach.jobs import Jobs, make_jobs
+from bot.outreach.delivery_reports import DeliveryReports
+from bot.outreach.jobs import Jobs
 from bot.outreach.outbound import SendingPolicy
 from bot.outreach.sender import Sender
-from bot.outreach.worker import in_process_ticker, status_callback_url
+from bot.outreach.worker import in_process_ticker, make_jobs, status_callback_url
 from bot.settings import Settings
 from bot.settings.outreach import OutreachSettings
 
@@ -32,6 +33,7 @@ def outreach_jobs(
 def attach_outreach(app: FastAPI) -> None:
     """Route /twilio/status; without Redis, run the periodic job while the app runs."""
     app.include_router(status.router)
+    app.state.delivery_reports = DeliveryReports(app.state.sessions, app.state.clock)
     settings: Settings = app.state.settings
     outreach = OutreachSettings()
     if settings.redis_url or not outreach.scheduler_in_web:

@@ -30,7 +30,7 @@ from bot.channels.sms import render_sms
 from bot.clock import FrozenClock
 from bot.conversation.runtime import Runtime
 from bot.outreach.campaigns import create_campaign, run_campaign
-from bot.outreach.jobs import RQJobs
+from bot.outreach.worker import RQJobs
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Patient, Pharmacy
 from tests.bench.common import fresh_database, seed_patients

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.conversation.runtime import InboundText
+from bot.channels.sms import InboundText
 from bot.outreach.scheduler import Scheduler
 from bot.program import caregivers
 from store import caregivers as store

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot.conversation.runtime import InboundText
+from bot.channels.sms import InboundText
 from bot.outreach.scheduler import Scheduler
 from bot.program import households
 from store.db import transaction

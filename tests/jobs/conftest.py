@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.sms import render_sms
 from bot.clock import FrozenClock
-from bot.conversation.runtime import Runtime, outbound_message
+from bot.conversation.messages import outbound_message
+from bot.conversation.runtime import Runtime
 from bot.imports import demo
 from bot.outreach.jobs import InProcessJobs
 from bot.outreach.outbound import Delivery, SendingPolicy, deliver

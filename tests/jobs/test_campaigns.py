@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from bot.channels.sms import InboundText
 from bot.cli.main import main
-from bot.conversation.runtime import InboundText
 from bot.outreach.campaigns import (
     CampaignError,
     Report,

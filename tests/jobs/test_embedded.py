@@ -8,7 +8,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.outreach.jobs import InProcessJobs, RQJobs
+from bot.outreach.jobs import InProcessJobs
+from bot.outreach.worker import RQJobs
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.jobs.conftest import PUBLIC_URL, TOKEN, World

@@ -12,8 +12,7 @@ from rq import Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from bot.outreach.jobs import RQJobs
-from bot.outreach.worker import WorkerContext, enqueue_scheduler_tick
+from bot.outreach.worker import RQJobs, WorkerContext, enqueue_scheduler_tick
 from store.models import MessageStatus
 from tests.fake_twilio import Recorded
 from tests.jobs.conftest import World, burst, fast_settings

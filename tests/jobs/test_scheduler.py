@@ -10,7 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bot.conversation.runtime import InboundText
+from bot.channels.sms import InboundText
 from bot.outreach.scheduler import DueReport, Scheduler
 from bot.outreach.worker import WorkerContext, enqueue_scheduler_tick
 from store.db import transaction

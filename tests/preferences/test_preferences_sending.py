@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot.conversation.runtime import InboundText
+from bot.channels.sms import InboundText
 from bot.outreach.call_placing import CallPlacer
 from bot.outreach.scheduler import Scheduler
 from bot.outreach.sending_rules import Window, next_preferred, with_preferred_time

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FrozenClock
-from bot.conversation.calls import CallDesk
+from bot.outreach.call_desk import CallDesk
 from bot.outreach.call_placing import CallRefused
 from bot.settings.outreach import OutreachSettings
 from bot.settings.voice import VoiceSettings

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.main import main
 from bot.clock import FrozenClock
-from bot.conversation.calls import CallDesk
 from bot.conversation.runtime import NotEnrolled
 from bot.imports.demo import EXPORT
+from bot.outreach.call_desk import CallDesk
 from bot.outreach.call_placing import CallRefused, prefers_calls
 from bot.outreach.caller import TwilioCaller
 from store.calls import Call, CallMode, CallPurpose, CallStatus

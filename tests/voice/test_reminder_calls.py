@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FrozenClock
-from bot.conversation.calls import CallDesk
+from bot.outreach.call_desk import CallDesk
 from bot.outreach.caller import TwilioCaller
 from bot.program import preferences
 from store.calls import Call, CallPurpose

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from bot.channels.sms import InboundText
 from bot.clock import FrozenClock
-from bot.conversation.runtime import InboundText
 from bot.imports import demo
 from bot.languages import catalogs as i18n
 from dialogs import prompts
