@@ -290,7 +290,8 @@ def run_worker(burst: bool = False, reconnect_seconds: float = 2.0) -> None:
     restart needs no restart of the workers. Nothing is lost meanwhile: sends are rows in
     the database, and the first scheduler run after Redis is back sweeps them into jobs."""
     from redis.exceptions import ConnectionError as RedisDown
-    from rq import Worker
+
+    from bot.outreach.rq_workers import Worker
 
     ctx = current()
     warm_up(ctx)

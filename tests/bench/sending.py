@@ -103,7 +103,9 @@ def run(
 ) -> tuple[float, float, list[float]]:
     """Seconds for one worker to send `ids`, the CPU seconds it used (its work horses'
     included), and the fake API's arrival times."""
-    from rq import Queue, SimpleWorker, Worker
+    from rq import Queue
+
+    from bot.outreach.rq_workers import SimpleWorker, Worker
 
     connection = Redis.from_url(REDIS)
     Queue(QUEUE, connection=connection).empty()  # type: ignore[no-untyped-call]

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 from redis import Redis
-from rq import Worker
 from sqlalchemy import select
 
+from bot.outreach.rq_workers import Worker
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Direction, Message, MessageStatus

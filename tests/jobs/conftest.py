@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +19,7 @@ from bot.conversation.runtime import Runtime
 from bot.imports import demo
 from bot.outreach.jobs import InProcessJobs
 from bot.outreach.outbound import Delivery, SendingPolicy, deliver
+from bot.outreach.rq_workers import SimpleWorker
 from bot.outreach.sender import TwilioSender
 from bot.outreach.sending_rules import LocalThrottle
 from bot.outreach.worker import WorkerContext, configure

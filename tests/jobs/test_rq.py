@@ -8,10 +8,10 @@ import os
 import signal
 
 from redis import Redis
-from rq import Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
+from bot.outreach.rq_workers import Worker
 from bot.outreach.worker import RQJobs, WorkerContext, enqueue_scheduler_tick
 from store.models import MessageStatus
 from tests.fake_twilio import Recorded
