@@ -1,4 +1,4 @@
-"""Issue 16 (the pharmacy loop): dispensing events, prescription status, cycles, open days, payers, services.
+"""Issue 16 (the pharmacy loop), first part: dispensing events, prescription status, cycles.
 
 Revision ID: 0018_pharmacy_loop
 Revises: 0017_reading

@@ -1,13 +1,13 @@
-"""Issue 17 (hardening): the audit chain, the app role, staff lifecycle, token scopes.
+"""Issue 17 (hardening), first part: the audit chain and the app's database role.
 
 Revision ID: 0019_hardening
-Revises: 0018_pharmacy_loop
+Revises: 0018_open_days
 """
 
 from __future__ import annotations
 
 revision = "0019_hardening"
-down_revision = "0018_pharmacy_loop"
+down_revision = "0018_open_days"
 branch_labels = None
 depends_on = None
 
