@@ -14,8 +14,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bot import i18n
 from bot.channels.voice_twiml import speaker_for, voice_book
+from bot.languages import catalogs as i18n
 from locales import review
 
 DAY = dt.date(2026, 12, 7)
