@@ -94,3 +94,31 @@ def test_vocabularies_have_the_keywords_every_language_needs() -> None:
     for language, vocab in i18n.all_vocabularies().items():
         assert vocab.yes and vocab.no and vocab.opt_out and vocab.help, language
         assert vocab.language_names, language
+
+
+def _msgids_as_written(path: Path) -> list[str]:
+    """Every msgid of a .po file in file order, duplicates kept (read_po keeps only the first)."""
+    ids: list[str] = []
+    current: list[str] | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith('msgid "'):
+            current = [line[len("msgid ") :]]
+        elif current is not None and line.startswith('"'):
+            current.append(line)
+        elif current is not None:
+            ids.append("".join(part[1:-1] for part in current))
+            current = None
+    return [i for i in ids if i]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*CATALOGS, LOCALES / "messages.pot"],
+    ids=lambda p: p.name if p.suffix == ".pot" else p.parts[-3],
+)
+def test_each_msgid_is_written_once(path: Path) -> None:
+    # .po files merge as unions (.gitattributes): two branches that touched neighbouring entries
+    # can leave one msgid twice, and read_po would silently keep the first translation.
+    ids = _msgids_as_written(path)
+    assert ids, path
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []

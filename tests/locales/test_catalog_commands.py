@@ -35,7 +35,7 @@ def test_the_automated_texts_are_the_ones_the_engine_sends() -> None:
     assert set(texts) >= {"invitation", "check-in opener", "check-in reminder", "pickup reminder"}
     invitation = texts["invitation"].text
     assert invitation.startswith("Christopher您好，这里是Main Street Pharmacy。")
-    assert invitation.endswith("回复“停止”可退订。")  # how to stop, as outreach must say
+    assert invitation.endswith("回复“停止”或STOP退订。")  # how to stop, as outreach must say
     assert texts["invitation"].segments.encoding == "UCS-2"
     menu = {m.what: m for m in cli_languages.automated_texts("en")}[cli_languages.MENU]
     assert menu.segments.count <= cli_languages.MENU_MAX_SEGMENTS
