@@ -1,4 +1,8 @@
-"""Pickup cycles: monthly on a day of month, every 28 days, or every 90 days."""
+"""Pickup cycles: monthly on a day of month, or every 28, 84 or 91 days (whole weeks).
+
+84 and 91 days are the 90-day cycles: a quarter by day of month is 89-92 days, and plans
+reject 92 days' supply; 12 or 13 weeks keep the weekday and stay within the plan's maximum.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,16 @@ from dataclasses import dataclass
 
 from dialogs.plan.dates import add_months, check_anchor_day, day_of_month_on_or_after
 from dialogs.plan.model import Cycle, PlanError
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 
 # The supply one cycle stands for; used to decide how many cycles one fill of a medicine spans.
-NOMINAL_CYCLE_DAYS: dict[Cycle, int] = {"monthly": 30, "28_day": 28, "90_day": 90}
+NOMINAL_CYCLE_DAYS: dict[Cycle, int] = {
+    "monthly": 30,
+    "28_day": 28,
+    "84_day": 84,
+    "91_day": 91,
+    "90_day": 90,
+}
 
 
 @dataclass(frozen=True)
@@ -70,19 +81,43 @@ def cycles_per_fill(days_supply: int, cycle: Cycle) -> int:
     return max(1, (2 * days_supply + nominal) // (2 * nominal))
 
 
-def cycle_fills(sync_date: dt.date, days_supply: int, cycle: Cycle, count: int) -> list[CycleFill]:
+def _anchors_later(anchor: dt.date, cycle: Cycle, count: int) -> dt.date:
+    for _ in range(count):
+        anchor = next_anchor(anchor, cycle)
+    return anchor
+
+
+def cycle_fills(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    count: int,
+    max_days_supply: int | None = None,
+    open_days: OpenDays = ALWAYS_OPEN,
+) -> list[CycleFill]:
     """The medicine's next `count` regular fills, starting on the anchor it is synced to.
 
     Each fill lasts until the medicine's next anchor fill, so a monthly cycle's fills are 28-31
     days long: a fixed 30 days would leave a day without medicine after every 31-day month.
+    A fill spanning several anchors (a 90-day supply on a monthly cycle) spans one fewer when it
+    would run past `max_days_supply` (three months from Mar 15 are 92 days). Anchors on closed
+    days are handed out on the previous open day: `fill_date` is that day, and each fill lasts
+    until the next one's real day. `sync_date` is the anchor by the calendar.
     """
     step = cycles_per_fill(days_supply, cycle)
     fills: list[CycleFill] = []
     current = sync_date
     for _ in range(count):
-        following = current
-        for _ in range(step):
-            following = next_anchor(following, cycle)
-        fills.append(CycleFill(current, (following - current).days))
+        spans = step
+        following = _anchors_later(current, cycle, spans)
+        given = open_days.open_on_or_before(current)
+        while (
+            spans > 1
+            and max_days_supply is not None
+            and (open_days.open_on_or_before(following) - given).days > max_days_supply
+        ):
+            spans -= 1
+            following = _anchors_later(current, cycle, spans)
+        fills.append(CycleFill(given, (open_days.open_on_or_before(following) - given).days))
         current = following
     return fills
