@@ -100,9 +100,10 @@ def cycle_fills(
     Each fill lasts until the medicine's next anchor fill, so a monthly cycle's fills are 28-31
     days long: a fixed 30 days would leave a day without medicine after every 31-day month.
     A fill spanning several anchors (a 90-day supply on a monthly cycle) spans one fewer when it
-    would run past `max_days_supply` (three months from Mar 15 are 92 days). Anchors on closed
-    days are handed out on the previous open day: `fill_date` is that day, and each fill lasts
-    until the next one's real day. `sync_date` is the anchor by the calendar.
+    would run past `max_days_supply` (three months from Mar 15 are 92 days). An anchor on a
+    closed day is handed out on the previous open day (`fill_date`), but its days still count
+    from the calendar's anchor (`sync_date` is one): the patient has a day or two in hand, and
+    no fill grows longer than the cycle.
     """
     step = cycles_per_fill(days_supply, cycle)
     fills: list[CycleFill] = []
@@ -110,14 +111,13 @@ def cycle_fills(
     for _ in range(count):
         spans = step
         following = _anchors_later(current, cycle, spans)
-        given = open_days.open_on_or_before(current)
         while (
             spans > 1
             and max_days_supply is not None
-            and (open_days.open_on_or_before(following) - given).days > max_days_supply
+            and (following - current).days > max_days_supply
         ):
             spans -= 1
             following = _anchors_later(current, cycle, spans)
-        fills.append(CycleFill(given, (open_days.open_on_or_before(following) - given).days))
+        fills.append(CycleFill(open_days.open_on_or_before(current), (following - current).days))
         current = following
     return fills

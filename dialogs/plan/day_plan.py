@@ -77,7 +77,7 @@ class DayPlan:
     trips: tuple[Trip, ...]  # every day at the pharmacy through the first synced pickup
     sync_visit: SyncVisit | None  # every short fill on one day; None when none is needed
     first_synced_pickup: dt.date  # from here every medicine is picked up together
-    calendar: CycleCalendar  # of the first pickup
+    calendar: CycleCalendar  # of the first pickup with regular fills
     moved_pickups: tuple[MovedDate, ...]  # anchor pickups moved off closed days, in the trips
 
     @property
@@ -449,6 +449,10 @@ def day_plan(
         trips=trips,
         sync_visit=visit,
         first_synced_pickup=synced,
-        calendar=cycle_calendar(first.actual, settings, not_before=today),
+        # The check-in before the first pickup that hands out regular fills: the first anchor's,
+        # unless every medicine has supply past it.
+        calendar=cycle_calendar(
+            next(t.date for t in trips if t.on_anchor), settings, not_before=today
+        ),
         moved_pickups=_moved_pickups(first, synced, settings, today),
     )

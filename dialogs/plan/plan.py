@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dialogs.plan.anchor import AnchorRecommendation, recommend_anchor
-from dialogs.plan.cycles import cycles_per_fill
 from dialogs.plan.dates import LAST_ANCHOR_DAY, check_anchor_day, format_date, ordinal, plural
 from dialogs.plan.day_plan import PlanLine, day_plan
 from dialogs.plan.model import Cycle, Medication, PlanError, ProgramSettings
@@ -46,8 +45,10 @@ class SyncPlan:
     anchor_day: int
     anchor_reason: str
     recommendation: AnchorRecommendation
-    first_anchor: dt.date  # the first anchor's pickup, on the day it really happens
-    calendar: CycleCalendar  # of the first anchor
+    # The first anchor's pickup, on the day it really happens; when every medicine has supply
+    # past it nothing is handed out then: first_synced_pickup is the first that counts.
+    first_anchor: dt.date
+    calendar: CycleCalendar  # of the first pickup with regular fills
     lines: tuple[PlanLine, ...]
     # Every day at the pharmacy from today through the first synced pickup, what is handed out
     # and whether a claim needs an override: what the texts may tell the patient.
@@ -73,14 +74,16 @@ class SyncPlan:
 
     @property
     def first_pickup_total(self) -> Decimal:
-        """The patient's estimated cost for the regular fills at the first anchor."""
+        """The patient's estimated cost for the regular fills at the first synced pickup."""
         # A fill spanning several months (a 90-day supply, or any fill on an 84-day cycle) is
         # estimated at that many months' copays; plans that discount 90-day fills charge less.
         return sum(
             (
-                line.full_fill_cost * cycles_per_fill(line.next_fills[0].days, "monthly")
-                for line in self.lines
-                if line.sync_date == self.first_anchor and line.next_fills
+                f.cost
+                for trip in self.trips
+                if trip.date == self.first_synced_pickup
+                for f in trip.fills
+                if f.kind == "anchor_fill" and f.cost is not None
             ),
             Decimal("0.00"),
         )
@@ -103,8 +106,17 @@ class SyncPlan:
     def lines_for_display(self) -> list[str]:
         """Plain sentences for the pharmacist's screen, one medicine per line."""
         regular = _cycle_phrase(self.cycle, self.anchor_day)
+        synced = self.first_synced_pickup
         shown = [
-            f"First pickup {format_date(self.first_anchor)}, then {regular}. {self.anchor_reason}",
+            f"First pickup {format_date(synced)}, then {regular}. {self.anchor_reason}",
+            *(
+                [
+                    f"Nothing is handed out on the first anchor, {format_date(self.first_anchor)}:"
+                    " every medicine has supply past it."
+                ]
+                if not any(t.date == self.first_anchor for t in self.trips)
+                else []
+            ),
             *(
                 f"{format_date(m.planned)} is {m.because}, when the pharmacy is closed: that "
                 f"pickup is on {format_date(m.actual)}."
@@ -118,9 +130,11 @@ class SyncPlan:
         if visit is not None and visit.overrides:
             who = ", ".join(visit.overrides)
             shown.append(
-                f"One sync visit on {format_date(visit.date)} "
-                + ("is planned" if visit.adopted else "would need")
-                + f" a refill-too-soon override for {who}."
+                f"The sync visit on {format_date(visit.date)} needs a refill-too-soon override "
+                f"for {who}."
+                if visit.adopted
+                else f"One sync visit on {format_date(visit.date)} would need a refill-too-soon "
+                f"override for {who}; the program asks for none, so it is not planned."
             )
         for line in self.lines:
             shown.append(f"{line.drug_name} ({line.rx_number}): {_line_summary(line)}")

@@ -37,8 +37,14 @@ def test_medicine_with_supply_past_the_first_anchor_joins_on_the_next() -> None:
     assert later.short_fill is not None
     assert (later.short_fill.fill_date, later.short_fill.days) == (D(2026, 12, 20), 21)
     assert later.notes == ("Has supply past the first anchor: joins on Jan 10, 2027.",)
-    # Only medicines picked up on the first anchor count towards its estimate.
-    assert plan.first_pickup_total == Decimal("10.00")
+    # It cannot be paid for on the Dec 10 pickup (its refill window opens Dec 14), so it comes
+    # on its own trip, and everything is picked up together from Jan 10.
+    assert [t.date for t in plan.trips] == [D(2026, 12, 5), D(2026, 12, 10), D(2026, 12, 20),
+                                            D(2027, 1, 10)]  # fmt: skip
+    assert plan.first_synced_pickup == D(2027, 1, 10)
+    assert plan.trips[1].cost == Decimal("10.00")  # the first anchor: RX1 only
+    assert plan.first_pickup_total == Decimal("20.00")  # the first synced pickup: both
+    assert plan.sync_visit is not None and plan.sync_visit.overrides == ("RX2",)
 
 
 def test_twenty_eight_day_cycle_keeps_the_weekday() -> None:
