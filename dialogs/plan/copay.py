@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from dialogs.plan.cycles import cycles_per_fill
+from dialogs.plan.dates import plural
 from dialogs.plan.model import (
     PAYER_NAMES,
     SCHEDULE_NAMES,
@@ -139,7 +140,8 @@ def short_fill_charge(
     if payer == "cash":
         units = units_for_days(days, medication.daily_quantity or Decimal(0))
         pays = cash_price(medication, units, month_supply_days)
-        return charge(pays, True, f"Cash: {units} units at the month's price.", "cash_per_unit")
+        basis = f"Cash: {plural(units, 'unit')} at the month's price (${medication.copay})."
+        return charge(pays, True, basis, "cash_per_unit")
     if payer in (None, "medicare_d") and (medication.antibiotic or medication.original_container):
         what = "An antibiotic" if medication.antibiotic else "Dispensed in the original container"
         return charge(
