@@ -7,6 +7,7 @@ reject 92 days' supply; 12 or 13 weeks keep the weekday and stay within the plan
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dialogs.plan.dates import add_months, check_anchor_day, day_of_month_on_or_after
@@ -105,10 +106,41 @@ def cycle_fills(
     from the calendar's anchor (`sync_date` is one): the patient has a day or two in hand, and
     no fill grows longer than the cycle.
     """
-    step = cycles_per_fill(days_supply, cycle)
     fills: list[CycleFill] = []
+    for fill in _regular_fills(sync_date, days_supply, cycle, max_days_supply, open_days):
+        if len(fills) == count:
+            break
+        fills.append(fill)
+    return fills
+
+
+def cycle_fills_through(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    through: dt.date,
+    max_days_supply: int | None = None,
+    open_days: OpenDays = ALWAYS_OPEN,
+) -> list[CycleFill]:
+    """The medicine's regular fills handed out from its sync anchor through `through`."""
+    fills: list[CycleFill] = []
+    for fill in _regular_fills(sync_date, days_supply, cycle, max_days_supply, open_days):
+        if fill.fill_date > through:
+            break
+        fills.append(fill)
+    return fills
+
+
+def _regular_fills(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    max_days_supply: int | None,
+    open_days: OpenDays,
+) -> Iterator[CycleFill]:
+    step = cycles_per_fill(days_supply, cycle)
     current = sync_date
-    for _ in range(count):
+    while True:
         spans = step
         following = _anchors_later(current, cycle, spans)
         while (
@@ -118,6 +150,5 @@ def cycle_fills(
         ):
             spans -= 1
             following = _anchors_later(current, cycle, spans)
-        fills.append(CycleFill(open_days.open_on_or_before(current), (following - current).days))
+        yield CycleFill(open_days.open_on_or_before(current), (following - current).days)
         current = following
-    return fills

@@ -14,7 +14,14 @@ from decimal import Decimal
 
 from dialogs.plan.anchor import DayScore
 from dialogs.plan.copay import full_fill_cost, short_fill_charge
-from dialogs.plan.cycles import CycleFill, cycle_fills, cycles_per_fill, next_anchor
+from dialogs.plan.cycles import (
+    CycleFill,
+    anchor_dates,
+    cycle_fills,
+    cycle_fills_through,
+    cycles_per_fill,
+    next_anchor,
+)
 from dialogs.plan.dates import (
     add_months,
     first_anchor_date,
@@ -23,7 +30,7 @@ from dialogs.plan.dates import (
     refill_eligible_date,
 )
 from dialogs.plan.model import Medication, ProgramSettings
-from dialogs.plan.open_days import MovedDate, pickup_day
+from dialogs.plan.open_days import LONGEST_CLOSURE_DAYS, MovedDate, pickup_day
 from dialogs.plan.reconcile import Reconciliation, SyncStatus, settle_unit_of_use
 from dialogs.plan.renewals import Renewal, renewal_needed
 from dialogs.plan.short_fill import (
@@ -321,6 +328,7 @@ def _trip_fills(
     pending: Sequence[_Pending],
     days: Mapping[str, dt.date],
     until: dt.date,
+    settings: ProgramSettings,
 ) -> dict[dt.date, list[TripFill]]:
     """What is handed out on each day through `until`: short fills, packages, regular fills."""
     by_day: dict[dt.date, list[TripFill]] = {}
@@ -363,9 +371,17 @@ def _trip_fills(
                 )
         # A package is counted in packages by the pharmacist, not in doses.
         daily = None if medication.package is not None else medication.daily_quantity
-        for regular in line.next_fills:
-            if regular.fill_date > until:
-                break
+        if waiting.sync_planned is None:
+            continue
+        regulars = cycle_fills_through(
+            waiting.sync_planned,
+            medication.days_supply,
+            settings.cycle,
+            until,
+            settings.max_days_for(medication),
+            settings.open_days,
+        )
+        for regular in regulars:
             months = cycles_per_fill(regular.days, "monthly")
             add(
                 regular.fill_date,
@@ -393,6 +409,37 @@ def _first_synced_pickup(lines: Sequence[PlanLine], anchor_days: set[dt.date]) -
         if line.status in JOINED and line.sync_date is not None
     ]
     return max(joined)
+
+
+def _regular_pickups(
+    pending: Sequence[_Pending], settings: ProgramSettings, through: dt.date
+) -> set[dt.date]:
+    """The days through `through` on which some medicine has a regular fill."""
+    return {
+        fill.fill_date
+        for p in pending
+        if p.sync_planned is not None
+        for fill in cycle_fills_through(
+            p.sync_planned,
+            p.reconciliation.medication.days_supply,
+            settings.cycle,
+            through,
+            settings.max_days_for(p.reconciliation.medication),
+            settings.open_days,
+        )
+    }
+
+
+def _anchor_pickups(first: MovedDate, settings: ProgramSettings, through: dt.date) -> set[dt.date]:
+    """The real days of the anchor pickups from the first through `through`."""
+    # A later anchor moved off a closed day can land on or before `through`: look a closure
+    # further (LONGEST_CLOSURE_DAYS) and keep what lands in time.
+    horizon = through + dt.timedelta(days=LONGEST_CLOSURE_DAYS)
+    pickups = {
+        settings.open_days.open_on_or_before(a)
+        for a in anchor_dates(first.planned, settings.cycle, horizon)
+    }
+    return {day for day in pickups if day <= through}
 
 
 def _moved_pickups(
@@ -423,10 +470,9 @@ def day_plan(
     pending = [_pending(r, first, today, settings) for r in settled]
     windows = [w for p in pending for w in p.windows]
     by_key = {w.key: w for w in windows}
-    # The patient comes on the first anchor anyway when something is filled then.
-    comes = any(p.sync_actual == first.actual for p in pending)
-    fixed = [first.actual] if comes else []
-    visit_day, at_visit = one_visit(windows, first.actual if comes else None)
+    # The anchor pickups where the patient comes anyway, for a medicine already in sync.
+    fixed = _regular_pickups(pending, settings, max((w.latest for w in windows), default=today))
+    visit_day, at_visit = one_visit(windows, fixed)
     overrides = sorted(
         {key.split("#")[0] for key, d in at_visit.items() if d < by_key[key].earliest}
     )
@@ -434,13 +480,14 @@ def day_plan(
     days = at_visit if adopted else fewest_trips(windows, fixed)
     lines = tuple(_line(p, days, first, today, settings, detailed) for p in pending)
 
-    anchor_days = {first.actual} | {f.fill_date for line in lines for f in line.next_fills}
+    last_join = max(line.sync_date for line in lines if line.sync_date is not None)
+    anchor_days = _anchor_pickups(first, settings, last_join)
     synced = _first_synced_pickup(lines, anchor_days)
-    trips = group_trips(_trip_fills(lines, pending, days, synced), anchor_days)
+    trips = group_trips(_trip_fills(lines, pending, days, synced, settings), anchor_days)
     visit = None
     if visit_day is not None:
         # The visit as it would be, adopted or not: what is handed out that day.
-        visit_fills = _trip_fills(lines, pending, at_visit, visit_day).get(visit_day, [])
+        visit_fills = _trip_fills(lines, pending, at_visit, visit_day, settings).get(visit_day, [])
         visit = SyncVisit(visit_day, tuple(visit_fills), tuple(overrides), adopted)
     return DayPlan(
         day=day,

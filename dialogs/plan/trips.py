@@ -5,9 +5,9 @@ claim (the refill-too-soon window; never before today) to the last day that leav
 without medicine (the due date, moved to an open day). Fills whose windows share a day can be
 handed out together. `fewest_trips` finds the fewest days that serve every window (the classic
 interval-stabbing greedy: take the earliest window's last day, serve every window holding it,
-repeat), starting from the days the patient comes anyway (the anchor). `one_visit` puts every
-fill before the anchor on one day, the first one any fill needs, and says which claims would
-need an override there.
+repeat), starting from the days the patient comes anyway (the anchor pickups). `one_visit` puts
+every fill before the first pickup on one day, the first one any fill needs, and says which
+claims would need an override there.
 """
 
 from __future__ import annotations
@@ -54,19 +54,24 @@ def fewest_trips(
 
 
 def one_visit(
-    windows: Iterable[FillWindow], anchor: dt.date | None
+    windows: Iterable[FillWindow], pickups: Iterable[dt.date] = ()
 ) -> tuple[dt.date | None, dict[str, dt.date]]:
-    """Every fill on one visit: the first day any fill needs (`anchor` serves the fills due on or
-    after it, since the patient comes then anyway). Returns the visit day (None if every fill
-    goes to the anchor) and each fill's day; the caller checks which need an override."""
+    """Every fill before the first regular pickup on one visit: the first day any of them needs.
+
+    A fill due on or after a regular pickup (`pickups`: the anchors where the patient comes
+    anyway) is handed out on the last one before it is due. Returns the visit day (None when
+    no fill comes before the first pickup) and each fill's day; the caller checks which need
+    an override.
+    """
+    regular = sorted(pickups)
     pending = list(windows)
-    visit = min((w.latest for w in pending if anchor is None or w.latest < anchor), default=None)
+    visit = min((w.latest for w in pending if not regular or w.latest < regular[0]), default=None)
     chosen: dict[str, dt.date] = {}
     for window in pending:
-        if anchor is not None and window.latest >= anchor:
-            chosen[window.key] = anchor
-        elif visit is not None:
-            chosen[window.key] = visit
+        served = [d for d in regular if d <= window.latest]
+        day = served[-1] if served else visit
+        if day is not None:
+            chosen[window.key] = day
     return visit, chosen
 
 

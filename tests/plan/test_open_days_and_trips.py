@@ -119,10 +119,10 @@ def test_fewest_trips_merges_what_the_windows_allow() -> None:
 
 def test_one_visit_is_the_first_day_any_fill_needs() -> None:
     windows = [_w("A", 1, 3), _w("B", 5, 8), _w("LATE", 14, 20)]
-    visit, days = one_visit(windows, anchor=D(2026, 12, 15))
+    visit, days = one_visit(windows, pickups=[D(2026, 12, 15)])
     assert visit == D(2026, 12, 3)
     assert days == {"A": visit, "B": visit, "LATE": D(2026, 12, 15)}
-    assert one_visit([], anchor=D(2026, 12, 15)) == (None, {})
+    assert one_visit([], pickups=[D(2026, 12, 15)]) == (None, {})
 
 
 windows_lists = st.lists(

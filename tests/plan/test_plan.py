@@ -12,6 +12,7 @@ from dialogs.plan.model import Medication, PlanError, ProgramSettings
 from dialogs.plan.plan import NotEligible, build_plan
 from dialogs.plan.reconcile import SyncStatus
 from dialogs.plan.timeline import cycle_calendar, disenrolls
+from tests.bench import plan as plan_bench
 from tests.plan.factories import due_on, med
 
 D = dt.date
@@ -117,3 +118,26 @@ def test_calendar_with_other_settings() -> None:
 def test_three_missed_cycles_disenroll() -> None:
     assert not disenrolls(2, DEFAULTS)
     assert disenrolls(3, DEFAULTS)
+
+
+def test_the_plan_benchmark_runs_and_reports_each_program() -> None:
+    printed: list[str] = []
+    plan_bench.main(["--rounds", "1"], printed.append)
+    assert len(printed) == 4
+    assert all(" 10 plans " in line and " ms a plan" in line for line in printed[1:])
+
+
+def test_a_ninety_day_medicine_joins_months_later_and_every_pickup_until_then_is_a_trip() -> None:
+    monthly = due_on(D(2026, 12, 10), rx_number="RX1")
+    quarterly = med(rx_number="RX2", days_supply=90, quantity=Decimal(90),
+                    last_fill_date=D(2026, 12, 20))  # fmt: skip
+    plan = build_plan([monthly, quarterly], TODAY, DEFAULTS, anchor_day=10)
+    # Due Mar 20, payable from Mar 2: handed out with RX1 on the Mar 10 pickup, 21 days to Apr 10.
+    assert [t.date for t in plan.trips] == [D(2026, 12, 10), D(2027, 1, 10), D(2027, 2, 10),
+                                            D(2027, 3, 10)]  # fmt: skip
+    assert plan.first_synced_pickup == D(2027, 3, 10)
+    last = plan.trips[-1]
+    assert [(f.rx_number, f.kind, f.days) for f in last.fills] == [
+        ("RX1", "anchor_fill", 31),
+        ("RX2", "short_fill", 21),
+    ]

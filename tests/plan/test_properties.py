@@ -136,7 +136,10 @@ def test_no_medicine_runs_out_before_its_fills_through_three_cycles(case: Case) 
             assert fill.days >= fill.days_to_sync > 0
             runs_out = fill.sync_date
         if line.status is SyncStatus.ALIGNED_BY_ANCHOR:
-            runs_out = line.sync_date  # whole packages before the anchor carry it there
+            # Whole packages carry it to the anchor; their lengths need not match the cycle
+            # (the pharmacist adjusts the count), so only the first pickup is checked.
+            assert line.next_fills[0].fill_date == line.sync_date
+            continue
         for n, regular in enumerate(line.next_fills):
             late = fill is None and n == 0 and regular.fill_date > runs_out
             if late:  # out already, and no open day to hand anything out before this one
