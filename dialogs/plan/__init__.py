@@ -3,6 +3,7 @@
 See docs/SYNC_PLAN.md for the rules, the defaults and the judgment calls.
 """
 
+from dialogs.plan.day_plan import first_pickup
 from dialogs.plan.model import Medication, PayerKind, PlanError, ProgramSettings, SyncLaw
 from dialogs.plan.open_days import ALWAYS_OPEN, US_FEDERAL_HOLIDAYS, MovedDate, OpenDays
 from dialogs.plan.plan import NotEligible, PlanLine, SyncPlan, build_plan
@@ -27,4 +28,5 @@ __all__ = [
     "Trip",
     "TripFill",
     "build_plan",
+    "first_pickup",
 ]

@@ -85,7 +85,16 @@ class DayPlan:
     sync_visit: SyncVisit | None  # every short fill on one day; None when none is needed
     first_synced_pickup: dt.date  # from here every medicine is picked up together
     calendar: CycleCalendar  # of the first pickup with regular fills
-    moved_pickups: tuple[MovedDate, ...]  # anchor pickups moved off closed days, in the trips
+    pickups: tuple[MovedDate, ...]  # the anchors' pickups through the first synced one
+
+    @property
+    def moved_pickups(self) -> tuple[MovedDate, ...]:
+        return tuple(p for p in self.pickups if p.moved)
+
+    @property
+    def first_synced_anchor(self) -> dt.date:
+        """The calendar's anchor of the first synced pickup (which may be a day or two before)."""
+        return next(p.planned for p in self.pickups if p.actual == self.first_synced_pickup)
 
     @property
     def short_fills_total(self) -> Decimal:
@@ -442,16 +451,16 @@ def _anchor_pickups(first: MovedDate, settings: ProgramSettings, through: dt.dat
     return {day for day in pickups if day <= through}
 
 
-def _moved_pickups(
+def _pickups_through(
     first: MovedDate, until: dt.date, settings: ProgramSettings, today: dt.date
 ) -> tuple[MovedDate, ...]:
-    moved: list[MovedDate] = []
+    """Every anchor's pickup from the first through `until`: the calendar's day and the real one."""
+    pickups: list[MovedDate] = []
     planned = first.planned
     while (pickup := pickup_day(planned, settings.open_days, today)).actual <= until:
-        if pickup.moved:
-            moved.append(pickup)
+        pickups.append(pickup)
         planned = next_anchor(planned, settings.cycle)
-    return tuple(moved)
+    return tuple(pickups)
 
 
 def day_plan(
@@ -501,5 +510,5 @@ def day_plan(
         calendar=cycle_calendar(
             next(t.date for t in trips if t.on_anchor), settings, not_before=today
         ),
-        moved_pickups=_moved_pickups(first, synced, settings, today),
+        pickups=_pickups_through(first, synced, settings, today),
     )

@@ -55,6 +55,9 @@ class SyncPlan:
     trips: tuple[Trip, ...]
     sync_visit: SyncVisit | None  # every short fill on one day; None when none is needed
     first_synced_pickup: dt.date  # the first pickup with every medicine
+    # Its anchor by the calendar: what an enrollment keeps as its next anchor date, since the
+    # cycle counts from it (the pickup itself may be moved off a closed day).
+    first_synced_anchor: dt.date
     moved_pickups: tuple[MovedDate, ...]  # pickups moved off closed days, in the trips
 
     @property
@@ -229,5 +232,6 @@ def build_plan(
         trips=chosen.trips,
         sync_visit=chosen.sync_visit,
         first_synced_pickup=chosen.first_synced_pickup,
+        first_synced_anchor=chosen.first_synced_anchor,
         moved_pickups=chosen.moved_pickups,
     )

@@ -101,6 +101,7 @@ def plan_dict(plan: SyncPlan) -> dict[str, JsonValue]:
         },
         "first_anchor": plan.first_anchor.isoformat(),
         "first_synced_pickup": plan.first_synced_pickup.isoformat(),
+        "first_synced_anchor": plan.first_synced_anchor.isoformat(),
         "moved_pickups": [
             {"planned": m.planned.isoformat(), "actual": m.actual.isoformat(), "because": m.because}
             for m in plan.moved_pickups

@@ -170,6 +170,7 @@ def test_trips_are_open_days_through_the_first_synced_pickup(case: Case) -> None
     days = [t.date for t in plan.trips]
     assert days == sorted(set(days))
     assert days[-1] == plan.first_synced_pickup
+    assert program.open_days.open_on_or_before(plan.first_synced_anchor) == days[-1]
     assert all(program.open_days.is_open(d) for d in days)
     assert days[0] >= plan.today
     handed = {(f.rx_number, f.kind, t.date) for t in plan.trips for f in t.fills}

@@ -48,6 +48,7 @@ def test_example_19_first_pickup_on_christmas_is_handed_out_on_the_24th() -> Non
     plan = build_plan(meds, D(2026, 12, 1), HOLIDAYS, anchor_day=25)
 
     assert plan.first_anchor == D(2026, 12, 24)  # Thursday; Friday Dec 25 is Christmas Day
+    assert plan.first_synced_anchor == D(2026, 12, 25)  # the cycle still counts from the 25th
     (moved,) = plan.moved_pickups
     assert (moved.planned, moved.actual, moved.because) == (
         D(2026, 12, 25),
@@ -158,7 +159,7 @@ def test_example_25_nothing_to_pick_up_on_the_first_anchor() -> None:
     meds = [due_on(D(2026, 12, 20), rx_number="RX1"), due_on(D(2026, 12, 28), rx_number="RX2")]
     plan = build_plan(meds, D(2026, 12, 7), ProgramSettings(), anchor_day=15)
     assert plan.first_anchor == D(2026, 12, 15)
-    assert plan.first_synced_pickup == D(2027, 1, 15)
+    assert plan.first_synced_pickup == plan.first_synced_anchor == D(2027, 1, 15)
     assert [t.date for t in plan.trips] == [D(2026, 12, 20), D(2026, 12, 28), D(2027, 1, 15)]
     shown = plan.lines_for_display()
     assert shown[0].startswith("First pickup Jan 15, 2027")
