@@ -25,9 +25,7 @@ SERVER_URL = os.environ.get(
 # machine never see each other's rows.
 SCHEMA = f"medsync_test_{os.getpid()}"
 POSTGRES_URL = f"{SERVER_URL}{'&' if '?' in SERVER_URL else '?'}options=-csearch_path%3D{SCHEMA}"
-REDIS_URL = os.environ.get(
-    "MEDSYNC_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{8 + os.getpid() % 8}"
-)
+REDIS_SERVER = "redis://127.0.0.1:6379"
 UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 NOW = dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC)  # a Sunday, 10:00 in New York
@@ -113,14 +111,56 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(engine)
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def redis_database() -> Iterator[str]:
+    """A Redis database for this test run alone: one of 8 to 15, claimed with a key in
+    database 0 so test runs side by side never empty each other's queues. With
+    MEDSYNC_TEST_REDIS_URL set, that database is used as it is."""
+    import redis
+
+    given = os.environ.get("MEDSYNC_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    try:
+        claims = redis.Redis.from_url(f"{REDIS_SERVER}/0")
+        claims.ping()
+    except Exception as error:
+        service_missing("Redis", error)
+    for number in range(8, 16):
+        key = f"medsync-test-run:{number}"
+        if claims.set(key, os.getpid(), nx=True, ex=3 * 3600):
+            break
+        owner = claims.get(key)
+        if owner is not None and not _running(int(owner)):  # a run that was killed
+            claims.set(key, os.getpid(), ex=3 * 3600)
+            break
+    else:
+        pytest.fail("All eight Redis test databases (8-15) are in use by other test runs.")
+    yield f"{REDIS_SERVER}/{number}"
+    claims.delete(key)
+    claims.close()
+
+
 @pytest.fixture
-def redis_url() -> str:
+def redis_url(redis_database: str) -> str:
     import redis
 
     try:
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(redis_database)
         client.ping()
         client.flushdb()
+        client.close()
     except Exception as error:
         service_missing("Redis", error)
-    return REDIS_URL
+    return redis_database

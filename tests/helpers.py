@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from twilio.request_validator import RequestValidator
 
-from bot import demo
-from bot.app import create_app
 from bot.clock import FrozenClock
+from bot.imports import demo
 from bot.settings import Settings
+from bot.web.app import create_app
 from store.db import make_engine, make_sessionmaker, transaction
 
 TOKEN = "test-auth-token-0123456789abcdef"

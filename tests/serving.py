@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import pytest
 import uvicorn
 
-from bot.app import create_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
+from bot.web.app import create_app
 from tests.helpers import NOW, TOKEN
 from tests.inbox.conftest import RecordingJobs
 

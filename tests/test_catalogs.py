@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import i18n
+from bot.languages import catalogs as i18n
 from dialogs import prompts
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""Lint and types are part of the suite: ruff over the tree, mypy (strict on dialogs/, store/)."""
+"""Lint, types and layers are part of the suite: ruff over the tree, mypy (strict on dialogs/,
+store/), and import-linter's layer contracts."""
 
 from __future__ import annotations
 
@@ -24,3 +25,13 @@ def test_ruff() -> None:
 def test_mypy() -> None:
     result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layers_point_down() -> None:
+    """import-linter's contracts in pyproject.toml: bot/'s folders form layers that only point
+    down, dialogs imports nothing of bot or store, store nothing of bot, and no folder has an
+    import loop. A broken contract names the importing module, the imported one and the line."""
+    result = subprocess.run(
+        [_tool("lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr

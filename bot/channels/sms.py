@@ -1,24 +1,46 @@
-"""The SMS webhook: Twilio's form in, TwiML out."""
+"""The SMS webhook: Twilio's form in, TwiML out.
+
+The route reads the signed form into an `InboundText` and hands it to whatever answers texts
+(`TextHandler`: the conversation runtime, installed by the app factory as app.state.runtime),
+so this edge knows Twilio's format and nothing of the conversation behind it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.twilio_webhook import SignedForm, form_int
-from bot.runtime import InboundText, Runtime
 
 router = APIRouter()
 TWIML = "application/xml"
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+@dataclass(frozen=True)
+class InboundText:
+    sid: str
+    from_: str
+    to: str
+    body: str
+    num_media: int = 0
+    # Twilio's Advanced Opt-Out already answered this STOP, START or HELP (OptOutType is set):
+    # record what it means, but send no second confirmation.
+    answered_by_twilio: bool = False
+
+
+class TextHandler(Protocol):
+    def handle_text(self, inbound: InboundText) -> str:
+        """The TwiML that answers one inbound text (the same again for a retried MessageSid)."""
+        ...
+
+
+def handler_of(request: Request) -> TextHandler:
+    handler: TextHandler = request.app.state.runtime
+    return handler
 
 
 def render_sms(texts: Sequence[str]) -> str:
@@ -39,7 +61,7 @@ def _int(value: str | None) -> int:
 
 @router.post("/twilio/sms")
 async def inbound_sms(
-    form: SignedForm, runtime: Annotated[Runtime, Depends(runtime_of)]
+    form: SignedForm, runtime: Annotated[TextHandler, Depends(handler_of)]
 ) -> Response:
     inbound = InboundText(
         sid=_clean(form.get("MessageSid") or form.get("SmsSid") or "")[:64],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.channels.instructions import SMS_OPT_OUT, sms_instruction
-from bot.i18n import render, sentence_gap
+from bot.languages.catalogs import render, sentence_gap
 from dialogs.turn import Ask, Reply, Say
 
 

@@ -1,103 +1,38 @@
-"""Twilio's status callbacks for our texts: signed like every webhook, idempotent, and
-never moving a message's status backwards. An unknown SID still gets a 2xx (Twilio
-would only retry it), with a log line."""
+"""Twilio's status callbacks for our texts: signed like every webhook. The report goes to the
+app's `DeliveryReports` (bot/outreach/delivery_reports.py, app.state.delivery_reports); an
+unknown SID still gets a 2xx (Twilio would only retry it), with a log line."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.twilio_webhook import SignedForm, form_int
-from bot.clock import Clock
-from bot.outbound import MEANINGS, NOT_SMS_CAPABLE, OPTED_OUT, RANK, mark_opted_out
-from store.db import transaction
-from store.models import Message, MessageStatus, Patient
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 
-# Twilio's MessageStatus values, as ours. "read" is a delivered text that was read;
-# "canceled" never left Twilio.
-STATUSES = {
-    "accepted": MessageStatus.QUEUED,
-    "scheduled": MessageStatus.QUEUED,
-    "queued": MessageStatus.QUEUED,
-    "sending": MessageStatus.SENDING,
-    "sent": MessageStatus.SENT,
-    "delivered": MessageStatus.DELIVERED,
-    "read": MessageStatus.DELIVERED,
-    "partially_delivered": MessageStatus.DELIVERED,
-    "undelivered": MessageStatus.UNDELIVERED,
-    "failed": MessageStatus.FAILED,
-    "canceled": MessageStatus.FAILED,
-}
+
+class DeliveryReports(Protocol):
+    def record(
+        self, sid: str, reported: str, error_code: int | None, message_id: int | None
+    ) -> str:
+        """Record one status report; say what was done (for the log)."""
+        ...
 
 
-def _int(value: str | None) -> int | None:
-    return form_int(value)
-
-
-def apply_status(
-    sessions: sessionmaker[Session],
-    sid: str,
-    reported: str,
-    error_code: int | None,
-    message_id: int | None,
-    now: dt.datetime,
-) -> str:
-    """Record what Twilio says about one of our texts; say what was done (for the log)."""
-    status = STATUSES.get(reported.lower())
-    with transaction(sessions) as session:
-        message = session.scalar(select(Message).where(Message.sid == sid).with_for_update())
-        if message is None and message_id is not None:
-            # The send's answer was lost (a worker killed mid-send): the callback URL names
-            # the row, so the SID is recorded here and the send is not repeated.
-            candidate = session.scalar(
-                select(Message).where(Message.id == message_id).with_for_update()
-            )
-            if candidate is not None and candidate.sid is None and candidate.phone:
-                candidate.sid = sid
-                message = candidate
-        if message is None:
-            return "unknown SID"
-        if status is None:
-            return f"status {reported!r} not tracked"
-        moved = RANK[status] > RANK[message.status]
-        if moved:
-            message.status = status
-        if error_code is not None and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
-            message.error_code = error_code
-            message.error = f"Twilio error {error_code}: {MEANINGS.get(error_code, reported)}."
-            patient = session.get(Patient, message.patient_id) if message.patient_id else None
-            if patient is not None and error_code in OPTED_OUT and not patient.opted_out:
-                mark_opted_out(session, patient, message, now)
-            if patient is not None and error_code in NOT_SMS_CAPABLE:
-                patient.sms_capable = False
-                patient.updated_at = now
-        return f"status {message.status.value}" if moved else "kept (no step back)"
-
-
-def _sessions(request: Request) -> sessionmaker[Session]:
-    sessions: sessionmaker[Session] = request.app.state.sessions
-    return sessions
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
+def reports_of(request: Request) -> DeliveryReports:
+    reports: DeliveryReports = request.app.state.delivery_reports
+    return reports
 
 
 @router.post("/twilio/status", status_code=204)
 async def message_status(
     form: SignedForm,
-    sessions: Annotated[sessionmaker[Session], Depends(_sessions)],
-    clock: Annotated[Clock, Depends(_clock)],
+    reports: Annotated[DeliveryReports, Depends(reports_of)],
     message: str | None = None,
 ) -> Response:
     # PostgreSQL text holds no NUL, and a SID is at most 64 characters (the column).
@@ -105,13 +40,11 @@ async def message_status(
     if not sid:
         return Response(status_code=204)
     outcome = await run_in_threadpool(
-        apply_status,
-        sessions,
+        reports.record,
         sid,
         form.get("MessageStatus") or form.get("SmsStatus") or "",
-        _int(form.get("ErrorCode")),
-        _int(message),
-        clock.now(),
+        form_int(form.get("ErrorCode")),
+        form_int(message),
     )
     if outcome == "unknown SID":
         log.info("status callback for a SID we did not send: %s", sid)

@@ -1,4 +1,7 @@
-"""The voice webhooks: Twilio's signed forms in, TwiML out (bot/calls.py does the work).
+"""The voice webhooks: Twilio's signed forms in, TwiML out.
+
+The routes read each signed form into a `CallForm` and hand it to the app's `CallHandler`
+(the call desk, bot/outreach/call_desk.py, installed by the app factory as app.state.calls).
 
 POST /twilio/voice             a patient calls the pharmacy's number
 POST /twilio/voice/outbound    a call we placed was answered (person, machine or fax)
@@ -9,28 +12,98 @@ POST /twilio/voice/recording   a message left after the tone is ready (204)
 
 from __future__ import annotations
 
-from typing import Annotated
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from bot.calls import CallDesk, CallForm
 from bot.channels.twilio_webhook import SignedForm, form_int, settings_of
-from bot.outreach_settings import OutreachSettings
 from bot.settings import Settings
-from bot.voice_settings import VoiceSettings
 
 router = APIRouter()
 TWIML = "application/xml"
 
 
-def desk_of(request: Request) -> CallDesk:
-    """The app's call desk, made on first use (tests may set app.state.calls beforehand)."""
-    state = request.app.state
-    desk: CallDesk | None = getattr(state, "calls", None)
-    if desk is None:
-        desk = CallDesk(state.runtime, VoiceSettings(), OutreachSettings())
-        state.calls = desk
+@dataclass(frozen=True)
+class CallForm:
+    """The parameters of one Twilio voice request that matter here."""
+
+    call_sid: str
+    from_: str = ""
+    to: str = ""
+    call_status: str = ""
+    answered_by: str = ""
+    digits: str = ""
+    speech: str = ""
+    confidence: float | None = None
+    dial_status: str = ""
+    recording_sid: str = ""
+    recording_url: str = ""
+    recording_status: str = ""
+    recording_duration: int | None = None
+    duration: int | None = None
+
+    @classmethod
+    def of(cls, form: Mapping[str, str]) -> CallForm:
+        def clean(key: str) -> str:
+            return form.get(key, "").replace("\x00", "").strip()
+
+        return cls(
+            call_sid=clean("CallSid")[:64],
+            from_=clean("From"),
+            to=clean("To"),
+            call_status=clean("CallStatus"),
+            answered_by=clean("AnsweredBy")[:32],
+            digits=clean("Digits"),
+            speech=clean("SpeechResult"),
+            confidence=_number(clean("Confidence"), float),
+            dial_status=clean("DialCallStatus"),
+            recording_sid=clean("RecordingSid")[:64],
+            recording_url=clean("RecordingUrl"),
+            recording_status=clean("RecordingStatus"),
+            recording_duration=_number(clean("RecordingDuration"), int),
+            duration=_number(clean("CallDuration"), int),
+        )
+
+
+def _number(raw: str, kind: type[int] | type[float]) -> Any:
+    if kind is int:
+        return form_int(raw)  # a 32-bit column: a larger number is no number
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+class CallHandler(Protocol):
+    def incoming(self, form: CallForm, base: str) -> str:
+        """A patient calls the pharmacy's number."""
+        ...
+
+    def answered(self, call_id: int | None, form: CallForm, base: str) -> str:
+        """A call we placed was picked up (a person, a machine or a fax)."""
+        ...
+
+    def respond(self, form: CallForm, step: int, base: str) -> str:
+        """A Gather, Dial or Record action of a call, for the step it answers."""
+        ...
+
+    def status(self, form: CallForm, call_id: int | None) -> None:
+        """A call status callback."""
+        ...
+
+    def recording(self, form: CallForm) -> None:
+        """A message left after the tone is ready."""
+        ...
+
+
+def desk_of(request: Request) -> CallHandler:
+    """The app's call desk (tests may put another one in app.state.calls)."""
+    desk: CallHandler = request.app.state.calls
     return desk
 
 
@@ -41,7 +114,7 @@ def base_url(request: Request, settings: Settings) -> str:
     return str(request.base_url).rstrip("/")
 
 
-Desk = Annotated[CallDesk, Depends(desk_of)]
+Desk = Annotated[CallHandler, Depends(desk_of)]
 AppSettings = Annotated[Settings, Depends(settings_of)]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.channels import voice_instructions as said
-from bot.i18n import LOCALES, registry_tag, render
+from bot.languages.catalogs import LOCALES, registry_tag, render
 from dialogs.turn import Ask, Param, Reply, Say
 
 VOICE_FILE = LOCALES / "voice.toml"

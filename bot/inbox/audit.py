@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bot.inbox.auth import CurrentActor
-from bot.inbox.trail import record
 from bot.inbox.web import now_of, page, sessions_of
 from store import inbox as store
+from store.audit import record
 from store.db import transaction
 
 PAGE_SIZE = 100

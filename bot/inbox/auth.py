@@ -23,9 +23,9 @@ from starlette.responses import Response
 from bot.inbox import csrf
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.staff import Actor, actor_for
-from bot.inbox.trail import record
 from bot.inbox.web import local_path, now_of, page, see_other, sessions_of
 from store.accounts import LoginFailure, StaffSession, User
+from store.audit import record
 from store.db import transaction
 
 MAX_FAILURES = 5  # wrong passwords in the window before the email is locked

@@ -12,16 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot import caregivers
-from bot.caregivers import CaregiverError
 from bot.inbox import decisions
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import NotFound
-from bot.inbox.trail import record
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of
+from bot.program import caregivers
+from bot.program.caregivers import CaregiverError
 from dialogs.caregiver import display
 from store import caregivers as store
+from store.audit import record
 from store.db import transaction
 from store.models import Channel, Pharmacy
 

@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import languages
 from bot.channels.sms_text import compose
 from bot.inbox.staff import Actor
-from bot.inbox.trail import record
+from bot.languages import serving
 from dialogs import prompts
 from dialogs.plan.dates import check_anchor_day, first_anchor_date
 from dialogs.plan.model import PlanError
 from dialogs.turn import Param, Say
 from store import queries
+from store.audit import record
 from store.inbox import conversation_id
 from store.models import (
     Channel,
@@ -230,7 +230,7 @@ def _text_approval(
     now: dt.datetime,
 ) -> int:
     """Queue the patient's confirmation of an approval, in the language they are served."""
-    language = languages.serving(session, _pharmacy(session, item.pharmacy_id), patient, now)
+    language = serving.language_for(session, _pharmacy(session, item.pharmacy_id), patient, now)
     body = _automated(msgid, params, language)
     key = f"review:{item.id}:approved"
     return _queue_text(session, item, patient, patient.phone, body, key, language, now).id

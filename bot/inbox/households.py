@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot import households
 from bot.inbox import decisions
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import NotFound
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of
+from bot.program import households
 from store import queries
 from store.db import transaction
 from store.models import CheckIn, Patient, ReviewItem, ReviewStatus

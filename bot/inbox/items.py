@@ -15,8 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot import i18n
-from bot.assessments import english_answers
 from bot.inbox import decisions, display
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
@@ -24,7 +22,6 @@ from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound
 from bot.inbox.households import view as household_view
 from bot.inbox.plan_view import plan_view
 from bot.inbox.staff import Actor
-from bot.inbox.trail import record
 from bot.inbox.web import (
     flash,
     now_of,
@@ -34,10 +31,13 @@ from bot.inbox.web import (
     settings_of,
     today_at,
 )
+from bot.languages import catalogs
+from bot.program.assessments import english_answers
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
 from dialogs.turn import Say
 from store import inbox as store
 from store import queries
+from store.audit import record
 from store.db import transaction
 from store.models import (
     AuditEvent,
@@ -77,7 +77,7 @@ def answer_lines(
             question = key.replace("_", " ").capitalize()
         else:
             when: str | dt.date = anchor if anchor else "the pickup date"
-            question = i18n.render(Say(q.prompt, {"date": when}), "en")
+            question = catalogs.render(Say(q.prompt, {"date": when}), "en")
         lines.append(AnswerLine(question, _answer_text(answers[key]), key in flags))
     return lines
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bot import preferences as patient_preferences
 from bot.inbox import decisions, display
 from bot.inbox.auth import CurrentActor
 from bot.inbox.caregivers import rows as caregiver_rows
@@ -17,10 +16,11 @@ from bot.inbox.decisions import InboxError, NotFound
 from bot.inbox.households import view as household_view
 from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
-from bot.inbox.trail import record
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
+from bot.program import preferences as patient_preferences
 from store import inbox as store
 from store import queries
+from store.audit import record
 from store.db import transaction
 from store.models import Pharmacy
 from store.preferences import changes_of

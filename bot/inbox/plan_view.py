@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from bot.plans import plan_for
+from bot.program.plans import plan_for
 from dialogs.plan.model import PlanError
 from dialogs.plan.plan import NotEligible
 from dialogs.plan.reconcile import SyncStatus

@@ -15,13 +15,13 @@ from starlette.responses import Response
 
 from bot.inbox.auth import CurrentActor
 from bot.inbox.staff import Actor
-from bot.inbox.trail import record
 from bot.inbox.web import SECURITY_HEADERS, now_of, page, sessions_of, today_at
 from bot.reports.charts import DRAW, chart_svg
 from bot.reports.errors import ReportError
 from bot.reports.output import table_csv
 from bot.reports.period import Period, parse_day, period_for
 from bot.reports.report import CHARTS, SECTIONS, TABLES, ProgramReport, build_report
+from store.audit import record
 from store.db import transaction
 from store.models import Pharmacy
 

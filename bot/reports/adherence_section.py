@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from bot import therapy_classes
-from bot.adherence import ProgramAdherence, program_adherence
+from bot.program import therapy_classes
+from bot.program.adherence import ProgramAdherence, program_adherence
 from bot.reports.period import Period
 
 ALL_CLASSES = "all classes"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.plans import medication, program_settings
+from bot.program.plans import medication, program_settings
 from bot.reports.numbers import share
 from bot.reports.period import Period
 from dialogs.plan.model import PlanError

@@ -12,7 +12,15 @@ from dialogs.plan.dates import LAST_ANCHOR_DAY, check_anchor_day, format_date, o
 from dialogs.plan.day_plan import PlanLine, day_plan
 from dialogs.plan.model import Cycle, Medication, PlanError, ProgramSettings
 from dialogs.plan.open_days import MovedDate
-from dialogs.plan.plan_json import JsonValue, plan_dict
+from dialogs.plan.plan_json import (
+    JsonValue,
+    calendar_dict,
+    line_dict,
+    moved_list,
+    recommendation_dict,
+    trips_list,
+    visit_dict,
+)
 from dialogs.plan.reconcile import (
     CYCLE_NAMES,
     Eligibility,
@@ -104,7 +112,24 @@ class SyncPlan:
 
     def to_dict(self) -> dict[str, JsonValue]:
         """JSON-ready: dates as ISO strings, money as decimal strings."""
-        return plan_dict(self)
+        return {
+            "today": self.today.isoformat(),
+            "cycle": self.cycle,
+            "anchor_day": self.anchor_day,
+            "anchor_reason": self.anchor_reason,
+            "recommendation": recommendation_dict(self.recommendation),
+            "first_anchor": self.first_anchor.isoformat(),
+            "first_synced_pickup": self.first_synced_pickup.isoformat(),
+            "first_synced_anchor": self.first_synced_anchor.isoformat(),
+            "moved_pickups": moved_list(self.moved_pickups),
+            "calendar": calendar_dict(self.calendar),
+            "trips": trips_list(self.trips),
+            "sync_visit": visit_dict(self.sync_visit),
+            "lines": [line_dict(line) for line in self.lines],
+            "short_fills_total": str(self.short_fills_total),
+            "first_pickup_total": str(self.first_pickup_total),
+            "cost_notes": list(self.cost_notes),
+        }
 
     def lines_for_display(self) -> list[str]:
         """Plain sentences for the pharmacist's screen, one medicine per line."""

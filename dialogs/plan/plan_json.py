@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from dialogs.plan.trips import TripFill
+from dialogs.plan.trips import SyncVisit, Trip, TripFill
 
 if TYPE_CHECKING:
+    from dialogs.plan.anchor import AnchorRecommendation
     from dialogs.plan.day_plan import PlanLine
-    from dialogs.plan.plan import SyncPlan
+    from dialogs.plan.open_days import MovedDate
+    from dialogs.plan.timeline import CycleCalendar
 
 JsonValue = str | int | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
@@ -38,7 +40,7 @@ def _fills(fills: Sequence[TripFill]) -> list[JsonValue]:
     ]
 
 
-def _line_dict(line: PlanLine) -> dict[str, JsonValue]:
+def line_dict(line: PlanLine) -> dict[str, JsonValue]:
     sf = line.short_fill
     renewal = line.renewal
     return {
@@ -75,64 +77,60 @@ def _line_dict(line: PlanLine) -> dict[str, JsonValue]:
     }
 
 
-def plan_dict(plan: SyncPlan) -> dict[str, JsonValue]:
-    c = plan.calendar
-    recommendation = plan.recommendation
-    visit = plan.sync_visit
+def recommendation_dict(recommendation: AnchorRecommendation) -> dict[str, JsonValue]:
     return {
-        "today": plan.today.isoformat(),
-        "cycle": plan.cycle,
-        "anchor_day": plan.anchor_day,
-        "anchor_reason": plan.anchor_reason,
-        "recommendation": {
-            "day": recommendation.day,
-            "reason": recommendation.reason,
-            "total_short_fill_days": recommendation.total_short_fill_days,
-            "trips": recommendation.trips,
-            "alternatives": [
-                {
-                    "day": s.day,
-                    "trips": s.trips,
-                    "short_fill_days": s.short_fill_days,
-                    "short_fills_cost": str(s.cost),
-                }
-                for s in recommendation.alternatives
-            ],
-        },
-        "first_anchor": plan.first_anchor.isoformat(),
-        "first_synced_pickup": plan.first_synced_pickup.isoformat(),
-        "first_synced_anchor": plan.first_synced_anchor.isoformat(),
-        "moved_pickups": [
-            {"planned": m.planned.isoformat(), "actual": m.actual.isoformat(), "because": m.because}
-            for m in plan.moved_pickups
-        ],
-        "calendar": {
-            "check_in": c.check_in.isoformat(),
-            "no_answer_reminder": c.no_answer_reminder.isoformat(),
-            "call_list": c.call_list.isoformat(),
-            "prepare": c.prepare.isoformat(),
-            "pickup_reminder": c.pickup_reminder.isoformat(),
-        },
-        "trips": [
+        "day": recommendation.day,
+        "reason": recommendation.reason,
+        "total_short_fill_days": recommendation.total_short_fill_days,
+        "trips": recommendation.trips,
+        "alternatives": [
             {
-                "date": t.date.isoformat(),
-                "on_anchor": t.on_anchor,
-                "needs_override": t.needs_override,
-                "cost": str(t.cost),
-                "fills": _fills(t.fills),
+                "day": s.day,
+                "trips": s.trips,
+                "short_fill_days": s.short_fill_days,
+                "short_fills_cost": str(s.cost),
             }
-            for t in plan.trips
+            for s in recommendation.alternatives
         ],
-        "sync_visit": None
-        if visit is None
-        else {
-            "date": visit.date.isoformat(),
-            "adopted": visit.adopted,
-            "overrides": list(visit.overrides),
-            "fills": _fills(visit.fills),
-        },
-        "lines": [_line_dict(line) for line in plan.lines],
-        "short_fills_total": str(plan.short_fills_total),
-        "first_pickup_total": str(plan.first_pickup_total),
-        "cost_notes": list(plan.cost_notes),
+    }
+
+
+def calendar_dict(c: CycleCalendar) -> dict[str, JsonValue]:
+    return {
+        "check_in": c.check_in.isoformat(),
+        "no_answer_reminder": c.no_answer_reminder.isoformat(),
+        "call_list": c.call_list.isoformat(),
+        "prepare": c.prepare.isoformat(),
+        "pickup_reminder": c.pickup_reminder.isoformat(),
+    }
+
+
+def moved_list(moved: Sequence[MovedDate]) -> list[JsonValue]:
+    return [
+        {"planned": m.planned.isoformat(), "actual": m.actual.isoformat(), "because": m.because}
+        for m in moved
+    ]
+
+
+def trips_list(trips: Sequence[Trip]) -> list[JsonValue]:
+    return [
+        {
+            "date": t.date.isoformat(),
+            "on_anchor": t.on_anchor,
+            "needs_override": t.needs_override,
+            "cost": str(t.cost),
+            "fills": _fills(t.fills),
+        }
+        for t in trips
+    ]
+
+
+def visit_dict(visit: SyncVisit | None) -> JsonValue:
+    if visit is None:
+        return None
+    return {
+        "date": visit.date.isoformat(),
+        "adopted": visit.adopted,
+        "overrides": list(visit.overrides),
+        "fills": _fills(visit.fills),
     }

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import demo_fills
-from bot.fills_import import import_fills, is_fills_header
-from bot.importer import ImportFileError
+from bot.imports import demo_fills
+from bot.imports.fills import import_fills, is_fills_header
+from bot.imports.pharmacy_export import ImportFileError
 from store.fills import Fill
 from tests.adherence.world import (
     NOW,
@@ -149,8 +149,8 @@ def test_the_demo_fills_are_the_generators_and_import_cleanly(cli_db: str) -> No
 
 
 def test_the_demo_seed_brings_a_year_of_fills(db_url: str) -> None:
-    from bot import demo
-    from bot.adherence import program_adherence
+    from bot.imports import demo
+    from bot.program.adherence import program_adherence
 
     with session_for(db_url) as session:
         lines = demo.seed(session, NOW)

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot import therapy_classes
-from bot.adherence import PatientClassPdc as Row
-from bot.adherence import ProgramAdherence
+from bot.program import therapy_classes
+from bot.program.adherence import PatientClassPdc as Row
+from bot.program.adherence import ProgramAdherence
 from dialogs.plan.adherence import Fill, pdc
 from dialogs.plan.class_pdc import class_pdc, covered_spans, days_in_union
 

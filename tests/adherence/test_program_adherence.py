@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adherence import PatientClassPdc, patient_adherence, program_adherence
+from bot.program.adherence import PatientClassPdc, patient_adherence, program_adherence
 from store.models import EnrollmentStatus
 from tests.adherence.world import (
     D,

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cli import main
-from bot.importer import COLUMNS
+from bot.cli.main import main
+from bot.imports.pharmacy_export import COLUMNS
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import (
     Channel,

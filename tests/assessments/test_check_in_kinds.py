@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.i18n import vocabulary_for
+from bot.languages.catalogs import vocabulary_for
 from dialogs import check_in
 from dialogs.assessment import Assessment, Choice, Question
 from dialogs.context import Context, PatientFacts

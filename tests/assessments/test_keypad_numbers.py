@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot import i18n
 from bot.channels import voice_instructions as said
 from bot.channels.voice_twiml import Listen, sentences, speaker_for, twiml
-from bot.cli import main
+from bot.cli.main import main
 from bot.clock import FrozenClock
+from bot.languages import catalogs as i18n
 from dialogs import engine
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.clock import FrozenClock
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import (

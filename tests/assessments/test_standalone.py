@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.clock import FrozenClock
 from store.accounts import Role
 from store.assessment_responses import AssessmentDefinition, AssessmentResponse

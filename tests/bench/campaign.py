@@ -26,11 +26,11 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from bot.campaigns import create_campaign, run_campaign
 from bot.channels.sms import render_sms
 from bot.clock import FrozenClock
-from bot.jobs import RQJobs
-from bot.runtime import Runtime
+from bot.conversation.runtime import Runtime
+from bot.outreach.campaigns import create_campaign, run_campaign
+from bot.outreach.worker import RQJobs
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Patient, Pharmacy
 from tests.bench.common import fresh_database, seed_patients

@@ -12,7 +12,7 @@ from pathlib import Path
 import phonenumbers
 from sqlalchemy import text
 
-from bot.importer import import_export
+from bot.imports.pharmacy_export import import_export
 from store.db import make_engine, make_sessionmaker, transaction, upgrade
 from store.models import Pharmacy
 from tests.bench import generate

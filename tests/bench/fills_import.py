@@ -4,7 +4,7 @@
 
 Generates an export (tests/bench/generate.py, 3 prescriptions a patient) and a year of 30- or
 90-day fills for each prescription, walking back from its last fill with a few late days
-(bot/demo_fills.history), imports the export, then imports the fills file three times: the
+(bot/imports/demo_fills.history), imports the export, then imports the fills file three times: the
 first import, an unchanged re-import, and a file whose days' supply changed on every fill.
 Then the year's program adherence. Prints figures; asserts nothing.
 """
@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.adherence import program_adherence
-from bot.demo_fills import history
-from bot.fills_import import import_fills
-from bot.importer import import_export
+from bot.imports.demo_fills import history
+from bot.imports.fills import import_fills
+from bot.imports.pharmacy_export import import_export
+from bot.program.adherence import program_adherence
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Pharmacy
 from tests.bench import generate

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.importer import import_export
+from bot.imports.pharmacy_export import import_export
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Pharmacy
 from tests.bench import generate

@@ -20,10 +20,10 @@ from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from bot import demo
-from bot.app import create_app
 from bot.clock import FrozenClock
+from bot.imports import demo
 from bot.inbox import auth
+from bot.web.app import create_app
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import ReviewItem, ReviewKind, ReviewStatus

@@ -15,9 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.app import create_app
+from bot.channels.sms import InboundText
 from bot.clock import FrozenClock
-from bot.runtime import InboundText, Runtime
+from bot.conversation.runtime import Runtime
+from bot.web.app import create_app
 from tests.bench.common import PHARMACY_NUMBER, fresh_database, seed_patients
 from tests.helpers import NOW, settings_for
 

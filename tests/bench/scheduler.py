@@ -26,8 +26,8 @@ from sqlalchemy import Connection, Engine, event, func, select, text
 
 from bot.channels.sms import render_sms
 from bot.clock import FrozenClock
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
+from bot.conversation.runtime import Runtime
+from bot.outreach.scheduler import Scheduler
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import CheckIn, Enrollment, Patient, Pharmacy
 from store.outreach import CycleEvent

@@ -30,11 +30,10 @@ from redis import Redis
 from sqlalchemy import insert, select
 
 from bot.clock import FrozenClock
-from bot.jobs import RQJobs
-from bot.outreach_settings import OutreachSettings
-from bot.sender import TwilioSender
+from bot.outreach.sender import TwilioSender
+from bot.outreach.worker import RQJobs, WorkerContext, configure, warm_up
 from bot.settings import Settings
-from bot.worker import WorkerContext, configure, warm_up
+from bot.settings.outreach import OutreachSettings
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Channel, Direction, Message, MessageStatus, Patient, Pharmacy
 from tests.bench.common import fresh_database, seed_patients
@@ -104,7 +103,9 @@ def run(
 ) -> tuple[float, float, list[float]]:
     """Seconds for one worker to send `ids`, the CPU seconds it used (its work horses'
     included), and the fake API's arrival times."""
-    from rq import Queue, SimpleWorker, Worker
+    from rq import Queue
+
+    from bot.outreach.rq_workers import SimpleWorker, Worker
 
     connection = Redis.from_url(REDIS)
     Queue(QUEUE, connection=connection).empty()  # type: ignore[no-untyped-call]

@@ -168,7 +168,7 @@ def main() -> None:
         results: dict[str, Figures] = {}
         for name, factory, extra in [
             ("bare endpoint (ceiling)", "tests.bench.bare_webhook:create_app", {}),
-            ("MedSync", "bot.app:create_app", {"MEDSYNC_DATABASE_URL": url}),
+            ("MedSync", "bot.web.app:create_app", {"MEDSYNC_DATABASE_URL": url}),
         ]:
             server, base = serve(factory, {**env, **extra}, args.web_processes)
             try:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import caregivers
-from bot.runtime import InboundText
-from bot.scheduler import Scheduler
+from bot.channels.sms import InboundText
+from bot.outreach.scheduler import Scheduler
+from bot.program import caregivers
 from store import caregivers as store
 from store.db import transaction
 from store.models import Channel, CheckIn, Enrollment, EnrollmentStatus, Message, Pharmacy

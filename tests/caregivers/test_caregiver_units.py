@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot import i18n
+from bot.languages import catalogs as i18n
 from dialogs import engine
 from dialogs.caregiver import read_phone
 from dialogs.context import Context, PatientFacts

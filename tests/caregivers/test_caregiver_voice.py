@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.helpers import app_client
 from tests.voice.calling import PhoneCall
 

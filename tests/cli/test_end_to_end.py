@@ -14,9 +14,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 
-SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "demo_export.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "imports" / "demo_export.csv"
 TOKEN = "e2e-token-" + "0" * 22
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot import i18n
+from bot.languages import catalogs as i18n
 from dialogs.context import PatientFacts
 from dialogs.turn import Digits, Event, Start, Text, Timeout
 from tests.dialogs.transcript import Case, check, patient

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from bot.languages import catalogs as i18n
 from dialogs import who
 from dialogs.context import Context, PatientFacts
 from dialogs.turn import Digits, Text

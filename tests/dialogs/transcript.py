@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot import i18n
 from bot.channels.sms_text import compose
+from bot.languages import catalogs as i18n
 from dialogs import engine
 from dialogs.assessment import Assessment
 from dialogs.caregiver import display

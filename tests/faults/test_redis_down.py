@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 from redis import Redis
-from rq import Worker
 from sqlalchemy import select
 
+from bot.outreach.rq_workers import Worker
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Direction, Message, MessageStatus
@@ -45,7 +45,7 @@ def until(check: Callable[[], bool], seconds: float, what: str) -> None:
 def test_texts_are_answered_and_sends_are_kept_while_redis_is_down(
     fault_db: str, redis_server: RedisServer, fake: FakeTwilio, logs: Path
 ) -> None:
-    from bot.api import create_token
+    from bot.web.api import create_token
 
     sessions = make_sessionmaker(make_engine(fault_db))
     with transaction(sessions) as s:

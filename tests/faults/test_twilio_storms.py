@@ -15,8 +15,8 @@ from redis import Redis
 from rq.job import Job
 from sqlalchemy import select
 
-from bot.jobs import RQJobs, send_job_id
-from bot.runtime import outbound_message
+from bot.conversation.messages import outbound_message
+from bot.outreach.worker import RQJobs, send_job_id
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Message, MessageStatus, Patient
 from tests.fake_twilio import FakeTwilio, Recorded

@@ -8,9 +8,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot import households
-from bot.runtime import InboundText
-from bot.scheduler import Scheduler
+from bot.channels.sms import InboundText
+from bot.outreach.scheduler import Scheduler
+from bot.program import households
 from store.db import transaction
 from store.models import CheckIn, Enrollment, EnrollmentStatus, Patient
 from tests.jobs.conftest import World

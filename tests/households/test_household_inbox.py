@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import households
+from bot.program import households
 from store.db import transaction
 from store.models import AuditEvent, Patient
 from tests.helpers import NOW

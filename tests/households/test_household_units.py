@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot import households, i18n
 from bot.channels.sms_text import compose
+from bot.languages import catalogs as i18n
+from bot.program import households
 from dialogs import anchor, household
 from dialogs.context import Context, PatientFacts
 from dialogs.turn import Ask, RecordConsent, Text

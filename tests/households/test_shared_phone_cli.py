@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.helpers import TOKEN, Phone, app_client
 
 MILLERS = "+16145550177"

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot import i18n
 from bot.channels.sms_text import compose
+from bot.languages import catalogs as i18n
 from dialogs import engine, prompts, who
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State, load

@@ -12,11 +12,11 @@ from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import demo
-from bot.app import create_app
 from bot.clock import FrozenClock
+from bot.imports import demo
 from bot.inbox import auth
 from bot.settings import Settings
+from bot.web.app import create_app
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from tests.helpers import NOW, PUBLIC_URL, TOKEN

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.main import main
 from store.accounts import ApiToken, LoginFailure, Membership, Role, User
 from store.db import transaction
 from store.models import AuditEvent

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot.app import create_app
 from bot.clock import FrozenClock
 from bot.inbox import auth
+from bot.web.app import create_app
 from store.accounts import LoginFailure, StaffSession, User
 from store.db import transaction
 from store.models import AuditEvent

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import demo
+from bot.imports import demo
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import CheckIn, CheckInStatus, Message, ReviewItem, ReviewStatus

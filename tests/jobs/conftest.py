@@ -9,21 +9,22 @@ from dataclasses import dataclass, field
 
 import pytest
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import demo
 from bot.channels.sms import render_sms
 from bot.clock import FrozenClock
-from bot.jobs import InProcessJobs
-from bot.outbound import Delivery, SendingPolicy, deliver
-from bot.outreach_settings import OutreachSettings
-from bot.runtime import Runtime, outbound_message
-from bot.sender import TwilioSender
-from bot.sending_rules import LocalThrottle
+from bot.conversation.messages import outbound_message
+from bot.conversation.runtime import Runtime
+from bot.imports import demo
+from bot.outreach.jobs import InProcessJobs
+from bot.outreach.outbound import Delivery, SendingPolicy, deliver
+from bot.outreach.rq_workers import SimpleWorker
+from bot.outreach.sender import TwilioSender
+from bot.outreach.sending_rules import LocalThrottle
+from bot.outreach.worker import WorkerContext, configure
 from bot.settings import Settings
-from bot.worker import WorkerContext, configure
+from bot.settings.outreach import OutreachSettings
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Message, Patient, Pharmacy
 from tests.fake_twilio import FakeTwilio

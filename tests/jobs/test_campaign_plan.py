@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
-from bot.campaigns import create_campaign, read_patient_ids
-from bot.importer import import_export
+from bot.imports.pharmacy_export import import_export
+from bot.outreach.campaigns import create_campaign, read_patient_ids
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Patient, Pharmacy
 from store.outreach import CampaignRecipient, RecipientStatus

@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.campaigns import (
+from bot.channels.sms import InboundText
+from bot.cli.main import main
+from bot.outreach.campaigns import (
     CampaignError,
     Report,
     campaign_report,
@@ -18,9 +20,7 @@ from bot.campaigns import (
     run_campaign,
     set_status,
 )
-from bot.cli import main
-from bot.runtime import InboundText
-from bot.scheduler import Scheduler
+from bot.outreach.scheduler import Scheduler
 from store.db import transaction
 from store.models import AuditEvent, MessageStatus
 from store.outreach import Campaign, CampaignRecipient

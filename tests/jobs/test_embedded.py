@@ -8,9 +8,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.jobs import InProcessJobs, RQJobs
+from bot.outreach.jobs import InProcessJobs
+from bot.outreach.worker import RQJobs
 from bot.settings import Settings
+from bot.web.app import create_app
 from tests.jobs.conftest import PUBLIC_URL, TOKEN, World
 from tests.jobs.test_scheduler import at_ten_in_new_york, enroll
 

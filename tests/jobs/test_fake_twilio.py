@@ -6,7 +6,7 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.sender import RebasedHttpClient, SendError, TwilioSender
+from bot.outreach.sender import RebasedHttpClient, SendError, TwilioSender
 from tests.fake_twilio import FakeTwilio, segments
 
 ACCOUNT = "AC" + "b2" * 16

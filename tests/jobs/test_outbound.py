@@ -9,9 +9,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot.outbound import deliver
-from bot.sender import NullSender
-from bot.sending_rules import LocalThrottle
+from bot.outreach.outbound import deliver
+from bot.outreach.sender import NullSender
+from bot.outreach.sending_rules import LocalThrottle
 from store.db import transaction
 from store.models import ConsentEvent, ConsentKind, MessageStatus, Patient
 from tests.jobs.conftest import ACCOUNT, NOW, PUBLIC_URL, World, fast_settings

@@ -8,12 +8,11 @@ import os
 import signal
 
 from redis import Redis
-from rq import Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from bot.jobs import RQJobs
-from bot.worker import WorkerContext, enqueue_scheduler_tick
+from bot.outreach.rq_workers import Worker
+from bot.outreach.worker import RQJobs, WorkerContext, enqueue_scheduler_tick
 from store.models import MessageStatus
 from tests.fake_twilio import Recorded
 from tests.jobs.conftest import World, burst, fast_settings
@@ -25,7 +24,7 @@ def test_send_jobs_carry_the_message_id_and_nothing_about_the_patient(
     message_id = world.queue_text("P1001", "Hi Margaret, your check-in is ready.")
     RQJobs(connection, context.outreach.queue_name).send(message_id)
     [job] = context.queue.get_jobs()
-    assert job.func_name == "bot.worker.send_message"
+    assert job.func_name == "bot.outreach.worker.send_message"
     assert (job.args, job.kwargs) == ((message_id,), {})
     dump = b"".join(
         str(connection.dump(key)).encode() + key for key in connection.scan_iter(count=1000)
@@ -116,5 +115,5 @@ def test_a_worker_killed_mid_send_never_sends_twice(
 def test_the_periodic_job_is_enqueued_once_per_slot(context: WorkerContext) -> None:
     assert enqueue_scheduler_tick(context.connection, context.outreach, 1000.0)
     assert not enqueue_scheduler_tick(context.connection, context.outreach, 1001.0)
-    assert [j.func_name for j in context.queue.get_jobs()] == ["bot.worker.run_scheduler"]
+    assert [j.func_name for j in context.queue.get_jobs()] == ["bot.outreach.worker.run_scheduler"]
     assert enqueue_scheduler_tick(context.connection, context.outreach, 1000.0 + 300)

@@ -10,9 +10,9 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bot.runtime import InboundText
-from bot.scheduler import DueReport, Scheduler
-from bot.worker import WorkerContext, enqueue_scheduler_tick
+from bot.channels.sms import InboundText
+from bot.outreach.scheduler import DueReport, Scheduler
+from bot.outreach.worker import WorkerContext, enqueue_scheduler_tick
 from store.db import transaction
 from store.models import (
     CheckIn,

@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outreach_settings import OutreachSettings
-from bot.sending_rules import (
+from bot.outreach.sending_rules import (
     LocalThrottle,
     RedisThrottle,
     cap_free_at,
@@ -17,6 +16,7 @@ from bot.sending_rules import (
     sms_segments,
     windows_for,
 )
+from bot.settings.outreach import OutreachSettings
 from store.db import transaction
 from store.models import Message, MessageStatus
 from tests.jobs.conftest import NOW, World

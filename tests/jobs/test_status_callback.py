@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from bot.runtime import outbound_message
+from bot.conversation.messages import outbound_message
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Message, MessageStatus, Patient
 from tests.helpers import NOW, PUBLIC_URL, TOKEN, app_client

@@ -11,10 +11,10 @@ SCRIPT = """
 import sys
 from redis import Redis
 from bot.clock import SystemClock
-from bot.outreach_settings import OutreachSettings
-from bot.sender import TwilioSender
+from bot.settings.outreach import OutreachSettings
+from bot.outreach.sender import TwilioSender
 from bot.settings import Settings
-from bot.worker import WorkerContext, warm_up
+from bot.outreach.worker import WorkerContext, warm_up
 
 MESSAGES = "twilio.rest.api.v2010.account.message"
 context = WorkerContext(

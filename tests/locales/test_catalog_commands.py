@@ -13,8 +13,9 @@ from babel.messages.pofile import read_po, write_po
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot import cli_languages, i18n
-from bot.cli import main
+from bot.cli import languages as cli_languages
+from bot.cli.main import main
+from bot.languages import catalogs as i18n
 from dialogs.turn import Say
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import AuditEvent, Pharmacy

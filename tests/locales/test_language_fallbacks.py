@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.importer import import_export
+from bot.imports.pharmacy_export import import_export
 from store.db import transaction
 from store.models import (
     ConsentEvent,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from bot.languages import catalogs as i18n
 from dialogs.parse import (
     asks_for_pharmacist,
     is_keyword,

@@ -1,7 +1,8 @@
 """Russian, Arabic, Tagalog and Haitian Creole: what patients type is understood, and what
 MedSync writes back reads the patient's way.
 
-Parsing goes through `bot.i18n.vocabulary_for`, the vocabulary the runtime hands the dialogs:
+Parsing goes through `bot.languages.catalogs.vocabulary_for`, the vocabulary the runtime hands
+the dialogs:
 the patient's own words, English, and everyone's opt-out words and language names.
 """
 
@@ -12,9 +13,9 @@ import re
 
 import pytest
 
-from bot import i18n
 from bot.channels import instructions
 from bot.channels.sms_text import compose
+from bot.languages import catalogs as i18n
 from dialogs import engine, prompts
 from dialogs.context import Context, PatientFacts
 from dialogs.parse import (
@@ -530,7 +531,7 @@ def test_start_stays_in_latin_letters(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_check_in_opener_fits_the_languages_segment_limit(language: str) -> None:
-    from bot.segments import count
+    from bot.languages.segments import count
 
     base = {k: SAMPLE[k] for k in ("first_name", "pharmacy", "pharmacy_phone")}
     opener = compose(

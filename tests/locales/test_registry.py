@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import i18n
+from bot.languages import catalogs as i18n
 from dialogs.turn import Say
 
 TEN = ["en", "es", "zh-Hans", "zh-Hant", "vi", "ko", "tl", "ru", "ar", "ht"]

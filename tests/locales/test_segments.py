@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.segments import count, encoding_of
+from bot.languages.segments import count, encoding_of
 
 TABLE = [
     # text, encoding, units, segments

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot import i18n
+from bot.languages import catalogs as i18n
 from dialogs import engine, preferences, prompts
 from dialogs.context import Context, CostEstimate, PatientFacts
 from dialogs.parse import normalize

@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot import preferences
-from bot.call_placing import CallPlacer
-from bot.runtime import InboundText
-from bot.scheduler import Scheduler
-from bot.sending_rules import Window, next_preferred, with_preferred_time
+from bot.channels.sms import InboundText
+from bot.outreach.call_placing import CallPlacer
+from bot.outreach.scheduler import Scheduler
+from bot.outreach.sending_rules import Window, next_preferred, with_preferred_time
+from bot.program import preferences
 from store.calls import Call, CallPurpose
 from store.db import transaction
 from store.models import Enrollment, EnrollmentStatus, Message, Patient

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.preferences import cost_estimates
+from bot.program.preferences import cost_estimates
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import (
     ConsentEvent,

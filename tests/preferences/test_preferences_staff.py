@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.main import main
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import AuditEvent, ConsentEvent, ConsentKind, Patient
 from store.preferences import PatientPreference, PreferenceChange

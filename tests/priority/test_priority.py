@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import priority
-from bot.priority import Reason, candidates, score, trips_needed
+from bot.outreach import priority
+from bot.outreach.priority import Reason, candidates, score, trips_needed
 from store.models import AuditEvent, Enrollment, EnrollmentStatus
 from store.outreach import Campaign, CampaignRecipient
 from tests.adherence.world import (

@@ -37,9 +37,9 @@ from schemathesis.generation.modes import GenerationMode
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from bot.api import create_token
-from bot.app import create_app
 from bot.clock import FrozenClock
+from bot.web.api import create_token
+from bot.web.app import create_app
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction, upgrade
 from store.models import Patient

@@ -36,7 +36,7 @@ def served(db_url: str, processes: int = 1) -> Iterator[str]:
     }
     env.pop("MEDSYNC_REDIS_URL", None)  # jobs in process: these tests are about the webhook
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
+        [sys.executable, "-m", "uvicorn", "bot.web.app:create_app", "--factory",
          "--port", str(port), "--workers", str(processes), "--log-level", "warning"],
         env=env,
     )  # fmt: skip

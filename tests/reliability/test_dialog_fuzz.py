@@ -15,8 +15,8 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import i18n
 from bot.channels.sms_text import compose
+from bot.languages import catalogs as i18n
 from dialogs import engine
 from dialogs.context import Context, PatientFacts
 from dialogs.state import load

@@ -6,7 +6,7 @@ import io
 
 from sqlalchemy import func, select
 
-from bot.importer import import_export
+from bot.imports.pharmacy_export import import_export
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Patient, Pharmacy, Prescription
 from tests.bench import generate

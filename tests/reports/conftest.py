@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import create_app
 from bot.clock import FrozenClock
+from bot.web.app import create_app
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from tests.inbox.conftest import ADA, DANA, UMA, RecordingJobs, settings_for

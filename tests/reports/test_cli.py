@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.reports import expected
 from tests.reports.conftest import Built
 from tests.reports.program import FALL, PERIOD, SPRING, ZONE

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import demo, importer
-from bot.importer import COLUMNS, ImportFileError, ImportReport, import_export
+from bot.imports import demo
+from bot.imports import pharmacy_export as importer
+from bot.imports.pharmacy_export import COLUMNS, ImportFileError, ImportReport, import_export
 from store.db import transaction
 from store.models import Patient, Pharmacy, Prescription
 from tests.conftest import NOW

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.call_placing import CallRefused
-from bot.calls import CallDesk
 from bot.clock import FrozenClock
-from bot.outreach_settings import OutreachSettings
-from bot.voice_settings import VoiceSettings
+from bot.outreach.call_desk import CallDesk
+from bot.outreach.call_placing import CallRefused
+from bot.settings.outreach import OutreachSettings
+from bot.settings.voice import VoiceSettings
 from store.calls import Call, CallMode, CallPurpose
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import (

@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.call_placing import CallRefused, prefers_calls
-from bot.caller import TwilioCaller
-from bot.calls import CallDesk
-from bot.cli import main
+from bot.cli.main import main
 from bot.clock import FrozenClock
-from bot.demo import EXPORT
-from bot.runtime import NotEnrolled
+from bot.conversation.runtime import NotEnrolled
+from bot.imports.demo import EXPORT
+from bot.outreach.call_desk import CallDesk
+from bot.outreach.call_placing import CallRefused, prefers_calls
+from bot.outreach.caller import TwilioCaller
 from store.calls import Call, CallMode, CallPurpose, CallStatus
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Enrollment, EnrollmentStatus, Message, Patient

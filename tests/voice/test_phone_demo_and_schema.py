@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import inspect
 
-from bot.cli_voice import Handset, play_call
+from bot.cli.voice import Handset, play_call
 from store.calls import Call
 from store.db import make_engine
 from tests.helpers import PHARMACY_NUMBER, PUBLIC_URL, TOKEN, app_client

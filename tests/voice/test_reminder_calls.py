@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import preferences
-from bot.caller import TwilioCaller
-from bot.calls import CallDesk
 from bot.clock import FrozenClock
+from bot.outreach.call_desk import CallDesk
+from bot.outreach.caller import TwilioCaller
+from bot.program import preferences
 from store.calls import Call, CallPurpose
 from store.db import transaction
 from store.models import CheckIn, CheckInStatus, Enrollment, EnrollmentStatus, Patient

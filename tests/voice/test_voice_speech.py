@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import i18n
 from bot.channels import voice_instructions as said
 from bot.channels.voice_twiml import (
     HangUp,
@@ -25,6 +24,7 @@ from bot.channels.voice_twiml import (
     twiml,
     voice_book,
 )
+from bot.languages import catalogs as i18n
 from dialogs import engine, prompts
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State

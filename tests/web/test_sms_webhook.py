@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot import demo, i18n
+from bot.channels.sms import InboundText
 from bot.clock import FrozenClock
-from bot.runtime import InboundText
+from bot.imports import demo
+from bot.languages import catalogs as i18n
 from dialogs import prompts
 from dialogs.turn import Say
 from store.db import make_engine, make_sessionmaker, transaction

@@ -1,0 +1,178 @@
+"""`medsync import`, `checkin open`, `plan` and `queue`: the pharmacy's patients at the terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from bot.cli.common import Fail, pharmacy_named, send_now, sessions_for
+from bot.clock import SystemClock
+from bot.conversation.runtime import NotEnrolled, PatientNotFound, runtime_for
+from bot.imports.pharmacy_export import ImportFileError, import_export
+from bot.settings import get_settings
+from store import queries
+from store.db import transaction
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pharmacy", "which", default=None, help="Name or Twilio number of the pharmacy.")
+@click.option(
+    "--fills", "fills", is_flag=True, help="FILE is a fills file (found by its header anyway)."
+)
+def import_(file: Path, which: str | None, fills: bool) -> None:
+    """Import patients and prescriptions from the pharmacy's export (CSV), or a fills file."""
+    from bot.imports.fills import import_fills, is_fills_header
+
+    settings = get_settings()
+    try:
+        with transaction(sessions_for(settings)) as session, file.open(encoding="utf-8-sig") as f:
+            fills = fills or is_fills_header(f.readline())
+            f.seek(0)
+            run = import_fills if fills else import_export
+            report = run(session, pharmacy_named(session, which), f, dt.datetime.now(dt.UTC))
+    except ImportFileError as error:
+        raise Fail(str(error)) from None
+    except UnicodeDecodeError:
+        raise Fail(f"{file} is not a UTF-8 text file; export it as CSV in UTF-8.") from None
+    click.echo(report.summary())
+
+
+# ---------------------------------------------------------------------- check-ins
+
+
+@click.group()
+def checkin() -> None:
+    """Pre-pickup check-ins."""
+
+
+@checkin.command("open")
+@click.argument("patient_id")
+@click.option("--pharmacy", "which", default=None)
+@click.option("--anchor-date", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | None) -> None:
+    """Open this cycle's check-in for a patient (their patient_id in the export) and text them."""
+    settings = get_settings()
+    sessions = sessions_for(settings)
+    with transaction(sessions) as session:
+        pharmacy_id = pharmacy_named(session, which).id
+    try:
+        outbound = runtime_for(settings, sessions).open_check_in(
+            pharmacy_id, patient_id, anchor_date.date() if anchor_date else None
+        )
+    except (PatientNotFound, NotEnrolled) as error:
+        raise Fail(str(error)) from None
+    if outbound is None:
+        click.echo(
+            f"The check-in for {patient_id} is already open, waits for another patient's "
+            "check-in on the same phone, or the patient has opted out."
+        )
+        return
+    jobs = send_now(settings, sessions)
+    jobs.send(outbound.message_id)
+    click.echo(f"Check-in opened for {patient_id}: {jobs.results[-1]}.")
+    for other in outbound.others:  # the same question to each caregiver's phone
+        jobs.send(other)
+        click.echo(f"Also to a caregiver: {jobs.results[-1]}.")
+
+
+# ---------------------------------------------------------------------- sync plan
+
+
+@click.command()
+@click.argument("patient_id")
+@click.option(
+    "--anchor", type=click.IntRange(1, 28), default=None, help="Plan on this day instead."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--pharmacy", "which", default=None)
+def plan(patient_id: str, anchor: int | None, as_json: bool, which: str | None) -> None:
+    """The sync plan for a patient: anchor day, short fills, copays, exclusions, renewals."""
+    import json
+
+    from bot.clock import local_date
+    from bot.program.plans import plan_for
+    from dialogs.plan.model import PlanError
+    from dialogs.plan.plan import NotEligible
+
+    with transaction(sessions_for(get_settings())) as session:
+        pharmacy = pharmacy_named(session, which)
+        patient = queries.patient_by_external_id(session, pharmacy.id, patient_id)
+        if patient is None:
+            raise Fail(f"No patient {patient_id} at {pharmacy.name}.")
+        today = local_date(SystemClock(), pharmacy.timezone)
+        name = f"{patient.first_name} {patient.last_name} ({patient.external_id})"
+        try:
+            result = plan_for(patient, today, anchor_day=anchor)
+        except NotEligible as error:
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "patient": patient.external_id,
+                            "eligible": False,
+                            "reason": error.eligibility.reason,
+                            "medicines": [
+                                {
+                                    "rx_number": r.medication.rx_number,
+                                    "status": r.status.value,
+                                    "reason": r.reason,
+                                }
+                                for r in error.reconciliations
+                            ],
+                        },
+                        indent=2,
+                    )
+                )
+                return
+            click.echo(f"{name} is not eligible for med sync: {error.eligibility.reason}")
+            for r in error.reconciliations:
+                click.echo(f"  {r.medication.drug_name} ({r.medication.rx_number}): {r.reason}")
+            return
+        except PlanError as error:
+            raise Fail(f"No plan for {name}: {error}") from None
+    if as_json:
+        click.echo(
+            json.dumps({"patient": patient_id, "eligible": True, **result.to_dict()}, indent=2)
+        )
+        return
+    click.echo(f"Sync plan for {name}, as of {today:%b %d, %Y}")
+    for line in result.lines_for_display():
+        click.echo(line if line.startswith("  ") else f"- {line}")
+
+
+# ---------------------------------------------------------------------- review queue
+
+
+@click.command()
+@click.option("--pharmacy", "which", default=None)
+@click.option("--all", "show_all", is_flag=True, help="Include items already decided.")
+def queue(which: str | None, show_all: bool) -> None:
+    """The pharmacist's review queue: flagged first, oldest first."""
+    from store.models import Patient, ReviewStatus
+
+    with transaction(sessions_for(get_settings())) as session:
+        pharmacy = pharmacy_named(session, which)
+        items = [
+            i
+            for i in queries.review_items(session, pharmacy.id)
+            if show_all or i.status == ReviewStatus.PENDING
+        ]
+        if not items:
+            click.echo("The review queue is empty.")
+            return
+        for item in items:
+            patient = session.get(Patient, item.patient_id) if item.patient_id else None
+            who = (
+                f"{patient.external_id} {patient.first_name} {patient.last_name}"
+                if patient
+                else f"unknown number {item.phone}"
+            )
+            mark = "FLAGGED " if item.priority == 0 else ""
+            click.echo(
+                f"#{item.id} [{item.status.value}] {mark}{item.kind.value.replace('_', ' ')}"
+                f" - {who} - "
+                f"{item.created_at:%Y-%m-%d %H:%M} UTC\n    {item.summary}"
+            )

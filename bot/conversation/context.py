@@ -1,0 +1,97 @@
+"""What a dialog may know for one step (its `Context`): today, the pharmacy, every patient on
+the phone with their enrollment, preferences, household and plan, the vocabulary, the check-in
+definition and the assessments in play."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.conversation.messages import display_phone
+from bot.languages import catalogs, serving
+from bot.program import assessments, caregivers, households
+from bot.program.plans import proposal
+from bot.program.preferences import Preferences, cost_estimates
+from bot.program.preferences import of_all as preferences_of
+from dialogs.assessment_file import check_in_for
+from dialogs.context import Context, PatientFacts
+from dialogs.state import State
+from dialogs.turn import Event
+from store import queries
+from store.models import Enrollment, Patient, Pharmacy
+
+
+def dialog_context(
+    session: Session,
+    pharmacy: Pharmacy,
+    patients: Sequence[Patient],
+    state: State,
+    event: Event,
+    today: dt.date,
+    found: caregivers.PhoneView | None,
+    preparation_days: int,
+    decline_quiet_days: int,
+) -> Context:
+    enrollments = queries.enrollments_of(session, [p.id for p in patients])
+    prefs = preferences_of(session, patients)
+    known = tuple(facts(p, enrollments.get(p.id), today, prefs.get(p.id)) for p in patients)
+    known = households.with_households(session, patients, known, today)
+    subject = subject_of(patients, state)
+    language = subject.language if subject else (patients[0].language if patients else "en")
+    ctx = Context(
+        today=today,
+        pharmacy_name=pharmacy.name,
+        pharmacy_phone=display_phone(pharmacy.phone),
+        patients=known,
+        vocab=catalogs.vocabulary_for(language),
+        preparation_days=preparation_days,
+        decline_quiet_days=decline_quiet_days,
+        languages=serving.offered(pharmacy),
+        check_in=check_in_for(pharmacy.check_in_definition),
+        assessments=assessments.in_play(session, pharmacy.id, state.to_json(), event),
+    )
+    if found is not None:
+        ctx = caregivers.in_context(found, ctx)
+    return ctx
+
+
+def facts(
+    patient: Patient,
+    enrollment: Enrollment | None,
+    today: dt.date,
+    prefs: Preferences | None = None,
+) -> PatientFacts:
+    status = enrollment.status.value if enrollment else None
+    # The sync plan is worked out only for patients who may be about to choose a day.
+    choosing = status in (None, "consented", "declined", "disenrolled")
+    offer = proposal(patient, today) if choosing else None
+    return PatientFacts(
+        id=patient.id,
+        first_name=patient.first_name,
+        language=patient.language,
+        birth_year=patient.birth_date.year if patient.birth_date else None,
+        opted_out=patient.opted_out,
+        enrollment=status,
+        anchor_day=enrollment.anchor_day if enrollment else None,
+        next_anchor_date=enrollment.next_anchor_date if enrollment else None,
+        eligible=offer.eligible if offer else True,
+        proposed_anchor_day=offer.day if offer else 15,
+        language_confirmed=patient.language_confirmed,
+        delivery=prefs.delivery if prefs else None,
+        channel=prefs.channel if prefs else None,
+        time_of_day=prefs.time_of_day if prefs else None,
+        detailed_messages=prefs.detailed if prefs else False,
+        preferences_asked=prefs.asked if prefs else False,
+        can_text=patient.sms_capable is not False and patient.phone_type != "landline",
+        # Only while the pickup day is being chosen: the anchor dialog tells the cost.
+        cost_estimates=cost_estimates(patient, today) if status == "consented" else {},
+    )
+
+
+def subject_of(patients: Sequence[Patient], state: State) -> Patient | None:
+    for p in patients:
+        if p.id == state.subject:
+            return p
+    return patients[0] if len(patients) == 1 else None

@@ -1,0 +1,172 @@
+"""Applying a turn's effects, each in the transaction that saves the conversation: consents
+and opt-outs, enrollments, the language, check-in answers, caregivers, assessments,
+preferences and review items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.languages import catalogs, serving
+from bot.program import assessments, caregivers, households
+from bot.program.preferences import change as change_preference
+from dialogs.turn import (
+    Effect,
+    OpenReviewItem,
+    RecordConsent,
+    SaveAssessment,
+    SaveCheckIn,
+    SetCaregiver,
+    SetCaregiverPhone,
+    SetEnrollment,
+    SetLanguage,
+    SetPreference,
+)
+from store import queries
+from store.models import (
+    Channel,
+    CheckIn,
+    CheckInStatus,
+    ConsentEvent,
+    ConsentKind,
+    Enrollment,
+    EnrollmentStatus,
+    Message,
+    Patient,
+    Pharmacy,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
+
+
+def apply_effects(
+    session: Session,
+    pharmacy: Pharmacy,
+    patients: Sequence[Patient],
+    effects: Sequence[Effect],
+    message: Message | None,
+    phone: str,
+    now: dt.datetime,
+    channel: Channel = Channel.SMS,
+) -> None:
+    by_id = {p.id: p for p in patients}
+    for effect in effects:
+        match effect:
+            case RecordConsent():
+                patient = by_id[effect.patient_id]
+                session.add(
+                    ConsentEvent(
+                        patient_id=patient.id,
+                        kind=ConsentKind(effect.kind),
+                        channel=channel,
+                        message_id=message.id if message else None,
+                        wording=effect.wording,
+                        prompt=effect.prompt,
+                        # the language the patient was asked in, not only the one they have
+                        language=catalogs.served_language(
+                            patient.language, serving.overrides(pharmacy)
+                        ),
+                        created_at=now,
+                    )
+                )
+                if effect.kind in ("opt_out", "opt_in"):
+                    patient.opted_out = effect.kind == "opt_out"
+                    patient.updated_at = now
+                if effect.kind == "household_joined":
+                    households.join_on_phone(session, patient, patients, now)
+            case SetEnrollment():
+                _set_enrollment(session, effect, now)
+            case SetLanguage():
+                by_id[effect.patient_id].language = effect.language
+                by_id[effect.patient_id].language_confirmed = True
+                by_id[effect.patient_id].updated_at = now
+            case SaveCheckIn():
+                _save_check_in(session, effect, now)
+                _answered_by(session, by_id.get(effect.patient_id), effect, phone, now)
+            case SetCaregiver() | SetCaregiverPhone():
+                caregivers.apply(session, pharmacy, by_id, effect, message, phone, now, channel)
+            case SaveAssessment():
+                assessments.save_response(session, pharmacy.id, effect, now)
+            case SetPreference():
+                patient = by_id[effect.patient_id]
+                change_preference(session, patient, effect.name, effect.value, channel, now)
+            case OpenReviewItem():
+                _open_review_item(session, pharmacy, effect, message, phone, now)
+
+
+def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:
+    enrollment = queries.enrollments_of(session, [effect.patient_id]).get(effect.patient_id)
+    if enrollment is None:
+        enrollment = Enrollment(patient_id=effect.patient_id, cycle="monthly")
+        session.add(enrollment)
+    enrollment.status = EnrollmentStatus(effect.status)
+    if effect.anchor_day is not None:
+        enrollment.anchor_day = effect.anchor_day
+        enrollment.next_anchor_date = effect.next_anchor_date
+    enrollment.declined_until = effect.declined_until
+    enrollment.updated_at = now
+
+
+def _answered_by(
+    session: Session, patient: Patient | None, effect: SaveCheckIn, phone: str, now: dt.datetime
+) -> None:
+    """Whose phone answered (the patient's or a caregiver's); a finished check-in no
+    longer waits on the patient's other phones."""
+    check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
+    if patient is None or check_in is None or not effect.answers:
+        return
+    check_in.answered_by, check_in.caregiver_id = caregivers.answered_by(session, patient, phone)
+    if effect.status != "open":
+        caregivers.close_elsewhere(session, patient, effect.anchor_date, phone, now)
+
+
+def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> None:
+    check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
+    if check_in is None:
+        check_in = CheckIn(
+            patient_id=effect.patient_id, anchor_date=effect.anchor_date, opened_at=now
+        )
+        session.add(check_in)
+    check_in.status = CheckInStatus(effect.status)
+    check_in.definition = effect.definition
+    check_in.answers = dict(effect.answers)
+    check_in.flags = list(effect.flags)
+    check_in.completed_at = None if effect.status == "open" else now
+    session.flush()
+
+
+def _open_review_item(
+    session: Session,
+    pharmacy: Pharmacy,
+    effect: OpenReviewItem,
+    message: Message | None,
+    phone: str,
+    now: dt.datetime,
+) -> None:
+    kind = ReviewKind(effect.kind)
+    check_in_id = None
+    if effect.check_in_anchor_date is not None and effect.patient_id is not None:
+        check_in = queries.check_in_for(session, effect.patient_id, effect.check_in_anchor_date)
+        check_in_id = check_in.id if check_in else None
+    elif kind != ReviewKind.ASSESSMENT and queries.pending_review_item(
+        session, pharmacy.id, kind, effect.patient_id, phone
+    ):
+        return  # one pending item of a kind per patient; the transcript shows every message
+    session.add(
+        ReviewItem(
+            pharmacy_id=pharmacy.id,
+            patient_id=effect.patient_id,
+            phone=phone,
+            kind=kind,
+            status=ReviewStatus.PENDING,
+            priority=0 if effect.flagged else 1,
+            summary=effect.summary,
+            details=dict(effect.details),
+            check_in_id=check_in_id,
+            message_id=message.id if message else None,
+            created_at=now,
+        )
+    )

@@ -1,0 +1,94 @@
+"""Message rows and phone numbers: what the runtime writes for each text, in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+
+from bot.channels.sms import InboundText
+from store.models import Channel, Conversation, Direction, Message, MessageStatus
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """An outbound message row written in a transaction, to be sent after the commit."""
+
+    message_id: int
+    body: str
+    # The same text to the patient's caregivers (bot/caregivers.py): send these too.
+    others: tuple[int, ...] = ()
+
+
+def display_phone(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, "US")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 when it parses, else the raw text (an odd From still gets an answer); at most
+    the 20 characters the phone columns hold."""
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return raw.strip()[:20]
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[:20]
+
+
+def inbound_message(conversation: Conversation, inbound: InboundText, now: dt.datetime) -> Message:
+    return Message(
+        pharmacy_id=conversation.pharmacy_id,
+        conversation_id=conversation.id,
+        direction=Direction.INBOUND,
+        channel=Channel.SMS,
+        sid=inbound.sid,
+        phone=conversation.phone,
+        body=inbound.body,
+        num_media=inbound.num_media,
+        status=MessageStatus.RECEIVED,
+        created_at=now,
+    )
+
+
+def outbound_message(
+    conversation_id: int | None,
+    pharmacy_id: int,
+    patient_id: int | None,
+    phone: str,
+    body: str,
+    language: str,
+    now: dt.datetime,
+    channel: Channel = Channel.SMS,
+    status: MessageStatus = MessageStatus.QUEUED,
+    idempotency_key: str | None = None,
+) -> Message:
+    """An outbound row: queued for a job to send, unless it went out another way."""
+    return Message(
+        pharmacy_id=pharmacy_id,
+        patient_id=patient_id,
+        conversation_id=conversation_id,
+        direction=Direction.OUTBOUND,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        phone=phone,
+        body=body,
+        status=status,
+        language=language,
+        created_at=now,
+    )
+
+
+def together(sent: Sequence[Outbound | None]) -> Outbound | None:
+    """One patient's texts to several phones: the first, carrying the others."""
+    written = [o for o in sent if o is not None]
+    if not written:
+        return None
+    first, *rest = written
+    return Outbound(first.message_id, first.body, tuple(o.message_id for o in rest))

@@ -1,0 +1,612 @@
+"""Invitation campaigns: who is invited, sending at a steady pace, and what came of it.
+
+A campaign keeps the catalog msgid it sends (so a report can say which text went out) and
+one recipient row per patient. Running it writes each invitation through the runtime (the
+enrollment dialog's offer, in the patient's language) and hands it to the jobs; every send
+re-checks opt-out, quiet hours, caps and the campaign's own status, so a STOP or a pause in
+the middle of a campaign holds that patient's, or everyone's, remaining messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from bot.clock import Clock, local_date
+from bot.conversation.runtime import Runtime
+from bot.outreach.jobs import Jobs
+from bot.outreach.scheduler import textable
+from bot.program.plans import medication, program_from, program_settings
+from dialogs import prompts
+from dialogs.plan.model import PlanError, ProgramSettings
+from dialogs.plan.reconcile import check_eligibility, reconcile_all
+from store.db import transaction
+from store.models import (
+    AuditEvent,
+    Direction,
+    Enrollment,
+    EnrollmentStatus,
+    Message,
+    MessageStatus,
+    Patient,
+    Pharmacy,
+)
+from store.outreach import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
+
+# Templates a campaign may send, by the name of their msgid in dialogs/prompts.py. The
+# invitation is the enrollment dialog's offer: the patient's answer continues that dialog.
+TEMPLATES = {"ENROLL_OFFER": prompts.ENROLL_OFFER}
+ELIGIBLE_AUDIENCE = "all eligible patients not yet invited"
+IN_PROGRAM = (EnrollmentStatus.CONSENTED, EnrollmentStatus.PENDING_REVIEW, EnrollmentStatus.ACTIVE)
+_CHUNK = 1000  # patients judged, and recipient rows written, at a time
+REPORT_COLUMNS = (
+    "patients",
+    "queued",
+    "sent",
+    "delivered",
+    "failed",
+    "replied",
+    "enrolled",
+    "opted out",
+    "landline",
+    "skipped",
+)
+
+
+class CampaignError(Exception):
+    """Something a person must fix; the message is a plain sentence for staff."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: RecipientStatus | None  # PENDING, LANDLINE or SKIPPED; None: leave out entirely
+    reason: str
+
+
+def verdict(
+    patient: Patient,
+    enrollment: Enrollment | None,
+    today: dt.date,
+    program: ProgramSettings | None = None,
+) -> Verdict:
+    """Whether a patient may be invited now, and why not."""
+    if patient.opted_out:
+        return Verdict(RecipientStatus.SKIPPED, "opted out of texts")
+    if enrollment is not None and enrollment.status in IN_PROGRAM:
+        return Verdict(RecipientStatus.SKIPPED, "already in med sync")
+    if (
+        enrollment is not None
+        and enrollment.declined_until is not None
+        and enrollment.declined_until > today
+    ):
+        return Verdict(
+            RecipientStatus.SKIPPED,
+            f"declined med sync (no invitations until {enrollment.declined_until})",
+        )
+    try:
+        meds = [medication(rx) for rx in patient.prescriptions]
+    except PlanError as error:
+        return Verdict(RecipientStatus.SKIPPED, f"prescription data needs review: {error}")
+    program = program or program_settings(patient)  # a campaign works it out once
+    eligibility = check_eligibility(reconcile_all(meds, program))
+    if not eligibility.eligible:
+        return Verdict(RecipientStatus.SKIPPED, eligibility.reason)
+    if not textable(patient):
+        return Verdict(RecipientStatus.LANDLINE, "no SMS-capable number: waits for a call")
+    return Verdict(RecipientStatus.PENDING, eligibility.reason)
+
+
+def read_patient_ids(text: str) -> list[str]:
+    """Patient ids (the export's patient_id) from a CSV with a patient_id column, or one id
+    a line; blank lines and repeats are ignored."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise CampaignError("The file has no patient ids.")
+    header = [cell.strip().lower() for cell in rows[0]]
+    column = header.index("patient_id") if "patient_id" in header else None
+    body = rows[1:] if column is not None else rows
+    ids = [
+        (row[column] if column is not None and column < len(row) else row[0] if row else "").strip()
+        for row in body
+    ]
+    found = list(dict.fromkeys(i for i in ids if i))
+    if not found:
+        raise CampaignError("The file has no patient ids.")
+    return found
+
+
+@dataclass
+class Created:
+    campaign: Campaign
+    counts: Counter[str] = field(default_factory=Counter)
+    skipped: list[str] = field(default_factory=list)  # "P1008: only one medicine ..."
+
+    def summary(self) -> str:
+        lines = [
+            f"Campaign {self.campaign.name!r} created: {self.counts['pending']} to invite, "
+            f"{self.counts['landline']} on landlines (waiting for calls), "
+            f"{self.counts['skipped']} not eligible."
+        ]
+        lines += [f"  not invited: {line}" for line in self.skipped]
+        return "\n".join(lines)
+
+
+def _campaign(session: Session, pharmacy_id: int, name: str) -> Campaign:
+    found = session.scalar(
+        select(Campaign).where(Campaign.pharmacy_id == pharmacy_id, Campaign.name == name)
+    )
+    if found is None:
+        raise CampaignError(f"No campaign called {name!r}. See `medsync campaign list`.")
+    return found
+
+
+def _audit(
+    session: Session, actor: str, action: str, campaign: Campaign, now: dt.datetime, **after: object
+) -> None:
+    session.add(
+        AuditEvent(
+            actor=actor[:200],
+            action=action,
+            subject=f"campaign:{campaign.id}",
+            before=None,
+            after={"name": campaign.name, "status": campaign.status.value, **after},
+            created_at=now,
+        )
+    )
+
+
+def create_campaign(
+    session: Session,
+    pharmacy: Pharmacy,
+    name: str,
+    template: str,
+    patient_ids: Sequence[str] | None,
+    now: dt.datetime,
+    actor: str,
+    audience: str | None = None,
+) -> Created:
+    """A campaign and its recipients: the given patients, or all eligible not yet invited.
+
+    `audience` describes how the given patients were chosen (default: "N listed patients").
+    """
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise CampaignError("Give the campaign a name (up to 200 characters).")
+    if template not in TEMPLATES:
+        raise CampaignError(
+            f"No campaign template {template!r}; use one of: {', '.join(sorted(TEMPLATES))}."
+        )
+    if session.scalar(
+        select(Campaign.id).where(Campaign.pharmacy_id == pharmacy.id, Campaign.name == name)
+    ):
+        raise CampaignError(f"A campaign called {name!r} exists already; choose another name.")
+    today = local_date_at(now, pharmacy.timezone)
+    program = program_from(pharmacy.state, dict(pharmacy.program or {}))
+    patients = _audience(session, pharmacy, patient_ids)
+    enrollments = enrollments_at(session, pharmacy.id)
+    invited = set(
+        session.scalars(
+            select(CampaignRecipient.patient_id)
+            .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
+            .where(
+                Campaign.pharmacy_id == pharmacy.id,
+                CampaignRecipient.status == RecipientStatus.INVITED,
+            )
+        )
+    )
+    campaign = Campaign(
+        pharmacy_id=pharmacy.id,
+        name=name,
+        template=TEMPLATES[template],
+        audience=ELIGIBLE_AUDIENCE
+        if patient_ids is None
+        else (audience or f"{len(patient_ids)} listed patients")[:200],
+        status=CampaignStatus.DRAFT,
+        created_by=actor[:200],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    created = Created(campaign)
+    rows: list[dict[str, object]] = []  # recipients, written a chunk at a time
+    for patient in patients:
+        judged = verdict(patient, enrollments.get(patient.id), today, program)
+        if patient_ids is None and patient.id in invited:
+            continue  # "not yet invited"
+        if patient_ids is None and judged.status == RecipientStatus.SKIPPED:
+            continue  # the eligible audience leaves the ineligible out
+        assert judged.status is not None
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "patient_id": patient.id,
+                "status": judged.status,
+                "note": None if judged.status == RecipientStatus.PENDING else judged.reason,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        if len(rows) >= _CHUNK:
+            session.execute(insert(CampaignRecipient), rows)
+            rows = []
+        created.counts[judged.status.value] += 1
+        if judged.status == RecipientStatus.SKIPPED:
+            created.skipped.append(f"{patient.external_id}: {judged.reason}")
+    if rows:
+        session.execute(insert(CampaignRecipient), rows)
+    _audit(
+        session,
+        actor,
+        "campaign_create",
+        campaign,
+        now,
+        audience=campaign.audience,
+        recipients=dict(created.counts),
+    )
+    return created
+
+
+def enrollments_at(session: Session, pharmacy_id: int) -> dict[int, Enrollment]:
+    """Every enrollment of the pharmacy's patients, by patient id (one statement)."""
+    return {
+        e.patient_id: e
+        for e in session.scalars(
+            select(Enrollment)
+            .join(Patient, Patient.id == Enrollment.patient_id)
+            .where(Patient.pharmacy_id == pharmacy_id)
+        )
+    }
+
+
+def local_date_at(now: dt.datetime, zone: str) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def _audience(
+    session: Session, pharmacy: Pharmacy, patient_ids: Sequence[str] | None
+) -> Iterable[Patient]:
+    """The patients with their prescriptions (loaded a chunk at a time, for the verdicts):
+    the whole pharmacy streamed, or the listed ones in the list's order."""
+    query = (
+        select(Patient)
+        .where(Patient.pharmacy_id == pharmacy.id)
+        .order_by(Patient.id)
+        .options(selectinload(Patient.prescriptions))
+    )
+    if patient_ids is None:
+        return session.scalars(query.execution_options(yield_per=_CHUNK))
+    found: dict[str, Patient] = {}
+    for start in range(0, len(patient_ids), _CHUNK):
+        chunk = patient_ids[start : start + _CHUNK]
+        found.update(
+            (p.external_id, p) for p in session.scalars(query.where(Patient.external_id.in_(chunk)))
+        )
+    unknown = [i for i in patient_ids if i not in found]
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        raise CampaignError(
+            f"{len(unknown)} ids in the file are not patients of {pharmacy.name}: {shown}. "
+            "Fix the file and try again; nothing was created."
+        )
+    return [found[i] for i in patient_ids]
+
+
+# ---------------------------------------------------------------------- running
+
+
+@dataclass
+class RunResult:
+    invited: int = 0
+    skipped: int = 0
+    stopped: str | None = None  # why the run stopped early (paused, cancelled)
+
+    def summary(self, name: str) -> str:
+        text = f"Campaign {name!r}: {self.invited} invitations handed to the sender"
+        if self.skipped:
+            text += f", {self.skipped} patients skipped (no longer eligible)"
+        return text + (f"; {self.stopped}." if self.stopped else ".")
+
+
+def pending_count(sessions: sessionmaker[Session], pharmacy_id: int, name: str) -> int:
+    with transaction(sessions) as session:
+        campaign = _campaign(session, pharmacy_id, name)
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(CampaignRecipient)
+                .where(
+                    CampaignRecipient.campaign_id == campaign.id,
+                    CampaignRecipient.status == RecipientStatus.PENDING,
+                )
+            )
+            or 0
+        )
+
+
+def run_campaign(
+    sessions: sessionmaker[Session],
+    runtime: Runtime,
+    jobs: Jobs,
+    clock: Clock,
+    pharmacy_id: int,
+    name: str,
+    actor: str,
+    advance: Callable[[int], None] = lambda n: None,
+) -> RunResult:
+    """Invite every pending recipient, one at a time; stop when the campaign is paused or
+    cancelled (from another terminal). Running it again carries on where it stopped."""
+    with transaction(sessions) as session:
+        campaign = _campaign(session, pharmacy_id, name)
+        if campaign.status == CampaignStatus.CANCELLED:
+            raise CampaignError(f"Campaign {name!r} is cancelled; it cannot run.")
+        if campaign.status == CampaignStatus.DONE:
+            return RunResult(stopped="everyone was invited already")
+        if campaign.status == CampaignStatus.PAUSED:
+            raise CampaignError(f"Campaign {name!r} is paused: resume it first.")
+        campaign.status = CampaignStatus.RUNNING
+        campaign.updated_at = clock.now()
+        _audit(session, actor, "campaign_run", campaign, clock.now())
+        campaign_id = campaign.id
+        pending = list(
+            session.scalars(
+                select(CampaignRecipient.id)
+                .where(
+                    CampaignRecipient.campaign_id == campaign_id,
+                    CampaignRecipient.status == RecipientStatus.PENDING,
+                )
+                .order_by(CampaignRecipient.id)
+            )
+        )
+    result = RunResult()
+    for recipient_id in pending:
+        step = _invite_one(sessions, runtime, clock, campaign_id, recipient_id)
+        if step == "stop":
+            with transaction(sessions) as session:
+                status = session.get(Campaign, campaign_id)
+                assert status is not None
+                result.stopped = f"stopped because it was {status.status.value}"
+            break
+        if isinstance(step, int):
+            jobs.send(step)
+            result.invited += 1
+        else:
+            result.skipped += step == "skipped"
+        advance(1)
+    else:
+        with transaction(sessions) as session:
+            done = session.get(Campaign, campaign_id)
+            assert done is not None
+            if done.status == CampaignStatus.RUNNING:
+                done.status = CampaignStatus.DONE
+                done.updated_at = clock.now()
+    return result
+
+
+def _invite_one(
+    sessions: sessionmaker[Session],
+    runtime: Runtime,
+    clock: Clock,
+    campaign_id: int,
+    recipient_id: int,
+) -> int | str:
+    """The message id to send, "skipped", "already" or "stop"."""
+    key = f"campaign:{campaign_id}:invite:{recipient_id}"
+    with transaction(sessions) as session:
+        campaign = session.get(Campaign, campaign_id)
+        recipient = session.get(CampaignRecipient, recipient_id)
+        assert campaign is not None and recipient is not None
+        if campaign.status != CampaignStatus.RUNNING:
+            return "stop"
+        if recipient.status != RecipientStatus.PENDING:
+            return "already"
+        patient = session.get(Patient, recipient.patient_id)
+        assert patient is not None
+        enrollment = session.scalar(select(Enrollment).where(Enrollment.patient_id == patient.id))
+        pharmacy = session.get(Pharmacy, campaign.pharmacy_id)
+        assert pharmacy is not None
+        judged = verdict(patient, enrollment, local_date(clock, pharmacy.timezone))
+        if judged.status != RecipientStatus.PENDING:
+            recipient.status = judged.status or RecipientStatus.SKIPPED
+            recipient.note = judged.reason
+            recipient.updated_at = clock.now()
+            return "skipped"
+        pharmacy_id, external_id = pharmacy.id, patient.external_id
+    outbound = runtime.invite(pharmacy_id, external_id, key)
+    with transaction(sessions) as session:
+        recipient = session.get(CampaignRecipient, recipient_id)
+        assert recipient is not None
+        # A run that stopped after writing the invitation finds it by its key.
+        message_id = (
+            outbound.message_id
+            if outbound is not None
+            else session.scalar(select(Message.id).where(Message.idempotency_key == key))
+        )
+        recipient.updated_at = clock.now()
+        if message_id is None:
+            recipient.status = RecipientStatus.SKIPPED
+            recipient.note = "Nothing could be sent (the patient may have opted out)."
+            return "skipped"
+        recipient.status = RecipientStatus.INVITED
+        recipient.message_id = message_id
+    return message_id
+
+
+def set_status(
+    sessions: sessionmaker[Session],
+    jobs: Jobs,
+    clock: Clock,
+    pharmacy_id: int,
+    name: str,
+    action: str,
+    actor: str,
+) -> str:
+    """pause, resume or cancel; a sentence saying what happened."""
+    moves = {
+        # A done campaign may still have sends waiting (quiet hours, caps): those can be held.
+        "pause": (
+            (CampaignStatus.RUNNING, CampaignStatus.DRAFT, CampaignStatus.DONE),
+            CampaignStatus.PAUSED,
+        ),
+        "resume": ((CampaignStatus.PAUSED,), CampaignStatus.RUNNING),
+        "cancel": (
+            (
+                CampaignStatus.RUNNING,
+                CampaignStatus.DRAFT,
+                CampaignStatus.PAUSED,
+                CampaignStatus.DONE,
+            ),
+            CampaignStatus.CANCELLED,
+        ),
+    }
+    allowed, target = moves[action]
+    now = clock.now()
+    with transaction(sessions) as session:
+        campaign = _campaign(session, pharmacy_id, name)
+        if campaign.status not in allowed:
+            raise CampaignError(
+                f"Campaign {name!r} is {campaign.status.value}; it cannot {action}."
+            )
+        campaign.status = target
+        campaign.updated_at = now
+        _audit(session, actor, f"campaign_{action}", campaign, now)
+        held = list(
+            session.scalars(
+                select(Message.id)
+                .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
+                .where(
+                    CampaignRecipient.campaign_id == campaign.id,
+                    Message.status == MessageStatus.QUEUED,
+                )
+            )
+        )
+    if action == "resume":
+        for message_id in held:
+            jobs.send(message_id)  # the sends held by the pause go now (or at their time)
+        return (
+            f"Campaign {name!r} resumed: {len(held)} held invitations handed to the sender. "
+            "Run `medsync campaign run` to invite the rest."
+        )
+    if action == "pause":
+        return f"Campaign {name!r} paused: {len(held)} invitations not sent yet are held."
+    return f"Campaign {name!r} cancelled: {len(held)} invitations not sent yet will not go."
+
+
+# ---------------------------------------------------------------------- the report
+
+
+@dataclass
+class PatientOutcome:
+    external_id: str
+    language: str
+    outcome: str
+    note: str
+
+
+@dataclass
+class Report:
+    campaign: str
+    template: str
+    status: str
+    by_language: dict[str, Counter[str]]
+    patients: list[PatientOutcome]
+
+    def totals(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for counts in self.by_language.values():
+            total.update(counts)
+        return total
+
+
+def _message_column(status: MessageStatus | None) -> str | None:
+    if status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+        return "queued"
+    if status == MessageStatus.SENT:
+        return "sent"
+    if status == MessageStatus.DELIVERED:
+        return "delivered"
+    if status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.SUPPRESSED):
+        return "failed"
+    return None
+
+
+def campaign_report(session: Session, pharmacy_id: int, name: str) -> Report:
+    campaign = _campaign(session, pharmacy_id, name)
+    rows = session.execute(
+        select(CampaignRecipient, Patient, Message)
+        .join(Patient, Patient.id == CampaignRecipient.patient_id)
+        .outerjoin(Message, Message.id == CampaignRecipient.message_id)
+        .where(CampaignRecipient.campaign_id == campaign.id)
+        .order_by(Patient.external_id)
+    ).all()
+    patient_ids = [patient.id for _, patient, _ in rows]
+    enrolled = set(
+        session.scalars(
+            select(Enrollment.patient_id).where(
+                Enrollment.patient_id.in_(patient_ids), Enrollment.status.in_(IN_PROGRAM)
+            )
+        )
+    )
+    replied = _replied(session, [(p.id, m) for _, p, m in rows if m is not None])
+    by_language: dict[str, Counter[str]] = {}
+    outcomes: list[PatientOutcome] = []
+    for recipient, patient, message in rows:
+        counts = by_language.setdefault(patient.language, Counter())
+        counts["patients"] += 1
+        marks: list[str] = []
+        if recipient.status in (RecipientStatus.LANDLINE, RecipientStatus.SKIPPED):
+            marks.append("landline" if recipient.status == RecipientStatus.LANDLINE else "skipped")
+        elif recipient.status == RecipientStatus.PENDING:
+            marks.append("not invited yet")
+        column = _message_column(message.status if message else None)
+        if column:
+            marks.append(column)
+        if patient.id in replied:
+            marks.append("replied")
+        if patient.id in enrolled and message is not None:
+            marks.append("enrolled")
+        if patient.opted_out:
+            marks.append("opted out")
+        for mark in marks:
+            if mark in REPORT_COLUMNS:
+                counts[mark] += 1
+        note = recipient.note or (message.error if message is not None and message.error else "")
+        outcomes.append(
+            PatientOutcome(patient.external_id, patient.language, ", ".join(marks), note or "")
+        )
+    return Report(campaign.name, campaign.template, campaign.status.value, by_language, outcomes)
+
+
+def _replied(session: Session, sent: Iterable[tuple[int, Message]]) -> set[int]:
+    """Patients who wrote to the pharmacy after their invitation."""
+    found: set[int] = set()
+    for patient_id, message in sent:
+        answer = session.scalar(
+            select(Message.id)
+            .where(
+                Message.patient_id == patient_id,
+                Message.direction == Direction.INBOUND,
+                Message.created_at >= message.created_at,
+            )
+            .limit(1)
+        )
+        if answer is not None:
+            found.add(patient_id)
+    return found
+
+
+def list_campaigns(session: Session, pharmacy_id: int) -> list[Campaign]:
+    return list(
+        session.scalars(
+            select(Campaign).where(Campaign.pharmacy_id == pharmacy_id).order_by(Campaign.id)
+        )
+    )

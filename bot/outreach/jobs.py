@@ -1,0 +1,47 @@
+"""The jobs port: work done after a transaction commits (sending a stored outbound message).
+
+Whatever writes a message row hands its id to a `Jobs` after the commit. The embedded default
+runs the send in this process (`InProcessJobs`); with MEDSYNC_REDIS_URL the RQ implementation
+in bot/outreach/worker.py queues it for `medsync worker`. Jobs take ids only (never patient
+data) and are safe to run twice.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.outreach.outbound import Delivery, SendingPolicy, deliver
+from bot.outreach.sender import Sender
+
+
+class Jobs(Protocol):
+    def send(self, message_id: int) -> None:
+        """Send outbound message `message_id` (call after the commit that wrote it)."""
+        ...
+
+
+class InProcessJobs:
+    """The embedded default: send right away, in this process. A deferred or retried message
+    keeps its time in the row (deferred_until); the periodic job in `medsync serve` sends it."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        sender: Sender,
+        clock: Clock,
+        policy: SendingPolicy | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.sender = sender
+        self.clock = clock
+        self.policy = policy or SendingPolicy()
+        self.results: list[str] = []
+        self.deliveries: list[Delivery] = []
+
+    def send(self, message_id: int) -> None:
+        delivery = deliver(self.sessions, self.sender, message_id, self.clock, self.policy)
+        self.deliveries.append(delivery)
+        self.results.append(str(delivery))

@@ -1,0 +1,338 @@
+"""RQ jobs and the worker: sending a message and running the anchor-cycle scheduler.
+
+Job functions live at module level and take ids only, so a worker can import them and
+nothing about a patient ever sits in Redis. Each worker process builds its own context
+(settings, database engine, sender) from the environment; tests install one with
+`configure`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.conversation.runtime import Runtime, runtime_for
+from bot.outreach.jobs import InProcessJobs, Jobs
+from bot.outreach.outbound import SendingPolicy, deliver
+from bot.outreach.scheduler import Scheduler
+from bot.outreach.sender import Sender, sender_for
+from bot.outreach.sending_rules import RedisThrottle
+from bot.settings import Settings, get_settings
+from bot.settings.outreach import OutreachSettings
+from store.db import make_engine, make_sessionmaker
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
+
+log = logging.getLogger(__name__)
+
+
+class SendLater(Exception):
+    """Raised by a send job so RQ retries it with backoff (Retry on the job)."""
+
+
+@dataclass
+class WorkerContext:
+    """What a job needs, built once per worker process."""
+
+    settings: Settings
+    outreach: OutreachSettings
+    clock: Clock
+    sender: Sender
+    connection: Redis
+    engine: Engine | None = None
+    _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+    _pid: int = field(default_factory=os.getpid, repr=False)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        # A forked work horse must not share its parent's database connections.
+        if self._sessions is None or self._pid != os.getpid():
+            if self.engine is not None and self._pid != os.getpid():
+                self.engine.dispose(close=False)
+            if self.engine is None:
+                self.engine = make_engine(self.settings.database_url)
+            self._sessions = make_sessionmaker(self.engine)
+            self._pid = os.getpid()
+        return self._sessions
+
+    @property
+    def queue(self) -> Queue:
+        from rq import Queue
+
+        return Queue(self.outreach.queue_name, connection=self.connection)
+
+    @property
+    def jobs(self) -> RQJobs:
+        return RQJobs(self.connection, self.outreach.queue_name)
+
+    @property
+    def policy(self) -> SendingPolicy:
+        return SendingPolicy(
+            settings=self.outreach,
+            throttle=RedisThrottle(self.connection, self.outreach.segments_per_second),
+            status_callback=status_callback_url(self.settings),
+        )
+
+    @property
+    def runtime(self) -> Runtime:
+        return runtime_for(self.settings, self.sessions, self.clock)
+
+
+def status_callback_url(settings: Settings) -> str | None:
+    return settings.public_url.rstrip("/") + "/twilio/status" if settings.public_url else None
+
+
+_context: WorkerContext | None = None
+
+
+def configure(context: WorkerContext | None) -> None:
+    """Use this context in this process (tests; `medsync worker` builds its own)."""
+    global _context
+    _context = context
+
+
+def context_from_environment() -> WorkerContext:
+    from redis import Redis
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise RuntimeError("MEDSYNC_REDIS_URL is not set: RQ jobs need Redis.")
+    outreach = OutreachSettings()
+    return WorkerContext(
+        settings=settings,
+        outreach=outreach,
+        clock=SystemClock(),
+        sender=sender_for(settings),
+        connection=Redis.from_url(settings.redis_url),
+    )
+
+
+def current() -> WorkerContext:
+    global _context
+    if _context is None:
+        _context = context_from_environment()
+    return _context
+
+
+# ---------------------------------------------------------------------- the RQ jobs port
+
+
+def send_job_id(message_id: int, at: dt.datetime | None = None) -> str:
+    """Deterministic: a second enqueue of the same send (or of the same deferral) is one job."""
+    return f"send-{message_id}" if at is None else f"send-{message_id}-at-{int(at.timestamp())}"
+
+
+class RQJobs:
+    """Sends on RQ workers (`medsync worker`): the job carries the message id and nothing else."""
+
+    def __init__(self, connection: Redis, queue_name: str = "medsync") -> None:
+        from rq import Queue
+
+        self.connection = connection
+        self.queue = Queue(queue_name, connection=connection)
+        self.results: list[str] = []
+
+    def send(self, message_id: int, at: dt.datetime | None = None) -> None:
+        enqueue_send(self.queue, message_id, at)
+        self.results.append("queued" if at is None else f"queued for {at:%Y-%m-%d %H:%M} UTC")
+
+
+def make_jobs(
+    redis_url: str | None,
+    sessions: sessionmaker[Session],
+    sender: Sender,
+    clock: Clock,
+    policy: SendingPolicy | None = None,
+    queue_name: str = "medsync",
+) -> Jobs:
+    """RQ when MEDSYNC_REDIS_URL is set, else in-process."""
+    if redis_url:
+        from redis import Redis
+
+        return RQJobs(Redis.from_url(redis_url), queue_name)
+    return InProcessJobs(sessions, sender, clock, policy)
+
+
+# ---------------------------------------------------------------------- jobs
+
+
+def enqueue_send(queue: Queue, message_id: int, at: dt.datetime | None = None) -> None:
+    from rq import Retry
+
+    intervals = current_retry_intervals()
+    options: dict[str, Any] = {
+        "job_id": send_job_id(message_id, at),
+        "description": f"send message {message_id}",
+        "result_ttl": 3600,
+    }
+    if intervals:
+        options["retry"] = Retry(max=len(intervals), interval=intervals)
+    if at is None:
+        queue.enqueue(send_message, message_id, **options)
+    else:
+        queue.enqueue_at(at.astimezone(dt.UTC), send_message, message_id, **options)
+
+
+def current_retry_intervals() -> list[int]:
+    return list(
+        _context.outreach.retry_intervals if _context else OutreachSettings().retry_intervals
+    )
+
+
+def send_message(message_id: int) -> str:
+    """The send job: deliver, and come back later when told to wait."""
+    ctx = current()
+    delivery = deliver(ctx.sessions, ctx.sender, message_id, ctx.clock, ctx.policy)
+    if delivery.outcome == "deferred" and delivery.at is not None:
+        enqueue_send(ctx.queue, message_id, delivery.at)
+    elif delivery.outcome == "retry":
+        raise SendLater(delivery.detail)
+    return delivery.detail
+
+
+def run_scheduler() -> str:
+    """The periodic job: write what is due, enqueue its sends, place the calls that are due."""
+    ctx = current()
+    report = Scheduler(ctx.sessions, ctx.runtime, ctx.clock, ctx.outreach).run(ctx.jobs)
+    placed = place_due_calls(ctx.runtime, ctx.settings, ctx.outreach)
+    return report.summary() + (f" Calls: {'; '.join(placed)}." if placed else "")
+
+
+def place_due_calls(runtime: Runtime, settings: Settings, outreach: OutreachSettings) -> list[str]:
+    """Patients who cannot take texts get their check-ins as calls, in the same tick."""
+    from bot.outreach.call_desk import CallDesk
+    from bot.outreach.caller import caller_for
+
+    if not settings.public_url:
+        log.warning("MEDSYNC_PUBLIC_URL is not set: calls cannot be placed (Twilio fetches them)")
+        return []
+    caller = caller_for(settings)
+    return CallDesk(runtime, outreach=outreach).run_due(caller, settings.public_url)
+
+
+def enqueue_scheduler_tick(connection: Redis, outreach: OutreachSettings, now: float) -> bool:
+    """Enqueue the periodic job for this time slot once, however many workers try."""
+    from rq import Queue
+
+    slot = int(now // outreach.scheduler_interval)
+    if not connection.set(
+        f"medsync:scheduler:{slot}", "1", nx=True, ex=outreach.scheduler_interval * 2
+    ):
+        return False
+    Queue(outreach.queue_name, connection=connection).enqueue(
+        run_scheduler,
+        job_id=f"scheduler-{slot}",
+        description="anchor-cycle scheduler",
+        result_ttl=3600,
+    )
+    return True
+
+
+# ---------------------------------------------------------------------- running it
+
+
+class Ticker:
+    """A background thread calling `tick` every `interval` seconds until stopped."""
+
+    def __init__(self, interval: float, tick: Any, name: str) -> None:
+        self.interval = interval
+        self.tick = tick
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("the periodic outreach job failed; it runs again next time")
+            self._stop.wait(self.interval)
+
+
+def warm_up(ctx: WorkerContext) -> None:
+    """Load once, in the worker's own process, what every job needs: RQ forks a work horse
+    per job, and a horse inherits what its parent loaded but loses what it loads itself. The
+    twilio client imports its REST resources on first use (0.4-0.9 s of a send job on a
+    busy machine, tests/bench/sending.py), and the engine compiles its dialect on connect."""
+    client = getattr(ctx.sender, "client", None)
+    if client is not None:
+        client.messages  # noqa: B018 (the attribute's first read imports the Messages API)
+    try:
+        with ctx.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as error:  # the jobs report it (and retry) when they run
+        log.warning("the database is not reachable yet (%s); the worker starts anyway", error)
+
+
+def run_worker(burst: bool = False, reconnect_seconds: float = 2.0) -> None:
+    """`medsync worker`: an RQ worker with the scheduler (for enqueue_at and retries), and
+    a ticker that enqueues the anchor-cycle job every few minutes.
+
+    RQ's worker quits when Redis goes away; this one waits and starts again, so a Redis
+    restart needs no restart of the workers. Nothing is lost meanwhile: sends are rows in
+    the database, and the first scheduler run after Redis is back sweeps them into jobs."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from bot.outreach.rq_workers import Worker
+
+    ctx = current()
+    warm_up(ctx)
+    ticker = Ticker(
+        ctx.outreach.scheduler_interval,
+        lambda: enqueue_scheduler_tick(ctx.connection, ctx.outreach, time.time()),
+        "medsync-scheduler-ticker",
+    )
+    ticker.start()
+    try:
+        while True:
+            try:
+                Worker([ctx.queue], connection=ctx.connection).work(
+                    burst=burst, with_scheduler=True
+                )
+                return
+            except RedisDown as error:
+                if burst:
+                    raise
+                log.warning(
+                    "Redis is unreachable (%s); trying again in %s s", error, reconnect_seconds
+                )
+                time.sleep(reconnect_seconds)
+    finally:
+        ticker.stop()
+
+
+def in_process_ticker(
+    sessions: sessionmaker[Session],
+    runtime: Runtime,
+    jobs: Jobs,
+    clock: Clock,
+    outreach: OutreachSettings,
+    settings: Settings | None = None,
+) -> Ticker:
+    """The same periodic job inside `medsync serve` when there is no Redis."""
+    scheduler = Scheduler(sessions, runtime, clock, outreach)
+
+    def tick() -> None:
+        scheduler.run(jobs)
+        if settings is not None:
+            place_due_calls(runtime, settings, outreach)
+
+    return Ticker(outreach.scheduler_interval, tick, "medsync-scheduler")

@@ -1,0 +1,53 @@
+"""Renewals: at check-in time, prescriptions that need the prescriber before this pickup become
+review items, one per prescription and pickup, so staff ask in time (DOMAIN.md, rule 9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from bot.program.plans import plan_for
+from dialogs.plan.model import PlanError
+from store import queries
+from store.models import Patient, ReviewItem, ReviewKind, ReviewStatus
+
+
+def ask_in_time(
+    session: Session,
+    patient: Patient,
+    anchor_day: int,
+    anchor_date: dt.date,
+    today: dt.date,
+    now: dt.datetime,
+) -> None:
+    """One renewal review item per prescription that needs the prescriber by `anchor_date`."""
+    try:
+        plan = plan_for(patient, today, anchor_day)
+    except PlanError:
+        return  # not plannable: the pharmacist sees why on the patient's page
+    already = {
+        (item.details or {}).get("rx_number")
+        for item in queries.review_items_of(session, patient.id, ReviewKind.RENEWAL)
+        if (item.details or {}).get("anchor_date") == anchor_date.isoformat()
+    }
+    for renewal in plan.renewals:
+        if renewal.rx_number in already:
+            continue
+        session.add(
+            ReviewItem(
+                pharmacy_id=patient.pharmacy_id,
+                patient_id=patient.id,
+                phone=patient.phone,
+                kind=ReviewKind.RENEWAL,
+                status=ReviewStatus.PENDING,
+                priority=1,
+                summary=f"Ask the prescriber to renew {renewal.drug_name} "
+                f"({renewal.rx_number}) by {renewal.request_on:%b %d, %Y}. {renewal.reason}",
+                details={
+                    "rx_number": renewal.rx_number,
+                    "anchor_date": anchor_date.isoformat(),
+                },
+                created_at=now,
+            )
+        )

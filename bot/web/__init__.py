@@ -1,0 +1,1 @@
+"""The web application: the app factory, the JSON API and the web side of outreach."""

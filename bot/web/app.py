@@ -1,0 +1,52 @@
+"""The FastAPI application: the Twilio webhooks, the pharmacist's inbox and the JSON API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bot import inbox
+from bot.channels import sms, voice
+from bot.clock import Clock, SystemClock
+from bot.conversation.runtime import runtime_for
+from bot.outreach.call_desk import CallDesk
+from bot.outreach.jobs import Jobs
+from bot.outreach.sender import Sender, sender_for
+from bot.settings import Settings, get_settings
+from bot.settings.outreach import OutreachSettings
+from bot.settings.voice import VoiceSettings
+from bot.web import api
+from bot.web.outreach import attach_outreach, outreach_jobs
+from store.db import make_engine, make_sessionmaker
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+    jobs: Jobs | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    clock = clock or SystemClock()
+    sender = sender or sender_for(settings)
+    app = FastAPI(title="MedSync", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.clock = clock
+    app.state.sender = sender
+    app.state.jobs = jobs or outreach_jobs(settings, sessions, sender, clock)
+    app.state.runtime = runtime_for(settings, sessions, clock)
+    # The Twilio edges (bot/channels/) answer through these two: texts and calls.
+    app.state.calls = CallDesk(app.state.runtime, VoiceSettings(), OutreachSettings())
+    app.include_router(sms.router)
+    app.include_router(voice.router)
+    attach_outreach(app)
+    inbox.install(app)
+    app.include_router(api.router)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
