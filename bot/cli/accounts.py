@@ -13,13 +13,13 @@ import click
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli.common import Fail
+from bot.cli.common import Fail, sessions_for
 from bot.inbox.auth import PasswordTooWeak, hash_password, normalize_email
 from bot.settings import get_settings
 from bot.web.api import create_token
 from store.accounts import ApiToken, LoginFailure, Membership, Role, User
 from store.audit import record
-from store.db import make_engine, make_sessionmaker, transaction
+from store.db import transaction
 from store.models import Pharmacy
 
 
@@ -36,7 +36,7 @@ def _now() -> dt.datetime:
 
 
 def _sessions() -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(get_settings().database_url))
+    return sessions_for(get_settings())
 
 
 def _pharmacies(session: Session, names: tuple[str, ...]) -> list[Pharmacy]:
