@@ -17,7 +17,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
-from bot.inbox import audit, auth, caregivers, households, items, patients, queue, reports
+from bot.inbox import (
+    audit,
+    auth,
+    caregivers,
+    households,
+    items,
+    patients,
+    queue,
+    reports,
+    second_factor,
+    staff_admin,
+)
 from bot.inbox.csrf import CsrfFailed
 from bot.inbox.web import HERE, page
 from bot.settings import Settings
@@ -25,7 +36,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "medsync_session"
-PAGES = ("/login", "/logout", "/inbox", "/patients", "/audit")
+PAGES = ("/login", "/logout", "/inbox", "/patients", "/audit", "/account")
 
 
 def install(app: FastAPI) -> None:
@@ -35,17 +46,20 @@ def install(app: FastAPI) -> None:
         # Fine for one process; with several workers or restarts set MEDSYNC_SECRET_KEY.
         log.warning("MEDSYNC_SECRET_KEY is not set: staff sessions end when the server stops")
         secret = secrets.token_urlsafe(32)
+    app.state.cookie_secret = secret
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie=SESSION_COOKIE,
-        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        max_age=int(auth.session_lifetime(settings).total_seconds()),
         same_site="lax",
         https_only=(settings.public_url or "").startswith("https://"),
     )
     app.mount("/static/inbox", StaticFiles(directory=HERE / "static"), name="inbox-static")
     for router in (
         auth.router,
+        second_factor.router,
+        staff_admin.router,
         queue.router,
         items.router,
         patients.router,
@@ -56,6 +70,8 @@ def install(app: FastAPI) -> None:
     ):
         app.include_router(router)
     app.add_exception_handler(auth.SignInRequired, _to_login)
+    app.add_exception_handler(auth.CodeRequired, _to_code)
+    app.add_exception_handler(auth.EnrolmentRequired, _to_enrolment)
     app.add_exception_handler(CsrfFailed, _stale_form)
     app.add_exception_handler(RequestValidationError, _bad_address)
 
@@ -69,6 +85,14 @@ async def _to_login(request: Request, exc: Exception) -> Response:
     if request.method == "GET" and request.url.query:
         target += "?" + request.url.query
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+async def _to_code(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/login/code", status_code=303)
+
+
+async def _to_enrolment(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/account/second-factor", status_code=303)
 
 
 async def _stale_form(request: Request, exc: Exception) -> Response:
