@@ -42,8 +42,7 @@ def _other_active_admins(session: Session, user: User) -> int:
 def _keep_an_admin(session: Session, user: User, what: str) -> None:
     if user.is_admin and user.active and _other_active_admins(session, user) == 0:
         raise StaffChangeRefused(
-            f"{user.email} is the only active admin: make someone else an admin before you "
-            f"{what}."
+            f"{user.email} is the only active admin: make someone else an admin before you {what}."
         )
 
 
