@@ -38,8 +38,8 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.clock import FrozenClock
-from bot.web.tokens import create_token
 from bot.web.app import create_app
+from bot.web.tokens import create_token
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction, upgrade
 from store.models import Patient
