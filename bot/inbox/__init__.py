@@ -10,7 +10,7 @@ import logging
 import secrets
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +36,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "medsync_session"
+# Row ids are 32-bit integers in the database.
+MAX_ID = 2**31 - 1
 PAGES = ("/login", "/logout", "/inbox", "/patients", "/audit", "/account")
 
 
@@ -68,12 +70,27 @@ def install(app: FastAPI) -> None:
         audit.router,
         reports.router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(_ids_in_range)])
     app.add_exception_handler(auth.SignInRequired, _to_login)
     app.add_exception_handler(auth.CodeRequired, _to_code)
     app.add_exception_handler(auth.EnrolmentRequired, _to_enrolment)
     app.add_exception_handler(CsrfFailed, _stale_form)
     app.add_exception_handler(RequestValidationError, _bad_address)
+    app.add_exception_handler(NoSuchRecord, _bad_address)
+
+
+class NoSuchRecord(Exception):
+    """An id in the address that no row can have (too large for the database, or not a
+    number): a 404 page, never a database error."""
+
+
+def _ids_in_range(request: Request) -> None:
+    for name, value in request.path_params.items():
+        if not name.endswith("_id"):
+            continue
+        text = str(value)
+        if not (text.isascii() and text.isdigit() and 1 <= int(text[:12]) <= MAX_ID):
+            raise NoSuchRecord(name)
 
 
 def _is_page(request: Request) -> bool:
@@ -109,8 +126,7 @@ async def _stale_form(request: Request, exc: Exception) -> Response:
 
 
 async def _bad_address(request: Request, exc: Exception) -> Response:
-    if not _is_page(request):
-        assert isinstance(exc, RequestValidationError)
+    if not _is_page(request) and isinstance(exc, RequestValidationError):
         return await request_validation_exception_handler(request, exc)
     return page(
         request,
