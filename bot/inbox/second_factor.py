@@ -177,8 +177,9 @@ def enrolment_start(request: Request, actor: EnrollingActor, _: CsrfChecked) -> 
         user.updated_at = now
         record(session, actor.audit_name, "second_factor_start", f"user:{user.id}", now)
         address = enrolment_address(secret, user.email)
-        shown = {"address": address, "qr": qr_code(address), "secret": secret}
-        return _enrol_page(request, actor, user, **shown)
+        return _enrol_page(
+            request, actor, user, address=address, qr=qr_code(address), secret=secret
+        )
 
 
 @router.post("/account/second-factor/confirm")

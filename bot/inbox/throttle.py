@@ -57,7 +57,8 @@ def delay_after(failures: int, free: int) -> dt.timedelta:
     """The growing, capped delay after `failures` failures when `free` cost nothing."""
     if failures <= free:
         return dt.timedelta(0)
-    return min(BASE_DELAY * 2 ** min(failures - free - 1, 16), MAX_DELAY)
+    grown: dt.timedelta = BASE_DELAY * 2 ** min(failures - free - 1, 16)
+    return min(grown, MAX_DELAY)
 
 
 def _count_and_last(session: Session, *where: object) -> tuple[int, dt.datetime | None]:
