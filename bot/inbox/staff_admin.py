@@ -4,8 +4,9 @@ each audited under the admin's name."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Request
 from sqlalchemy import func, select
@@ -108,22 +109,6 @@ def _change(
     return see_other(HERE)
 
 
-@router.post("/inbox/staff/{user_id}/disable")
-def disable(request: Request, user_id: UserId, actor: CurrentActor, _: CsrfChecked) -> Response:
-    now = now_of(request)
-    return _change(
-        request, actor, user_id, lambda s, u: lifecycle.disable(s, u, actor.audit_name, now)
-    )
-
-
-@router.post("/inbox/staff/{user_id}/enable")
-def enable(request: Request, user_id: UserId, actor: CurrentActor, _: CsrfChecked) -> Response:
-    now = now_of(request)
-    return _change(
-        request, actor, user_id, lambda s, u: lifecycle.enable(s, u, actor.audit_name, now)
-    )
-
-
 @router.post("/inbox/staff/{user_id}/role")
 def change_role(
     request: Request,
@@ -158,14 +143,23 @@ def reset_password(
     )
 
 
-@router.post("/inbox/staff/{user_id}/second-factor")
-def reset_second_factor(
-    request: Request, user_id: UserId, actor: CurrentActor, _: CsrfChecked
+# The changes that need nothing but the account, by the address's last part (registered last:
+# /role and /password above have their own forms).
+SIMPLE_CHANGES: dict[str, Callable[[Session, User, str, dt.datetime], str]] = {
+    "disable": lifecycle.disable,
+    "enable": lifecycle.enable,
+    "second-factor": lifecycle.reset_second_factor,
+}
+
+
+@router.post("/inbox/staff/{user_id}/{change}")
+def simple_change(
+    request: Request,
+    user_id: UserId,
+    change: Literal["disable", "enable", "second-factor"],
+    actor: CurrentActor,
+    _: CsrfChecked,
 ) -> Response:
     now = now_of(request)
-    return _change(
-        request,
-        actor,
-        user_id,
-        lambda s, u: lifecycle.reset_second_factor(s, u, actor.audit_name, now),
-    )
+    apply = SIMPLE_CHANGES[change]
+    return _change(request, actor, user_id, lambda s, u: apply(s, u, actor.audit_name, now))

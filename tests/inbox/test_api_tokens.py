@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, text
 
@@ -20,12 +19,6 @@ from store.accounts import ApiToken, Scope
 from store.db import make_engine, transaction, upgrade
 from tests.inbox.conftest import DANA, Inbox
 from tests.inbox.factories import flagged_check_in, patient
-
-
-@pytest.fixture
-def cli(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> Inbox:
-    monkeypatch.setenv("MEDSYNC_DATABASE_URL", inbox.url)
-    return inbox
 
 
 def medsync(*args: str) -> Result:

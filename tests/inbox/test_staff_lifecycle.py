@@ -8,7 +8,6 @@ request; sessions end after MEDSYNC_SESSION_IDLE_MINUTES idle and MEDSYNC_SESSIO
 
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -25,12 +24,6 @@ from tests.inbox.conftest import ADA, DANA, TOM, Inbox, csrf_from, post_form, se
 from tests.inbox.factories import PASSWORD
 
 NEW_PASSWORD = "tulip cobalt harbour seven"
-
-
-@pytest.fixture
-def cli(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> Inbox:
-    monkeypatch.setenv("MEDSYNC_DATABASE_URL", inbox.url)
-    return inbox
 
 
 def medsync(*args: str, stdin: str | None = None) -> Result:
