@@ -300,15 +300,6 @@ def find_session(
     return Found(Standing.SIGNED_IN, staff_session, user)
 
 
-def actor_for_session(
-    session: Session, secret: str, now: dt.datetime, settings: Settings | None = None
-) -> Actor | None:
-    found = find_session(session, secret, now, settings or Settings())
-    if found is None or found.standing is not Standing.SIGNED_IN:
-        return None
-    return actor_for(session, found.user)
-
-
 def _standing(request: Request) -> tuple[Standing, Actor]:
     secret = request.session.get("sid")
     if not isinstance(secret, str) or not secret:

@@ -50,16 +50,16 @@ def staff_page(request: Request, actor: CurrentActor) -> Response:
     if not actor.is_admin:
         return _admins_only(request, actor)
     with transaction(sessions_of(request)) as session:
-        pharmacies = dict(session.execute(select(Pharmacy.id, Pharmacy.name)).tuples().all())
-        last_seen = dict(
-            session.execute(
+        named = session.execute(select(Pharmacy.id, Pharmacy.name))
+        pharmacies = {pid: name for pid, name in named}
+        last_seen = {
+            uid: when
+            for uid, when in session.execute(
                 select(StaffSession.user_id, func.max(StaffSession.created_at)).group_by(
                     StaffSession.user_id
                 )
             )
-            .tuples()
-            .all()
-        )
+        }
         rows = [
             {
                 "user": user,
