@@ -6,6 +6,7 @@ hands the dialogs a `Vocabulary`. The same functions read texts and speech resul
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -69,6 +70,8 @@ class Vocabulary:
     # Whole messages that change a preference ("deliver please" -> "delivery=yes") or open
     # the preference questions ("settings" -> "menu"); "skip" passes over one question.
     preferences: Mapping[str, str] = field(default_factory=dict)
+    # Month names and short forms ("march", "marzo", "3 月", "thang 3") to 1-12.
+    months: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, raw: Mapping[str, object], language: str) -> Vocabulary:
@@ -83,6 +86,11 @@ class Vocabulary:
         numbers_raw = raw.get("numbers", {})
         if not isinstance(numbers_raw, Mapping):
             raise ValueError(f"vocabulary {language}: 'numbers' must be a table")
+        months_raw = raw.get("months", {})
+        if not isinstance(months_raw, Mapping) or not all(
+            isinstance(v, int) and 1 <= v <= 12 for v in months_raw.values()
+        ):
+            raise ValueError(f"vocabulary {language}: 'months' must be a table of 1 to 12")
         return cls(
             yes=words("yes"),
             no=words("no"),
@@ -96,6 +104,7 @@ class Vocabulary:
             filler=words("filler"),
             suffixes=tuple(sorted(words("suffixes"), key=len, reverse=True)),
             preferences=_phrases(raw.get("preferences", {}), language),
+            months={normalize(str(k)): int(v) for k, v in months_raw.items()},
         )
 
     def merge(self, *others: Vocabulary) -> Vocabulary:
@@ -111,10 +120,12 @@ class Vocabulary:
         names: dict[str, str] = {}
         numbers: dict[str, int] = {}
         preferences: dict[str, str] = {}
+        months: dict[str, int] = {}
         for v in reversed(vocabs):  # the first vocabulary wins a clash
             names.update(v.language_names)
             numbers.update(v.numbers)
             preferences.update(v.preferences)
+            months.update(v.months)
         return Vocabulary(
             yes=union("yes"),
             no=union("no"),
@@ -128,6 +139,7 @@ class Vocabulary:
             filler=union("filler"),
             suffixes=tuple(sorted({s for v in vocabs for s in v.suffixes}, key=len, reverse=True)),
             preferences=preferences,
+            months=months,
         )
 
 
@@ -286,3 +298,80 @@ def sounds_like_revocation(text: str, vocab: Vocabulary) -> bool:
     """Free text that may mean "stop messaging me" (FCC 24-24): staff decide."""
     padded = f" {normalize(text)} "
     return any(f" {phrase} " in padded for phrase in vocab.revocation)
+
+
+# ---------------------------------------------------------------------- birth dates
+
+_YEARS = range(1900, 2101)
+
+
+def _date(year: int, month: int, day: int) -> dt.date | None:
+    if year not in _YEARS:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def keyed_birth_date(digits: str) -> dt.date | None:
+    """Eight keys, MMDDYYYY as US callers say a date: "03041950" is March 4, 1950."""
+    keys = "".join(c for c in digits if c.isdigit())
+    if len(keys) != 8 or not keys.isascii():
+        return None
+    return _date(int(keys[4:]), int(keys[:2]), int(keys[2:4]))
+
+
+def spoken_birth_date(text: str, vocab: Vocabulary) -> dt.date | None:
+    """A birth date as speech recognition writes it, in the caller's language: "March 4th
+    1950", "4 de marzo de 1950", "1950年3月4日", "4 марта 1950", "ngày 4 tháng 3 năm 1950",
+    or eight digits. The month is a word of the vocabulary (or, with none, the first of three
+    numbers, as in the US); the year has four digits. Anything else is None: ask again."""
+    words = normalize(text).split()
+    if not words:
+        return None
+    joined = "".join(w for w in words if w.isdigit())
+    if len(words) <= 3 and len(joined) == 8:
+        return keyed_birth_date(joined)
+    month: int | None = None
+    longest = max((len(k.split()) for k in vocab.months), default=0)
+    i = 0
+    rest: list[str] = []
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            phrase = " ".join(words[i : i + n])
+            if phrase in vocab.months and month is None:
+                month = vocab.months[phrase]
+                i += n
+                break
+        else:
+            rest.append(words[i])
+            i += 1
+    digits: list[int] = []
+    spelled: list[int] = []
+    for word in rest:
+        found = [int(d) for d in _DIGITS.findall(unicodedata.normalize("NFKC", word))]
+        if found:
+            digits.extend(found)
+            continue
+        value = _number_word(word, vocab)
+        if value is not None:
+            spelled.append(value)
+    # Digits first: "ngày 4 tháng 3 năm 1950" has "năm" (year, and also five) as a word.
+    return _day_month_year(digits, month) or _day_month_year(digits + spelled, month)
+
+
+def _day_month_year(numbers: list[int], month: int | None) -> dt.date | None:
+    years = [n for n in numbers if n in _YEARS]
+    others = [n for n in numbers if n not in _YEARS]
+    if len(years) != 1:
+        return None
+    if month is None:
+        if len(others) != 2:
+            return None
+        month, day = others
+    elif len(others) == 1:
+        day = others[0]
+    else:
+        return None
+    return _date(years[0], month, day)

@@ -68,7 +68,7 @@ class Say:
 
 
 ExpectKind = Literal[
-    "yes_no", "day", "text_or_no", "choice", "date_confirm", "number", "option"
+    "yes_no", "day", "text_or_no", "choice", "date_confirm", "number", "option", "birth_date"
 ]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
 )
@@ -47,6 +48,12 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # The TOTP second factor (RFC 6238): the base32 secret, set at enrolment and in use once
+    # confirmed with a code; the last time step accepted, so one code never signs in twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    password_changed_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -60,6 +67,10 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
 
 
 class Membership(Base):
@@ -84,12 +95,36 @@ class StaffSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime]
-    expires_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]  # the absolute lifetime
     ended_at: Mapped[dt.datetime | None]
+    # The idle timeout counts from here (None: from created_at).
+    last_seen_at: Mapped[dt.datetime | None]
+    # The password was right; the session is of no use until the second factor's code is.
+    awaiting_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Scope(enum.StrEnum):
+    """What an API token may do. A route names the scope it needs (bot/web/tokens.py)."""
+
+    READ_ITEMS = "items:read"  # the review queue and an item's answers
+    DECIDE = "items:decide"  # approve, decline, log a call, close, confirm an opt-out
+    READ_PATIENTS = "patients:read"  # a patient's enrollment status
+    POST_DISPENSING = "dispensing:write"  # POST /api/v1/dispensing-events
+
+
+def parse_scopes(text: str) -> frozenset[Scope]:
+    """Scopes as stored (space-separated); an unknown word is dropped, never widened."""
+    known = {s.value: s for s in Scope}
+    return frozenset(known[word] for word in text.split() if word in known)
+
+
+def scopes_text(scopes: frozenset[Scope] | set[Scope]) -> str:
+    return " ".join(sorted(s.value for s in scopes))
 
 
 class ApiToken(Base):
-    """A pharmacy system's key to the JSON API; it acts with its owner's pharmacies."""
+    """A pharmacy system's key to the JSON API; it acts with its owner's pharmacies, within
+    its scopes, until it expires or is revoked or its owner is disabled."""
 
     __tablename__ = "api_token"
 
@@ -100,19 +135,37 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))  # shown in lists, so a token can be named
     created_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+    # None only for a row no migration or command wrote: treated as expired (fail closed).
+    expires_at: Mapped[dt.datetime | None]
+    scopes: Mapped[str] = mapped_column(String(200), default="")
+    last_used_at: Mapped[dt.datetime | None]
+    last_used_from: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        return parse_scopes(self.scopes)
+
 
 class LoginFailure(Base):
-    """One wrong password (or unknown email); enough of them in a window locks the email."""
+    """One wrong password, unknown email or wrong second-factor code: enough of them slow
+    down the next tries on that account, from that address, or everywhere (spraying)."""
 
     __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_email", "email", "created_at"),)
+    __table_args__ = (
+        Index("ix_login_failure_email", "email", "created_at"),
+        Index("ix_login_failure_address", "address", "created_at"),
+        Index("ix_login_failure_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime]
+    address: Mapped[str | None] = mapped_column(String(64))
+    # The browser had signed in to this account before: its failures are counted apart, so
+    # a stranger's failures never slow the account's own browsers.
+    known_browser: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 # The queue is read across pharmacies (admins) and counted per kind; the audit trail is read
@@ -134,6 +187,7 @@ __all__ = [
     "LoginFailure",
     "Membership",
     "Role",
+    "Scope",
     "StaffSession",
     "User",
 ]

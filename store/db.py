@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,5 +65,77 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for another database or an in-memory one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database or ""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).resolve()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
+    """Apply the migrations. A new SQLite file is created readable by its owner only (0600),
+    and an existing one that others can read is closed to them: it holds patient data."""
+    path = sqlite_file(url)
+    if path is not None:
+        if path.exists():
+            if path.stat().st_mode & 0o077:
+                os.chmod(path, 0o600)
+        elif path.parent.is_dir():
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     command.upgrade(alembic_config(url), revision)
+
+
+class DatabaseNotReady(Exception):
+    """The database is missing, out of reach or not upgraded: the message says which, in one
+    sentence, with the command that fixes it."""
+
+
+def shown(url: str) -> str:
+    """A database URL as a message may show it: the password hidden, a file as its path."""
+    path = sqlite_file(url)
+    if path is not None:
+        return str(path)
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return ",".join(sorted(heads))
+
+
+def check_ready(url: str) -> None:
+    """Refuse (DatabaseNotReady) a database a command cannot use, creating nothing: a SQLite
+    file that does not exist, a server that does not answer, tables not upgraded."""
+    where = shown(url)
+    fix = "run `medsync db upgrade`"
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise DatabaseNotReady(
+            f"There is no database at {where}: create it with `medsync db upgrade` (or set "
+            "MEDSYNC_DATABASE_URL to the database you use)."
+        )
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0][:200]
+        raise DatabaseNotReady(
+            f"Could not open the database at {where} ({reason}): check MEDSYNC_DATABASE_URL "
+            "and that the database server is running."
+        ) from None
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if not current:
+        raise DatabaseNotReady(f"The database at {where} has no tables yet: {fix}.")
+    found = ",".join(sorted(current))
+    if found != head:
+        raise DatabaseNotReady(
+            f"The database at {where} is at revision {found} and this version of MedSync "
+            f"needs {head}: {fix} (back the database up first)."
+        )

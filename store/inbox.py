@@ -60,7 +60,12 @@ class Cursor:
         parts = text.split("_")
         if len(parts) != 4 or not all(p.lstrip("-").isdigit() for p in parts):
             return None
+        if any(len(p) > 20 for p in parts):
+            return None
         rank, priority, micros, row_id = (int(p) for p in parts)
+        # Values no row has would reach the database as integers it cannot hold.
+        if rank not in (0, 1) or not 0 <= priority < 2**31 or not 1 <= row_id < 2**31:
+            return None
         try:
             created = dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC)
         except (OverflowError, OSError, ValueError):

@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -162,6 +163,9 @@ class Pharmacy(Base):
     # The pharmacy's own check-in questions as TOML (dialogs/assessment_file.py); None: the
     # default dialogs/check_in.toml. `medsync pharmacy questions` sets it.
     check_in_definition: Mapped[str | None] = mapped_column(Text)
+    # An inbound call says and changes nothing about a patient until the caller confirms the
+    # patient's birth date (issue 17). `medsync pharmacy callers` turns it off or on.
+    verify_callers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Patient(Base):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
 from bot.clock import FrozenClock
@@ -16,6 +17,7 @@ from bot.imports import demo
 from bot.settings import Settings
 from bot.web.app import create_app
 from store.db import make_engine, make_sessionmaker, transaction
+from store.models import Pharmacy
 
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://pharmacy.example.org"  # Twilio calls https; the proxy hands us http
@@ -80,6 +82,14 @@ def replies(twiml: str) -> list[str]:
     return [(m.text or "") for m in root.iter("Message")]
 
 
-def app_client(db_url: str, clock: FrozenClock | None = None) -> TestClient:
+def app_client(
+    db_url: str, clock: FrozenClock | None = None, verify_callers: bool = True
+) -> TestClient:
+    """The app over the seeded demo. `verify_callers=False` turns the demo pharmacy's caller
+    check off, for call tests about what follows it (tests/voice/test_caller_check.py tests
+    the check itself, which is on by default)."""
     seeded(db_url)
+    if not verify_callers:
+        with transaction(make_sessionmaker(make_engine(db_url))) as session:
+            session.execute(update(Pharmacy).values(verify_callers=False))
     return TestClient(create_app(settings_for(db_url), clock=clock or FrozenClock(NOW)))

@@ -108,6 +108,32 @@ VOICEMAIL = N_(
     "Again, that is %(pharmacy_phone)s. Thank you."
 )
 
+# ------------------------------------------------------------------ who is calling
+# An inbound call from a patient's number asks for the birth date before anything about the
+# patient is said (bot/conversation/calls/verifying.py). The bot never says the birth date.
+CONFIRM_BIRTH_DATE = N_(
+    "This is %(pharmacy)s. To protect your privacy, please tell us your date of birth first."
+)
+BIRTH_DATE = N_(
+    "Say it like March 4, 1950. Or enter it on the keypad as eight digits: two for the "
+    "month, two for the day and four for the year, then press the pound key."
+)
+BIRTH_DATE_KEYPAD = N_(
+    "Enter it on the keypad as eight digits: two for the month, two for the day and four "
+    "for the year, then press the pound key."
+)
+BIRTH_DATE_NOT_MATCHED = N_("Sorry, that date does not match our records.")
+CALLER_NOT_CONFIRMED = N_(
+    "Sorry, we could not confirm who is calling, so we cannot go on with this call. "
+    "Please call the pharmacy at %(pharmacy_phone)s. Goodbye."
+)
+# A patient with no birth date on file cannot be confirmed: nothing about them is said, and
+# the caller is offered the pharmacy or a message.
+NOT_ON_FILE = N_(
+    "This is %(pharmacy)s. We cannot look up your details on this call, but someone at the "
+    "pharmacy can help you."
+)
+
 # ------------------------------------------------------------------ said instead of the SMS wording
 STOP_CONFIRMED = N_(
     "You will get no more calls or texts from %(pharmacy)s. "
@@ -168,6 +194,8 @@ def answer_instruction(ask: Ask, speech: bool) -> str | None:
             return NUMBER if speech else NUMBER_KEYPAD
         case "option":
             return OPTION if speech else None
+        case "birth_date":
+            return BIRTH_DATE if speech else BIRTH_DATE_KEYPAD
     return None
 
 
@@ -177,8 +205,9 @@ def takes_a_day(ask: Ask) -> bool:
 
 
 def takes_a_number(ask: Ask) -> bool:
-    """Answered with a number: keys until the pound key, and 0 and 9 are digits."""
-    return ask.expects == "number"
+    """Answered with a number (or a birth date): keys until the pound key, and 0 and 9 are
+    digits."""
+    return ask.expects in ("number", "birth_date")
 
 
 def keys(ask: Ask, speech: bool) -> str | None:

@@ -8,18 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import sys
+from collections.abc import Callable
 
 import click
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli.common import Fail
+from bot.cli.common import Fail, sessions_for
+from bot.inbox import lifecycle, passwords, throttle
 from bot.inbox.auth import PasswordTooWeak, hash_password, normalize_email
 from bot.settings import get_settings
-from bot.web.api import create_token
-from store.accounts import ApiToken, LoginFailure, Membership, Role, User
+from bot.web.tokens import DEFAULT_SCOPES, create_token
+from store.accounts import ApiToken, Membership, Role, Scope, User
 from store.audit import record
-from store.db import make_engine, make_sessionmaker, transaction
+from store.db import transaction
 from store.models import Pharmacy
 
 
@@ -36,7 +38,7 @@ def _now() -> dt.datetime:
 
 
 def _sessions() -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(get_settings().database_url))
+    return sessions_for(get_settings())
 
 
 def _pharmacies(session: Session, names: tuple[str, ...]) -> list[Pharmacy]:
@@ -66,13 +68,13 @@ def _user(session: Session, email: str) -> User:
     return user
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, email: str = "") -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        hash_password(password)  # only to check it; the caller hashes what it stores
+        passwords.check(password, email)  # the caller hashes what it stores
     except PasswordTooWeak as weak:
         raise Fail(str(weak)) from None
     return password
@@ -124,14 +126,14 @@ def user_add(
                     "(or make them an admin, who sees every pharmacy)."
                 )
             chosen = all_pharmacies
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, address)
     now = _now()
     with transaction(_sessions()) as session:
         user = User(
             email=address,
             name=name.strip()[:200],
             role=Role(role),
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, address),
             active=True,
             created_at=now,
             updated_at=now,
@@ -166,13 +168,67 @@ def user_list() -> None:
 @user_group.command("unlock")
 @click.argument("email")
 def user_unlock(email: str) -> None:
-    """Clear the failed sign-ins that locked an account."""
+    """Forget an account's failed sign-ins, so no delay slows its next one."""
     address = normalize_email(email)
     with transaction(_sessions()) as session:
         user = _user(session, address)
-        session.execute(delete(LoginFailure).where(LoginFailure.email == address))
-        record(session, _who(), "user_unlock", f"user:{user.id}", _now())
+        forgotten = throttle.forget_account(session, address)
+        record(
+            session, _who(), "user_unlock", f"user:{user.id}", _now(), after={"failures": forgotten}
+        )
     click.echo(f"{address} can sign in again.")
+
+
+def _change(email: str, change: Callable[[Session, User], str]) -> None:
+    with transaction(_sessions()) as session:
+        user = _user(session, email)
+        try:
+            message = change(session, user)
+        except (lifecycle.StaffChangeRefused, PasswordTooWeak) as refused:
+            raise Fail(str(refused)) from None
+    click.echo(message)
+
+
+@user_group.command("disable")
+@click.argument("email")
+def user_disable(email: str) -> None:
+    """Disable an account: signed out everywhere at once, its API tokens refused."""
+    _change(email, lambda s, u: lifecycle.disable(s, u, _who(), _now()))
+
+
+@user_group.command("enable")
+@click.argument("email")
+def user_enable(email: str) -> None:
+    """Let a disabled account sign in again."""
+    _change(email, lambda s, u: lifecycle.enable(s, u, _who(), _now()))
+
+
+@user_group.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def user_role(email: str, role: str) -> None:
+    """Change an account's role (admin, pharmacist, technician)."""
+    _change(email, lambda s, u: lifecycle.set_role(s, u, Role(role), _who(), _now()))
+
+
+@user_group.command("reset-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the new password from the first line of stdin."
+)
+def user_reset_password(email: str, password_stdin: bool) -> None:
+    """Set a new password (asked twice, or read with --password-stdin); ends their sessions."""
+    with transaction(_sessions()) as session:
+        address = _user(session, email).email
+    password = _read_password(password_stdin, address)
+    _change(email, lambda s, u: lifecycle.reset_password(s, u, password, _who(), _now()))
+
+
+@user_group.command("reset-second-factor")
+@click.argument("email")
+def user_reset_second_factor(email: str) -> None:
+    """Remove an account's second factor (a lost phone); they set up a new one."""
+    _change(email, lambda s, u: lifecycle.reset_second_factor(s, u, _who(), _now()))
 
 
 # ---------------------------------------------------------------------- token
@@ -183,26 +239,107 @@ def token_group() -> None:
     """API tokens for pharmacy systems (the JSON API under /api/v1)."""
 
 
+def _expiry(raw: str | None, now: dt.datetime, days: int) -> dt.datetime:
+    """--expires: a number of days ("30"), or a date ("2027-06-30", the end of that day UTC)."""
+    if raw is None:
+        return now + dt.timedelta(days=days)
+    text = raw.strip().lower().removesuffix("d")
+    if text.isdigit() and 0 < int(text) <= 3660:
+        return now + dt.timedelta(days=int(text))
+    try:
+        day = dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise Fail(
+            f"--expires {raw!r} is neither a number of days (30) nor a date (2027-06-30)."
+        ) from None
+    when = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    if when <= now:
+        raise Fail(f"--expires {raw} is in the past: give a later date or a number of days.")
+    return when
+
+
 @token_group.command("create")
 @click.option("--user", "email", required=True, help="The account the token acts as.")
 @click.option("--name", required=True, help="What uses it, e.g. 'pharmacy-system'.")
-def token_create(email: str, name: str) -> None:
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice([s.value for s in Scope]),
+    help=(
+        "What it may do (repeatable). Default: items:read, items:decide and patients:read; "
+        "dispensing:write only when named."
+    ),
+)
+@click.option(
+    "--expires",
+    default=None,
+    help="Days until it expires (30) or the last day it works (2027-06-30). "
+    "Default: MEDSYNC_TOKEN_DAYS (90).",
+)
+def token_create(email: str, name: str, scopes: tuple[str, ...], expires: str | None) -> None:
     """Create a token; it is shown once and stored only as a hash."""
+    settings = get_settings()
+    now = _now()
+    expires_at = _expiry(expires, now, settings.token_days)
+    chosen = frozenset(Scope(s) for s in scopes) if scopes else DEFAULT_SCOPES
     with transaction(_sessions()) as session:
         user = _user(session, email)
         if not user.active:
-            raise Fail(f"The account {user.email} is disabled.")
-        token, secret = create_token(session, user, name.strip(), _now())
+            raise Fail(f"The account {user.email} is disabled: enable it first.")
+        token, secret = create_token(
+            session, user, name.strip(), now, expires_at=expires_at, scopes=chosen
+        )
         record(
             session,
             _who(),
             "token_create",
             f"api_token:{token.id}",
-            _now(),
-            after={"user": user.email, "name": token.name, "prefix": token.prefix},
+            now,
+            after={
+                "user": user.email,
+                "name": token.name,
+                "prefix": token.prefix,
+                "scopes": token.scopes,
+                "expires_at": expires_at.isoformat(),
+            },
         )
-    click.echo(f"Token {token.prefix}… for {user.email} ({token.name}). Keep it secret:")
+    click.echo(
+        f"Token {token.prefix}… for {user.email} ({token.name}), scopes {token.scopes}, "
+        f"expires {expires_at:%Y-%m-%d %H:%M} UTC. Keep it secret:"
+    )
     click.echo(secret)
+
+
+@token_group.command("list")
+def token_list() -> None:
+    """Every token: whose, what it may do, when it expires, when and where it was last used."""
+    now = _now()
+    with transaction(_sessions()) as session:
+        rows = session.execute(
+            select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+        ).all()
+        if not rows:
+            click.echo("No API tokens yet: make one with `medsync token create`.")
+        for token, user in rows:
+            if token.revoked_at is not None:
+                state = f"revoked {token.revoked_at:%Y-%m-%d}"
+            elif token.expires_at is None or token.expires_at <= now:
+                state = "expired"
+            elif not user.active:
+                state = "owner disabled"
+            else:
+                state = "active"
+            expires = f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "-"
+            used = (
+                f"{token.last_used_at:%Y-%m-%d %H:%M} from {token.last_used_from}"
+                if token.last_used_at
+                else "never used"
+            )
+            click.echo(
+                f"{token.prefix}…\t{token.name}\t{user.email}\t{token.scopes or '-'}\t"
+                f"expires {expires}\t{used}\t{state}"
+            )
 
 
 @token_group.command("revoke")

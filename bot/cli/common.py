@@ -17,7 +17,7 @@ from bot.outreach.jobs import InProcessJobs
 from bot.outreach.sender import sender_for
 from bot.settings import Settings
 from store import queries
-from store.db import make_engine, make_sessionmaker
+from store.db import check_ready, make_engine, make_sessionmaker
 from store.models import Pharmacy
 
 
@@ -43,8 +43,17 @@ def talking_to(url: str) -> Iterator[None]:
         ) from None
 
 
+_READY: set[str] = set()
+
+
 def sessions_for(settings: Settings) -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(settings.database_url))
+    """The database a command works on, once it is known to be there and upgraded: otherwise
+    one sentence and the command that fixes it (DatabaseNotReady), and nothing created."""
+    url = settings.database_url
+    if url not in _READY:
+        check_ready(url)
+        _READY.add(url)
+    return make_sessionmaker(make_engine(url))
 
 
 def send_now(settings: Settings, sessions: sessionmaker[Session]) -> InProcessJobs:

@@ -7,6 +7,7 @@ import click
 from bot.cli.accounts import token_group, user_group
 from bot.cli.assessments import assessments, pharmacy_questions
 from bot.cli.caregivers import caregiver
+from bot.cli.errors import Guarded
 from bot.cli.households import household
 from bot.cli.languages import catalogs, pharmacy_languages
 from bot.cli.outreach import campaign, scheduler, worker
@@ -19,7 +20,7 @@ from bot.cli.server import chat, db, serve
 from bot.cli.voice import call, phone
 
 
-@click.group()
+@click.group(cls=Guarded)
 def main() -> None:
     """MedSync: a pharmacy's medication synchronization program over SMS."""
 

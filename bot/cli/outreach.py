@@ -24,9 +24,9 @@ def _actor() -> str:
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
-    from store.db import make_engine, make_sessionmaker
+    from bot.cli.common import sessions_for
 
-    return make_sessionmaker(make_engine(settings.database_url))
+    return sessions_for(settings)
 
 
 def _jobs(settings: Settings, sessions: sessionmaker[Session]) -> Jobs:
@@ -61,6 +61,8 @@ def worker(burst: bool) -> None:
     from redis.exceptions import ConnectionError as RedisDown
 
     from bot.outreach.worker import run_worker
+
+    _sessions(settings)  # the database is there and upgraded, or one sentence says so
 
     try:
         run_worker(burst=burst)

@@ -98,6 +98,46 @@ def pharmacy_program(which: str | None, to_set: tuple[str, ...], to_unset: tuple
             click.echo(f"  {field.name} = {value}{mark}")
 
 
+@pharmacy.command("callers")
+@click.option("--pharmacy", "which", default=None)
+@click.option(
+    "--check/--no-check",
+    "check",
+    default=None,
+    help="Ask callers for the patient's birth date before saying anything about the patient "
+    "(the default), or not.",
+)
+def pharmacy_callers(which: str | None, check: bool | None) -> None:
+    """Whether an inbound call must confirm the patient's birth date first (on by default:
+    caller ID can be spoofed)."""
+    from store.audit import record
+
+    with transaction(sessions_for(get_settings())) as session:
+        found = pharmacy_named(session, which)
+        if check is not None and check != found.verify_callers:
+            record(
+                session,
+                actor="cli",
+                action="pharmacy.verify_callers",
+                subject=f"pharmacy:{found.id}",
+                before={"verify_callers": found.verify_callers},
+                after={"verify_callers": check},
+                now=dt.datetime.now(dt.UTC),
+            )
+            found.verify_callers = check
+        if found.verify_callers:
+            click.echo(
+                f"{found.name}: callers confirm the patient's birth date before the call says "
+                "or changes anything about the patient."
+            )
+        else:
+            click.echo(
+                f"{found.name}: callers are NOT asked for a birth date; anyone whose caller ID "
+                "shows a patient's number hears that patient's pickup dates and can change "
+                "their preferences. Turn it back on with --check."
+            )
+
+
 @pharmacy.command("list")
 def pharmacy_list() -> None:
     """List the pharmacies."""

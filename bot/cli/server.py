@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.cli.common import Fail, pharmacy_named, sessions_for, talking_to
 from bot.conversation.messages import normalize_phone
 from bot.imports import demo
-from bot.settings import get_settings
-from store.db import transaction, upgrade
+from bot.settings import get_settings, twilio_problem
+from store.db import check_ready, sqlite_file, transaction, upgrade
+from store.models import Pharmacy
 
 
 @click.command()
@@ -20,7 +23,7 @@ from store.db import transaction, upgrade
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", "with_demo", is_flag=True, help="Seed a demo pharmacy and its patients.")
 def serve(host: str, port: int, with_demo: bool) -> None:
-    """Run the web app (Twilio webhooks)."""
+    """Run the web app (Twilio webhooks, the inbox, the API)."""
     import uvicorn
 
     from bot.web.app import create_app
@@ -28,12 +31,16 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
         upgrade(settings.database_url)  # the embedded default keeps itself current
+    else:
+        check_ready(settings.database_url)
     updates: dict[str, object] = {}
     if not settings.public_url:
         updates["public_url"] = f"http://{host}:{port}"
     if with_demo:
         token = settings.twilio_auth_token or demo.auth_token(Path(settings.demo_token_file))
         updates["twilio_auth_token"] = token
+        if settings.sender is None:
+            updates["sender"] = "console"  # the demo prints that it would text; says so below
         with transaction(sessions_for(settings)) as session:
             lines = demo.seed(session, dt.datetime.now(dt.UTC))
         for line in lines:
@@ -45,10 +52,34 @@ def serve(host: str, port: int, with_demo: bool) -> None:
             f"The pharmacist's inbox: `medsync user add you@example.org --role admin`, then "
             f"open http://{host}:{port}/login\n"
         )
-    elif not settings.twilio_auth_token:
-        raise Fail("Set TWILIO_AUTH_TOKEN (or use --demo): every webhook is checked with it.")
+        if "sender" in updates:
+            click.echo("Texts the bot sends on its own are printed here, not sent.\n")
+    else:
+        if not settings.twilio_auth_token:
+            raise Fail("Set TWILIO_AUTH_TOKEN (or use --demo): every webhook is checked with it.")
+        problem = twilio_problem(settings)
+        if problem:
+            raise Fail(problem)
+        if settings.sender_kind == "twilio":
+            with transaction(sessions_for(settings)) as session:
+                if not _any_pharmacy(session):
+                    raise Fail(
+                        "No pharmacy has a Twilio number to send from yet: add one with "
+                        "`medsync pharmacy add NAME --phone ... --twilio-number ... "
+                        "--timezone ...`."
+                    )
     settings = settings.model_copy(update=updates)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
+def _any_pharmacy(session: Session) -> bool:
+    return session.scalar(select(Pharmacy.id).limit(1)) is not None
 
 
 # ---------------------------------------------------------------------- db
@@ -63,6 +94,12 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply the Alembic migrations."""
     settings = get_settings()
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.parent.is_dir():
+        raise Fail(
+            f"The folder {path.parent} does not exist: create it, or set MEDSYNC_DATABASE_URL "
+            "to a database somewhere else."
+        )
     upgrade(settings.database_url)
     click.echo("Database is up to date.")
 

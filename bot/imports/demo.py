@@ -54,6 +54,10 @@ def auth_token(path: Path) -> str:
     token = read_token(path)
     if not token:
         token = secrets.token_hex(16)
-        path.write_text(token + "\n")
+        # Created readable by its owner only, with no moment when others could read it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as f:
+            f.write(token + "\n")
+    if path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)
     return token

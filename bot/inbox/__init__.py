@@ -10,14 +10,25 @@ import logging
 import secrets
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
-from bot.inbox import audit, auth, caregivers, households, items, patients, queue, reports
+from bot.inbox import (
+    audit,
+    auth,
+    caregivers,
+    households,
+    items,
+    patients,
+    queue,
+    reports,
+    second_factor,
+    staff_admin,
+)
 from bot.inbox.csrf import CsrfFailed
 from bot.inbox.web import HERE, page
 from bot.settings import Settings
@@ -25,7 +36,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "medsync_session"
-PAGES = ("/login", "/logout", "/inbox", "/patients", "/audit")
+# Row ids are 32-bit integers in the database.
+MAX_ID = 2**31 - 1
+PAGES = ("/login", "/logout", "/inbox", "/patients", "/audit", "/account")
 
 
 def install(app: FastAPI) -> None:
@@ -35,17 +48,20 @@ def install(app: FastAPI) -> None:
         # Fine for one process; with several workers or restarts set MEDSYNC_SECRET_KEY.
         log.warning("MEDSYNC_SECRET_KEY is not set: staff sessions end when the server stops")
         secret = secrets.token_urlsafe(32)
+    app.state.cookie_secret = secret
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie=SESSION_COOKIE,
-        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        max_age=int(auth.session_lifetime(settings).total_seconds()),
         same_site="lax",
         https_only=(settings.public_url or "").startswith("https://"),
     )
     app.mount("/static/inbox", StaticFiles(directory=HERE / "static"), name="inbox-static")
     for router in (
         auth.router,
+        second_factor.router,
+        staff_admin.router,
         queue.router,
         items.router,
         patients.router,
@@ -54,10 +70,27 @@ def install(app: FastAPI) -> None:
         audit.router,
         reports.router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(_ids_in_range)])
     app.add_exception_handler(auth.SignInRequired, _to_login)
+    app.add_exception_handler(auth.CodeRequired, _to_code)
+    app.add_exception_handler(auth.EnrolmentRequired, _to_enrolment)
     app.add_exception_handler(CsrfFailed, _stale_form)
     app.add_exception_handler(RequestValidationError, _bad_address)
+    app.add_exception_handler(NoSuchRecord, _bad_address)
+
+
+class NoSuchRecord(Exception):
+    """An id in the address that no row can have (too large for the database, or not a
+    number): a 404 page, never a database error."""
+
+
+def _ids_in_range(request: Request) -> None:
+    for name, value in request.path_params.items():
+        if not name.endswith("_id"):
+            continue
+        text = str(value)
+        if not (text.isascii() and text.isdigit() and 1 <= int(text[:12]) <= MAX_ID):
+            raise NoSuchRecord(name)
 
 
 def _is_page(request: Request) -> bool:
@@ -69,6 +102,14 @@ async def _to_login(request: Request, exc: Exception) -> Response:
     if request.method == "GET" and request.url.query:
         target += "?" + request.url.query
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+async def _to_code(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/login/code", status_code=303)
+
+
+async def _to_enrolment(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/account/second-factor", status_code=303)
 
 
 async def _stale_form(request: Request, exc: Exception) -> Response:
@@ -85,8 +126,7 @@ async def _stale_form(request: Request, exc: Exception) -> Response:
 
 
 async def _bad_address(request: Request, exc: Exception) -> Response:
-    if not _is_page(request):
-        assert isinstance(exc, RequestValidationError)
+    if not _is_page(request) and isinstance(exc, RequestValidationError):
         return await request_validation_exception_handler(request, exc)
     return page(
         request,

@@ -1,13 +1,18 @@
-"""Signing in and out: argon2 password hashes, server-side sessions, a lockout.
+"""Signing in and out: argon2 password hashes, server-side sessions with an idle timeout and
+an absolute lifetime, sign-in throttling (bot/inbox/throttle.py), and the second factor.
 
 The browser holds a signed, HttpOnly, SameSite cookie (Starlette's SessionMiddleware, with
 Secure when the public URL is https) carrying a random session secret; the database keeps
-only its SHA-256, so signing out ends the session even if the cookie was copied.
+only its SHA-256, so signing out, an idle timeout, or disabling the account ends the session
+at the next request even if the cookie was copied. A browser that signed in to an account
+also keeps a signed "known browser" cookie, which the throttle uses so that a stranger's
+failures never slow the account's own browsers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -16,22 +21,29 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import APIRouter, Depends, Form, Request
-from sqlalchemy import delete, func, select
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import csrf
+from bot.inbox import csrf, passwords, throttle
 from bot.inbox.csrf import CsrfChecked
+from bot.inbox.passwords import PasswordTooWeak
 from bot.inbox.staff import Actor, actor_for
-from bot.inbox.web import local_path, now_of, page, see_other, sessions_of
-from store.accounts import LoginFailure, StaffSession, User
+from bot.inbox.web import local_path, now_of, page, see_other, sessions_of, settings_of
+from bot.settings import Settings
+from store.accounts import StaffSession, User
 from store.audit import record
 from store.db import transaction
 
-MAX_FAILURES = 5  # wrong passwords in the window before the email is locked
-LOCK_WINDOW = dt.timedelta(minutes=15)
-SESSION_LIFETIME = dt.timedelta(hours=12)  # one long pharmacy shift
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+# The password was right and the second factor's code is awaited: this long at most.
+CODE_WINDOW = dt.timedelta(minutes=5)
+# The idle clock is written at most this often, not on every request.
+SEEN_EVERY = dt.timedelta(seconds=30)
+KNOWN_BROWSER_COOKIE = "medsync_browser"
+KNOWN_BROWSER_DAYS = 180
+KNOWN_BROWSER_SALT = "medsync.known-browser"
 
 hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong
@@ -40,13 +52,19 @@ _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 router = APIRouter(include_in_schema=False)
 
+__all__ = ["PasswordTooWeak", "hash_password", "normalize_email"]
+
 
 class SignInRequired(Exception):
     """No valid session: the browser is sent to /login."""
 
 
-class PasswordTooWeak(ValueError):
-    pass
+class CodeRequired(Exception):
+    """The password was right; the second factor's code is next (/login/code)."""
+
+
+class EnrolmentRequired(Exception):
+    """An admin must set up the second factor before anything else (/account/second-factor)."""
 
 
 def normalize_email(email: str) -> str:
@@ -54,9 +72,9 @@ def normalize_email(email: str) -> str:
     return email.replace("\x00", "").strip().lower()
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordTooWeak(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+def hash_password(password: str, email: str = "") -> str:
+    """The argon2id hash of a new password, once it passes bot/inbox/passwords.py."""
+    passwords.check(password, email)
     return hasher.hash(password)
 
 
@@ -64,83 +82,163 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def session_lifetime(settings: Settings) -> dt.timedelta:
+    return dt.timedelta(hours=settings.session_hours)
+
+
+def idle_timeout(settings: Settings) -> dt.timedelta:
+    return dt.timedelta(minutes=settings.session_idle_minutes)
+
+
+def client_address(request: Request) -> str:
+    """The browser's address (behind the TLS proxy, from X-Forwarded-For as uvicorn trusts
+    it: MEDSYNC_FORWARDED_ALLOW_IPS)."""
+    return (request.client.host if request.client else "") or "unknown"
+
+
+# ------------------------------------------------------------------ known browsers
+
+
+def _browser_signer(request: Request) -> URLSafeTimedSerializer:
+    secret: str = request.app.state.cookie_secret
+    return URLSafeTimedSerializer(secret, salt=KNOWN_BROWSER_SALT)
+
+
+def known_users(request: Request) -> frozenset[int]:
+    """The accounts this browser has signed in to (a signed cookie; forged or old: none)."""
+    raw = request.cookies.get(KNOWN_BROWSER_COOKIE)
+    if not raw:
+        return frozenset()
+    try:
+        ids = _browser_signer(request).loads(raw, max_age=KNOWN_BROWSER_DAYS * 86400)
+    except BadSignature:
+        return frozenset()
+    if not isinstance(ids, list):
+        return frozenset()
+    return frozenset(i for i in ids if isinstance(i, int))
+
+
+def remember_browser(request: Request, response: Response, user_id: int) -> None:
+    ids = [user_id, *sorted(known_users(request) - {user_id})][:8]
+    response.set_cookie(
+        KNOWN_BROWSER_COOKIE,
+        _browser_signer(request).dumps(ids),
+        max_age=KNOWN_BROWSER_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=(settings_of(request).public_url or "").startswith("https://"),
+    )
+
+
+# ------------------------------------------------------------------ the password
+
+
 @dataclass(frozen=True)
 class SignInResult:
     user: User | None
     error: str = ""
-    locked: bool = False
+    wait_seconds: int = 0
 
 
-def is_locked(session: Session, email: str, now: dt.datetime) -> bool:
-    recent = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.email == email, LoginFailure.created_at > now - LOCK_WINDOW)
+def _wait_sentence(seconds: int) -> str:
+    when = f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
+    return (
+        f"Too many failed sign-ins: wait {when} and try again. If it keeps happening, an "
+        "admin can clear it with `medsync user unlock`."
     )
-    return int(recent or 0) >= MAX_FAILURES
+
+
+def refused_for_now(
+    session: Session, attempt: throttle.Attempt, now: dt.datetime
+) -> SignInResult | None:
+    """The throttle's answer when this attempt must wait (audited), else None."""
+    wait = throttle.wait_for(session, attempt, now)
+    if wait is None:
+        return None
+    record(
+        session,
+        attempt.email,
+        "sign_in_refused",
+        "sign_in",
+        now,
+        after={"reason": wait.reason, "wait_seconds": wait.seconds},
+    )
+    return SignInResult(None, _wait_sentence(wait.seconds), wait.seconds)
 
 
 def check_password(
-    session: Session, raw_email: str, password: str, now: dt.datetime
+    session: Session,
+    raw_email: str,
+    password: str,
+    now: dt.datetime,
+    address: str = "unknown",
+    known: frozenset[int] = frozenset(),
 ) -> SignInResult:
-    """The user when the password is right and the email is not locked; never says which
-    of email or password was wrong."""
+    """The user when the password is right and no delay is running; never says which of
+    email or password was wrong."""
     email = normalize_email(raw_email)[:254]
-    wrong = "That email and password do not match an account."
     if not email or not password:
         return SignInResult(None, "Enter your email and password.")
-    if is_locked(session, email, now):
-        record(session, email, "sign_in_refused", "sign_in", now, after={"reason": "locked"})
-        return SignInResult(
-            None,
-            "Too many failed sign-ins: this account is locked for 15 minutes. "
-            "An admin can unlock it with `medsync user unlock`.",
-            locked=True,
-        )
     user = session.scalar(select(User).where(User.email == email))
+    attempt = throttle.Attempt(email, address, user is not None and user.id in known)
+    refused = refused_for_now(session, attempt, now)
+    if refused is not None:
+        return refused
     try:
         hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         matched = user is not None and user.active
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         matched = False
     if not matched or user is None:
-        session.add(LoginFailure(email=email, created_at=now))
-        session.flush()
-        locked_now = is_locked(session, email, now)
+        throttle.note_failure(session, attempt, now)
         record(
             session,
             email,
             "sign_in_failed",
             f"user:{user.id}" if user else "sign_in",
             now,
-            after={"locked": locked_now},
+            after={"address": address[:64], "known_browser": attempt.known_browser},
         )
-        if locked_now:
-            return SignInResult(
-                None,
-                "Too many failed sign-ins: this account is locked for 15 minutes.",
-                locked=True,
-            )
-        return SignInResult(None, wrong)
+        return SignInResult(None, "That email and password do not match an account.")
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
         user.updated_at = now
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    throttle.forget_after_success(session, attempt)
     return SignInResult(user)
 
 
-def start_session(session: Session, user: User, now: dt.datetime) -> str:
+# ------------------------------------------------------------------ sessions
+
+
+def start_session(
+    session: Session, user: User, now: dt.datetime, settings: Settings, awaiting_code: bool
+) -> str:
     secret = secrets.token_urlsafe(32)
+    lifetime = CODE_WINDOW if awaiting_code else session_lifetime(settings)
     session.add(
         StaffSession(
             token_hash=_digest(secret),
             user_id=user.id,
             created_at=now,
-            expires_at=now + SESSION_LIFETIME,
+            expires_at=now + lifetime,
+            last_seen_at=now,
+            awaiting_second_factor=awaiting_code,
         )
     )
-    record(session, user.email, "sign_in", f"user:{user.id}", now)
+    if not awaiting_code:
+        record(session, user.email, "sign_in", f"user:{user.id}", now)
     return secret
+
+
+def finish_second_factor(
+    session: Session, staff_session: StaffSession, user: User, now: dt.datetime, settings: Settings
+) -> None:
+    """The code was right: the session becomes a full one, its lifetime from now."""
+    staff_session.awaiting_second_factor = False
+    staff_session.created_at = now
+    staff_session.last_seen_at = now
+    staff_session.expires_at = now + session_lifetime(settings)
+    record(session, user.email, "sign_in", f"user:{user.id}", now, after={"second_factor": True})
 
 
 def end_session(session: Session, secret: str, now: dt.datetime) -> None:
@@ -151,7 +249,34 @@ def end_session(session: Session, secret: str, now: dt.datetime) -> None:
         record(session, user.email if user else "?", "sign_out", f"user:{row.user_id}", now)
 
 
-def actor_for_session(session: Session, secret: str, now: dt.datetime) -> Actor | None:
+def end_sessions_of(session: Session, user_id: int, now: dt.datetime) -> int:
+    """Every open session of the user ends now (disabled, password or second factor reset)."""
+    result = session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Standing(enum.Enum):
+    SIGNED_IN = "signed in"
+    AWAITING_CODE = "awaiting the second factor's code"
+    MUST_ENROL = "must set up a second factor"
+
+
+@dataclass(frozen=True)
+class Found:
+    standing: Standing
+    staff_session: StaffSession
+    user: User
+
+
+def find_session(
+    session: Session, secret: str, now: dt.datetime, settings: Settings
+) -> Found | None:
+    """The session the cookie names, if it may still be used: not ended, not past its
+    lifetime, not idle too long, its user not disabled. Using it keeps it from idling."""
     found = session.execute(
         select(StaffSession, User)
         .join(User, User.id == StaffSession.user_id)
@@ -160,37 +285,76 @@ def actor_for_session(session: Session, secret: str, now: dt.datetime) -> Actor 
     if found is None:
         return None
     staff_session, user = found
-    if staff_session.ended_at is not None or staff_session.expires_at <= now or not user.active:
+    if staff_session.ended_at is not None or not user.active:
         return None
-    return actor_for(session, user)
+    seen = staff_session.last_seen_at or staff_session.created_at
+    if staff_session.expires_at <= now or now - seen >= idle_timeout(settings):
+        staff_session.ended_at = now
+        return None
+    if now - seen >= SEEN_EVERY:
+        staff_session.last_seen_at = now
+    if staff_session.awaiting_second_factor:
+        return Found(Standing.AWAITING_CODE, staff_session, user)
+    if settings.admin_second_factor and user.is_admin and not user.has_second_factor:
+        return Found(Standing.MUST_ENROL, staff_session, user)
+    return Found(Standing.SIGNED_IN, staff_session, user)
 
 
-def current_actor(request: Request) -> Actor:
-    """The signed-in user, or SignInRequired (the browser goes to /login)."""
+def _standing(request: Request) -> tuple[Standing, Actor]:
     secret = request.session.get("sid")
     if not isinstance(secret, str) or not secret:
         raise SignInRequired()
     with transaction(sessions_of(request)) as session:
-        actor = actor_for_session(session, secret, now_of(request))
-    if actor is None:
+        found = find_session(session, secret, now_of(request), settings_of(request))
+        actor = actor_for(session, found.user) if found is not None else None
+    if found is None or actor is None:
         request.session.pop("sid", None)
         raise SignInRequired()
+    return found.standing, actor
+
+
+def current_actor(request: Request) -> Actor:
+    """The signed-in user, or SignInRequired (the browser goes to /login), CodeRequired or
+    EnrolmentRequired."""
+    standing, actor = _standing(request)
+    if standing is Standing.AWAITING_CODE:
+        raise CodeRequired()
+    if standing is Standing.MUST_ENROL:
+        raise EnrolmentRequired()
+    return actor
+
+
+def enrolling_actor(request: Request) -> Actor:
+    """Signed in, perhaps still without the second factor an admin must set up."""
+    standing, actor = _standing(request)
+    if standing is Standing.AWAITING_CODE:
+        raise CodeRequired()
     return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+EnrollingActor = Annotated[Actor, Depends(enrolling_actor)]
 
 
 # ------------------------------------------------------------------ pages
 
 
-def _login_page(request: Request, next_path: str, error: str = "", status: int = 200) -> Response:
-    return page(
+def login_page(
+    request: Request,
+    next_path: str,
+    error: str = "",
+    status: int = 200,
+    wait_seconds: int = 0,
+) -> Response:
+    response = page(
         request,
         "login.html",
         {"title": "Sign in", "error": error, "next_path": next_path},
         status_code=status,
     )
+    if wait_seconds:
+        response.headers["Retry-After"] = str(wait_seconds)
+    return response
 
 
 @router.get("/login")
@@ -199,9 +363,10 @@ def login_form(request: Request, next: str | None = None) -> Response:
     secret = request.session.get("sid")
     if isinstance(secret, str) and secret:
         with transaction(sessions_of(request)) as session:
-            if actor_for_session(session, secret, now_of(request)) is not None:
-                return see_other(target)
-    return _login_page(request, target)
+            found = find_session(session, secret, now_of(request), settings_of(request))
+        if found is not None and found.standing is Standing.SIGNED_IN:
+            return see_other(target)
+    return login_page(request, target)
 
 
 @router.post("/login")
@@ -214,16 +379,32 @@ def login(
 ) -> Response:
     target = local_path(next)
     now = now_of(request)
+    settings = settings_of(request)
     with transaction(sessions_of(request)) as session:
-        result = check_password(session, email, password[:1024], now)
-        secret = start_session(session, result.user, now) if result.user else None
-    if secret is None:
-        return _login_page(request, target, result.error, 429 if result.locked else 401)
+        result = check_password(
+            session,
+            email,
+            password[: passwords.MAX_LENGTH],
+            now,
+            client_address(request),
+            known_users(request),
+        )
+        user = result.user
+        awaiting = user is not None and user.has_second_factor
+        secret = start_session(session, user, now, settings, awaiting) if user else None
+    if secret is None or user is None:
+        status = 429 if result.wait_seconds else 401
+        return login_page(request, target, result.error, status, result.wait_seconds)
     # A fresh session on sign-in: nothing planted before it (fixation) carries over.
     request.session.clear()
     request.session["sid"] = secret
     csrf.renew(request)
-    return see_other(target)
+    if awaiting:
+        request.session["after_code"] = target
+        return see_other("/login/code")
+    response = see_other(target)
+    remember_browser(request, response, user.id)
+    return response
 
 
 @router.post("/logout")

@@ -11,8 +11,8 @@ from typing import Any, Protocol, TextIO
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from bot.outreach.sender import TWILIO_API, RebasedHttpClient
-from bot.settings import Settings
+from bot.outreach.sender import TWILIO_API, RebasedHttpClient, masked
+from bot.settings import SettingMissing, Settings, twilio_problem
 
 # Twilio reports these as the call progresses; the status callback records each.
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -81,7 +81,8 @@ class TwilioCaller:
 
 
 class ConsoleCaller:
-    """Prints what would be dialled: the embedded default without Twilio credentials."""
+    """Prints that a call would be placed (`serve --demo`, or MEDSYNC_SENDER=console), to
+    whom (masked); nothing else, as no call is made."""
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
@@ -96,7 +97,7 @@ class ConsoleCaller:
         machine_detection: str = "DetectMessageEnd",
         time_limit: int | None = None,
     ) -> str:
-        print(f"[call to {to}] Twilio would fetch {url}", file=self.out, flush=True)
+        print(f"[call to {masked(to)}: not placed]", file=self.out, flush=True)
         return f"CAconsole{next(self._ids):024d}"
 
 
@@ -129,7 +130,11 @@ class NullCaller:
 
 
 def caller_for(settings: Settings) -> Caller:
-    """The caller the settings choose: the same kind and account as the sender."""
+    """The caller the settings choose: the same kind and account as the sender, refused the
+    same way when half set."""
+    problem = twilio_problem(settings)
+    if problem:
+        raise SettingMissing(problem)
     return make_caller(
         settings.sender_kind,
         settings.twilio_account_sid,

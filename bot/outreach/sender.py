@@ -13,7 +13,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.settings import Settings
+from bot.settings import SettingMissing, Settings, twilio_problem
 
 TWILIO_API = "https://api.twilio.com"
 
@@ -74,15 +74,26 @@ class TwilioSender:
         return None
 
 
-class ConsoleSender:
-    """Prints what would be sent: the embedded default without Twilio credentials."""
+def masked(phone: str) -> str:
+    """A number as a log may show it: its last four digits only."""
+    return "…" + phone[-4:] if len(phone) > 4 else "…"
 
-    def __init__(self, out: TextIO | None = None) -> None:
+
+class ConsoleSender:
+    """Prints that a text would be sent (`serve --demo`, or MEDSYNC_SENDER=console): to whom,
+    masked, and how long; its words only when told to (MEDSYNC_CONSOLE_SHOWS_BODIES)."""
+
+    def __init__(self, out: TextIO | None = None, show_bodies: bool = False) -> None:
         self.out = out or sys.stdout
+        self.show_bodies = show_bodies
         self._ids = itertools.count(1)
 
     def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
-        print(f"[text to {to}] {body}", file=self.out, flush=True)
+        if self.show_bodies:
+            line = f"[text to {to}] {body}"
+        else:
+            line = f"[text to {masked(to)}: {len(body)} characters, not sent]"
+        print(line, file=self.out, flush=True)
         # Unique across runs: two `medsync` commands each start a sender of their own.
         return f"SMconsole{next(self._ids):08d}{secrets.token_hex(8)}"
 
@@ -112,22 +123,31 @@ class NullSender:
 
 
 def sender_for(settings: Settings) -> Sender:
-    """The sender the settings choose (MEDSYNC_SENDER, Twilio credentials, API base)."""
+    """The sender the settings choose (MEDSYNC_SENDER, Twilio credentials, API base); a half
+    set Twilio configuration is refused with a sentence (SettingMissing), never printed to."""
+    problem = twilio_problem(settings)
+    if problem:
+        raise SettingMissing(problem)
     return make_sender(
         settings.sender_kind,
         settings.twilio_account_sid,
         settings.twilio_auth_token,
         settings.twilio_api_url,
+        show_bodies=settings.console_shows_bodies,
     )
 
 
 def make_sender(
-    kind: str, account_sid: str = "", auth_token: str = "", api_url: str = TWILIO_API
+    kind: str,
+    account_sid: str = "",
+    auth_token: str = "",
+    api_url: str = TWILIO_API,
+    show_bodies: bool = False,
 ) -> Sender:
     if kind == "twilio":
         return TwilioSender(account_sid, auth_token, api_url)
     if kind == "console":
-        return ConsoleSender()
+        return ConsoleSender(show_bodies=show_bodies)
     if kind == "null":
         return NullSender()
     raise ValueError(f"unknown sender {kind!r}: use twilio, console or null")

@@ -1,19 +1,17 @@
 """A small JSON API for pharmacy systems: the review queue, patients' enrollment, decisions.
 
-Authenticated with API tokens from `medsync token create` (sent as `Authorization: Bearer
-...`, stored only as a SHA-256). A token acts with its owner's pharmacies and role, and
-every read of a patient's answers and every decision is audited like the web inbox's.
+Authenticated with API tokens from `medsync token create` (bot/web/tokens.py): each route
+needs a scope (reading items, deciding, reading patients). A token acts with its owner's
+pharmacies and role, and every read of a patient's answers and every decision is audited like
+the web inbox's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,72 +21,20 @@ from bot.clock import local_date
 from bot.inbox import decisions
 from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound
 from bot.inbox.items import send_after_commit
-from bot.inbox.staff import Actor, actor_for
+from bot.inbox.staff import Actor
 from bot.inbox.web import clock_of, now_of, sessions_of, settings_of
+from bot.web.tokens import Decider, ItemsReader, PatientsReader
 from store import inbox as store
 from store import queries
-from store.accounts import ApiToken, User
 from store.audit import record
 from store.db import transaction
 from store.models import CheckIn, Message, Patient, Pharmacy, ReviewItem, ReviewKind
-
-TOKEN_PREFIX = "msk_"
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"])
 # Row ids are 32-bit integers in the database: a larger one is a 422, not a database error.
 MAX_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PharmacyFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-bearer = HTTPBearer(auto_error=False, description="An API token from `medsync token create`.")
-
-
-# ------------------------------------------------------------------ tokens
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(session: Session, user: User, name: str, now: dt.datetime) -> tuple[ApiToken, str]:
-    """A new token for `user`; the secret is returned once and only its hash is kept."""
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user_id=user.id,
-        name=name[:100],
-        token_hash=token_digest(secret),
-        prefix=secret[:12],
-        created_at=now,
-    )
-    session.add(token)
-    session.flush()
-    return token, secret
-
-
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-def api_actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized("Send an API token as `Authorization: Bearer <token>`.")
-    with transaction(sessions_of(request)) as session:
-        found = session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_digest(credentials.credentials))
-        ).first()
-        if found is None:
-            raise _unauthorized("That API token is not known.")
-        token, user = found
-        if token.revoked_at is not None or not user.active:
-            raise _unauthorized("That API token has been revoked.")
-        return actor_for(session, user, via_token=token.name)
-
-
-ApiActor = Annotated[Actor, Depends(api_actor)]
 
 
 # ------------------------------------------------------------------ shapes
@@ -181,7 +127,7 @@ def _http(error: InboxError) -> HTTPException:
 @router.get("/review-items", response_model=ReviewItemPage)
 def list_review_items(
     request: Request,
-    actor: ApiActor,
+    actor: ItemsReader,
     status: Annotated[
         Literal["pending", "approved", "declined", "done", "all"], Query()
     ] = "pending",
@@ -211,7 +157,7 @@ def list_review_items(
 
 
 @router.get("/review-items/{item_id}", response_model=ReviewItemDetail)
-def read_review_item(request: Request, item_id: RowId, actor: ApiActor) -> ReviewItemDetail:
+def read_review_item(request: Request, item_id: RowId, actor: ItemsReader) -> ReviewItemDetail:
     """One item with the patient's answers (an audited read)."""
     with transaction(sessions_of(request)) as session:
         try:
@@ -246,7 +192,7 @@ def read_review_item(request: Request, item_id: RowId, actor: ApiActor) -> Revie
     responses={409: {"description": "Already decided: the detail says by whom and when."}},
 )
 def decide_review_item(
-    request: Request, item_id: RowId, decision: Decision, actor: ApiActor
+    request: Request, item_id: RowId, decision: Decision, actor: Decider
 ) -> DecisionResult:
     """Approve, decline (with a reason), log a call, close, or confirm an opt-out; once."""
     settings = settings_of(request)
@@ -280,7 +226,7 @@ def decide_review_item(
 @router.get("/patients", response_model=list[EnrollmentStatus])
 def find_patients(
     request: Request,
-    actor: ApiActor,
+    actor: PatientsReader,
     external_id: Annotated[str, Query(min_length=1, max_length=64)],
     pharmacy_id: PharmacyFilter = None,
 ) -> list[EnrollmentStatus]:
@@ -298,7 +244,7 @@ def find_patients(
 
 
 @router.get("/patients/{patient_id}", response_model=EnrollmentStatus)
-def read_patient(request: Request, patient_id: RowId, actor: ApiActor) -> EnrollmentStatus:
+def read_patient(request: Request, patient_id: RowId, actor: PatientsReader) -> EnrollmentStatus:
     """A patient's enrollment status: pickup day, next pickup, opted out or not."""
     with transaction(sessions_of(request)) as session:
         try:

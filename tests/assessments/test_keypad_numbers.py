@@ -94,7 +94,7 @@ def test_a_call_answers_how_many_doses_with_twelve_then_pound(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FrozenClock(NOW)
-    client: TestClient = app_client(db_url, clock)
+    client: TestClient = app_client(db_url, clock, verify_callers=False)
     monkeypatch.setenv("MEDSYNC_DATABASE_URL", db_url)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     path = tmp_path / "questions.toml"

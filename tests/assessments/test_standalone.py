@@ -48,7 +48,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def client(db_url: str, clock: FrozenClock) -> TestClient:
-    return app_client(db_url, clock)  # the demo pharmacy and its patients
+    return app_client(db_url, clock, verify_callers=False)  # the demo pharmacy and its patients
 
 
 @pytest.fixture
@@ -66,6 +66,7 @@ def medsync(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Medsync:
         "MEDSYNC_DATABASE_URL": db_url,
         "TWILIO_AUTH_TOKEN": TOKEN,
         "MEDSYNC_SENDER": "console",
+        "MEDSYNC_CONSOLE_SHOWS_BODIES": "true",  # these tests read the texts
         "MEDSYNC_SENDING_HOURS_START": "00:00",
         "MEDSYNC_SENDING_HOURS_END": "23:59:59",
         "MEDSYNC_SENDING_HOURS_END_BY_STATE": "{}",

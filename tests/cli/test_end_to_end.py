@@ -32,6 +32,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "MEDSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'pharmacy.db'}",
         "TWILIO_AUTH_TOKEN": TOKEN,
         "MEDSYNC_SENDER": "console",
+        "MEDSYNC_CONSOLE_SHOWS_BODIES": "true",  # these tests read the texts
         # The real clock runs here: open the sending window all day, so a run at night is
         # not deferred (quiet hours have their own tests in tests/jobs).
         "MEDSYNC_SENDING_HOURS_START": "00:00",

@@ -45,12 +45,12 @@ def until(check: Callable[[], bool], seconds: float, what: str) -> None:
 def test_texts_are_answered_and_sends_are_kept_while_redis_is_down(
     fault_db: str, redis_server: RedisServer, fake: FakeTwilio, logs: Path
 ) -> None:
-    from bot.web.api import create_token
+    from bot.web.tokens import create_token
 
     sessions = make_sessionmaker(make_engine(fault_db))
     with transaction(sessions) as s:
         user = add_user(s, "system@example.org", Role.PHARMACIST, [main_pharmacy(s).id])
-        token = create_token(s, user, "pharmacy-system", NOW)[1]
+        token = create_token(s, user, "pharmacy-system", NOW, days=3650)[1]
         item_id = new_enrollment(s, patient(s, "P1001")).id
     env = medsync_environment(
         fault_db,

@@ -34,7 +34,7 @@ ANCHOR = dt.date(2026, 12, 15)
 
 @pytest.fixture
 def client(db_url: str) -> TestClient:
-    return app_client(db_url)
+    return app_client(db_url, verify_callers=False)
 
 
 @pytest.fixture

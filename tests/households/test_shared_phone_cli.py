@@ -18,6 +18,7 @@ def client(db_url: str, monkeypatch: pytest.MonkeyPatch) -> TestClient:
         "MEDSYNC_DATABASE_URL": db_url,
         "TWILIO_AUTH_TOKEN": TOKEN,
         "MEDSYNC_SENDER": "console",
+        "MEDSYNC_CONSOLE_SHOWS_BODIES": "true",  # these tests read the texts
         "MEDSYNC_SENDING_HOURS_START": "00:00",
         "MEDSYNC_SENDING_HOURS_END": "23:59:59",
         "MEDSYNC_SENDING_HOURS_END_BY_STATE": "{}",

@@ -130,3 +130,10 @@ def inbox(db_url: str) -> Iterator[Inbox]:
 # For tests whose subject is the web layer, not the database: SQLite only, to keep the suite
 # fast (db_url's own parameters are overridden for the test).
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def cli(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> Inbox:
+    """The inbox's database for `medsync` commands run with CliRunner."""
+    monkeypatch.setenv("MEDSYNC_DATABASE_URL", inbox.url)
+    return inbox

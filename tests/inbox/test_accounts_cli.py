@@ -17,12 +17,6 @@ from tests.inbox.factories import PASSWORD
 MAIN = ("--pharmacy", "Main Street Pharmacy")
 
 
-@pytest.fixture
-def cli(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> Inbox:
-    monkeypatch.setenv("MEDSYNC_DATABASE_URL", inbox.url)
-    return inbox
-
-
 def medsync(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(main, list(args), input=stdin)
 

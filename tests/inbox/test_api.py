@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot.web.api import create_token, token_digest
+from bot.web.tokens import create_token, token_digest
 from store.accounts import ApiToken, User
 from store.db import transaction
 from store.models import AuditEvent, Message, ReviewItem, ReviewStatus

@@ -38,8 +38,8 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.clock import FrozenClock
-from bot.web.api import create_token
 from bot.web.app import create_app
+from bot.web.tokens import create_token
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction, upgrade
 from store.models import Patient
@@ -209,7 +209,7 @@ def seed_target(db_url: str) -> Target:
     with transaction(sessions) as s:
         pharmacy = main_pharmacy(s)
         user = add_user(s, "api@example.org", Role.PHARMACIST, [pharmacy.id])
-        token = create_token(s, user, "fuzz", NOW)[1]
+        token = create_token(s, user, "fuzz", NOW, days=3650)[1]
         items = [
             flagged_check_in(s, patient(s, "P1001")).id,
             new_enrollment(s, patient(s, "P1002")).id,

@@ -14,7 +14,7 @@ from tests.helpers import PHARMACY_NUMBER, PUBLIC_URL, TOKEN, app_client
 
 
 def _play(db_url: str, number: str, typed: list[str]) -> list[str]:
-    client = app_client(db_url)
+    client = app_client(db_url, verify_callers=False)
     handset = Handset("http://testserver", PUBLIC_URL, TOKEN, number, PHARMACY_NUMBER, client)
     lines: Iterator[str] = iter([f"{t}\n" for t in typed])
     heard: list[str] = []

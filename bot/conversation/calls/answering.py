@@ -11,6 +11,7 @@ from bot.channels.voice_twiml import (
     HangUp,
 )
 from bot.clock import local_date
+from bot.conversation.calls import verifying
 from bot.conversation.calls.gathering import after_turn, due_check_in, menu
 from bot.conversation.calls.leg import Leg, converse, emit, params, pharmacy_phone, subject_of
 from bot.conversation.calls.transferring import offer
@@ -28,6 +29,8 @@ def open_inbound(leg: Leg, patients: Sequence[Patient]) -> str:
         # The engine notes the unknown number for staff and says who we are.
         answer = converse(leg, NoInput(), None)
         return offer(leg, list(answer.turn.replies), None)
+    if verifying.must_confirm(leg, patients):
+        return verifying.ask_birth_date(leg, patients)
     if any(p.opted_out for p in patients):
         return offer(leg, [Say(said.OPTED_OUT, params(leg))], None)
     state = load(leg.conversation.state)

@@ -39,6 +39,7 @@ from bot.conversation.calls.gathering import end_too_long, on_menu, on_offer, on
 from bot.conversation.calls.leg import Leg, emit, mark, subject_of
 from bot.conversation.calls.recording import on_recorded
 from bot.conversation.calls.transferring import on_dialed
+from bot.conversation.calls.verifying import on_birth_date
 from bot.conversation.messages import normalize_phone
 from bot.conversation.runtime import Runtime
 from bot.program import caregivers
@@ -222,6 +223,8 @@ class Calls:
             if call.mode in (CallMode.QUESTION, CallMode.MENU, CallMode.OFFER) and too_long(leg):
                 return end_too_long(leg)
             match call.mode:
+                case CallMode.QUESTION if call.notes.get("verifying"):
+                    return on_birth_date(leg, form, open_inbound)
                 case CallMode.QUESTION:
                     return on_question(leg, form)
                 case CallMode.MENU:
