@@ -17,6 +17,7 @@ from bot.inbox.households import view as household_view
 from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
+from bot.languages.patient_language import origin as language_origin
 from bot.program import preferences as patient_preferences
 from store import inbox as store
 from store import queries
@@ -55,6 +56,7 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "consents": list(store.consents_of(session, patient.id)),
                 "caregivers": caregiver_rows(session, patient.id),
                 "preferences": patient_preferences.of(session, patient),
+                "language": language_origin(patient, pharmacy),
                 "household": household_view(session, patient),
                 "preference_changes": changes_of(session, patient.id)[:10],
                 "check_ins": check_ins,

@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from store.models import Patient
+from bot.languages import catalogs, serving
+from store.models import Patient, Pharmacy
 
 EXPORT = "export"  # the pharmacy's export named it
 PATIENT = "patient"  # the patient chose it by text or on a call: no import overwrites it
@@ -40,14 +41,15 @@ def chosen_by_patient(source: str | None) -> bool:
 class LanguageOrigin:
     """Which language applies to a patient and why, for staff."""
 
-    language: str  # the tag that applies
+    language: str  # the patient's language
     why: str  # "chosen by the patient by text on Dec 3, 2026"
     export_language: str | None = None  # set when the export says otherwise and is not used
+    not_served: str = ""  # why MedSync writes in English instead, when it does
 
 
-def origin(patient: Patient, timezone: str) -> LanguageOrigin:
+def origin(patient: Patient, pharmacy: Pharmacy) -> LanguageOrigin:
     source = patient.language_source
-    when = _day(patient.language_set_at, timezone)
+    when = _day(patient.language_set_at, pharmacy.timezone)
     how = _VIA.get(patient.language_set_via or "", "")
     if not patient.language_confirmed:
         why = (
@@ -67,7 +69,10 @@ def origin(patient: Patient, timezone: str) -> LanguageOrigin:
     overruled = patient.export_language
     if overruled == patient.language or not chosen_by_patient(source):
         overruled = None
-    return LanguageOrigin(patient.language, why, overruled)
+    served = catalogs.served_language(patient.language, serving.overrides(pharmacy))
+    own = catalogs.registry_tag(patient.language)
+    not_served = "" if served == own else serving.why_not_served(pharmacy, patient.language)
+    return LanguageOrigin(patient.language, why, overruled, not_served)
 
 
 def _day(when: dt.datetime | None, timezone: str) -> str:
