@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.inbox import audit, auth, caregivers, households, items, patients, queue, reports
 from bot.inbox.csrf import CsrfFailed
+from bot.inbox.languages import router as language_switches
 from bot.inbox.web import HERE, page
 from bot.settings import Settings
 
@@ -52,6 +53,7 @@ def install(app: FastAPI) -> None:
         caregivers.router,
         households.router,
         audit.router,
+        language_switches,
         reports.router,
     ):
         app.include_router(router)
