@@ -59,7 +59,7 @@ def origin(patient: Patient, pharmacy: Pharmacy) -> LanguageOrigin:
     elif source == PATIENT:
         why = " ".join(p for p in ("chosen by the patient", how, when and f"on {when}") if p)
     elif source == DEFAULT:
-        why = "English by default: two answers to the language menu were unclear" + (
+        why = "the default: two answers to the language menu were unclear" + (
             f" ({when})" if when else ""
         )
     elif source == EXPORT:
