@@ -51,7 +51,7 @@ def test_every_draft_language_says_draft_and_what_it_means(inbox: Inbox) -> None
     )  # no catalog is reviewed in full yet
     html = response.text
     assert html.count('<span class="badge warn">Draft</span>') == len(shares)
-    assert "Draft</strong> · Draft: a qualified medical translator has not yet reviewed all" in html
+    assert "Draft: a qualified medical translator has not yet reviewed all" in html
     assert "or turn the language off: its patients then get English." in html
     spanish = html.split('id="language-es"')[1].split("</tr>")[0]
     assert f"{shares['es'].counts['checked']} checked, a second reader needed" in spanish
