@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import click
 
 from bot.channels.sms_text import compose
+from bot.cli.catalog_marks import catalogs_mark
 from bot.languages import catalogs as i18n
 from bot.languages.review_status import draft_means, review_status
 from bot.languages.segments import Segments, count
@@ -178,6 +179,9 @@ def reported_languages(only: tuple[str, ...] = ()) -> Iterator[str]:
 @click.group("catalogs")
 def catalogs() -> None:
     """The translations: their lengths as SMS, how far each was reviewed, what each lacks."""
+
+
+catalogs.add_command(catalogs_mark)
 
 
 @catalogs.command("report")

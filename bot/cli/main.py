@@ -7,7 +7,6 @@ import click
 from bot.cli.accounts import token_group, user_group
 from bot.cli.assessments import assessments, pharmacy_questions
 from bot.cli.caregivers import caregiver
-from bot.cli.catalog_marks import catalogs_mark
 from bot.cli.households import household
 from bot.cli.languages import catalogs, pharmacy_languages
 from bot.cli.outreach import campaign, scheduler, worker
@@ -50,7 +49,6 @@ for command in (
     household,
 ):
     main.add_command(command)
-catalogs.add_command(catalogs_mark)
 pharmacy.add_command(pharmacy_languages)
 pharmacy.add_command(pharmacy_questions)
 campaign.add_command(candidates_command)

@@ -15,13 +15,13 @@ Rules worth knowing:
   stored value. A blank language means the same; such a new patient's first message offers a
   choice of languages (Patient.language_confirmed is False). Every other column of `COLUMNS`
   is required; columns the importer does not know are ignored.
-* A language the patient chose by text or on a call is kept: the export's language is then
-  only recorded (Patient.export_language), and the report counts the patients whose language
-  it would have changed.
 * Prescriptions missing from a later export are left as they are: the export lists active
   prescriptions, and the store has no way yet to mark one inactive.
 * The whole file is read and checked before anything is written, so an `ImportFileError` (raised
   for a problem with the file as a whole) leaves the session untouched.
+* A language the patient chose by text or on a call is kept: the export's language is then
+  only recorded (Patient.export_language), and the report counts the patients whose language
+  it would have changed.
 """
 
 from __future__ import annotations
