@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from dialogs.plan.dates import (
     LAST_ANCHOR_DAY,
@@ -24,12 +25,31 @@ from dialogs.plan.unit_of_use import projected_due
 ALTERNATIVES_SHOWN = 3
 
 
+class DayScore(NamedTuple):
+    """What getting in sync on a day costs the patient, compared day against day."""
+
+    day: int
+    trips: int  # days at the pharmacy until every medicine is picked up together
+    short_fill_days: int  # days' supply of all the short fills
+    cost: Decimal  # the patient's cost of the short fills
+    first_anchor: dt.date  # the first pickup on that day
+    first_synced_pickup: dt.date  # the first pickup with every medicine
+
+    @property
+    def rank(self) -> tuple[int, int, Decimal, dt.date, int]:
+        # Trips first (each is a journey for the patient), then the short-fill days, the cost,
+        # the sooner synced pickup, and no first anchor with nothing to pick up.
+        empty = (self.first_synced_pickup - self.first_anchor).days
+        return (self.trips, self.short_fill_days, self.cost, self.first_synced_pickup, empty)
+
+
 @dataclass(frozen=True)
 class AnchorRecommendation:
     day: int  # 1-28
     reason: str
     total_short_fill_days: int
-    alternatives: tuple[tuple[int, int], ...]  # (day, total short-fill days), fewest first
+    alternatives: tuple[DayScore, ...]  # the next best days, fewest trips first
+    trips: int = 0  # trips to get in sync on the recommended day (0: not worked out)
 
 
 def total_short_fill_days(
@@ -125,13 +145,45 @@ def _latest_due(
     )
 
 
+def _fewest_trips(scores: Mapping[int, DayScore]) -> tuple[int, str]:
+    best = min(scores.values(), key=lambda s: s.rank)
+    trips = plural(best.trips, "trip")
+    return best.day, (
+        f"The {ordinal(best.day)}: {trips} to get in sync, the fewest of any day "
+        "(then the fewest short-fill days, then the lowest cost)."
+    )
+
+
+def _short_fill_scores(
+    short: Sequence[Medication], today: dt.date, settings: ProgramSettings
+) -> dict[int, DayScore]:
+    """Scores from the short-fill days alone, for callers that have no day plans."""
+    return {
+        d: DayScore(
+            d,
+            0,
+            total_short_fill_days(d, short, today, settings),
+            Decimal(0),
+            first := first_anchor_date(d, today, settings.preparation_days),
+            first,
+        )
+        for d in range(1, LAST_ANCHOR_DAY + 1)
+    }
+
+
 def recommend_anchor(
     reconciliations: Sequence[Reconciliation],
     today: dt.date,
     settings: ProgramSettings,
     preferred_day: int | None = None,
+    scores: Mapping[int, DayScore] | None = None,
 ) -> AnchorRecommendation:
-    """The anchor day MedSync suggests, why, and the next best days by short-fill days."""
+    """The anchor day MedSync suggests, why, and the next best days.
+
+    `scores` (every day 1-28, from the day plans) ranks the alternatives by trips, short-fill
+    days and cost, and is what the `fewest_trips` policy chooses by; without them the days
+    are ranked by short-fill days alone.
+    """
     short = [r.medication for r in reconciliations if r.status is SyncStatus.SYNCED]
     packages = [
         r.medication
@@ -141,6 +193,7 @@ def recommend_anchor(
     earliest = today + dt.timedelta(days=settings.preparation_days)
     policy = settings.anchor_policy
 
+    ranked = scores if scores is not None else _short_fill_scores(short, today, settings)
     if preferred_day is not None:
         day = check_anchor_day(preferred_day)
         reason = f"The {ordinal(day)}: the patient's preferred day."
@@ -150,6 +203,8 @@ def recommend_anchor(
     elif not short:
         day = earliest.day if earliest.day <= LAST_ANCHOR_DAY else 1
         reason = f"The {ordinal(day)}: the first day the pharmacy can have fills ready."
+    elif policy == "fewest_trips":
+        day, reason = _fewest_trips(ranked)
     elif policy == "most_common_due":
         day, reason = _most_common_due(short, today)
     elif policy == "unit_of_use_or_costliest":
@@ -157,17 +212,15 @@ def recommend_anchor(
     else:
         day, reason = _latest_due(short, today, earliest, settings.preparation_days)
 
-    totals = {d: total_short_fill_days(d, short, today, settings) for d in range(1, 29)}
-    ranked = sorted(
-        (d for d in totals if d != day),
-        key=lambda d: (totals[d], first_anchor_date(d, today, settings.preparation_days)),
-    )
+    chosen = ranked[day]
+    others = sorted((s for s in ranked.values() if s.day != day), key=lambda s: s.rank)
     in_all = "No short fills needed."
-    if totals[day]:
-        in_all = f"{plural(totals[day], 'short-fill day')} in all."
+    if chosen.short_fill_days:
+        in_all = f"{plural(chosen.short_fill_days, 'short-fill day')} in all."
     return AnchorRecommendation(
         day=day,
         reason=f"{reason} {in_all}",
-        total_short_fill_days=totals[day],
-        alternatives=tuple((d, totals[d]) for d in ranked[:ALTERNATIVES_SHOWN]),
+        total_short_fill_days=chosen.short_fill_days,
+        alternatives=tuple(others[:ALTERNATIVES_SHOWN]),
+        trips=chosen.trips,
     )

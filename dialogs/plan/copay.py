@@ -1,13 +1,38 @@
-"""What the patient pays for a short fill (Medicare Part D daily cost-sharing, state sync laws)."""
+"""What the patient pays for a short fill, by payer: Medicare Part D's daily cost-sharing, a
+state med sync law's proration, the full copay where no rule prorates it, cash by the unit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
-from dialogs.plan.model import Medication, PlanError
+from dialogs.plan.cycles import cycles_per_fill
+from dialogs.plan.dates import plural
+from dialogs.plan.model import (
+    PAYER_NAMES,
+    SCHEDULE_NAMES,
+    Medication,
+    PlanError,
+    SyncLaw,
+)
+from dialogs.plan.short_fill import units_for_days
 
 CENT = Decimal("0.01")
+# A month's supply is 28-31 days: a package whose supply divides into such months has its own.
+SHORTEST_MONTH, LONGEST_MONTH = 28, 31
+
+ChargeRule = Literal[
+    "part_d_daily_rate",  # 42 CFR 423.153(b)(4)
+    "part_d_exception",  # antibiotics, original containers: the full copay
+    "state_law",  # a state med sync law prorates the copay
+    "schedule_excluded",  # the state law leaves this schedule out: the full copay
+    "no_law",  # nothing makes the plan prorate: it may charge the full copay
+    "coinsurance",  # a percentage of what is dispensed: proportional already
+    "cash_per_unit",  # cash pays for the units dispensed
+]
+MAY_CHARGE_FULL_COPAY = "Your plan may charge a full copay for this shorter fill."
 
 
 def to_cents(amount: Decimal) -> Decimal:
@@ -32,6 +57,19 @@ def prorated_copay(monthly_copay: Decimal, days: int, month_supply_days: int = 3
     return min(daily_cost_share(monthly_copay, month_supply_days) * days, monthly_copay)
 
 
+def package_month_days(days_supply: int, plan_month_days: int = 30) -> int:
+    """The days a month of this package covers, which its copay pays for.
+
+    A 28-day pack (or 56, 84) is a 28-day month: dividing its copay by 30 would charge two days
+    too few for every 28. Supplies that do not divide into 28-31 day months (25-day pens,
+    45 days) use the plan's month.
+    """
+    months = cycles_per_fill(days_supply, "monthly")
+    if days_supply % months == 0 and SHORTEST_MONTH <= days_supply // months <= LONGEST_MONTH:
+        return days_supply // months
+    return plan_month_days
+
+
 def coinsurance_cost(rate: Decimal, cost_per_day: Decimal, days: int) -> Decimal:
     """Coinsurance applies to the cost of what is dispensed, so it prorates by itself."""
     return to_cents(rate * cost_per_day * days)
@@ -40,8 +78,18 @@ def coinsurance_cost(rate: Decimal, cost_per_day: Decimal, days: int) -> Decimal
 def full_fill_cost(medication: Medication, month_supply_days: int = 30) -> Decimal:
     """The patient's cost for a regular month's fill on the anchor."""
     if medication.coinsurance is not None and medication.cost_per_day is not None:
-        return coinsurance_cost(medication.coinsurance, medication.cost_per_day, month_supply_days)
+        month = package_month_days(medication.days_supply, month_supply_days)
+        return coinsurance_cost(medication.coinsurance, medication.cost_per_day, month)
     return medication.copay
+
+
+def cash_price(medication: Medication, units: int, month_supply_days: int = 30) -> Decimal:
+    """Cash pays for the units dispensed: the month's price over the month's units."""
+    if medication.daily_quantity is None:
+        return medication.copay  # a package is sold whole
+    month = package_month_days(medication.days_supply, month_supply_days)
+    month_units = units_for_days(month, medication.daily_quantity)
+    return to_cents(medication.copay * units / month_units)
 
 
 @dataclass(frozen=True)
@@ -51,6 +99,10 @@ class ShortFillCharge:
     dispensing_fee: Decimal  # paid by the plan in full: state sync laws forbid prorating it
     prorated: bool
     basis: str
+    rule: ChargeRule = "part_d_daily_rate"
+    # For the patient's estimate: a sentence when the amount is not assured ("your plan may
+    # charge a full copay"), or when the payer was not known and Part D was assumed.
+    note: str | None = None
 
 
 def short_fill_charge(
@@ -58,25 +110,77 @@ def short_fill_charge(
     days: int,
     month_supply_days: int = 30,
     dispensing_fee: Decimal = Decimal("0.00"),
+    *,
+    state: str | None = None,
+    sync_laws: Mapping[str, SyncLaw] | None = None,
 ) -> ShortFillCharge:
+    """The patient's cost for a short fill billed for `days`, by the prescription's payer.
+
+    `state` is the pharmacy's; `sync_laws` the state laws known (ProgramSettings.sync_laws).
+    """
     full = full_fill_cost(medication, month_supply_days)
+    month = package_month_days(medication.days_supply, month_supply_days)
+    payer = medication.payer
 
-    def charge(pays: Decimal, prorated: bool, basis: str) -> ShortFillCharge:
-        return ShortFillCharge(pays, full, dispensing_fee, prorated, basis)
+    def charge(
+        pays: Decimal, prorated: bool, basis: str, rule: ChargeRule, note: str | None = None
+    ) -> ShortFillCharge:
+        return ShortFillCharge(pays, full, dispensing_fee, prorated, basis, rule, note)
 
-    if medication.antibiotic or medication.original_container:
+    def daily_rate(basis_tail: str, rule: ChargeRule, note: str | None = None) -> ShortFillCharge:
+        rate = daily_cost_share(medication.copay, month)
+        return charge(
+            prorated_copay(medication.copay, days, month),
+            True,
+            f"${rate} a day (${medication.copay} / {month} days) for {days} days{basis_tail}.",
+            rule,
+            note,
+        )
+
+    if payer == "cash":
+        units = units_for_days(days, medication.daily_quantity or Decimal(0))
+        pays = cash_price(medication, units, month_supply_days)
+        basis = f"Cash: {plural(units, 'unit')} at the month's price (${medication.copay})."
+        return charge(pays, True, basis, "cash_per_unit")
+    if payer in (None, "medicare_d") and (medication.antibiotic or medication.original_container):
         what = "An antibiotic" if medication.antibiotic else "Dispensed in the original container"
-        return charge(full, False, f"{what}: Part D daily cost-sharing does not apply.")
+        return charge(
+            full, False, f"{what}: Part D daily cost-sharing does not apply.", "part_d_exception"
+        )
     if medication.coinsurance is not None and medication.cost_per_day is not None:
         pct = to_cents(medication.coinsurance * 100).normalize()
         return charge(
             coinsurance_cost(medication.coinsurance, medication.cost_per_day, days),
             True,
             f"{pct:f}% coinsurance on {days} days at ${medication.cost_per_day} a day.",
+            "coinsurance",
         )
-    rate = daily_cost_share(medication.copay, month_supply_days)
-    return charge(
-        prorated_copay(medication.copay, days, month_supply_days),
-        True,
-        f"${rate} a day (${medication.copay} / {month_supply_days} days) for {days} days.",
-    )
+    if payer is None:
+        return daily_rate(
+            "",
+            "part_d_daily_rate",
+            "The payer is not in the export: estimated with Part D's daily rate.",
+        )
+    if payer == "medicare_d":
+        return daily_rate("", "part_d_daily_rate")
+    name = PAYER_NAMES[payer]
+    law = None if state is None or sync_laws is None else sync_laws.get(state.upper())
+    if law is None or payer not in law.payers:
+        where = f"in {state.upper()}" if state else "here"
+        return charge(
+            full,
+            False,
+            f"No state med sync law makes {name} plans prorate the copay {where}.",
+            "no_law",
+            MAY_CHARGE_FULL_COPAY,
+        )
+    schedule = medication.dea_schedule
+    if schedule is not None and schedule in law.excluded_schedules:
+        return charge(
+            full,
+            False,
+            f"{SCHEDULE_NAMES[schedule]}: {law.citation} leaves it out.",
+            "schedule_excluded",
+            MAY_CHARGE_FULL_COPAY,
+        )
+    return daily_rate(f" ({law.citation})", "state_law")

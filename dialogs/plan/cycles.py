@@ -1,15 +1,27 @@
-"""Pickup cycles: monthly on a day of month, every 28 days, or every 90 days."""
+"""Pickup cycles: monthly on a day of month, or every 28, 84 or 91 days (whole weeks).
+
+84 and 91 days are the 90-day cycles: a quarter by day of month is 89-92 days, and plans
+reject 92 days' supply; 12 or 13 weeks keep the weekday and stay within the plan's maximum.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dialogs.plan.dates import add_months, check_anchor_day, day_of_month_on_or_after
 from dialogs.plan.model import Cycle, PlanError
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 
 # The supply one cycle stands for; used to decide how many cycles one fill of a medicine spans.
-NOMINAL_CYCLE_DAYS: dict[Cycle, int] = {"monthly": 30, "28_day": 28, "90_day": 90}
+NOMINAL_CYCLE_DAYS: dict[Cycle, int] = {
+    "monthly": 30,
+    "28_day": 28,
+    "84_day": 84,
+    "91_day": 91,
+    "90_day": 90,
+}
 
 
 @dataclass(frozen=True)
@@ -70,19 +82,73 @@ def cycles_per_fill(days_supply: int, cycle: Cycle) -> int:
     return max(1, (2 * days_supply + nominal) // (2 * nominal))
 
 
-def cycle_fills(sync_date: dt.date, days_supply: int, cycle: Cycle, count: int) -> list[CycleFill]:
+def _anchors_later(anchor: dt.date, cycle: Cycle, count: int) -> dt.date:
+    for _ in range(count):
+        anchor = next_anchor(anchor, cycle)
+    return anchor
+
+
+def cycle_fills(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    count: int,
+    max_days_supply: int | None = None,
+    open_days: OpenDays = ALWAYS_OPEN,
+) -> list[CycleFill]:
     """The medicine's next `count` regular fills, starting on the anchor it is synced to.
 
     Each fill lasts until the medicine's next anchor fill, so a monthly cycle's fills are 28-31
     days long: a fixed 30 days would leave a day without medicine after every 31-day month.
+    A fill spanning several anchors (a 90-day supply on a monthly cycle) spans one fewer when it
+    would run past `max_days_supply` (three months from Mar 15 are 92 days). An anchor on a
+    closed day is handed out on the previous open day (`fill_date`), but its days still count
+    from the calendar's anchor (`sync_date` is one): the patient has a day or two in hand, and
+    no fill grows longer than the cycle.
     """
-    step = cycles_per_fill(days_supply, cycle)
     fills: list[CycleFill] = []
-    current = sync_date
-    for _ in range(count):
-        following = current
-        for _ in range(step):
-            following = next_anchor(following, cycle)
-        fills.append(CycleFill(current, (following - current).days))
-        current = following
+    for fill in _regular_fills(sync_date, days_supply, cycle, max_days_supply, open_days):
+        if len(fills) == count:
+            break
+        fills.append(fill)
     return fills
+
+
+def cycle_fills_through(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    through: dt.date,
+    max_days_supply: int | None = None,
+    open_days: OpenDays = ALWAYS_OPEN,
+) -> list[CycleFill]:
+    """The medicine's regular fills handed out from its sync anchor through `through`."""
+    fills: list[CycleFill] = []
+    for fill in _regular_fills(sync_date, days_supply, cycle, max_days_supply, open_days):
+        if fill.fill_date > through:
+            break
+        fills.append(fill)
+    return fills
+
+
+def _regular_fills(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    max_days_supply: int | None,
+    open_days: OpenDays,
+) -> Iterator[CycleFill]:
+    step = cycles_per_fill(days_supply, cycle)
+    current = sync_date
+    while True:
+        spans = step
+        following = _anchors_later(current, cycle, spans)
+        while (
+            spans > 1
+            and max_days_supply is not None
+            and (following - current).days > max_days_supply
+        ):
+            spans -= 1
+            following = _anchors_later(current, cycle, spans)
+        yield CycleFill(open_days.open_on_or_before(current), (following - current).days)
+        current = following

@@ -1,17 +1,26 @@
-"""One patient's sync plan: what joins, the anchor, the short fills, their cost, the renewals."""
+"""One patient's sync plan: what joins, the anchor, the trips, the short fills, their cost."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from dialogs.plan.anchor import AnchorRecommendation, recommend_anchor
-from dialogs.plan.copay import full_fill_cost, short_fill_charge
-from dialogs.plan.cycles import CycleFill, cycle_fills, cycles_per_fill
-from dialogs.plan.dates import check_anchor_day, first_anchor_date, format_date, ordinal, plural
+from dialogs.plan.dates import LAST_ANCHOR_DAY, check_anchor_day, format_date, ordinal, plural
+from dialogs.plan.day_plan import PlanLine, day_plan
 from dialogs.plan.model import Cycle, Medication, PlanError, ProgramSettings
+from dialogs.plan.open_days import MovedDate
+from dialogs.plan.plan_json import (
+    JsonValue,
+    calendar_dict,
+    line_dict,
+    moved_list,
+    recommendation_dict,
+    trips_list,
+    visit_dict,
+)
 from dialogs.plan.reconcile import (
     CYCLE_NAMES,
     Eligibility,
@@ -19,14 +28,13 @@ from dialogs.plan.reconcile import (
     SyncStatus,
     check_eligibility,
     reconcile_all,
-    settle_unit_of_use,
 )
-from dialogs.plan.renewals import Renewal, renewal_needed
-from dialogs.plan.short_fill import ShortFill, short_fill, supply_start, sync_date_for
-from dialogs.plan.timeline import CycleCalendar, cycle_calendar
+from dialogs.plan.renewals import Renewal
+from dialogs.plan.short_fill import ShortFill
+from dialogs.plan.timeline import CycleCalendar
+from dialogs.plan.trips import SyncVisit, Trip, trips_sentence
 
-NEXT_FILLS_SHOWN = 3
-JsonValue = str | int | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+__all__ = ["NotEligible", "PlanLine", "SyncPlan", "build_plan"]
 
 
 class NotEligible(PlanError):
@@ -39,32 +47,26 @@ class NotEligible(PlanError):
 
 
 @dataclass(frozen=True)
-class PlanLine:
-    rx_number: str
-    drug_name: str
-    status: SyncStatus
-    reason: str
-    due_date: dt.date  # when the last fill runs out, if taken as directed
-    sync_date: dt.date | None  # the anchor it is first filled on, when it joins the sync
-    short_fill: ShortFill | None
-    short_fill_cost: Decimal | None  # what the patient pays for the short fill
-    full_fill_cost: Decimal  # what the patient pays for a month's supply on the anchor
-    anchors_per_fill: int | None  # 3 for a 90-day supply on a monthly cycle
-    next_fills: tuple[CycleFill, ...]
-    renewal: Renewal | None
-    notes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class SyncPlan:
     today: dt.date
     cycle: Cycle
     anchor_day: int
     anchor_reason: str
     recommendation: AnchorRecommendation
+    # The first anchor's pickup, on the day it really happens; when every medicine has supply
+    # past it nothing is handed out then: first_synced_pickup is the first that counts.
     first_anchor: dt.date
-    calendar: CycleCalendar  # of the first anchor
+    calendar: CycleCalendar  # of the first pickup with regular fills
     lines: tuple[PlanLine, ...]
+    # Every day at the pharmacy from today through the first synced pickup, what is handed out
+    # and whether a claim needs an override: what the texts may tell the patient.
+    trips: tuple[Trip, ...]
+    sync_visit: SyncVisit | None  # every short fill on one day; None when none is needed
+    first_synced_pickup: dt.date  # the first pickup with every medicine
+    # Its anchor by the calendar: what an enrollment keeps as its next anchor date, since the
+    # cycle counts from it (the pickup itself may be moved off a closed day).
+    first_synced_anchor: dt.date
+    moved_pickups: tuple[MovedDate, ...]  # pickups moved off closed days, in the trips
 
     @property
     def short_fills(self) -> tuple[ShortFill, ...]:
@@ -83,56 +85,85 @@ class SyncPlan:
 
     @property
     def first_pickup_total(self) -> Decimal:
-        """The patient's estimated cost at the first anchor pickup."""
-        # A fill spanning several anchors is estimated at that many months' copays; plans that
-        # discount 90-day fills charge less.
+        """The patient's estimated cost for the regular fills at the first synced pickup."""
+        # A fill spanning several months (a 90-day supply, or any fill on an 84-day cycle) is
+        # estimated at that many months' copays; plans that discount 90-day fills charge less.
         return sum(
             (
-                line.full_fill_cost * (line.anchors_per_fill or 1)
-                for line in self.lines
-                if line.sync_date == self.first_anchor
+                f.cost
+                for trip in self.trips
+                if trip.date == self.first_synced_pickup
+                for f in trip.fills
+                if f.kind == "anchor_fill" and f.cost is not None
             ),
             Decimal("0.00"),
         )
 
+    @property
+    def visits_before_sync(self) -> tuple[Trip, ...]:
+        """The trips before the first synced pickup (the sync visit, short fills on their own)."""
+        return tuple(t for t in self.trips if t.date != self.first_synced_pickup)
+
+    @property
+    def cost_notes(self) -> tuple[str, ...]:
+        """Sentences the patient's cost estimate must carry, each once."""
+        notes = (line.cost_note for line in self.lines if line.cost_note is not None)
+        return tuple(dict.fromkeys(notes))
+
     def to_dict(self) -> dict[str, JsonValue]:
         """JSON-ready: dates as ISO strings, money as decimal strings."""
-        c = self.calendar
         return {
             "today": self.today.isoformat(),
             "cycle": self.cycle,
             "anchor_day": self.anchor_day,
             "anchor_reason": self.anchor_reason,
-            "recommendation": {
-                "day": self.recommendation.day,
-                "reason": self.recommendation.reason,
-                "total_short_fill_days": self.recommendation.total_short_fill_days,
-                "alternatives": [
-                    {"day": day, "short_fill_days": days}
-                    for day, days in self.recommendation.alternatives
-                ],
-            },
+            "recommendation": recommendation_dict(self.recommendation),
             "first_anchor": self.first_anchor.isoformat(),
-            "calendar": {
-                "check_in": c.check_in.isoformat(),
-                "no_answer_reminder": c.no_answer_reminder.isoformat(),
-                "call_list": c.call_list.isoformat(),
-                "prepare": c.prepare.isoformat(),
-                "pickup_reminder": c.pickup_reminder.isoformat(),
-            },
-            "lines": [_line_dict(line) for line in self.lines],
+            "first_synced_pickup": self.first_synced_pickup.isoformat(),
+            "first_synced_anchor": self.first_synced_anchor.isoformat(),
+            "moved_pickups": moved_list(self.moved_pickups),
+            "calendar": calendar_dict(self.calendar),
+            "trips": trips_list(self.trips),
+            "sync_visit": visit_dict(self.sync_visit),
+            "lines": [line_dict(line) for line in self.lines],
             "short_fills_total": str(self.short_fills_total),
             "first_pickup_total": str(self.first_pickup_total),
+            "cost_notes": list(self.cost_notes),
         }
 
     def lines_for_display(self) -> list[str]:
         """Plain sentences for the pharmacist's screen, one medicine per line."""
+        regular = _cycle_phrase(self.cycle, self.anchor_day)
+        synced = self.first_synced_pickup
         shown = [
-            f"First pickup {format_date(self.first_anchor)}, then "
-            f"{_cycle_phrase(self.cycle, self.anchor_day)}. {self.anchor_reason}",
+            f"First pickup {format_date(synced)}, then {regular}. {self.anchor_reason}",
+            *(
+                [
+                    f"Nothing is handed out on the first anchor, {format_date(self.first_anchor)}:"
+                    " every medicine has supply past it."
+                ]
+                if not any(t.date == self.first_anchor for t in self.trips)
+                else []
+            ),
+            *(
+                f"{format_date(m.planned)} is {m.because}, when the pharmacy is closed: that "
+                f"pickup is on {format_date(m.actual)}."
+                for m in self.moved_pickups
+            ),
             f"Check-in {format_date(self.calendar.check_in)}; fills ready "
             f"{format_date(self.calendar.prepare)}.",
+            f"Trips: {trips_sentence(self.trips, regular)}",
         ]
+        visit = self.sync_visit
+        if visit is not None and visit.overrides:
+            who = ", ".join(visit.overrides)
+            shown.append(
+                f"The sync visit on {format_date(visit.date)} needs a refill-too-soon override "
+                f"for {who}."
+                if visit.adopted
+                else f"One sync visit on {format_date(visit.date)} would need a refill-too-soon "
+                f"override for {who}; the program asks for none, so it is not planned."
+            )
         for line in self.lines:
             shown.append(f"{line.drug_name} ({line.rx_number}): {_line_summary(line)}")
             shown.extend(f"  Note: {note}" for note in line.notes)
@@ -145,6 +176,7 @@ class SyncPlan:
             f"Short fills ${self.short_fills_total} in all; first pickup about "
             f"${self.first_pickup_total}."
         )
+        shown.extend(f"  Note: {note}" for note in self.cost_notes)
         return shown
 
 
@@ -176,127 +208,6 @@ def _line_summary(line: PlanLine) -> str:
     return f"no short fill needed; filled {regular}."
 
 
-def _iso(day: dt.date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def _money(amount: Decimal | None) -> str | None:
-    return None if amount is None else str(amount)
-
-
-def _line_dict(line: PlanLine) -> dict[str, JsonValue]:
-    sf = line.short_fill
-    renewal = line.renewal
-    return {
-        "rx_number": line.rx_number,
-        "drug_name": line.drug_name,
-        "status": line.status.value,
-        "reason": line.reason,
-        "due_date": line.due_date.isoformat(),
-        "sync_date": _iso(line.sync_date),
-        "short_fill": None
-        if sf is None
-        else {
-            "fill_date": sf.fill_date.isoformat(),
-            "days": sf.days,
-            "units": sf.units,
-            "eligible_on": sf.eligible_on.isoformat(),
-            "needs_override": sf.needs_override,
-        },
-        "short_fill_cost": _money(line.short_fill_cost),
-        "full_fill_cost": str(line.full_fill_cost),
-        "anchors_per_fill": line.anchors_per_fill,
-        "next_fills": [{"date": f.fill_date.isoformat(), "days": f.days} for f in line.next_fills],
-        "renewal": None
-        if renewal is None
-        else {
-            "request_on": renewal.request_on.isoformat(),
-            "expires_on": renewal.expires_on.isoformat(),
-            "reason": renewal.reason,
-        },
-        "notes": list(line.notes),
-    }
-
-
-def _package_fills(medication: Medication, anchor: dt.date, today: dt.date) -> list[dt.date]:
-    """Whole-package fills from now through the anchor (an overdue one is filled today)."""
-    fills: list[dt.date] = []
-    due = supply_start(medication, today)
-    while due < anchor:
-        fills.append(due)
-        due += dt.timedelta(days=medication.days_supply)
-    return [*fills, anchor]
-
-
-def _overdue_note(medication: Medication, today: dt.date) -> tuple[str, ...]:
-    due = medication.next_due
-    if due >= today:
-        return ()
-    ago = plural((today - due).days, "day")
-    return (
-        f"Overdue: ran out {format_date(due)} if taken as directed ({ago} ago); "
-        "ask about missed doses.",
-    )
-
-
-def _plan_line(
-    reconciliation: Reconciliation,
-    first_anchor: dt.date,
-    today: dt.date,
-    settings: ProgramSettings,
-) -> PlanLine:
-    medication = reconciliation.medication
-    status = reconciliation.status
-    full = full_fill_cost(medication, settings.month_supply_days)
-    line = PlanLine(
-        rx_number=medication.rx_number,
-        drug_name=medication.drug_name,
-        status=status,
-        reason=reconciliation.reason,
-        due_date=medication.next_due,
-        sync_date=None,
-        short_fill=None,
-        short_fill_cost=None,
-        full_fill_cost=full,
-        anchors_per_fill=None,
-        next_fills=(),
-        renewal=None,
-        notes=(),
-    )
-    if status is SyncStatus.FLAG_UNIT_OF_USE:
-        return replace(line, notes=_overdue_note(medication, today))
-    if status not in (SyncStatus.SYNCED, SyncStatus.ALIGNED_BY_ANCHOR):
-        return line
-
-    notes = list(_overdue_note(medication, today))
-    fill: ShortFill | None = None
-    cost: Decimal | None = None
-    if status is SyncStatus.SYNCED:
-        sync_date = sync_date_for(medication, first_anchor, settings.cycle, today)
-        fill = short_fill(medication, sync_date, today, settings.refill_window_pct)
-        if fill is not None:
-            cost = short_fill_charge(medication, fill.days, settings.month_supply_days).patient_pays
-        fills = [sync_date] if fill is None else [fill.fill_date, sync_date]
-        if sync_date != first_anchor:
-            notes.append(f"Has supply past the first anchor: joins on {format_date(sync_date)}.")
-    else:
-        sync_date = first_anchor
-        fills = _package_fills(medication, first_anchor, today)
-    check_in = cycle_calendar(sync_date, settings, not_before=today).check_in
-    return replace(
-        line,
-        sync_date=sync_date,
-        short_fill=fill,
-        short_fill_cost=cost,
-        anchors_per_fill=cycles_per_fill(medication.days_supply, settings.cycle),
-        next_fills=tuple(
-            cycle_fills(sync_date, medication.days_supply, settings.cycle, NEXT_FILLS_SHOWN)
-        ),
-        renewal=renewal_needed(medication, fills, check_in, today),
-        notes=tuple(notes),
-    )
-
-
 def build_plan(
     medications: Sequence[Medication],
     today: dt.date,
@@ -317,7 +228,12 @@ def build_plan(
     if not eligibility.eligible:
         raise NotEligible(eligibility, reconciliations)
 
-    recommendation = recommend_anchor(reconciliations, today, settings, preferred_day)
+    # Every day is planned: the days are compared by the trips, short fills and cost they need.
+    scores = {
+        d: day_plan(d, reconciliations, today, settings, detailed=False).score()
+        for d in range(1, LAST_ANCHOR_DAY + 1)
+    }
+    recommendation = recommend_anchor(reconciliations, today, settings, preferred_day, scores)
     if anchor_day is None:
         day, reason = recommendation.day, recommendation.reason
     else:
@@ -328,15 +244,19 @@ def build_plan(
                 f"The {ordinal(day)}: chosen (MedSync recommended the "
                 f"{ordinal(recommendation.day)})."
             )
-    first = first_anchor_date(day, today, settings.preparation_days)
-    settled = [settle_unit_of_use(r, first, today, settings) for r in reconciliations]
+    chosen = day_plan(day, reconciliations, today, settings)
     return SyncPlan(
         today=today,
         cycle=settings.cycle,
         anchor_day=day,
         anchor_reason=reason,
         recommendation=recommendation,
-        first_anchor=first,
-        calendar=cycle_calendar(first, settings, not_before=today),
-        lines=tuple(_plan_line(r, first, today, settings) for r in settled),
+        first_anchor=chosen.first_anchor.actual,
+        calendar=chosen.calendar,
+        lines=chosen.lines,
+        trips=chosen.trips,
+        sync_visit=chosen.sync_visit,
+        first_synced_pickup=chosen.first_synced_pickup,
+        first_synced_anchor=chosen.first_synced_anchor,
+        moved_pickups=chosen.moved_pickups,
     )

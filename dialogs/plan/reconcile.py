@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from dialogs.plan.cycles import cycles_per_fill
+from dialogs.plan.cycles import NOMINAL_CYCLE_DAYS, cycles_per_fill
 from dialogs.plan.dates import format_date, plural
 from dialogs.plan.model import PACKAGE_NAMES, SCHEDULE_NAMES, Cycle, Medication, ProgramSettings
 from dialogs.plan.unit_of_use import fits_anchor, projected_due
 
-CYCLE_NAMES: dict[Cycle, str] = {"monthly": "monthly", "28_day": "28-day", "90_day": "90-day"}
+CYCLE_NAMES: dict[Cycle, str] = {
+    "monthly": "monthly",
+    "28_day": "28-day",
+    "84_day": "84-day",
+    "91_day": "91-day",
+    "90_day": "90-day",
+}
 
 
 def supply_fits_cycle(days_supply: int, cycle: Cycle) -> bool:
@@ -20,7 +26,7 @@ def supply_fits_cycle(days_supply: int, cycle: Cycle) -> bool:
     spans = cycles_per_fill(days_supply, cycle)
     if cycle == "monthly":
         return 28 * spans <= days_supply <= 31 * spans
-    return days_supply == spans * (28 if cycle == "28_day" else 90)
+    return days_supply == spans * NOMINAL_CYCLE_DAYS[cycle]
 
 
 class SyncStatus(Enum):

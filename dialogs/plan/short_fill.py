@@ -11,6 +11,7 @@ from dialogs.plan.dates import format_date, refill_eligible_date
 from dialogs.plan.model import Cycle, Medication, PlanError
 
 _HUNDREDTH = Decimal("0.01")
+WEEK = 7
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,18 @@ class ShortFill:
     due_date: dt.date  # when the last fill runs out
     sync_date: dt.date  # the anchor it runs out on after this fill
     fill_date: dt.date
-    days: int  # the days' supply billed
+    days: int  # the days' supply billed: what the whole units dispensed cover
     units: int  # whole units dispensed
     eligible_on: dt.date  # first day the payer accepts a refill after the last fill
     needs_override: bool  # refill-too-soon: the claim needs an override code
+    # The first day the patient takes from this fill: the due date, or today when overdue.
+    # The fill is handed out then or earlier (at a sync visit), never later.
+    supply_from: dt.date
+
+    @property
+    def days_to_sync(self) -> int:
+        """The days from `supply_from` to the anchor; `days` is more for a weekly tablet."""
+        return (self.sync_date - self.supply_from).days
 
 
 def units_for_days(days: int, daily_quantity: Decimal) -> int:
@@ -31,6 +40,28 @@ def units_for_days(days: int, daily_quantity: Decimal) -> int:
     # hundredths first, or 28 days at 0.142858 would come to 5 tablets instead of 4.
     exact = (Decimal(days) * daily_quantity).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
     return int(exact.to_integral_value(rounding=ROUND_CEILING))
+
+
+def days_per_unit(daily_quantity: Decimal) -> int | None:
+    """Days one unit lasts when each dose is one whole unit every few days (weekly: 7).
+
+    None for daily dosing: half a tablet a day (0.5) is a day's dose, and a short fill bills
+    its days (DOMAIN example 4). From a week apart (0.142857) a unit is a dose that lasts its
+    days, and a claim for it bills them all: one weekly tablet is 7 days, never 6.
+    """
+    if daily_quantity <= 0:
+        return None
+    per_unit = Decimal(1) / daily_quantity
+    whole = int(per_unit.to_integral_value(rounding=ROUND_HALF_UP))
+    if whole >= WEEK and abs(per_unit - whole) <= whole * _HUNDREDTH:
+        return whole
+    return None
+
+
+def days_billed(days: int, units: int, daily_quantity: Decimal) -> int:
+    """The days' supply on the claim for `units` dispensed to cover `days`."""
+    per_unit = days_per_unit(daily_quantity)
+    return days if per_unit is None else units * per_unit
 
 
 def supply_start(medication: Medication, today: dt.date) -> dt.date:
@@ -81,13 +112,15 @@ def short_fill(
     eligible_on = refill_eligible_date(
         medication.last_fill_date, medication.days_supply, window_pct
     )
+    units = units_for_days(days, medication.daily_quantity)
     return ShortFill(
         rx_number=medication.rx_number,
         due_date=medication.next_due,
         sync_date=sync_date,
         fill_date=fill_date,
-        days=days,
-        units=units_for_days(days, medication.daily_quantity),
+        days=days_billed(days, units, medication.daily_quantity),
+        units=units,
         eligible_on=eligible_on,
         needs_override=fill_date < eligible_on,
+        supply_from=start,
     )

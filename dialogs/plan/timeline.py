@@ -21,14 +21,20 @@ class CycleCalendar:
 def cycle_calendar(
     anchor: dt.date, settings: ProgramSettings, not_before: dt.date | None = None
 ) -> CycleCalendar:
-    """The dates for one anchor; none earlier than `not_before` (today, for a first anchor)."""
+    """The dates for one anchor; none earlier than `not_before` (today, for a first anchor).
 
-    def before(days: int) -> dt.date:
+    `anchor` is the day of the pickup itself (already moved off a closed day). The staff's
+    days, preparing the fills and phoning, move to the previous open day; texts go any day.
+    """
+
+    def before(days: int, staff: bool = False) -> dt.date:
         day = anchor - dt.timedelta(days=days)
+        if staff:
+            day = settings.open_days.open_on_or_before(day)
         return day if not_before is None else max(day, not_before)
 
     check_in = before(settings.checkin_lead_days)
-    call_list = before(settings.call_list_days_before)
+    call_list = before(settings.call_list_days_before, staff=True)
     # Whole days: the bot decides the hour; a 48 h follow-up lands two days after the check-in,
     # and never after the patient is already on the call list.
     followup_days = -(-settings.no_answer_followup_hours // 24)
@@ -37,7 +43,7 @@ def cycle_calendar(
         check_in=check_in,
         no_answer_reminder=min(check_in + dt.timedelta(days=followup_days), call_list),
         call_list=call_list,
-        prepare=before(settings.preparation_days),
+        prepare=before(settings.preparation_days, staff=True),
         pickup_reminder=before(settings.reminder_days_before),
     )
 

@@ -91,7 +91,7 @@ def test_preferred_day_is_taken_and_alternatives_rank_by_short_fill_days() -> No
     result = recommend_anchor(reconcile_all(meds, LATEST), TODAY, LATEST, preferred_day=20)
     assert result.day == 20
     assert result.reason == "The 20th: the patient's preferred day. 18 short-fill days in all."
-    assert result.alternatives == ((12, 2), (13, 4), (14, 6))
+    assert [(s.day, s.short_fill_days) for s in result.alternatives] == [(12, 2), (13, 4), (14, 6)]
 
 
 @pytest.mark.parametrize("day", [0, 29, 31])

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 
 from dialogs.plan.adherence import ADHERENT_ANTIRETROVIRAL, Fill, patient_adherence, pdc
-from dialogs.plan.copay import prorated_copay, short_fill_charge
+from dialogs.plan.copay import package_month_days, prorated_copay, short_fill_charge
 from dialogs.plan.cycles import CycleFill, anchor_on_or_after, cycle_fills, cycles_per_fill
 from dialogs.plan.dates import add_months, day_of_month_on_or_after, first_anchor_date, ordinal
 from dialogs.plan.model import PlanError
 from dialogs.plan.renewals import expiry_date, refills_left, renewal_needed
-from dialogs.plan.short_fill import short_fill, units_for_days
+from dialogs.plan.short_fill import days_per_unit, short_fill, units_for_days
 from dialogs.plan.unit_of_use import unit_of_use_days
 from tests.plan.factories import due_on, med
 
@@ -196,3 +196,23 @@ def test_pdc_ignores_fills_outside_the_period() -> None:
     assert result is not None
     assert (result.index_date, result.days_covered) == (D(2026, 1, 1), 30)
     assert pdc([], D(2026, 12, 31)) is None
+
+
+@pytest.mark.parametrize(
+    ("daily", "per_unit"),
+    [("1", None), ("0.5", None), ("0.25", None), ("0.285714", None), ("0.142857", 7),
+     ("0.142858", 7), ("0.071429", 14), ("0.033333", 30)],
+)  # fmt: skip
+def test_a_unit_is_a_whole_dose_from_once_a_week(daily: str, per_unit: int | None) -> None:
+    # Half a tablet a day is a day's dose (example 4); a weekly tablet is a week's.
+    assert days_per_unit(Decimal(daily)) == per_unit
+
+
+@pytest.mark.parametrize(
+    ("days_supply", "month"),
+    [(28, 28), (56, 28), (84, 28), (30, 30), (31, 31), (90, 30), (91, 30), (25, 30), (37, 30)],
+)
+def test_a_package_month_is_its_own_when_it_divides_into_28_to_31_days(
+    days_supply: int, month: int
+) -> None:
+    assert package_month_days(days_supply) == month

@@ -12,6 +12,7 @@ from dialogs.plan.model import Medication, PlanError, ProgramSettings
 from dialogs.plan.plan import NotEligible, build_plan
 from dialogs.plan.reconcile import SyncStatus
 from dialogs.plan.timeline import cycle_calendar, disenrolls
+from tests.bench import plan as plan_bench
 from tests.plan.factories import due_on, med
 
 D = dt.date
@@ -37,8 +38,14 @@ def test_medicine_with_supply_past_the_first_anchor_joins_on_the_next() -> None:
     assert later.short_fill is not None
     assert (later.short_fill.fill_date, later.short_fill.days) == (D(2026, 12, 20), 21)
     assert later.notes == ("Has supply past the first anchor: joins on Jan 10, 2027.",)
-    # Only medicines picked up on the first anchor count towards its estimate.
-    assert plan.first_pickup_total == Decimal("10.00")
+    # It cannot be paid for on the Dec 10 pickup (its refill window opens Dec 14), so it comes
+    # on its own trip, and everything is picked up together from Jan 10.
+    assert [t.date for t in plan.trips] == [D(2026, 12, 5), D(2026, 12, 10), D(2026, 12, 20),
+                                            D(2027, 1, 10)]  # fmt: skip
+    assert plan.first_synced_pickup == D(2027, 1, 10)
+    assert plan.trips[1].cost == Decimal("10.00")  # the first anchor: RX1 only
+    assert plan.first_pickup_total == Decimal("20.00")  # the first synced pickup: both
+    assert plan.sync_visit is not None and plan.sync_visit.overrides == ("RX2",)
 
 
 def test_twenty_eight_day_cycle_keeps_the_weekday() -> None:
@@ -111,3 +118,26 @@ def test_calendar_with_other_settings() -> None:
 def test_three_missed_cycles_disenroll() -> None:
     assert not disenrolls(2, DEFAULTS)
     assert disenrolls(3, DEFAULTS)
+
+
+def test_the_plan_benchmark_runs_and_reports_each_program() -> None:
+    printed: list[str] = []
+    plan_bench.main(["--rounds", "1"], printed.append)
+    assert len(printed) == 4
+    assert all(" 10 plans " in line and " ms a plan" in line for line in printed[1:])
+
+
+def test_a_ninety_day_medicine_joins_months_later_and_every_pickup_until_then_is_a_trip() -> None:
+    monthly = due_on(D(2026, 12, 10), rx_number="RX1")
+    quarterly = med(rx_number="RX2", days_supply=90, quantity=Decimal(90),
+                    last_fill_date=D(2026, 12, 20))  # fmt: skip
+    plan = build_plan([monthly, quarterly], TODAY, DEFAULTS, anchor_day=10)
+    # Due Mar 20, payable from Mar 2: handed out with RX1 on the Mar 10 pickup, 21 days to Apr 10.
+    assert [t.date for t in plan.trips] == [D(2026, 12, 10), D(2027, 1, 10), D(2027, 2, 10),
+                                            D(2027, 3, 10)]  # fmt: skip
+    assert plan.first_synced_pickup == D(2027, 3, 10)
+    last = plan.trips[-1]
+    assert [(f.rx_number, f.kind, f.days) for f in last.fills] == [
+        ("RX1", "anchor_fill", 31),
+        ("RX2", "short_fill", 21),
+    ]

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from dialogs.plan.adherence import Fill, pdc
 from dialogs.plan.copay import prorated_copay
-from dialogs.plan.cycles import anchor_on_or_after, cycle_fills
+from dialogs.plan.cycles import cycle_fills
 from dialogs.plan.dates import first_anchor_date, refill_eligible_date
+from dialogs.plan.day_plan import first_pickup
 from dialogs.plan.model import AnchorPolicy, Cycle, Medication, ProgramSettings
+from dialogs.plan.open_days import OpenDays
 from dialogs.plan.plan import SyncPlan, build_plan
 from dialogs.plan.reconcile import SyncStatus
 from dialogs.plan.short_fill import units_for_days
@@ -29,12 +31,27 @@ dailies = st.sampled_from(
     [Decimal("0.5"), Decimal(1), Decimal(2), Decimal(3), Decimal("0.142857"), Decimal("0.25")]
 )
 supplies = st.sampled_from([7, 14, 28, 30, 31, 60, 90]) | st.integers(1, 120)
-program_settings = st.builds(
-    ProgramSettings,
-    preparation_days=st.integers(0, 7),
-    refill_window_pct=st.integers(75, 90),
-    anchor_policy=st.sampled_from(get_args(AnchorPolicy)),
-    cycle=st.sampled_from(get_args(Cycle)),
+
+
+@st.composite
+def program_settings(draw: st.DrawFn) -> ProgramSettings:
+    cycle = draw(st.sampled_from(get_args(Cycle)))
+    return ProgramSettings(
+        preparation_days=draw(st.integers(0, 7)),
+        refill_window_pct=draw(st.integers(75, 90)),
+        anchor_policy=draw(st.sampled_from(get_args(AnchorPolicy))),
+        cycle=cycle,
+        max_days_supply=draw(st.integers(91 if cycle == "91_day" else 28, 120)),
+        sync_visit_overrides=draw(st.booleans()),
+        open_days=draw(open_days),
+    )
+
+
+open_days = st.builds(
+    OpenDays,
+    closed_weekdays=st.frozensets(st.integers(0, 6), max_size=2),
+    closed_dates=st.frozensets(st.dates(dt.date(2024, 1, 1), dt.date(2031, 12, 31)), max_size=30),
+    holiday_country=st.sampled_from(["US", None]),
 )
 
 
@@ -69,67 +86,143 @@ def patients(draw: st.DrawFn, today: dt.date) -> list[Medication]:
     return meds
 
 
+Case = tuple[SyncPlan, ProgramSettings]
+
+
 @st.composite
-def plans(draw: st.DrawFn) -> SyncPlan:
+def plans(draw: st.DrawFn) -> Case:
     today = draw(todays)
-    return build_plan(
+    program = draw(program_settings())
+    plan = build_plan(
         draw(patients(today)),
         today,
-        draw(program_settings),
+        program,
         preferred_day=draw(st.none() | anchor_days),
         anchor_day=draw(st.none() | anchor_days),
     )
+    return plan, program
 
 
-def _covered(start: dt.date, days: int, day: dt.date) -> bool:
-    return start <= day < start + dt.timedelta(days=days)
+def _closed_since_today(day: dt.date, today: dt.date, open_days: OpenDays) -> bool:
+    """Whether the pharmacy is closed every day from `today` through `day`."""
+    return all(
+        not open_days.is_open(today + dt.timedelta(days=n)) for n in range((day - today).days + 1)
+    )
 
 
 @FAST
 @given(plans())
-def test_no_medicine_goes_a_day_without_supply_before_its_anchor(plan: SyncPlan) -> None:
+def test_no_medicine_runs_out_before_its_fills_through_three_cycles(case: Case) -> None:
+    """Each fill is handed out before the supply before it runs out: the short fill (at the
+    sync visit or on its own) before the due date, each regular fill before the one before it
+    ends. The only exception is a pharmacy closed from today past the due date."""
+    plan, program = case
     for line in plan.lines:
-        if line.status is not SyncStatus.SYNCED:
+        if line.status not in (SyncStatus.SYNCED, SyncStatus.ALIGNED_BY_ANCHOR):
             continue
         assert line.sync_date is not None
         assert line.sync_date >= plan.first_anchor
-        assert anchor_on_or_after(plan.first_anchor, plan.cycle, line.sync_date) == line.sync_date
         fill = line.short_fill
-        day = plan.today
-        while day < line.sync_date:
-            from_last_fill = day < line.due_date
-            from_short_fill = fill is not None and _covered(fill.fill_date, fill.days, day)
-            assert from_last_fill or from_short_fill, (line.rx_number, day)
-            day += dt.timedelta(days=1)
+        if fill is None:
+            runs_out = max(line.due_date, plan.today)
+        else:
+            start = max(line.due_date, plan.today)
+            assert fill.supply_from == start or (
+                fill.supply_from > start
+                and _closed_since_today(fill.supply_from - dt.timedelta(1), plan.today,
+                                        program.open_days)
+            )  # fmt: skip
+            assert plan.today <= fill.fill_date <= fill.supply_from, line.rx_number
+            assert fill.days >= fill.days_to_sync > 0
+            runs_out = fill.sync_date
+        if line.status is SyncStatus.ALIGNED_BY_ANCHOR:
+            # Whole packages carry it to the anchor; their lengths need not match the cycle
+            # (the pharmacist adjusts the count), so only the first pickup is checked.
+            assert line.next_fills[0].fill_date == line.sync_date
+            continue
+        for n, regular in enumerate(line.next_fills):
+            late = fill is None and n == 0 and regular.fill_date > runs_out
+            if late:  # out already, and no open day to hand anything out before this one
+                closed = regular.fill_date - dt.timedelta(1)
+                assert _closed_since_today(closed, plan.today, program.open_days)
+                runs_out = regular.fill_date
+            assert plan.today <= regular.fill_date <= runs_out, (line.rx_number, regular)
+            runs_out += dt.timedelta(days=regular.days)
 
 
 @FAST
 @given(plans())
-def test_short_fills_are_never_negative_and_cover_their_days(plan: SyncPlan) -> None:
+def test_short_fills_are_never_negative_and_cost_at_most_the_full_copay(case: Case) -> None:
+    plan, _ = case
     assert plan.short_fills == tuple(sf for sf in plan.short_fills if sf.days > 0 and sf.units > 0)
     for line in plan.lines:
         sf = line.short_fill
         if sf is None:
             continue
-        assert sf.fill_date >= plan.today
-        assert sf.fill_date + dt.timedelta(days=sf.days) == line.sync_date
         assert line.short_fill_cost is not None
         assert Decimal(0) <= line.short_fill_cost <= line.full_fill_cost
 
 
 @FAST
 @given(plans())
-def test_anchor_day_is_always_1_to_28(plan: SyncPlan) -> None:
+def test_trips_are_open_days_through_the_first_synced_pickup(case: Case) -> None:
+    plan, program = case
+    days = [t.date for t in plan.trips]
+    assert days == sorted(set(days))
+    assert days[-1] == plan.first_synced_pickup
+    assert program.open_days.open_on_or_before(plan.first_synced_anchor) == days[-1]
+    assert all(program.open_days.is_open(d) for d in days)
+    assert days[0] >= plan.today
+    handed = {(f.rx_number, f.kind, t.date) for t in plan.trips for f in t.fills}
+    for sf in plan.short_fills:
+        if sf.fill_date <= plan.first_synced_pickup:
+            assert (sf.rx_number, "short_fill", sf.fill_date) in handed
+    visit = plan.sync_visit
+    if visit is not None:
+        assert program.open_days.is_open(visit.date)
+        assert plan.today <= visit.date <= plan.first_synced_pickup
+        if visit.adopted:
+            assert visit.date in days
+        assert not visit.adopted or not visit.overrides or program.sync_visit_overrides
+
+
+@FAST
+@given(plans())
+def test_moved_pickups_are_never_later_and_are_open(case: Case) -> None:
+    plan, program = case
+    assert program.open_days.is_open(plan.first_anchor)
+    for moved in plan.moved_pickups:
+        assert moved.actual < moved.planned
+        assert not program.open_days.is_open(moved.planned)
+        assert program.open_days.is_open(moved.actual)
+    for line in plan.lines:
+        assert all(program.open_days.is_open(f.fill_date) for f in line.next_fills)
+
+
+@FAST
+@given(plans())
+def test_no_regular_fill_runs_past_the_maximum_without_a_note(case: Case) -> None:
+    plan, program = case
+    for line in plan.lines:
+        for regular in line.next_fills:
+            if regular.days > program.max_days_supply:
+                assert any("maximum" in note for note in line.notes)
+
+
+@FAST
+@given(plans())
+def test_anchor_day_is_always_1_to_28(case: Case) -> None:
+    plan, _ = case
     assert 1 <= plan.anchor_day <= 28
     assert 1 <= plan.recommendation.day <= 28
-    assert all(1 <= day <= 28 for day, _ in plan.recommendation.alternatives)
-    assert plan.first_anchor.day == plan.anchor_day
+    assert all(1 <= s.day <= 28 for s in plan.recommendation.alternatives)
     assert plan.first_anchor >= plan.today
 
 
 @FAST
 @given(plans())
-def test_aligned_packages_are_dispensed_without_a_gap_or_override(plan: SyncPlan) -> None:
+def test_aligned_packages_are_dispensed_without_a_gap_or_override(case: Case) -> None:
+    plan, _ = case
     for line in plan.lines:
         if line.status is SyncStatus.ALIGNED_BY_ANCHOR:
             assert line.short_fill is None
@@ -139,8 +232,9 @@ def test_aligned_packages_are_dispensed_without_a_gap_or_override(plan: SyncPlan
 @st.composite
 def aligned_patients(draw: st.DrawFn) -> tuple[dt.date, ProgramSettings, dt.date, list[Medication]]:
     today = draw(todays)
-    program = draw(program_settings)
-    anchor = first_anchor_date(draw(anchor_days), today, program.preparation_days)
+    program = draw(program_settings())
+    first = first_pickup(draw(anchor_days), today, program)
+    anchor = first.planned  # supply counts to the calendar's anchor; the pickup may be earlier
     gap = (anchor - today).days
     meds = [
         med(
@@ -162,11 +256,13 @@ def test_a_patient_already_due_on_one_day_gets_no_short_fills(
 ) -> None:
     today, program, anchor, meds = case
     plan = build_plan(meds, today, program)
+    pickup = program.open_days.open_on_or_before(anchor)
     assert plan.anchor_day == anchor.day
-    assert plan.first_anchor == anchor
+    assert plan.first_anchor == pickup
     assert plan.short_fills == ()
     assert plan.short_fills_total == Decimal(0)
-    assert {line.sync_date for line in plan.lines} == {anchor}
+    assert {line.sync_date for line in plan.lines} == {pickup}
+    assert [t.date for t in plan.trips] == [pickup]
 
 
 @FAST
