@@ -102,6 +102,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts, then
             state=replace(state, retries=1), replies=(Say(prompts.DIDNT_UNDERSTAND), menu(ctx))
         )
     note: tuple[Effect, ...] = ()
+    was_chosen = language is not None
     if language is None:
         language = FALLBACK
         note = (
@@ -119,7 +120,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts, then
     return Turn(
         state=carried_on.state,
         replies=(Say(prompts.LANGUAGE_CHANGED), *carried_on.replies),
-        effects=(SetLanguage(patient.id, language), *note, *carried_on.effects),
+        effects=(SetLanguage(patient.id, language, was_chosen), *note, *carried_on.effects),
     )
 
 

@@ -134,6 +134,9 @@ class SetEnrollment:
 class SetLanguage:
     patient_id: int
     language: str
+    # False when no one chose it (English after two unclear answers to the language menu): a
+    # later import's language may then replace it; the patient's own choice it never does.
+    chosen: bool = True
 
 
 @dataclass(frozen=True)

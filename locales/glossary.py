@@ -2,7 +2,8 @@
 and what a catalog must never say (locales/glossary.toml, locales/<folder>/glossary.toml).
 
 `problems` checks one catalog's translations against its glossary and returns one sentence
-per problem; the test suite runs it on every catalog.
+per problem; the test suite runs it on every catalog, and `medsync catalogs check` through
+`catalog_problems`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from locales import review
 
 LOCALES = Path(__file__).resolve().parent
 _PLACEHOLDER = re.compile(r"%\(\w+\)s")
@@ -124,3 +127,24 @@ def problems(
         if names_keyword(msgid, "HELP") and glossary.help not in text:
             found.append(f"{short!r} must name HELP as {glossary.help!r}")
     return found
+
+
+def translations(language: str, locales: Path = LOCALES) -> dict[str, str]:
+    """A catalog's finished entries as it is on disk: msgid -> msgstr (fuzzy ones left out,
+    as patients never get them)."""
+    catalog = review.read_catalog(language, locales)
+    return {
+        m.id: m.string
+        for m in catalog
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and not m.fuzzy
+    }
+
+
+def catalog_problems(language: str, locales: Path = LOCALES) -> list[str]:
+    """`problems` for one language's catalog and glossary as they are on disk."""
+    folder = language.replace("-", "_")
+    if not (locales / folder / "glossary.toml").exists():
+        return [f"no glossary yet: write locales/{folder}/glossary.toml (docs/TRANSLATING.md)"]
+    return problems(
+        translations(language, locales), read_glossary(folder, locales), english_terms(locales)
+    )

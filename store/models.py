@@ -186,6 +186,15 @@ class Patient(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     # False when the pharmacy's export left the language blank: the first message asks.
     language_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where `language` came from (issue 20): "export" (the pharmacy's export), "patient" (chosen
+    # by text or on a call; a later export never overwrites it) or "default" (English after two
+    # unclear answers to the language menu). None: not recorded (patients from before 0022).
+    language_source: Mapped[str | None] = mapped_column(String(16))
+    # When a conversation last set it (the patient's choice or the default), and how: sms, voice.
+    language_set_at: Mapped[dt.datetime | None]
+    language_set_via: Mapped[str | None] = mapped_column(String(16))
+    # The export's own language column, kept even while the patient's choice applies.
+    export_language: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # False once Twilio says the number cannot take texts (30006); None: not known yet.

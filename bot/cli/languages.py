@@ -1,5 +1,6 @@
-"""`medsync catalogs` (how long every message is in every language, what each catalog lacks)
-and `medsync pharmacy languages` (turning a language on or off at one pharmacy)."""
+"""`medsync catalogs` (how long every message is in every language, how far each catalog was
+reviewed, what each lacks) and `medsync pharmacy languages` (turning a language on or off at
+one pharmacy)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from dataclasses import dataclass, replace
 import click
 
 from bot.channels.sms_text import compose
+from bot.cli.catalog_marks import catalogs_mark
 from bot.languages import catalogs as i18n
+from bot.languages.review_status import draft_means, review_status
 from bot.languages.segments import Segments, count
+from bot.languages.switches import SwitchRefused, switched, switches
 from dialogs import engine, prompts
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State
 from dialogs.turn import Param, Reply, Say, Start, Timeout
+from locales import glossary
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # A whole year of dates: each language's longest written date stands in for %(date)s.
@@ -173,7 +178,10 @@ def reported_languages(only: tuple[str, ...] = ()) -> Iterator[str]:
 
 @click.group("catalogs")
 def catalogs() -> None:
-    """The translations: their lengths as SMS, and what each catalog lacks."""
+    """The translations: their lengths as SMS, how far each was reviewed, what each lacks."""
+
+
+catalogs.add_command(catalogs_mark)
 
 
 @catalogs.command("report")
@@ -185,7 +193,8 @@ def catalogs() -> None:
 def catalogs_report(
     only: tuple[str, ...], top: int, pharmacy_name: str, first_name: str, check: bool
 ) -> None:
-    """SMS segments of every message in every language, longest first.
+    """How far each catalog was reviewed, and SMS segments of every message in every language,
+    longest first.
 
     GSM-7 texts hold 160 characters (153 a segment when split); anything else, one Chinese,
     Korean or Vietnamese letter or an emoji, goes as UCS-2: 70 (67).
@@ -197,7 +206,8 @@ def catalogs_report(
             f"known: {', '.join(i18n.registry())}."
         )
     sample = Sample(first_name=first_name, pharmacy=pharmacy_name)
-    over = 0
+    reviews = review_status(i18n.LOCALES)
+    over = drafts = 0
     for tag in reported_languages(only):
         entry = i18n.registry()[tag]
         measured = messages(tag, sample)
@@ -207,6 +217,12 @@ def catalogs_report(
             f"{len(measured)} messages, {ucs2} sent as UCS-2; "
             f"automated texts may take {entry.max_segments} segments"
         )
+        read = reviews.get(tag)
+        if read is not None and read.counted is not None:
+            drafts += read.draft
+            click.echo(f"  {'DRAFT' if read.draft else 'reviewed'}: {read.shares}")
+        if read is not None and read.keypad_only:
+            click.echo(f"  calls: {read.keypad_only}")
         for m in automated_texts(tag, sample):
             flag = "  OVER" if m.segments.count > limit_for(tag, m.what) else ""
             over += bool(flag)
@@ -215,6 +231,8 @@ def catalogs_report(
         for m in longest[:top]:
             guessed = f" (guessed {', '.join(m.guessed)})" if m.guessed else ""
             click.echo(f"  {_figures(m.segments)}  {_short(m.what)}{guessed}")
+    if drafts:
+        click.echo(f"\n{draft_means()}")
     if over:
         click.echo(f"\n{over} automated text(s) over their language's limit: shorten them.")
         if check:
@@ -232,7 +250,8 @@ def _short(msgid: str, width: int = 70) -> str:
 @catalogs.command("check")
 @click.option("--language", "only", multiple=True, help="Only this language (repeatable).")
 def catalogs_check(only: tuple[str, ...]) -> None:
-    """Entries each catalog lacks (sent in English) and placeholders that differ from English.
+    """Entries each catalog lacks (sent in English), placeholders that differ from English,
+    departures from the language's glossary, and automated texts over its segment limit.
 
     Run `make catalogs` first so the template has every message of the code.
     """
@@ -245,12 +264,30 @@ def catalogs_check(only: tuple[str, ...]) -> None:
             click.echo(f"{tag}: no catalog yet; patients get English ({entry.english_name}).")
             continue
         status = "complete" if result.complete else "INCOMPLETE"
-        click.echo(f"{tag}: {status}, review: {entry.review}")
+        own_words = (
+            [] if tag == i18n.DEFAULT_LANGUAGE else glossary.catalog_problems(tag, i18n.LOCALES)
+        )
+        too_long = over_limit(tag)
+        fits = f"automated texts within {entry.max_segments} segments" if not too_long else ""
+        if fits and tag == i18n.DEFAULT_LANGUAGE:
+            fits += f" (the language menu within {MENU_MAX_SEGMENTS})"
+        follows = "glossary followed" if tag != i18n.DEFAULT_LANGUAGE and not own_words else ""
+        click.echo(
+            "; ".join(p for p in (f"{tag}: {status}, review: {entry.review}", follows, fits) if p)
+        )
         for msgid in result.missing:
             click.echo(f"  missing (sent in English): {_short(msgid)}")
         for error in result.placeholder_errors:
             click.echo(f"  placeholders differ: {error}")
+        for problem in own_words:
+            click.echo(f"  glossary: {problem}")
+        for m in too_long:
+            click.echo(
+                f"  over the limit: {m.what} takes {m.segments.count} segments, "
+                f"the limit is {limit_for(tag, m.what)}"
+            )
         problems += len(result.missing) + len(result.placeholder_errors)
+        problems += len(own_words) + len(too_long)
     if problems:
         raise click.ClickException(f"{problems} problem(s): see docs/TRANSLATING.md.")
 
@@ -272,19 +309,14 @@ def pharmacy_languages(
     from store.db import transaction
     from store.models import AuditEvent
 
-    wanted = {**dict.fromkeys(reset), **dict.fromkeys(on, True), **dict.fromkeys(off, False)}
-    for tag in wanted:
-        if tag not in i18n.registry():
-            raise Fail(f"No language {tag!r}; the languages are {', '.join(i18n.registry())}.")
-        if tag == i18n.DEFAULT_LANGUAGE and wanted[tag] is False:
-            raise Fail("English cannot be turned off: patients get it when theirs is off.")
-    if set(off) & (set(on) | set(reset)):
-        raise Fail("A language cannot be turned off and on in one command.")
+    try:
+        switched({}, on, off, reset)  # refused before the database is opened
+    except SwitchRefused as refused:
+        raise Fail(str(refused)) from None
     with transaction(_sessions(get_settings())) as session:
         pharmacy = _pharmacy(session, which)
         before = dict(pharmacy.language_overrides or {})
-        after = {k: v for k, v in before.items() if k not in wanted}
-        after.update({k: v for k, v in wanted.items() if v is not None})
+        after = switched(before, on, off, reset)
         if after != before:
             pharmacy.language_overrides = after
             session.add(
@@ -303,16 +335,16 @@ def pharmacy_languages(
 
 
 def language_table(overrides: Mapping[str, bool]) -> list[str]:
+    """One line per language; then what "draft" means, when one is."""
     lines = []
-    for tag, entry in i18n.registry().items():
-        on = i18n.is_enabled(tag, overrides)
-        catalog = i18n.check_catalog(tag)
-        if not catalog.exists:
-            state = "no catalog yet (English)"
-        elif not on:
-            state = "OFF (English)"
-        else:
-            state = "on" if catalog.complete else "on, catalog incomplete (gaps in English)"
-        review = {"source": "", "draft": ", unreviewed draft", "reviewed": ", reviewed"}
-        lines.append(f"  {tag:8} {entry.english_name:22} {state}{review[entry.review]}")
+    rows = switches(overrides)
+    for row in rows:
+        review = ""
+        if row.review is not None and row.review.counted is not None:
+            review = f", {row.review.label}"
+        if row.review is not None and row.review.keypad_only:
+            review += ", calls keypad only (English)"
+        lines.append(f"  {row.language:8} {row.english_name:22} {row.state}{review}")
+    if any(row.draft for row in rows):
+        lines.append(draft_means())
     return lines

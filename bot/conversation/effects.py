@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from bot.languages import catalogs, serving
+from bot.languages.patient_language import set_in_conversation
 from bot.program import assessments, caregivers, households
 from bot.program.preferences import change as change_preference
 from dialogs.turn import (
@@ -80,9 +81,8 @@ def apply_effects(
             case SetEnrollment():
                 _set_enrollment(session, effect, now)
             case SetLanguage():
-                by_id[effect.patient_id].language = effect.language
-                by_id[effect.patient_id].language_confirmed = True
-                by_id[effect.patient_id].updated_at = now
+                patient = by_id[effect.patient_id]
+                set_in_conversation(patient, effect.language, effect.chosen, channel.value, now)
             case SaveCheckIn():
                 _save_check_in(session, effect, now)
                 _answered_by(session, by_id.get(effect.patient_id), effect, phone, now)

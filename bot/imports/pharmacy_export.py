@@ -19,6 +19,9 @@ Rules worth knowing:
   prescriptions, and the store has no way yet to mark one inactive.
 * The whole file is read and checked before anything is written, so an `ImportFileError` (raised
   for a problem with the file as a whole) leaves the session untouched.
+* A language the patient chose by text or on a call is kept: the export's language is then
+  only recorded (Patient.export_language), and the report counts the patients whose language
+  it would have changed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import phonenumbers
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.languages.patient_language import EXPORT, chosen_by_patient
 from store.models import Patient, Pharmacy, Prescription
 
 PATIENT_FIELDS: tuple[str, ...] = (
@@ -107,6 +111,7 @@ class ImportReport:
     patients_updated: int = 0
     prescriptions_created: int = 0
     prescriptions_updated: int = 0
+    languages_kept: int = 0  # patients whose own choice of language the export did not change
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -122,6 +127,11 @@ class ImportReport:
             f"{_count(self.prescriptions_created, 'prescription')} created, "
             f"{_count(self.prescriptions_updated, 'prescription')} updated."
         ]
+        if self.languages_kept:
+            lines.append(
+                f"{_count(self.languages_kept, 'patient')} kept the language they chose by text "
+                "or on a call, not the export's (both are on the patient's page)."
+            )
         if not self.errors:
             lines.append("No rows rejected.")
             return "\n".join(lines)
@@ -204,13 +214,23 @@ def import_export(
 # new and changed ones are written with executemany inserts and updates by primary key, a
 # chunk at a time. A 100,000-row export is a few hundred statements, not 100,000 objects.
 
-# The patient columns the import may set: the export's, plus whether its language is known.
-_PATIENT_COLUMNS: tuple[str, ...] = (*PATIENT_FIELDS, "language_confirmed", "address")
+# The patient columns the import may set: the export's, plus whether its language is known
+# and where it came from.
+_LANGUAGE_COLUMNS: tuple[str, ...] = ("language", "language_confirmed", "language_source")
+_PATIENT_COLUMNS: tuple[str, ...] = (
+    *PATIENT_FIELDS,
+    "language_confirmed",
+    "language_source",
+    "export_language",
+    "address",
+)
 _NEW_PATIENT: dict[str, Any] = {
     "birth_date": None,
     "phone_type": None,
     "language": "en",
     "language_confirmed": False,  # until the export or the patient says which
+    "language_source": None,
+    "export_language": None,
 }
 
 
@@ -218,6 +238,17 @@ def _changes(stored: Sequence[Any], names: Sequence[str], values: dict[str, Any]
     return any(
         name in values and values[name] != old for name, old in zip(names, stored, strict=True)
     )
+
+
+def _keep_chosen_language(
+    stored_language: str, source: str | None, values: dict[str, Any], report: ImportReport
+) -> dict[str, Any]:
+    """The row's values without its language when the patient chose theirs (the export's is
+    still recorded, as export_language)."""
+    if "language" not in values or not chosen_by_patient(source):
+        return values
+    report.languages_kept += int(values["language"] != stored_language)
+    return {name: value for name, value in values.items() if name not in _LANGUAGE_COLUMNS}
 
 
 def _existing(
@@ -247,11 +278,13 @@ def _write_patients(
     ids: dict[str, int] = {}
     updates: list[dict[str, Any]] = []
     bulk = len(patient_values) > BULK_LOAD_ABOVE
+    language_at, source_at = (2 + names.index(n) for n in ("language", "language_source"))
     for row in _existing(session, query, bulk, Patient.external_id, list(patient_values)):
         values = patient_values.get(row[1])
         if values is None:
             continue
         ids[row[1]] = row[0]
+        values = _keep_chosen_language(row[language_at], row[source_at], values, report)
         if _changes(row[2:], names, values):
             updates.append({"id": row[0], **values, "updated_at": now})
             report.patients_updated += 1
@@ -463,6 +496,8 @@ def _parse(
     if raw("language"):  # blank: a new patient is asked, an existing one keeps theirs
         take("language", _language, patient)
         patient["language_confirmed"] = True
+        patient["language_source"] = EXPORT
+        patient["export_language"] = patient.get("language")
     take("drug_name", _drug_name, prescription)
     take("daily_quantity", _daily_quantity, prescription)
     take("days_supply", _days_supply, prescription)

@@ -30,6 +30,7 @@ from bot.inbox import (
     staff_admin,
 )
 from bot.inbox.csrf import CsrfFailed
+from bot.inbox.languages import router as language_switches
 from bot.inbox.web import HERE, page
 from bot.settings import Settings
 
@@ -68,6 +69,7 @@ def install(app: FastAPI) -> None:
         caregivers.router,
         households.router,
         audit.router,
+        language_switches,
         reports.router,
     ):
         app.include_router(router, dependencies=[Depends(_ids_in_range)])

@@ -17,6 +17,7 @@ from bot.inbox.households import view as household_view
 from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
+from bot.languages.patient_language import origin as language_origin
 from bot.program import preferences as patient_preferences
 from store import inbox as store
 from store import queries
@@ -48,6 +49,7 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "staff": actor,
                 "patient": patient,
                 "pharmacy": pharmacy,
+                "language": language_origin(patient, pharmacy),
                 "age": display.age(patient.birth_date, today),
                 "enrollment": enrollment,
                 "prescriptions": list(patient.prescriptions),

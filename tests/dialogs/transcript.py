@@ -98,8 +98,8 @@ def effect_line(effect: Effect) -> str:
         case SetEnrollment(status=status, anchor_day=day, next_anchor_date=nxt):
             extra = f" day={day} first={nxt}" if day else ""
             return f"enrollment {status}{extra}"
-        case SetLanguage(language=language):
-            return f"language {language}"
+        case SetLanguage(language=language, chosen=chosen):
+            return f"language {language}" + ("" if chosen else " (a default: no one chose it)")
         case SaveCheckIn(status=status, answers=answers, flags=flags):
             shown = json.dumps(answers, ensure_ascii=False, sort_keys=True)
             return f"check-in {status} answers={shown} flags={list(flags)}"

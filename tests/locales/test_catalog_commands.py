@@ -58,8 +58,8 @@ def test_the_report_lists_the_longest_messages_per_language() -> None:
         assert f"({tag}), review:" in result.output
     assert "Korean (ko), review: draft; " in result.output
     korean = result.output.split("Korean (ko)")[1].split("\n\n")[0].splitlines()
-    listed = [line for line in korean if line.startswith("  ") and "automated:" not in line]
-    assert len(listed) == 2 and all(" seg " in line for line in listed)
+    listed = [line for line in korean if " seg " in line and "automated:" not in line]
+    assert len(listed) == 2 and korean[1].startswith("  DRAFT: 0 of ")  # review, then lengths
     assert " UCS-2 " in result.output and " GSM-7 " in result.output
 
 
@@ -133,9 +133,12 @@ def test_a_pharmacy_turns_a_language_off_and_on(
     assert added.exit_code == 0, added.output
     off = runner.invoke(main, ["pharmacy", "languages", "--disable", "ko", "--disable", "vi"])
     assert off.exit_code == 0, off.output
-    assert "ko       Korean                 OFF (English), unreviewed draft" in off.output
+    assert "ko       Korean                 OFF (English), DRAFT: 0% reviewed, " in off.output
+    assert "ht       Haitian Creole         on, DRAFT: 0% reviewed, " in off.output
+    assert off.output.rstrip().endswith("its patients then get English.")  # what draft means
     again = runner.invoke(main, ["pharmacy", "languages", "--enable", "vi"])
-    assert "vi       Vietnamese             on, unreviewed draft" in again.output
+    assert "vi       Vietnamese             on, DRAFT: 0% reviewed, " in again.output
+    assert "calls keypad only (English)" in again.output.split("ht       ")[1].splitlines()[0]
     shown = runner.invoke(main, ["pharmacy", "languages"])  # no change: nothing audited
     assert shown.exit_code == 0
     engine = make_engine(db_url)

@@ -9,19 +9,14 @@ import pytest
 
 from bot.languages import catalogs as i18n
 from dialogs.parse import is_keyword
-from locales import glossary, review
+from locales import glossary
 
 FOLDERS = sorted(p.parts[-3] for p in i18n.LOCALES.glob("*/LC_MESSAGES/messages.po"))
 TERMS = glossary.english_terms()
 
 
 def _translations(folder: str) -> dict[str, str]:
-    catalog = review.read_catalog(folder)
-    return {
-        m.id: m.string
-        for m in catalog
-        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and not m.fuzzy
-    }
+    return glossary.translations(folder)
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
