@@ -147,6 +147,9 @@ class SaveCheckIn:
     status: Literal["open", "flagged", "ready"]
     answers: Mapping[str, Any]
     flags: tuple[str, ...] = ()
+    # The patient's own words behind each answer (question id -> the text or speech it was read
+    # from), kept so a pharmacist sees "No - wrote: 'no hospital but my doctor added lisinopril'".
+    words: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,11 +162,15 @@ class SaveAssessment:
     status: Literal["waiting", "open", "flagged", "done", "stopped"]
     answers: Mapping[str, Any]
     flags: tuple[str, ...] = ()
+    words: Mapping[str, str] = field(default_factory=dict)  # as SaveCheckIn.words
 
 
 @dataclass(frozen=True)
 class OpenReviewItem:
-    """Something for a pharmacist: `summary` is a plain English sentence for staff."""
+    """Something for a pharmacist: `summary` is a plain English sentence for staff.
+
+    `details["wrote"]`, when present, is what the patient wrote or said (a call-back raised after
+    unclear answers quotes it)."""
 
     kind: ReviewKind
     summary: str
