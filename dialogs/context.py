@@ -75,6 +75,9 @@ class Context:
     # and whether this phone, only a caregiver's, texted STOP (dialogs/caregiver.py).
     cared_for: tuple[int, ...] = ()
     phone_opted_out: bool = False
+    # The pharmacy's opening hours as patients read them ("Mon-Fri 9am-7pm, Sat 9am-1pm"), told
+    # when a patient asks; empty: they are asked to call.
+    pharmacy_hours: str = ""
 
     def assessment(self, key: str) -> Assessment | None:
         for a in self.assessments:

@@ -84,6 +84,7 @@ class Lexicon:
     counts: Mapping[str, tuple[int, int]]
     numbers: Mapping[str, int]
     fuzzy_choices: tuple[str, ...]  # single words worth a typo: yes/no, topics, negations
+    endings: tuple[str, ...] = ()  # particles written onto a word ("응급실에" -> "응급실")
 
     def tags(self, phrase: str) -> frozenset[str]:
         return self.index.get(phrase, frozenset())
@@ -139,6 +140,7 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
         counts=counts,
         numbers=numbers,
         fuzzy_choices=fuzzy,
+        endings=tuple(sorted(_phrases(raw.get("endings", ())), key=len, reverse=True)),
     )
 
 
@@ -228,6 +230,8 @@ _NEUTRAL = frozenset({"function", "polite", "self", "yes", "no", "negation", "co
 
 def _match(words: list[str], lex: Lexicon) -> list[_Word]:
     """Longest phrases first; unknown words tried for a number, then for a typo."""
+    if lex.endings:
+        words = [_stem(w, lex) for w in words]
     out: list[_Word] = []
     i = 0
     short = len(words) <= 3
@@ -247,6 +251,17 @@ def _match(words: list[str], lex: Lexicon) -> list[_Word]:
             out.append(_unknown(words[i], lex, short))
             i += 1
     return out
+
+
+def _stem(word: str, lex: Lexicon) -> str:
+    """A word without the particle written onto it, when only the stem is known."""
+    if word in lex.index:
+        return word
+    for ending in lex.endings:
+        stem = word.removesuffix(ending)
+        if stem != word and stem in lex.index:
+            return stem
+    return word
 
 
 def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
@@ -381,6 +396,8 @@ def _meaning(clause: _Clause, own_topic: str | None, own_words: frozenset[str]) 
         m.count = (min(counts), max(counts))
         if m.count == (0, 0):
             m.zero, m.count = True, None
+    if clause.asked_back and len(words) > 1 and not m.topics:
+        return m  # "when is good?", "ok?": a question, not an answer
     has_yes = any("yes" in w.tags and "no" not in w.tags for w in words)
     has_no = any(("no" in w.tags or "negation" in w.tags) for w in words) or m.not_me
     if has_yes and not has_no and not m.topics:
@@ -519,7 +536,8 @@ def _numbers(
     unsure = any(m.unsure for m in meanings)
     if value is not None:
         said: Said = "day" if asked.kind != "number" else "number"
-        return Reading(said, value, str(value), sure=not unsure, notes=tuple(news))
+        kept = tuple(news) if asked.kind == "number" else ()  # a new day is flagged anyway
+        return Reading(said, value, str(value), sure=not unsure, notes=kept)
     if answers == {"yes"}:
         return Reading("yes", "yes", _evidence(meanings), sure=not unsure, notes=tuple(news))
     if answers == {"no"}:

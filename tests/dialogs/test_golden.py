@@ -81,7 +81,11 @@ CASES: dict[str, dict[str, Case]] = {
     },
     "check_in_unclear_twice": {
         "en": Case("", [open_check_in(), *texts("what?", "12345")]),
-        "es": Case("", [open_check_in(), *texts("¿qué?", "12345")]),
+        "es": Case(
+            "",
+            [open_check_in(), *texts("¿qué?", "12345", "🤷")],
+            note="a question back is answered, then two unclear answers",
+        ),
     },
     "check_in_follow_up": {
         "en": Case(
