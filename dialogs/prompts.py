@@ -31,7 +31,7 @@ WHO_IS_THIS = N_("This is %(pharmacy)s, your pharmacy. You can call us at %(phar
 PHARMACY_HOURS = N_("%(pharmacy)s is open %(hours)s. Our phone number is %(pharmacy_phone)s.")
 PHARMACY_HOURS_UNKNOWN = N_("Please call %(pharmacy)s at %(pharmacy_phone)s for our opening hours.")
 MEANING_ENROLL = N_(
-    "Med sync means we prepare all your regular refills together, so you pick them up on one "
+    "Med sync means we prepare all your regular medicines together, so you pick them up on one "
     "day each month instead of many trips. You can stop at any time."
 )
 MEANING_ANCHOR = N_(
@@ -62,8 +62,8 @@ NOTED_HOSPITAL_YES = N_("Noted: a hospital or ER visit.")
 NOTED_HOSPITAL_NO = N_("Noted: no hospital or ER visit.")
 NOTED_CHANGES_YES = N_("Noted: a change from your doctor.")
 NOTED_CHANGES_NO = N_("Noted: no new medicines or changes.")
-NOTED_MISSED_DOSES_YES = N_("Noted: some missed doses.")
-NOTED_MISSED_DOSES_NO = N_("Noted: no missed doses.")
+NOTED_MISSED_DOSES_YES = N_("Noted: you missed some doses.")
+NOTED_MISSED_DOSES_NO = N_("Noted: you did not miss any doses.")
 NOTE_PASSED = N_("The rest of your message goes to the pharmacist with your answers.")
 
 # Enrollment: the invitation and its answers

@@ -123,7 +123,7 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
     for p in numbers:
         index.setdefault(p, set()).add("count")
     frozen = {k: frozenset(v) for k, v in index.items()}
-    worth = ("yes", "no", "negation", "nothing_else")
+    worth = ("yes", "no")
     fuzzy = tuple(
         sorted(
             p
@@ -279,12 +279,13 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
     # One typo in a word of 3-5 letters, two in a longer one ("yse", "hospitl", "forgott").
     limit = 1 if len(word) <= 5 else 2
     best = extractOne(word, lex.fuzzy_choices, scorer=OSA.distance, score_cutoff=limit)
-    if best is not None:
+    if best is not None and best[0][0] == word[0]:  # typos rarely hit the first letter
         found = best[0]
         tags = lex.tags(found)
         # A yes or a no from a typo only in a short message ("yse", "nop"): never inside a
         # sentence, where a near word may be anything ("hope" is one letter from "nope").
-        if short or not tags & {"yes", "no", "negation"}:
+        # A no from a typo needs a word of four letters ("nope"): "chao" is no "chả".
+        if (short or not tags & {"yes", "no"}) and ("no" not in tags or len(found) >= 4):
             if abs(len(found) - len(word)) <= limit:
                 return _Word(found, tags, fuzzy=True)
     return _Word(word, frozenset())
