@@ -64,14 +64,14 @@ _QUESTION_MARK = re.compile(r"[?¿؟？]")
 _DIGITS = re.compile(r"\d+")
 # English contractions come apart in `normalize` ("didn't" -> "didn t"): joined again here,
 # in the vocabulary and in texts alike, so "didnt" and "didn't" are one word.
-_CONTRACTION_NT = re.compile(r"\b(\w+n) t\b")
+_CONTRACTION_NT = re.compile(r"\b(\w+n) t\b|\b(ma) (am)\b")
 _CONTRACTION_I = re.compile(r"\b(i|you|we|they|that|it|there|what|who|he|she) (m|ve|ll|d|re|s)\b")
 _REPEATS = re.compile(r"(.)\1+")
 
 
 def words_of(text: str) -> list[str]:
     """Normalised words, contractions joined: "I didn't!" -> ["i", "didnt"]."""
-    joined = _CONTRACTION_NT.sub(r"\1t", normalize(text))
+    joined = _CONTRACTION_NT.sub(lambda m: f"{m[1]}t" if m[1] else "maam", normalize(text))
     return _CONTRACTION_I.sub(r"\1\2", joined).split()
 
 
@@ -229,34 +229,52 @@ _NEUTRAL = frozenset({"function", "polite", "self", "yes", "no", "negation", "co
 
 
 def _match(words: list[str], lex: Lexicon) -> list[_Word]:
-    """Longest phrases first; unknown words tried for a number, then for a typo."""
-    if lex.endings:
-        words = [_stem(w, lex) for w in words]
+    """Longest phrases first (as written, then without particles); unknown words tried for a
+    number, then for a typo."""
+    stems = [_stem(w, lex) for w in words] if lex.endings else words
     out: list[_Word] = []
     i = 0
     short = len(words) <= 3
     while i < len(words):
-        for n in range(min(lex.longest, len(words) - i), 0, -1):
-            phrase = " ".join(words[i : i + n])
-            tags = lex.tags(phrase)
-            if tags:
-                count = lex.counts.get(phrase)
-                if count is None and phrase in lex.numbers:
-                    value = lex.numbers[phrase]
-                    count = (value, value)
-                out.append(_Word(phrase, tags, count))
-                i += n
-                break
-        else:
+        found = _longest(words, stems, i, lex)
+        if found is None:
             out.append(_unknown(words[i], lex, short))
             i += 1
+            continue
+        phrase, n = found
+        tags = lex.tags(phrase)
+        # "I didn't take them": an answer phrase that starts with the patient ("i didn't")
+        # gives way to a topic phrase starting inside it ("didn't take").
+        if n > 1 and tags & {"yes", "no"} and "self" in lex.tags(words[i]):
+            inner = _longest(words, stems, i + 1, lex)
+            if inner is not None and i + 1 + inner[1] > i + n and _topical(lex.tags(inner[0])):
+                out.append(_Word(words[i], lex.tags(words[i])))
+                i += 1
+                continue
+        count = lex.counts.get(phrase)
+        if count is None and phrase in lex.numbers:
+            value = lex.numbers[phrase]
+            count = (value, value)
+        out.append(_Word(phrase, tags, count))
+        i += n
     return out
 
 
+def _topical(tags: frozenset[str]) -> bool:
+    return any(t.startswith(("topic:", "topic_no:")) for t in tags)
+
+
+def _longest(words: list[str], stems: list[str], i: int, lex: Lexicon) -> tuple[str, int] | None:
+    for n in range(min(lex.longest, len(words) - i), 0, -1):
+        for source in (words, stems):
+            phrase = " ".join(source[i : i + n])
+            if phrase in lex.index:
+                return phrase, n
+    return None
+
+
 def _stem(word: str, lex: Lexicon) -> str:
-    """A word without the particle written onto it, when only the stem is known."""
-    if word in lex.index:
-        return word
+    """A word without the particle written onto it, when its stem is known."""
     for ending in lex.endings:
         stem = word.removesuffix(ending)
         if stem != word and stem in lex.index:
@@ -345,7 +363,9 @@ class _Meaning:
 _NEGATION_REACH = 8  # words a negation reaches, within its clause
 
 
-def _meaning(clause: _Clause, own_topic: str | None, own_words: frozenset[str]) -> _Meaning:
+def _meaning(
+    clause: _Clause, own_topic: str | None, own_words: frozenset[str], lex: Lexicon
+) -> _Meaning:
     m = _Meaning(clause)
     words = clause.words
     m.unsure = clause.has("unsure")
@@ -399,8 +419,15 @@ def _meaning(clause: _Clause, own_topic: str | None, own_words: frozenset[str]) 
             m.zero, m.count = True, None
     if clause.asked_back and len(words) > 1 and not m.topics:
         return m  # "when is good?", "ok?": a question, not an answer
-    has_yes = any("yes" in w.tags and "no" not in w.tags for w in words)
-    has_no = any(("no" in w.tags or "negation" in w.tags) for w in words) or m.not_me
+    # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
+    # have", "i was") counts only in a clause that says nothing more.
+    answering = [
+        w
+        for w in words
+        if not (m.content and " " in w.text and "self" in lex.tags(w.text.split()[0]))
+    ]
+    has_yes = any("yes" in w.tags and "no" not in w.tags for w in answering)
+    has_no = any(("no" in w.tags or "negation" in w.tags) for w in answering) or m.not_me
     if has_yes and not has_no and not m.topics:
         m.answer = "yes"
     elif has_no and not has_yes and not m.topics:
@@ -429,7 +456,7 @@ def read(text: str, asked: Asked, vocab: Vocabulary) -> Reading:
     if asked.topic_words:
         own_words = frozenset(_phrases(asked.topic_words))
         own_topic = own_topic or "own"
-    meanings = [_meaning(c, own_topic, own_words) for c in clauses]
+    meanings = [_meaning(c, own_topic, own_words, lex) for c in clauses]
     back = next((m.back for m in meanings if m.back), None)
     if asked.kind == "text_or_no":
         return _anything_else(text, meanings, back)
@@ -450,8 +477,7 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
         if m.back:
             continue
         if m.other_person or m.hypothetical:
-            if _is_news(m) or m.topics:
-                notes.append(m.clause.raw)
+            notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
             continue
         hedged = hedged or m.unsure
         on_topic = topic is not None and topic in m.topics
@@ -473,9 +499,8 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
         if counts_for_topic and m.count and m in yes:
             count = m.count if count is None else (min(count[0], m.count[0]), max(count[1], m.count[1]))
         supporting = m in yes or m in no
-        if m.content and (not supporting or m in no):
-            notes.append(m.clause.raw)
-        elif m.content and not m.topics and not supporting:
+        carried = any(o.evidence == m.clause.raw and o.value == "yes" for o in others)
+        if m.content and not carried and (not supporting or m in no):
             notes.append(m.clause.raw)
     topical_yes = [m for m in yes if topic is not None and m.topics.get(topic)]
     counted_yes = [m for m in yes if m.count]
@@ -541,6 +566,6 @@ def _numbers(
         return Reading(said, value, str(value), sure=not unsure, notes=kept)
     if answers == {"yes"}:
         return Reading("yes", "yes", _evidence(meanings), sure=not unsure, notes=tuple(news))
-    if answers == {"no"}:
-        return Reading("no", "no", _evidence(meanings), sure=not unsure, notes=tuple(news))
+    if answers == {"no"}:  # a refused date is flagged anyway: nothing more to carry
+        return Reading("no", "no", _evidence(meanings), sure=not unsure)
     return Reading(None, None, sure=False, notes=tuple(news), question_back=back)
