@@ -65,14 +65,17 @@ _DIGITS = re.compile(r"\d+")
 # English contractions come apart in `normalize` ("didn't" -> "didn t"): joined again here,
 # in the vocabulary and in texts alike, so "didnt" and "didn't" are one word.
 _CONTRACTION_NT = re.compile(r"\b(\w+n) t\b|\b(ma) (am)\b")
-_CONTRACTION_I = re.compile(r"\b(i|you|we|they|that|it|there|what|who|he|she) (m|ve|ll|d|re|s)\b")
+_CONTRACTION_I = re.compile(
+    r"\b(i|you|we|they|that|it|there|what|who|he|she) (m|ve|ll|d|re)\b|\b([a-z]{2,}) (s)\b"
+)
 _REPEATS = re.compile(r"(.)\1+")
+_ORDINAL = re.compile(r"x?\d+(?:x|st|nd|rd|th|º|ª|er|e)?")  # "2", "2x", "15th", "15º"
 
 
 def words_of(text: str) -> list[str]:
     """Normalised words, contractions joined: "I didn't!" -> ["i", "didnt"]."""
     joined = _CONTRACTION_NT.sub(lambda m: f"{m[1]}t" if m[1] else "maam", normalize(text))
-    return _CONTRACTION_I.sub(r"\1\2", joined).split()
+    return _CONTRACTION_I.sub(lambda m: f"{m[1]}{m[2]}" if m[1] else f"{m[3]}s", joined).split()
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,15 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
         add(raw.get(key, ()), key)
     for topic, phrases in raw.get("topics", {}).items():
         add(phrases, f"topic:{topic}")
+    topic_words = {t: _phrases(p) for t, p in raw.get("topics", {}).items()}
     for topic, phrases in raw.get("topic_no", {}).items():
-        add(phrases, f"topic_no:{topic}")
+        # "no missed doses" names its topic (an answer to it wherever it is asked); "same as
+        # always" only implies it (an answer only to the question asked).
+        for p in _phrases(phrases):
+            words = p.split()
+            spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+            named = bool(spans & topic_words.get(topic, set()))
+            index.setdefault(p, set()).add(f"topic_{'said' if named else 'no'}:{topic}")
     counts: dict[str, tuple[int, int]] = {}
     for phrase, value in raw.get("counts", {}).items():
         for p in _phrases([phrase]):
@@ -261,7 +271,7 @@ def _match(words: list[str], lex: Lexicon) -> list[_Word]:
 
 
 def _topical(tags: frozenset[str]) -> bool:
-    return any(t.startswith(("topic:", "topic_no:")) for t in tags)
+    return any(t.startswith(("topic:", "topic_no:", "topic_said:")) for t in tags)
 
 
 def _longest(words: list[str], stems: list[str], i: int, lex: Lexicon) -> tuple[str, int] | None:
@@ -284,7 +294,7 @@ def _stem(word: str, lex: Lexicon) -> str:
 
 def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
     digits = _DIGITS.findall(unicodedata.normalize("NFKC", word))
-    if digits and len(digits) == 1 and digits[0] == word.strip("xX"):
+    if digits and len(digits) == 1 and _ORDINAL.fullmatch(word):
         value = int(digits[0])
         return _Word(word, frozenset({"count", "zero"} if value == 0 else {"count"}), (value, value))
     if len(word) < 3 or not word.isalpha():
@@ -348,6 +358,9 @@ def _raw(words: list[_Word]) -> str:
 class _Meaning:
     clause: _Clause
     topics: dict[str, bool] = field(default_factory=dict)  # topic -> affirmed?
+    # Topics only a "no" phrase named ("same as always"): an answer to the question asked,
+    # never to another one.
+    implied: set[str] = field(default_factory=set)
     answer: Literal["yes", "no"] | None = None  # a bare yes or no, or "I haven't"
     unsure: bool = False
     other_person: bool = False
@@ -380,7 +393,7 @@ def _meaning(
         if at is None:
             continue
         # One word ("hours", "cost") asks back only as a short message or a question.
-        if " " in words[at].text or clause.asked_back or len(words) <= 3:
+        if " " in words[at].text or clause.asked_back or len(words) == 1:
             m.back = back
             break
     # Where negations are: an answer-no at the start negates what follows until the patient
@@ -404,8 +417,11 @@ def _meaning(
             # One mention affirmed wins over one negated in the same clause.
             m.topics[topic] = m.topics.get(topic, False) or affirmed
         for t in w.tags:
-            if t.startswith("topic_no:"):
-                m.topics.setdefault(t.removeprefix("topic_no:"), False)
+            if t.startswith(("topic_no:", "topic_said:")):
+                topic = t.split(":", 1)[1]
+                if topic not in m.topics and t.startswith("topic_no:"):
+                    m.implied.add(topic)
+                m.topics.setdefault(topic, False)
         if w.count is not None and i not in negated_at:
             counts.extend(w.count)
         if "zero" in w.tags:
@@ -426,8 +442,10 @@ def _meaning(
         for w in words
         if not (m.content and " " in w.text and "self" in lex.tags(w.text.split()[0]))
     ]
-    has_yes = any("yes" in w.tags and "no" not in w.tags for w in answering)
     has_no = any(("no" in w.tags or "negation" in w.tags) for w in answering) or m.not_me
+    # "No, I've been good", "nope 👍": a polite yes-word beside a no is no yes.
+    weak = {"polite", "function"} if has_no else set()
+    has_yes = any("yes" in w.tags and "no" not in w.tags and not w.tags & weak for w in answering)
     if has_yes and not has_no and not m.topics:
         m.answer = "yes"
     elif has_no and not has_yes and not m.topics:
@@ -494,7 +512,7 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
         for t, affirmed in m.topics.items():
             if t == topic:
                 continue
-            if affirmed or (not m.content and not m.unsure):
+            if affirmed or (not m.content and not m.unsure and t not in m.implied):
                 others.append(Other(t, "yes" if affirmed else "no", m.clause.raw))
         if counts_for_topic and m.count and m in yes:
             count = m.count if count is None else (min(count[0], m.count[0]), max(count[1], m.count[1]))
@@ -513,8 +531,11 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
     if yes and no:
         return Reading(None, None, sure=False, others=tuple(others), notes=tuple(notes),
                        question_back=back)
+    if yes and hedged:  # "I think so", "I don't think I did": asked again, never guessed
+        return Reading(None, None, sure=False, others=tuple(others), notes=_notes(notes, yes),
+                       question_back=back)
     if yes:
-        return Reading("yes", "yes", _evidence(yes), sure=not hedged, count=count,
+        return Reading("yes", "yes", _evidence(yes), sure=True, count=count,
                        others=tuple(others), notes=_notes(notes, yes), question_back=back)
     if no:
         return Reading("no", "no", _evidence(no), sure=not hedged,
@@ -534,7 +555,7 @@ def _evidence(meanings: list[_Meaning]) -> str:
 
 def _anything_else(text: str, meanings: list[_Meaning], back: Back | None) -> Reading:
     """ "Anything else?": a no in any of its forms, or a message for the pharmacist."""
-    news = [m for m in meanings if m.content or m.topics or m.count or m.unsure or m.other_person]
+    news = [m for m in meanings if m.content or m.topics or m.unsure or m.other_person]
     if back is not None and not any(m.content for m in meanings if not m.back):
         return Reading(question_back=back)
     if not news:
