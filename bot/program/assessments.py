@@ -112,6 +112,7 @@ class EnglishAnswer:
     question: str
     answer: str
     flagged: bool
+    id: str = ""  # the question's id (its words are kept under it)
 
 
 def english_answers(
@@ -134,7 +135,7 @@ def english_answers(
             shown = labels.get(str(value), shown)
         if value in ("yes", "no"):
             shown = str(value).capitalize()
-        lines.append(EnglishAnswer(question, shown, qid in flags))
+        lines.append(EnglishAnswer(question, shown, qid in flags, qid))
     return lines
 
 
