@@ -53,7 +53,9 @@ def unclear(
     what: str,
     on_give_up: Callable[[], tuple[Effect, ...]] = tuple,
 ) -> Turn:
-    """Re-ask once; the second time, ask staff to call and tell the patient so."""
+    """Re-ask once; the second time, ask staff to call and tell the patient so. The question
+    stays open: a clear answer after the call-back was raised ("sí") still answers it, rather
+    than starting the dialog over (the invitation sent again)."""
     if state.retries == 0:
         return Turn(state=_retry(state), replies=(Say(prompts.DIDNT_UNDERSTAND), question))
     item = OpenReviewItem(
@@ -64,7 +66,7 @@ def unclear(
         details={"dialog": state.dialog, "step": state.step},
     )
     return Turn(
-        state=state.idle(),
+        state=_retry(state),
         replies=(Say(prompts.ESCALATED),),
         effects=(*on_give_up(), item),
     )

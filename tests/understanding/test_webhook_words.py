@@ -5,9 +5,12 @@ patient's page and /api/v1 ("No — wrote: '...'"). The replies that need the re
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
-from store.models import ReviewKind
+from store.models import ConsentKind, ReviewKind
 from tests.understanding.webhook_harness import Desk, Sample, check, desk_fixture  # noqa: F401
 
 XSS = "<script>alert(1)</script>"
@@ -54,3 +57,31 @@ def test_the_words_are_escaped_wherever_they_are_shown(desk: Desk) -> None:
         page = desk.page(path)
         assert XSS not in page
         assert "— wrote: 'yes &lt;script&gt;alert(1)&lt;/script&gt;'" in page
+
+
+def test_after_a_call_back_si_answers_the_open_question(desk: Desk) -> None:
+    """Two unclear answers raise a call-back that quotes the patient; the question stays open,
+    so a later "sí" is the consent, not a reason to send the invitation again."""
+    patient = desk.patient_at(Sample("invitation", "es", "", None))
+    phone = desk.phone(patient)
+    phone.text("asdf")
+    (escalated,) = phone.text("qwerty")
+    assert "farmacéutico le llamará" in escalated
+    item = desk.item(patient, ReviewKind.CALL_BACK)
+    assert item is not None and "qwerty" in " ".join(quoted_on(desk, item.id))
+    assert "qwerty" in " ".join(desk.api_item(item.id)["wrote"])
+
+    (reply,) = phone.text("sí")
+    assert "¿Quiere unirse?" not in reply  # not the invitation again
+    assert "día de recogida" in reply  # the pickup-day question
+    consent = desk.consent(patient)
+    assert consent is not None
+    assert (consent.kind, consent.wording) == (ConsentKind.ENROLLMENT_ACCEPTED, "sí")
+
+
+def quoted_on(desk: Desk, item_id: int) -> list[str]:
+    page = desk.page(f"/inbox/items/{item_id}")
+    return [
+        html.unescape(q)
+        for q in re.findall(r'<blockquote class="body quoted">(.*?)</blockquote>', page, re.S)
+    ]
