@@ -213,7 +213,7 @@ class Desk:
     def page(self, path: str) -> str:
         response = self.client.get(path)
         assert response.status_code == 200, response.text
-        return response.text
+        return str(response.text)
 
     def api_item(self, item_id: int) -> dict[str, Any]:
         response = self.client.get(
