@@ -90,7 +90,9 @@ def unclear(
     clarifying: tuple[Reply, ...] = (),
 ) -> Turn:
     """Ask once more, specifically (`clarifying`, else "I want to be sure" and the question);
-    the second time, ask staff to call, quoting what the patient wrote, and tell them so."""
+    the second time, ask staff to call, quoting what the patient wrote, and tell them so. The
+    question stays open: a clear answer after the call-back was raised ("sí") still answers it,
+    rather than starting the dialog over (the invitation sent again)."""
     said = [*state.data.get("unclear_wrote", ()), *([wrote] if wrote else [])]
     if state.retries == 0:
         again = clarifying or (Say(prompts.JUST_TO_BE_SURE), question)
@@ -110,7 +112,7 @@ def unclear(
         details=details,
     )
     return Turn(
-        state=state.idle(),
+        state=_retry(state),
         replies=(Say(prompts.ESCALATED),),
         effects=(*on_give_up(), item),
     )

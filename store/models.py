@@ -307,6 +307,9 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     segments: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)
+    # A queued automated question: the point of the conversation it asks (the send job drops
+    # it if the patient has answered by the time it may go; bot/conversation/messages.py).
+    asks: Mapped[str | None] = mapped_column(String(200))
 
 
 class CheckIn(Base):
@@ -324,6 +327,8 @@ class CheckIn(Base):
     definition: Mapped[str] = mapped_column(String(64))  # e.g. "check_in@1"
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The patient's own words behind each answer (question id -> text), written with them.
+    words: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     opened_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
     # Who gave the answers: "patient" or "caregiver" (which one: store/caregivers.py).

@@ -40,7 +40,7 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
             enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id)
             items = list(store.items_of_patient(session, patient.id))
             check_ins = [
-                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date))
+                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date, c.words))
                 for c in store.check_ins_of(session, patient.id)
             ]
             subjects = [f"patient:{patient.id}"] + [f"review_item:{i.id}" for i in items]

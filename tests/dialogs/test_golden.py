@@ -42,8 +42,16 @@ CASES: dict[str, dict[str, Case]] = {
         "es": Case("", texts("hola", "no gracias")),
     },
     "enroll_unclear_twice": {
-        "en": Case("", texts("hi", "maybe later?", "🤷‍♀️"), note="re-asked once, then staff call"),
-        "es": Case("", texts("hola", "tal vez", "🤷‍♀️"), note="re-asked once, then staff call"),
+        "en": Case(
+            "",
+            texts("hi", "maybe later?", "🤷‍♀️", "yes"),
+            note="re-asked once, then staff call; a yes after it still answers the question",
+        ),
+        "es": Case(
+            "",
+            texts("hola", "tal vez", "🤷‍♀️", "sí"),
+            note="re-asked once, then staff call; a yes after it still answers the question",
+        ),
     },
     "anchor_day_forms": {
         "en": Case(
