@@ -362,8 +362,9 @@ def _stored_events(
             e.quantity,
         ).where(e.pharmacy_id == pharmacy_id, e.event_id.in_(chunk))
         for event_id, *content in session.execute(query):
-            if content[-1] is not None:
-                content[-1] = Decimal(content[-1]).quantize(Decimal("0.001"))
+            quantity: Any = content[-1]
+            if quantity is not None:
+                content[-1] = _three_places(quantity)
             found[event_id] = tuple(content)
     return found
 

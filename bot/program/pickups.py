@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -162,7 +163,7 @@ def recheck(
     changed. A cycle that was picked up (or partly) and no longer is goes back to open."""
     grace = settings_of(pharmacy).not_picked_up_days
     ids = sorted(set(patient_ids))
-    cycles = []
+    cycles: list[Any] = []
     for start in range(0, len(ids), 1000):
         cycles.extend(
             session.execute(
