@@ -134,6 +134,8 @@ class ReviewKind(enum.StrEnum):
     LANGUAGE_UNAVAILABLE = "language_unavailable"  # the patient gets English instead of theirs
     RENEWAL = "renewal"  # a prescription needs the prescriber's renewal before the pickup
     ASSESSMENT = "assessment"  # a standalone assessment's answers flagged for review
+    NOT_PICKED_UP = "not_picked_up"  # a cycle's fills not collected by the grace days (issue 16)
+    DROPPED_OUT = "dropped_out"  # disenrolled after the program's missed cycles in a row
 
 
 class ReviewStatus(enum.StrEnum):

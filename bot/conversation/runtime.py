@@ -62,7 +62,6 @@ from store.models import (
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Answer:
     """A conversation step's outcome, before any channel renders it."""
@@ -378,15 +377,7 @@ class Runtime:
 
     # ------------------------------------------------------------------ the step
 
-
-
-
     # ------------------------------------------------------------------ effects
-
-
-
-
-
 
 
 def runtime_for(

@@ -263,8 +263,10 @@ def _claim(
             )
         if patient is not None and patient.opted_out:
             return _suppress(message, "The patient has opted out of texts.", "not sent: opted out")
-        if patient is not None and not to_caregiver and (
-            patient.sms_capable is False or patient.phone_type == "landline"
+        if (
+            patient is not None
+            and not to_caregiver
+            and (patient.sms_capable is False or patient.phone_type == "landline")
         ):
             return _suppress(
                 message,

@@ -139,8 +139,6 @@ def next_allowed(at: dt.datetime, windows: Sequence[Window]) -> dt.datetime:
     return candidate
 
 
-
-
 def with_preferred_time(windows: Sequence[Window], time_of_day: str | None) -> list[Window]:
     """The legal windows plus the patient's preferred part of the day, in their own zone
     (the first window's), cut to the legal hours; unchanged when nothing is left of it."""
