@@ -91,7 +91,7 @@ def verdict(
             f"declined med sync (no invitations until {enrollment.declined_until})",
         )
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
     except PlanError as error:
         return Verdict(RecipientStatus.SKIPPED, f"prescription data needs review: {error}")
     program = program or program_settings(patient)  # a campaign works it out once

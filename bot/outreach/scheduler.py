@@ -450,7 +450,13 @@ class Scheduler:
 def _detailed_reminder(patient: Patient, plain: Say) -> Say:
     """The reminder naming the patient's regular medicines (they opted in to detailed
     messages); the plain one when none is on file."""
-    names = sorted({rx.drug_name for rx in patient.prescriptions if rx.maintenance and not rx.prn})
+    names = sorted(
+        {
+            rx.drug_name
+            for rx in patient.prescriptions
+            if rx.active and rx.maintenance and not rx.prn
+        }
+    )
     if not names:
         return plain
     return Say(prompts.PICKUP_REMINDER_DETAILED, {**plain.params, "medicines": ", ".join(names)})
