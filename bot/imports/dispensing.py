@@ -25,9 +25,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.imports.pharmacy_export import chunks, count
@@ -428,12 +428,21 @@ def _write(
             changed.append({"id": fill["id"], "imported_at": now} | values)
         else:
             report.fills_unchanged += 1
+    # Core statements, not the ORM's bulk paths: a third of the time for 100,000 rows.
+    connection = session.connection()
+    fill_table = cast(Table, Fill.__table__)
+    event_table = cast(Table, DispensingEvent.__table__)
+    by_id = (
+        update(fill_table)
+        .where(fill_table.c.id == bindparam("fill_id"))
+        .values({name: bindparam(name) for name in (*_FILL_FIELDS, "imported_at")})
+    )
     for part in chunks(new, CHUNK):
-        session.execute(insert(Fill), list(part))
+        connection.execute(insert(fill_table), list(part))
     for part in chunks(changed, CHUNK):
-        session.execute(update(Fill), list(part))
+        connection.execute(by_id, [{"fill_id": row.pop("id"), **row} for row in part])
     for part in chunks(new_events, CHUNK):
-        session.execute(insert(DispensingEvent), list(part))
+        connection.execute(insert(event_table), list(part))
     report.fills_created, report.fills_updated = len(new), len(changed)
     for record in list(session.identity_map.values()):
         if isinstance(record, Fill):

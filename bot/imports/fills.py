@@ -153,38 +153,33 @@ def _read(rows: Iterable[str] | TextIO, report: FillsReport) -> tuple[list[_Row]
 def _parse(
     line: int, record: list[str], positions: dict[str, int], report: FillsReport
 ) -> _Row | None:
-    def raw(name: str) -> str:
-        index = positions.get(name)
-        return record[index].strip() if index is not None and index < len(record) else ""
-
-    patient_id, rx_number = raw("patient_id"), raw("rx_number")
+    width = len(record)
+    raw = {
+        name: (record[index].strip() if index < width else "") for name, index in positions.items()
+    }
+    get = raw.get
+    patient_id, rx_number = get("patient_id", ""), get("rx_number", "")
     reasons: list[str] = []
     parsed: dict[str, Any] = {}
     kind = EventKind.DISPENSED
-    if raw("event"):
+    event_text = get("event", "")
+    if event_text:
         try:
-            kind = EventKind(raw("event").lower())
+            kind = EventKind(event_text.lower())
         except ValueError:
-            reasons.append(f"event '{raw('event')[:40]}' is not one of {', '.join(KINDS)}")
+            reasons.append(f"event '{event_text[:40]}' is not one of {', '.join(KINDS)}")
     # Only a dispensed row must say how much: the other events are about a fill on file.
     optional = kind is not EventKind.DISPENSED
-    for name, parse in (
-        ("patient_id", parse_key),
-        ("rx_number", parse_key),
-        ("fill_date", parse_date),
-        ("days_supply", parse_days_supply),
-        ("quantity", parse_quantity),
-        ("event_date", parse_date),
-    ):
-        may_be_blank = name == "event_date" or (optional and name in ("days_supply", "quantity"))
-        if may_be_blank and not raw(name):
+    for name, parse in _PARSERS:
+        text = get(name, "")
+        if not text and (name == "event_date" or (optional and name in _AMOUNTS)):
             parsed[name] = None
             continue
         try:
-            parsed[name] = parse(name, raw(name))
+            parsed[name] = parse(name, text)
         except Invalid as problem:
             reasons.append(str(problem))
-    event_id = raw("event_id") or None
+    event_id = get("event_id") or None
     if event_id is not None and len(event_id) > 128:
         reasons.append("event_id is longer than 128 characters")
     if reasons:
@@ -202,3 +197,25 @@ def _parse(
         quantity=parsed["quantity"],
     )
     return _Row(line, event)
+
+
+def _fast_date(name: str, text: str) -> dt.date:
+    """YYYY-MM-DD read directly; anything else gets parse_date's sentence."""
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    day: dt.date = parse_date(name, text)
+    return day
+
+
+_AMOUNTS = ("days_supply", "quantity")
+_PARSERS = (
+    ("patient_id", parse_key),
+    ("rx_number", parse_key),
+    ("fill_date", _fast_date),
+    ("days_supply", parse_days_supply),
+    ("quantity", parse_quantity),
+    ("event_date", _fast_date),
+)
