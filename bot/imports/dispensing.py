@@ -45,12 +45,13 @@ _RANK = {
     EventKind.RETURNED_TO_STOCK: 2,
     EventKind.REVERSED: 3,
 }
+_DISPENSED, _PICKED_UP = EventKind.DISPENSED, EventKind.PICKED_UP
 Source = Literal["file", "api", "fhir"]
 Status = Literal["recorded", "unchanged", "rejected"]
 FillKey = tuple[int, str, dt.date]  # (patient.id, rx_number, fill_date)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event:
     """One event as read from a door, before it is checked against the store.
 
@@ -68,7 +69,7 @@ class Event:
     quantity: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
     ref: str
     event_id: str | None
@@ -190,7 +191,7 @@ def record_events(
     seen: dict[str, tuple[Any, ...]] = {}
     for index, event, patient_id, event_id in checked:
         content = _content(event, patient_id)
-        corrects_fill = event.event_id is None and event.kind is EventKind.DISPENSED
+        corrects_fill = event.event_id is None and event.kind is _DISPENSED
         before = stored_events.get(event_id) if event.event_id else None
         if before is None:
             before = seen.get(event_id)
@@ -229,14 +230,14 @@ def record_events(
             event.ref, event.event_id, event.patient_id, event.rx_number, "recorded"
         )
         touched.add(patient_id)
-        if event.event_id is not None or event.kind is not EventKind.DISPENSED:
+        if event.event_id is not None or event.kind is not _DISPENSED:
             new_events.append(
                 {
                     "pharmacy_id": pharmacy.id,
                     "event_id": event_id,
                     "patient_id": patient_id,
                     "rx_number": event.rx_number,
-                    "kind": event.kind.value,
+                    "kind": str(event.kind),
                     "fill_date": event.fill_date,
                     "occurred_on": event.occurred_on,
                     "days_supply": event.days_supply,
@@ -269,7 +270,7 @@ def _content(event: Event, patient_id: int) -> tuple[Any, ...]:
     return (
         patient_id,
         event.rx_number,
-        event.kind.value,
+        str(event.kind),
         event.fill_date,
         event.occurred_on,
         event.days_supply,

@@ -74,7 +74,7 @@ class FillsReport:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Row:
     line: int
     event: Event
@@ -161,15 +161,16 @@ def _parse(
     patient_id, rx_number = get("patient_id", ""), get("rx_number", "")
     reasons: list[str] = []
     parsed: dict[str, Any] = {}
-    kind = EventKind.DISPENSED
+    kind = _DISPENSED
     event_text = get("event", "")
     if event_text:
-        try:
-            kind = EventKind(event_text.lower())
-        except ValueError:
+        found = _KINDS.get(event_text.lower())
+        if found is None:
             reasons.append(f"event '{event_text[:40]}' is not one of {', '.join(KINDS)}")
+        else:
+            kind = found
     # Only a dispensed row must say how much: the other events are about a fill on file.
-    optional = kind is not EventKind.DISPENSED
+    optional = kind is not _DISPENSED
     for name, parse in _PARSERS:
         text = get(name, "")
         if not text and (name == "event_date" or (optional and name in _AMOUNTS)):
@@ -211,6 +212,8 @@ def _fast_date(name: str, text: str) -> dt.date:
 
 
 _AMOUNTS = ("days_supply", "quantity")
+_DISPENSED = EventKind.DISPENSED
+_KINDS = {kind.value: kind for kind in EventKind}
 _PARSERS = (
     ("patient_id", parse_key),
     ("rx_number", parse_key),
