@@ -128,6 +128,17 @@ PICKUP_REMINDER_FOR = N_(
     "Reminder from %(pharmacy)s for %(first_name)s: your medicines will be ready for pickup "
     "on %(date)s."
 )
+# Issue 16: the fills were not picked up by the pharmacy's grace days after the pickup date;
+# and, after the program's number of such cycles in a row, the note that ends the monthly
+# preparation. No drug names (never: these go whatever the patient opted in to).
+NOT_PICKED_UP = N_(
+    "%(pharmacy)s: your medicines have been ready for you since %(date)s. Please come and "
+    "get them, or call us at %(pharmacy_phone)s if anything has changed."
+)
+PICKUPS_STOPPED = N_(
+    "%(pharmacy)s: your medicines have not been collected for a while, so we have stopped "
+    "preparing them ahead of time. Call us at %(pharmacy_phone)s if you would like to start again."
+)
 
 # A pharmacy's standalone assessment (a vaccine offer, a survey): its questions are the
 # pharmacy's own words; these open and close it. No drug names or conditions here either.

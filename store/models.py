@@ -134,6 +134,8 @@ class ReviewKind(enum.StrEnum):
     LANGUAGE_UNAVAILABLE = "language_unavailable"  # the patient gets English instead of theirs
     RENEWAL = "renewal"  # a prescription needs the prescriber's renewal before the pickup
     ASSESSMENT = "assessment"  # a standalone assessment's answers flagged for review
+    NOT_PICKED_UP = "not_picked_up"  # a cycle's fills not collected by the grace days (issue 16)
+    DROPPED_OUT = "dropped_out"  # disenrolled after the program's missed cycles in a row
 
 
 class ReviewStatus(enum.StrEnum):
@@ -232,9 +234,18 @@ class Prescription(Base):
     # Optional export flags (outreach priority): filled by mail order; dispensed under 340B.
     mail_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     program_340b: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The export's `status` column (issue 16): active, inactive, discontinued or transferred.
+    # Anything but active is out of the sync plan, the worklist and the cost estimate; a
+    # prescription is never deleted. `medsync import --full` marks the absent ones inactive.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    status_changed_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
 
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
 
 class Enrollment(Base):

@@ -145,6 +145,8 @@ ACTION_WORDS = {
     "approve": "Approved",
     "decline": "Declined",
     "called_patient": "Called the patient",
+    "prescription_status": "Prescription status changed",
+    "disenroll_missed_cycles": "Disenrolled (missed pickups)",
     "close": "Closed",
     "reply": "Replied by text",
     "edit_anchor_day": "Changed the pickup day",
@@ -162,6 +164,13 @@ def history_lines(events: list[AuditEvent]) -> list[HistoryLine]:
             note = str(item.get("note") or "")
         if event.action == "called_patient":
             note = str(after.get("note") or "")
+        if event.action == "prescription_status":  # issue 16: the export or --full
+            was = (event.before or {}).get("status")
+            note = (
+                f"{after.get('rx_number')}: {was} → {after.get('status')} ({after.get('because')})"
+            )
+        if event.action == "disenroll_missed_cycles":
+            note = f"{after.get('missed_in_a_row')} pickups in a row not picked up"
         if event.action == "edit_anchor_day":
             before = (event.before or {}).get("enrollment") or {}
             now = after.get("enrollment") or {}
