@@ -350,9 +350,7 @@ KEY_STOP = "9"
 KEY_PHARMACIST = "0"
 
 
-def _keypad_intent(
-    state: State, event: Digits, ctx: Context, anyone: PatientFacts
-) -> Turn | None:
+def _keypad_intent(state: State, event: Digits, ctx: Context, anyone: PatientFacts) -> Turn | None:
     key = event.digits.strip("#*")
     asked = _prompt(state, ctx)
     if any(isinstance(r, Ask) and r.expects == "number" for r in asked):
@@ -419,7 +417,8 @@ def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -
         return anchor.start(state, ctx, patient)
     acknowledgement = text is None or is_acknowledgement(text, ctx.vocab)
     if patient.enrollment == "active" and patient.next_anchor_date is not None:
-        status: Reply = Say(prompts.NEXT_PICKUP, {"date": patient.next_anchor_date})
+        when = ctx.pickup_on(patient.next_anchor_date)  # the real day, off closed days
+        status: Reply = Say(prompts.NEXT_PICKUP, {"date": when})
     else:
         status = Say(prompts.ENROLLMENT_IN_REVIEW)
     if acknowledgement:

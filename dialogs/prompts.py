@@ -36,6 +36,15 @@ ANCHOR_CONFIRMED = N_(
     "Your pickup day is day %(day)s of each month. Your first synced pickup is %(date)s. "
     "A pharmacist will check your plan and confirm."
 )
+# The trips before the first synced pickup (the sync visit), right after the day is chosen.
+ANCHOR_ONE_VISIT = N_(
+    "To get in sync, please also come in once before then, on %(date)s, for the medicines "
+    "that are due sooner."
+)
+ANCHOR_VISITS = N_(
+    "To get in sync, please also come in before then for the medicines that are due sooner: "
+    "%(count)s visits, the first on %(date)s. A pharmacist will confirm the days with you."
+)
 # What getting in sync costs, told right after the pickup day is chosen (amounts, never names).
 COST_ESTIMATE = N_(
     "To get in sync, some refills before your first synced pickup on %(date)s may be shorter, "
@@ -99,8 +108,7 @@ PREF_ASK_TIME = N_(
     "What time of day is best for our messages? 1 for morning, 2 for afternoon, 3 for evening."
 )
 PREF_ASK_DETAILED = N_(
-    "Texts are not encrypted, so others could read them. "
-    "May our messages name your medicines?"
+    "Texts are not encrypted, so others could read them. May our messages name your medicines?"
 )
 PREFS_SAVED = N_(
     "Thank you! You can change these choices any time: text SETTINGS or call %(pharmacy_phone)s."

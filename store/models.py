@@ -166,6 +166,13 @@ class Pharmacy(Base):
     # An inbound call says and changes nothing about a patient until the caller confirms the
     # patient's birth date (issue 17). `medsync pharmacy callers` turns it off or on.
     verify_callers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the pharmacy is closed (issue 16): {"closed_weekdays": [6], "holidays": "US",
+    # "holiday_subdivision": null, "open_on_holidays": [...], "closed_dates": ["2026-12-26"]};
+    # None: closed on US federal holidays only. bot/program/open_days.py reads it; `medsync
+    # pharmacy days` sets it.
+    open_days: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The opening hours as patients should read them ("Mon-Fri 9am-7pm, Sat 9am-1pm").
+    hours: Mapped[str | None] = mapped_column(Text)
 
 
 class Patient(Base):
@@ -232,6 +239,10 @@ class Prescription(Base):
     # Optional export flags (outreach priority): filled by mail order; dispensed under 340B.
     mail_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     program_340b: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Optional export columns (issue 16): who pays (medicare_d, medicaid, commercial, cash;
+    # None: not in the export) and the plan's most days' supply for one fill of this drug.
+    payer: Mapped[str | None] = mapped_column(String(16))
+    max_days_supply: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime]
 
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")

@@ -64,6 +64,7 @@ class Sample:
             "prorated": "$118.40",
             "usual": "$230.00",
             "medicines": "Atorvastatin 40 mg tablet, Lisinopril 10 mg tablet",
+            "count": 3,  # the visits before the first synced pickup
         }
         params: dict[str, Param] = {}
         guessed = []

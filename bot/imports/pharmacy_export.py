@@ -65,12 +65,15 @@ PRESCRIPTION_FIELDS: tuple[str, ...] = (
     "copay",
     "mail_order",
     "program_340b",
+    "payer",
+    "max_days_supply",
 )
 
 # The export's columns, in its order: each patient's, then each prescription's.
 COLUMNS: tuple[str, ...] = ("patient_id", *PATIENT_FIELDS, "rx_number", *PRESCRIPTION_FIELDS)
 OPTIONAL_COLUMNS: frozenset[str] = frozenset(
     {"birth_date", "phone_type", "language", "mail_order", "program_340b"}
+    | {"payer", "max_days_supply"}  # issue 16: payer rules in the sync plan
 )
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 
@@ -512,6 +515,8 @@ def _parse(
     take("copay", _copay, prescription)
     take("mail_order", _flag, prescription)  # outreach priority (bot/priority.py)
     take("program_340b", _flag, prescription)
+    take("payer", _payer, prescription)  # the plan's cost by payer (dialogs/plan/copay.py)
+    take("max_days_supply", _max_days_supply, prescription)
     if reasons:
         reject(reasons)
         return None
@@ -758,6 +763,26 @@ def _copay(name: str, text: str) -> Decimal:
     if value < 0:
         raise _Invalid(f"{name} '{text}' must not be negative")
     return value
+
+
+PAYERS: tuple[str, ...] = ("medicare_d", "medicaid", "commercial", "cash")
+_PAYER_WORDS = {"part_d": "medicare_d", "medicare_part_d": "medicare_d", "self_pay": "cash"}
+
+
+def _payer(name: str, text: str) -> str | None:
+    """Who pays: medicare_d, medicaid, commercial or cash; blank: not known."""
+    if not text:
+        return None
+    value = re.sub(r"[\s\-]+", "_", text.lower())
+    value = _PAYER_WORDS.get(value, value)
+    if value not in PAYERS:
+        raise _Invalid(f"{name} '{text}' is not one of {', '.join(PAYERS)} (or blank)")
+    return value
+
+
+def _max_days_supply(name: str, text: str) -> int | None:
+    """The plan's most days' supply for one fill of this drug; blank: the program's."""
+    return _whole(name, text, 1, 366) if text else None
 
 
 parse_days_supply = _days_supply
