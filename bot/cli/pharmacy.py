@@ -220,6 +220,51 @@ def _iso(raw: str) -> str:
         raise PlanError(f"{raw!r} is not a date; write YYYY-MM-DD.") from None
 
 
+@pharmacy.command("state")
+@click.option("--pharmacy", "which", default=None)
+@click.argument("code", required=False)
+def pharmacy_state(which: str | None, code: str | None) -> None:
+    """The pharmacy's state (two letters, or none): which state sync law prorates short-fill
+    copays for the payers it binds, and which schedules it leaves out."""
+    import holidays
+
+    from bot.program.plans import pharmacy_program
+    from store.audit import record
+
+    with transaction(sessions_for(get_settings())) as session:
+        found = pharmacy_named(session, which)
+        if code is not None:
+            wanted = None if code.lower() == "none" else code.strip().upper()
+            known = holidays.list_supported_countries()["US"]
+            if wanted is not None and (len(wanted) != 2 or wanted not in known):
+                raise Fail(f"{code!r} is not a US state code; write two letters like NY (or none).")
+            if wanted != found.state:
+                record(
+                    session,
+                    actor="cli",
+                    action="pharmacy.state",
+                    subject=f"pharmacy:{found.id}",
+                    before={"state": found.state},
+                    after={"state": wanted},
+                    now=dt.datetime.now(dt.UTC),
+                )
+                found.state = wanted
+        law = pharmacy_program(found).sync_law()
+        click.echo(f"{found.name}: state {found.state or 'not set'}.")
+        if law is None:
+            click.echo(
+                "  No state sync law known for it: commercial and Medicaid short fills are "
+                "estimated at the full copay; Medicare Part D pays its daily rate."
+            )
+        else:
+            payers = ", ".join(sorted(law.payers))
+            left_out = ", ".join(sorted(law.excluded_schedules)) or "none"
+            click.echo(
+                f"  {law.citation}: prorates short-fill copays for {payers} plans "
+                f"(schedules left out: {left_out}); Medicare Part D pays its daily rate."
+            )
+
+
 @pharmacy.command("callers")
 @click.option("--pharmacy", "which", default=None)
 @click.option(
