@@ -25,9 +25,7 @@ PATIENT = "P2001,Ana,Silva,1950-01-02,(212) 555-0177,mobile,en"
 
 
 def row(rx: str, drug: str, last_fill: str, copay: str, payer: str, most: str = "") -> str:
-    return (
-        f"{PATIENT},{rx},{drug},1,30,30,{last_fill},5,2026-06-01,,N,Y,,{copay},{payer},{most}"
-    )
+    return f"{PATIENT},{rx},{drug},1,30,30,{last_fill},5,2026-06-01,,N,Y,,{copay},{payer},{most}"
 
 
 def medsync(*args: str, code: int = 0) -> str:
@@ -59,7 +57,9 @@ def test_payer_columns_are_read_checked_by_row_and_kept(cli: Inbox, tmp_path: Pa
     with transaction(cli.sessions) as session:
         kept = {
             rx.rx_number: (rx.payer, rx.max_days_supply)
-            for rx in session.scalars(select(Prescription).where(Prescription.rx_number.like("RX9%")))
+            for rx in session.scalars(
+                select(Prescription).where(Prescription.rx_number.like("RX9%"))
+            )
         }
     assert kept == {
         "RX9001": ("medicare_d", None),
