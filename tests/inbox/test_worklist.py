@@ -86,7 +86,7 @@ def enroll(inbox: Inbox, external_id: str, anchor: dt.date, held: bool = False) 
             session.add(PatientPreference(patient_id=patient.id, delivery=True, updated_at=NOW))
 
 
-def test_the_cli_lists_ticks_and_exports_the_fills_of_a_moved_pickup(cli: Inbox) -> None:
+def test_example_43_the_cli_lists_ticks_and_exports_the_fills_of_a_moved_pickup(cli: Inbox) -> None:
     enroll(cli, "P1001", CHRISTMAS, held=True)
     enroll(cli, "P1002", dt.date(2026, 12, 28))  # prepared Dec 24 (Dec 25 is closed)
     shown = medsync("worklist", "--date", PREP.isoformat())

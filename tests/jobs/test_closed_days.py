@@ -24,7 +24,7 @@ from tests.jobs.test_scheduler import answer, at_ten_in_new_york, bodies, enroll
 CHRISTMAS = dt.date(2026, 12, 25)
 
 
-def test_every_text_counts_back_from_the_day_before_christmas(world: World) -> None:
+def test_example_41_every_text_counts_back_from_the_day_before_christmas(world: World) -> None:
     enroll(world, anchor=CHRISTMAS)
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 16))
     assert tick(world).check_ins == 0  # T-7 of the calendar's anchor would be Dec 18
@@ -43,7 +43,7 @@ def test_every_text_counts_back_from_the_day_before_christmas(world: World) -> N
         assert item.details["anchor_date"] == "2026-12-25"  # the cycle's own date
 
 
-def test_the_reminder_goes_the_day_before_the_real_pickup(world: World) -> None:
+def test_example_41_the_reminder_goes_the_day_before_the_real_pickup(world: World) -> None:
     enroll(world, anchor=CHRISTMAS)
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 17))
     tick(world)
@@ -65,7 +65,7 @@ def test_the_reminder_goes_the_day_before_the_real_pickup(world: World) -> None:
         assert enrollment is not None and enrollment.next_anchor_date == dt.date(2027, 1, 25)
 
 
-def test_the_pickup_day_answer_names_the_sync_visit_and_the_real_day(world: World) -> None:
+def test_example_42_the_pickup_day_answer_names_the_sync_visit_and_the_real_day(world: World) -> None:
     """Example 23 of docs/SYNC_PLAN.md by text: P1001 on Dec 7 choosing the 15th comes once on
     Dec 7 (every short fill on one sync visit), then on the 15th; and with the pharmacy closed
     on Dec 15 the first synced pickup is Dec 14."""

@@ -86,7 +86,7 @@ def test_bad_settings_are_refused_in_a_sentence_and_nothing_is_kept(cli: Inbox) 
 
 
 @SQLITE_ONLY
-def test_the_plan_names_the_real_pickup_and_the_trips(cli: Inbox) -> None:
+def test_example_44_the_plan_names_the_real_pickup_and_the_trips(cli: Inbox) -> None:
     # Example 23 of docs/SYNC_PLAN.md through the CLI: one sync visit on Dec 7, then the 15th.
     out = medsync("plan", "P1001", "--pharmacy", MAIN, "--date", "2026-12-07", "--anchor", "15")
     assert "Trips: One visit on Dec 7, 2026, then on the 15th of every month from Dec 15" in out

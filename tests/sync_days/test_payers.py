@@ -96,3 +96,40 @@ def test_the_state_changes_which_law_applies(cli: Inbox, tmp_path: Path) -> None
     assert "state not set" in out and "No state sync law known" in out
     out = medsync("pharmacy", "state", "XY", "--pharmacy", MAIN, code=1)
     assert "'XY' is not a US state code" in out
+
+
+EXAMPLE_40 = Path(__file__).with_name("payers_and_packs.csv")
+
+
+@SQLITE_ONLY
+def test_example_40_payers_and_packages_in_one_export(cli: Inbox) -> None:
+    """docs/SYNC_PLAN.md example 40: a New York pharmacy, anchor the 28th chosen Dec 1, 2026."""
+    medsync("import", "--pharmacy", MAIN, str(EXAMPLE_40))
+    plan = json.loads(
+        medsync(
+            "plan", "P3001", "--pharmacy", MAIN, "--date", "2026-12-01", "--anchor", "28", "--json"
+        )
+    )
+    lines = {line["rx_number"]: line for line in plan["lines"]}
+    short = {rx: (ln["short_fill"]["days"], ln["short_fill"]["units"]) for rx, ln in lines.items()}
+    assert short == {
+        "RX3001": (10, 10),  # 28-day pack: $10.00 / 28 days = $0.36 a day
+        "RX3002": (14, 2),  # one tablet a week: 2 whole tablets, billed 14 days
+        "RX3003": (3, 3),
+        "RX3004": (3, 3),
+        "RX3005": (3, 3),
+    }
+    costs = {rx: ln["short_fill_cost"] for rx, ln in lines.items()}
+    assert costs == {
+        "RX3001": "3.60",  # Part D: $0.36 x 10
+        "RX3002": "4.06",  # Part D: $8.00 / 28 = $0.29 x 14
+        "RX3003": "0.90",  # commercial, New York Insurance Law 3224-d: $0.30 x 3
+        "RX3004": "0.60",  # cash: $6.00 / 30 tablets x 3
+        "RX3005": "6.00",  # New York's law does not bind Medicaid: the full copay
+    }
+    assert plan["cost_notes"] == ["Your plan may charge a full copay for this shorter fill."]
+    # Dec 25 is Christmas Day: the three fills due then go on Dec 24, with the prep day's
+    # fills; the 28-day pack and the weekly tablet cannot join them without an override.
+    assert [t["date"] for t in plan["trips"]] == ["2026-12-18", "2026-12-24", "2026-12-28"]
+    assert plan["sync_visit"]["overrides"] == ["RX3003", "RX3004", "RX3005"]
+    assert plan["sync_visit"]["adopted"] is False
