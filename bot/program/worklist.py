@@ -142,25 +142,35 @@ def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Workl
     # preparation days after it, and at most a run of closed days further.
     soonest = prepare_on + dt.timedelta(days=settings.preparation_days)
     latest = soonest + dt.timedelta(days=2 * LONGEST_CLOSURE_DAYS)
-    rows = session.execute(
-        select(Patient, Enrollment.next_anchor_date)
-        .join(Enrollment, Enrollment.patient_id == Patient.id)
+    # Dates first (two columns), the patients and their prescriptions only for those due.
+    candidates = session.execute(
+        select(Enrollment.patient_id, Enrollment.next_anchor_date)
+        .join(Patient, Patient.id == Enrollment.patient_id)
         .where(
             Patient.pharmacy_id == pharmacy.id,
             Enrollment.status == EnrollmentStatus.ACTIVE,
             Enrollment.next_anchor_date >= prepare_on,
             Enrollment.next_anchor_date <= latest,
         )
-        .options(selectinload(Patient.prescriptions))
-        .order_by(Patient.last_name, Patient.first_name, Patient.id)
     ).all()
-    due: list[tuple[Patient, dt.date, dt.date]] = []
-    for patient, anchor in rows:
+    when: dict[int, tuple[dt.date, dt.date]] = {}
+    for patient_id, anchor in candidates:
         if anchor is None:
             continue
         pickup = pickup_day(anchor, days, not_before=prepare_on).actual
         if prepare_day(pickup, settings) == prepare_on:
-            due.append((patient, anchor, pickup))
+            when[patient_id] = (anchor, pickup)
+    patients = (
+        session.scalars(
+            select(Patient)
+            .where(Patient.id.in_(sorted(when)))
+            .options(selectinload(Patient.prescriptions))
+            .order_by(Patient.last_name, Patient.first_name, Patient.id)
+        ).all()
+        if when
+        else []
+    )
+    due = [(p, *when[p.id]) for p in patients]
     ids = [p.id for p, _, _ in due]
     check_ins = _check_ins(session, [(p.id, a) for p, a, _ in due])
     renewals = _renewals(session, ids)
