@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dialogs import prompts
+from dialogs import prompts, services
 from dialogs.assessment import Assessment, Question, in_language
 from dialogs.common import base_params, read_number, read_yes_no, unclear, written
 from dialogs.context import Context, PatientFacts
@@ -198,11 +198,12 @@ def _finish(
     flags = flags_of(definition, answers)
     ready = prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
     if not flags:
-        return Turn(
+        clear = Turn(
             state=state.idle(),
             replies=(Say(ready, {"date": ctx.pickup_on(anchor_date)}),),
             effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "ready", answers),),
         )
+        return services.offer(state, ctx, patient, anchor_date, clear)
     reasons = "; ".join(definition.question(f).flag_reason for f in flags)
     return Turn(
         state=state.idle(),

@@ -65,6 +65,10 @@ class PatientFacts:
     cost_estimates: Mapping[int, CostEstimate] = field(default_factory=dict)
     # The trips to get in sync for each pickup day the patient may choose (lazily worked out).
     trip_plans: Mapping[int, TripPlan] = field(default_factory=dict)
+    # A service at pickup due for this cycle's check-in (dialogs/services.py): the service's id
+    # in the pharmacy's services file and its kind ("flu_shot"); None: nothing to offer. Worked
+    # out only while a check-in is waiting for answers.
+    service_offer: tuple[str, str] | None = None
     # Caregivers (dialogs/caregiver.py): the phones (as read, "(617) 555-0199") that get this
     # patient's messages and may answer for them.
     caregivers: tuple[str, ...] = ()

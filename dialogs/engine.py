@@ -18,6 +18,7 @@ from dialogs import (
     preferences,
     preferred_language,
     prompts,
+    services,
     standalone,
     who,
 )
@@ -55,6 +56,7 @@ DIALOGS: dict[str, ModuleType] = {
     caregiver.NAME: caregiver,
     preferences.NAME: preferences,
     standalone.NAME: standalone,
+    services.NAME: services,
 }
 
 
@@ -242,7 +244,7 @@ def _nudge(state: State, ctx: Context) -> Turn:
     if state.dialog == preferences.NAME:
         return Turn(state=state.idle())  # optional questions are not chased: left unanswered
     if state.dialog == check_in.NAME:
-        date = dt.date.fromisoformat(str(state.data["anchor_date"]))
+        date = ctx.pickup_on(dt.date.fromisoformat(str(state.data["anchor_date"])))
         opener = Say(prompts.CHECK_IN_REMINDER, {**base_params(ctx, patient), "date": date})
     else:
         opener = Say(prompts.STILL_WAITING, base_params(ctx, patient))

@@ -218,3 +218,23 @@ CAREGIVER_REMOVED = N_(
     "Done: you will no longer get pharmacy texts for %(names)s. Questions? Call %(pharmacy_phone)s."
 )
 CAREGIVER_REMOVED_BY_PATIENT = N_("Done: %(phones)s will no longer get your pharmacy texts.")
+
+
+# Services at pickup (dialogs/services.py): offered after an all-clear check-in. They name the
+# service, never a condition, and ride in the same text as the check-in's answer.
+SERVICE_FLU_SHOT = N_(
+    "While you are here for your pickup on %(date)s, would you like a flu shot? It takes a few "
+    "minutes."
+)
+SERVICE_SHINGLES_SHOT = N_(
+    "While you are here for your pickup on %(date)s, would you like a shingles vaccine?"
+)
+SERVICE_BLOOD_PRESSURE_CHECK = N_(
+    "While you are here for your pickup on %(date)s, would you like a blood pressure check?"
+)
+SERVICE_MEDICATION_REVIEW = N_(
+    "While you are here for your pickup on %(date)s, would you like a few minutes with a "
+    "pharmacist to go over all your medicines?"
+)
+SERVICE_ACCEPTED = N_("Thank you: we will have it ready for you at your pickup.")
+SERVICE_DECLINED = N_("No problem. Just ask at the counter if you change your mind.")

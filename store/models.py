@@ -134,6 +134,7 @@ class ReviewKind(enum.StrEnum):
     LANGUAGE_UNAVAILABLE = "language_unavailable"  # the patient gets English instead of theirs
     RENEWAL = "renewal"  # a prescription needs the prescriber's renewal before the pickup
     ASSESSMENT = "assessment"  # a standalone assessment's answers flagged for review
+    SERVICE = "service"  # the patient accepted a service at pickup (a flu shot...)
 
 
 class ReviewStatus(enum.StrEnum):
@@ -173,6 +174,9 @@ class Pharmacy(Base):
     open_days: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The opening hours as patients should read them ("Mon-Fri 9am-7pm, Sat 9am-1pm").
     hours: Mapped[str | None] = mapped_column(Text)
+    # The services offered at pickup and their rules, as TOML (bot/program/services.py); None:
+    # none. `medsync pharmacy services` sets it.
+    services: Mapped[str | None] = mapped_column(Text)
 
 
 class Patient(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -263,6 +264,49 @@ def pharmacy_state(which: str | None, code: str | None) -> None:
                 f"  {law.citation}: prorates short-fill copays for {payers} plans "
                 f"(schedules left out: {left_out}); Medicare Part D pays its daily rate."
             )
+
+
+@pharmacy.command("services")
+@click.option("--pharmacy", "which", default=None)
+@click.option("--clear", is_flag=True, help="Offer no services at pickup.")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def pharmacy_services(which: str | None, clear: bool, file: Path | None) -> None:
+    """The services offered at pickup (flu or shingles shot, blood pressure check, medication
+    review) and their rules, from a TOML file (docs/SERVICES.md)."""
+    from bot.program.services import ServicesError, parse
+    from store.audit import record
+
+    with transaction(sessions_for(get_settings())) as session:
+        found = pharmacy_named(session, which)
+        wanted = found.services
+        if clear:
+            wanted = None
+        elif file is not None:
+            try:
+                wanted = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                raise Fail(f"Could not read {file} as a UTF-8 text file.") from None
+        try:
+            offered = parse(wanted) if wanted else ()
+        except ServicesError as error:
+            raise Fail(f"{error} Nothing was changed.") from None
+        if wanted != found.services:
+            record(
+                session,
+                actor="cli",
+                action="pharmacy.services",
+                subject=f"pharmacy:{found.id}",
+                before={"services": found.services},
+                after={"services": wanted},
+                now=dt.datetime.now(dt.UTC),
+            )
+            found.services = wanted
+        if not offered:
+            click.echo(f"{found.name} offers no services at pickup.")
+        else:
+            click.echo(f"Services offered at pickup at {found.name} (the first that applies):")
+            for service in offered:
+                click.echo(f"  {service.describe()}")
 
 
 @pharmacy.command("callers")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
 from bot.conversation.messages import display_phone
 from bot.languages import catalogs, serving
-from bot.program import assessments, caregivers, households
+from bot.program import assessments, caregivers, households, services
 from bot.program.open_days import open_days_of
 from bot.program.plans import FALLBACK_DAY, DayPlans, Proposal, TripPlans, eligible, proposal
 from bot.program.preferences import Preferences, cost_estimates
@@ -62,7 +63,22 @@ def dialog_context(
     )
     if found is not None:
         ctx = caregivers.in_context(found, ctx)
+    if state.dialog == "check_in" and subject is not None and pharmacy.services:
+        # Only while a check-in waits for answers: the offer follows an all-clear finish.
+        anchor = dt.date.fromisoformat(str(state.data["anchor_date"]))
+        due = services.due_offer(session, pharmacy, subject, anchor, now_of(today))
+        ctx = replace(
+            ctx,
+            patients=tuple(
+                replace(p, service_offer=due) if p.id == subject.id else p for p in ctx.patients
+            ),
+        )
     return ctx
+
+
+def now_of(today: dt.date) -> dt.datetime:
+    """Noon of the pharmacy's day, for "not offered again within N days" (days, not hours)."""
+    return dt.datetime(today.year, today.month, today.day, 12, tzinfo=dt.UTC)
 
 
 def facts(

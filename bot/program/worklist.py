@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.program import services
 from bot.program.plans import medication, pharmacy_program
 from dialogs.plan.day_plan import day_plan
 from dialogs.plan.model import PlanError, ProgramSettings
 from dialogs.plan.open_days import LONGEST_CLOSURE_DAYS, pickup_day
 from dialogs.plan.reconcile import reconcile_all
 from dialogs.plan.trips import TripFill
+from dialogs.services import NAMES
 from store.audit import record
 from store.models import (
     CheckIn,
@@ -65,6 +67,7 @@ CSV_COLUMNS = (
     "check_in",
     "renewal_pending",
     "delivery",
+    "services",
     "ticked_by",
 )
 
@@ -102,6 +105,7 @@ class PatientPickup:
     delivery: bool
     fills: tuple[FillRow, ...]
     problem: str | None = None  # no plan could be made: why, for the pharmacist
+    services: tuple[str, ...] = ()  # services at pickup the patient accepted ("a flu shot")
 
     @property
     def moved_because(self) -> str | None:
@@ -176,6 +180,7 @@ def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Workl
     renewals = _renewals(session, ids)
     prefs = preferences_of(session, ids)
     ticks = _ticks(session, pharmacy.id, [a for _, a, _ in due])
+    accepted = services.accepted_for(session, ids, [a for _, a, _ in due])
     by_day: dict[dt.date, list[PatientPickup]] = {}
     for patient, anchor, pickup in due:
         fills, problem = _fills(patient, anchor, pickup, prepare_on, settings)
@@ -204,6 +209,7 @@ def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Workl
                 bool(pref and pref.delivery),
                 rows_out,
                 problem,
+                tuple(NAMES.get(k, k) for k in accepted.get((patient.id, anchor), [])),
             )
         )
     return Worklist(
@@ -354,6 +360,7 @@ def as_csv(listed: Worklist) -> str:
                         p.check_in,
                         "yes" if f.renewal_pending else "",
                         "delivery" if p.delivery else "pickup",
+                        "; ".join(p.services),
                         _cell(f.tick.actor) if f.tick else "",
                     ]
                 )
@@ -378,6 +385,8 @@ def lines(listed: Worklist) -> list[str]:
             moved = f" (anchor {p.anchor_date:%b %d}, closed)" if p.moved_because else ""
             how = "delivery" if p.delivery else "pickup"
             shown.append(f"  {p.name} ({p.external_id}){moved}: check-in {p.check_in}; {how}")
+            if p.services:
+                shown.append(f"    Services accepted: {', '.join(p.services)}")
             if p.problem:
                 shown.append(f"    {p.problem}")
             for f in p.fills:

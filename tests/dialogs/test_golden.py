@@ -129,6 +129,18 @@ CASES: dict[str, dict[str, Case]] = {
         "en": Case("", texts("25"), note="Dec 25 is closed: Dec 24; two visits, one override"),
         "es": Case("", texts("25"), note="Dec 25 is closed: Dec 24; two visits, one override"),
     },
+    "check_in_service_offer": {
+        "en": Case(
+            "",
+            [open_check_in(), *texts("no", "no", "no", "no", "yes", "yes please")],
+            note="all clear, then a flu shot offered and accepted",
+        ),
+        "es": Case(
+            "",
+            [open_check_in(), *texts("no", "no", "no", "no", "sí", "no gracias")],
+            note="all clear, then a flu shot offered and declined",
+        ),
+    },
     "check_in_closed_day": {
         "en": Case(
             "", [open_check_in(), *texts("no", "no", "no", "no", "yes")], note="Dec 15 closed"
@@ -157,6 +169,7 @@ CLOSED_15 = OpenDays(closed_dates=frozenset({ANCHOR}))
 CASE_SETUP: dict[str, dict[str, object]] = {
     "anchor_sync_visit": {"trip_plans": SYNC_VISIT, "proposed_anchor_day": 15},
     "anchor_closed_day": {"trip_plans": CLOSED_25},
+    "check_in_service_offer": {"service_offer": ("flu_shot", "flu_shot")},
 }
 
 # Conversations whose patient has already chosen a day start from that context.
@@ -170,6 +183,7 @@ PRE_ENROLLED = {
     "stop_mid_check_in",
     "enrolled_patient_writes",
     "check_in_closed_day",
+    "check_in_service_offer",
 }
 CONSENTED = {"anchor_day_forms", "anchor_sync_visit", "anchor_closed_day"}
 

@@ -27,6 +27,7 @@ from dialogs.turn import (
     NoInput,
     OpenReviewItem,
     RecordConsent,
+    RecordServiceOffer,
     SaveAssessment,
     SaveCheckIn,
     SetCaregiver,
@@ -119,6 +120,8 @@ def effect_line(effect: Effect) -> str:
             return f"caregiver {what} {whose} by {by}: {json.dumps(wording)}"
         case SetCaregiverPhone(opted_out=opted_out, wording=wording):
             return f"caregiver phone {'opted out' if opted_out else 'opted in'}: {wording}"
+        case RecordServiceOffer(service=service, anchor_date=anchor, status=status):
+            return f"service {service} {status} for {anchor}"
     raise TypeError(effect)
 
 

@@ -65,7 +65,9 @@ def test_example_41_the_reminder_goes_the_day_before_the_real_pickup(world: Worl
         assert enrollment is not None and enrollment.next_anchor_date == dt.date(2027, 1, 25)
 
 
-def test_example_42_the_pickup_day_answer_names_the_sync_visit_and_the_real_day(world: World) -> None:
+def test_example_42_the_pickup_day_answer_names_the_sync_visit_and_the_real_day(
+    world: World,
+) -> None:
     """Example 23 of docs/SYNC_PLAN.md by text: P1001 on Dec 7 choosing the 15th comes once on
     Dec 7 (every short fill on one sync visit), then on the 15th; and with the pharmacy closed
     on Dec 15 the first synced pickup is Dec 14."""

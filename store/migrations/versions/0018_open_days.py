@@ -6,6 +6,8 @@
 - prescription.payer (medicare_d, medicaid, commercial, cash) and prescription.max_days_supply,
   optional export columns; NULL: not in the export.
 - worklist_tick: a prescription of a pickup ticked off the prep-day worklist (append-only).
+- pharmacy.services (the services offered at pickup, as TOML) and service_offer (each offer
+  made for a cycle and the patient's answer).
 
 Revision ID: 0018_open_days
 Revises: 0018_pharmacy_loop
@@ -28,6 +30,7 @@ def upgrade() -> None:
     with op.batch_alter_table("pharmacy") as batch:
         batch.add_column(sa.Column("open_days", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("hours", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("services", sa.Text(), nullable=True))
     with op.batch_alter_table("prescription") as batch:
         batch.add_column(sa.Column("payer", sa.String(16), nullable=True))
         batch.add_column(sa.Column("max_days_supply", sa.Integer(), nullable=True))
@@ -44,14 +47,28 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_worklist_tick_pickup", "worklist_tick", ["pharmacy_id", "pickup_date"])
+    op.create_table(
+        "service_offer",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("patient_id", sa.Integer(), sa.ForeignKey("patient.id"), nullable=False),
+        sa.Column("service", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("anchor_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("offered_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", UTCDateTime(timezone=True), nullable=True),
+        sa.UniqueConstraint("patient_id", "service", "anchor_date"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("service_offer")
     op.drop_index("ix_worklist_tick_pickup", table_name="worklist_tick")
     op.drop_table("worklist_tick")
     with op.batch_alter_table("prescription") as batch:
         batch.drop_column("max_days_supply")
         batch.drop_column("payer")
     with op.batch_alter_table("pharmacy") as batch:
+        batch.drop_column("services")
         batch.drop_column("hours")
         batch.drop_column("open_days")
