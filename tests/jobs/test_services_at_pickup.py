@@ -17,7 +17,7 @@ from store.db import transaction
 from store.models import Message, Pharmacy, ReviewItem, ReviewKind
 from store.worklist import ServiceOffer
 from tests.jobs.conftest import World
-from tests.jobs.test_scheduler import answer, at_ten_in_new_york, bodies, enroll, tick
+from tests.jobs.test_scheduler import answer, at_ten_in_new_york, enroll, tick
 
 SERVICES = """
 [[service]]
