@@ -86,6 +86,15 @@ ANCHOR_CONFIRMED = N_(
     "Your pickup day is day %(day)s of each month. Your first synced pickup is %(date)s. "
     "A pharmacist will check your plan and confirm."
 )
+# The trips before the first synced pickup (the sync visit), right after the day is chosen.
+ANCHOR_ONE_VISIT = N_(
+    "To get in sync, please also come in once before then, on %(date)s, for the medicines "
+    "that are due sooner."
+)
+ANCHOR_VISITS = N_(
+    "To get in sync, please also come in before then for the medicines that are due sooner: "
+    "%(count)s visits, the first on %(date)s. A pharmacist will confirm the days with you."
+)
 # What getting in sync costs, told right after the pickup day is chosen (amounts, never names).
 COST_ESTIMATE = N_(
     "To get in sync, some refills before your first synced pickup on %(date)s may be shorter, "
@@ -160,8 +169,7 @@ PREF_ASK_TIME = N_(
     "What time of day is best for our messages? 1 for morning, 2 for afternoon, 3 for evening."
 )
 PREF_ASK_DETAILED = N_(
-    "Texts are not encrypted, so others could read them. "
-    "May our messages name your medicines?"
+    "Texts are not encrypted, so others could read them. May our messages name your medicines?"
 )
 PREFS_SAVED = N_(
     "Thank you! You can change these choices any time: text SETTINGS or call %(pharmacy_phone)s."
@@ -271,3 +279,23 @@ CAREGIVER_REMOVED = N_(
     "Done: you will no longer get pharmacy texts for %(names)s. Questions? Call %(pharmacy_phone)s."
 )
 CAREGIVER_REMOVED_BY_PATIENT = N_("Done: %(phones)s will no longer get your pharmacy texts.")
+
+
+# Services at pickup (dialogs/services.py): offered after an all-clear check-in. They name the
+# service, never a condition, and ride in the same text as the check-in's answer.
+SERVICE_FLU_SHOT = N_(
+    "While you are here for your pickup on %(date)s, would you like a flu shot? It takes a few "
+    "minutes."
+)
+SERVICE_SHINGLES_SHOT = N_(
+    "While you are here for your pickup on %(date)s, would you like a shingles vaccine?"
+)
+SERVICE_BLOOD_PRESSURE_CHECK = N_(
+    "While you are here for your pickup on %(date)s, would you like a blood pressure check?"
+)
+SERVICE_MEDICATION_REVIEW = N_(
+    "While you are here for your pickup on %(date)s, would you like a few minutes with a "
+    "pharmacist to go over all your medicines?"
+)
+SERVICE_ACCEPTED = N_("Thank you: we will have it ready for you at your pickup.")
+SERVICE_DECLINED = N_("No problem. Just ask at the counter if you change your mind.")

@@ -136,6 +136,7 @@ class ReviewKind(enum.StrEnum):
     ASSESSMENT = "assessment"  # a standalone assessment's answers flagged for review
     NOT_PICKED_UP = "not_picked_up"  # a cycle's fills not collected by the grace days (issue 16)
     DROPPED_OUT = "dropped_out"  # disenrolled after the program's missed cycles in a row
+    SERVICE = "service"  # the patient accepted a service at pickup (a flu shot...)
 
 
 class ReviewStatus(enum.StrEnum):
@@ -168,6 +169,16 @@ class Pharmacy(Base):
     # An inbound call says and changes nothing about a patient until the caller confirms the
     # patient's birth date (issue 17). `medsync pharmacy callers` turns it off or on.
     verify_callers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the pharmacy is closed (issue 16): {"closed_weekdays": [6], "holidays": "US",
+    # "holiday_subdivision": null, "open_on_holidays": [...], "closed_dates": ["2026-12-26"]};
+    # None: closed on US federal holidays only. bot/program/open_days.py reads it; `medsync
+    # pharmacy days` sets it.
+    open_days: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The opening hours as patients should read them ("Mon-Fri 9am-7pm, Sat 9am-1pm").
+    hours: Mapped[str | None] = mapped_column(Text)
+    # The services offered at pickup and their rules, as TOML (bot/program/services.py); None:
+    # none. `medsync pharmacy services` sets it.
+    services: Mapped[str | None] = mapped_column(Text)
 
 
 class Patient(Base):
@@ -239,6 +250,10 @@ class Prescription(Base):
     # prescription is never deleted. `medsync import --full` marks the absent ones inactive.
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     status_changed_at: Mapped[dt.datetime | None]
+    # Optional export columns (issue 16): who pays (medicare_d, medicaid, commercial, cash;
+    # None: not in the export) and the plan's most days' supply for one fill of this drug.
+    payer: Mapped[str | None] = mapped_column(String(16))
+    max_days_supply: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime]
 
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")

@@ -14,4 +14,5 @@ from store import (  # noqa: F401
     models,
     outreach,
     preferences,
+    worklist,
 )

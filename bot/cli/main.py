@@ -18,6 +18,7 @@ from bot.cli.priority import adherence, candidates_command
 from bot.cli.reports import report
 from bot.cli.server import chat, db, serve
 from bot.cli.voice import call, phone
+from bot.cli.worklist import worklist_command
 
 
 @click.group(cls=Guarded)
@@ -48,6 +49,7 @@ for command in (
     caregiver,
     preferences_command,
     household,
+    worklist_command,
 ):
     main.add_command(command)
 pharmacy.add_command(pharmacy_languages)

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from bot.languages import catalogs, serving
 from bot.languages.patient_language import set_in_conversation
-from bot.program import assessments, caregivers, households, words
+from bot.program import assessments, caregivers, households, services, words
 from bot.program.preferences import change as change_preference
 from dialogs.turn import (
     Effect,
     OpenReviewItem,
     RecordConsent,
+    RecordServiceOffer,
     SaveAssessment,
     SaveCheckIn,
     SetCaregiver,
@@ -96,6 +97,16 @@ def apply_effects(
                 change_preference(session, patient, effect.name, effect.value, channel, now)
             case OpenReviewItem():
                 _open_review_item(session, pharmacy, effect, message, phone, now)
+            case RecordServiceOffer():
+                services.record_offer(
+                    session,
+                    effect.patient_id,
+                    effect.service,
+                    effect.anchor_date,
+                    effect.status,
+                    now,
+                    pharmacy,
+                )
 
 
 def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:

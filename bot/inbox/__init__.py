@@ -28,6 +28,7 @@ from bot.inbox import (
     reports,
     second_factor,
     staff_admin,
+    worklist,
 )
 from bot.inbox.csrf import CsrfFailed
 from bot.inbox.languages import router as language_switches
@@ -71,6 +72,7 @@ def install(app: FastAPI) -> None:
         audit.router,
         language_switches,
         reports.router,
+        worklist.router,
     ):
         app.include_router(router, dependencies=[Depends(_ids_in_range)])
     app.add_exception_handler(auth.SignInRequired, _to_login)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.channels.sms_text import compose
 from bot.inbox.staff import Actor
 from bot.languages import serving
+from bot.program.open_days import real_pickup
 from dialogs import prompts
 from dialogs.plan.dates import check_anchor_day, first_anchor_date
 from dialogs.plan.model import PlanError
@@ -299,11 +300,13 @@ def _approve_enrollment(
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."
     if reason is None:
+        pharmacy = _pharmacy(session, item.pharmacy_id)
         params: dict[str, Param] = {
             "first_name": patient.first_name,
-            "pharmacy": _pharmacy(session, item.pharmacy_id).name,
+            "pharmacy": pharmacy.name,
             "day": enrollment.anchor_day,
-            "date": enrollment.next_anchor_date,
+            # The day the patient comes: the anchor, or the open day before it when closed.
+            "date": real_pickup(pharmacy, enrollment.next_anchor_date, today),
         }
         sent.append(
             _text_approval(session, item, patient, prompts.ENROLLMENT_APPROVED, params, now)
@@ -322,7 +325,12 @@ def _approve_enrollment(
             "messages": sent,
         },
     )
-    when = f"{enrollment.next_anchor_date:%b %d, %Y}" if enrollment.next_anchor_date else "?"
+    when = "?"
+    if enrollment.next_anchor_date:
+        pickup = real_pickup(
+            _pharmacy(session, item.pharmacy_id), enrollment.next_anchor_date, today
+        )
+        when = f"{pickup:%b %d, %Y}"
     return Outcome(f"Enrollment approved: first synced pickup {when}. {told}", tuple(sent))
 
 

@@ -18,6 +18,7 @@ from dialogs import engine
 from dialogs.assessment import Assessment
 from dialogs.caregiver import display
 from dialogs.context import Context, PatientFacts
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 from dialogs.state import load
 from dialogs.turn import (
     Digits,
@@ -26,6 +27,7 @@ from dialogs.turn import (
     NoInput,
     OpenReviewItem,
     RecordConsent,
+    RecordServiceOffer,
     SaveAssessment,
     SaveCheckIn,
     SetCaregiver,
@@ -65,6 +67,8 @@ class Case:
     state: dict[str, object] = field(default_factory=dict)
     assessments: tuple[Assessment, ...] = ()  # a pharmacy's standalone assessments
     cared_for: tuple[int, ...] = ()  # patients reached through a caregiver's permission
+    open_days: OpenDays = ALWAYS_OPEN  # the pharmacy's closed days
+    facts: dict[str, object] = field(default_factory=dict)  # the patient's, over the defaults
 
 
 def patient(language: str, **overrides: object) -> PatientFacts:
@@ -116,6 +120,8 @@ def effect_line(effect: Effect) -> str:
             return f"caregiver {what} {whose} by {by}: {json.dumps(wording)}"
         case SetCaregiverPhone(opted_out=opted_out, wording=wording):
             return f"caregiver phone {'opted out' if opted_out else 'opted in'}: {wording}"
+        case RecordServiceOffer(service=service, anchor_date=anchor, status=status):
+            return f"service {service} {status} for {anchor}"
     raise TypeError(effect)
 
 
@@ -180,6 +186,7 @@ def play(case: Case) -> str:
             assessments=case.assessments,
             cared_for=case.cared_for,
             phone_opted_out=opted_out_phone,
+            open_days=case.open_days,
         )
         turn = engine.step(state, event, ctx)
         for effect in turn.effects:
