@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -66,9 +66,7 @@ def canonical(
         "at": when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "previous": previous,
     }
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def row_hash(row: AuditEvent, previous: str) -> str:
@@ -127,9 +125,7 @@ def patients_text(ids: Iterable[int]) -> str | None:
 def _insert_head(session: Session, chain: int) -> None:
     values = {"chain": chain, "seq": 0, "head_hash": GENESIS}
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            postgresql.insert(AuditChain).values(**values).on_conflict_do_nothing()
-        )
+        session.execute(postgresql.insert(AuditChain).values(**values).on_conflict_do_nothing())
     else:
         session.execute(sqlite.insert(AuditChain).values(**values).on_conflict_do_nothing())
 
@@ -269,3 +265,44 @@ def verify(session: Session, chain: int) -> ChainReport:
         .execution_options(yield_per=1000)
     )
     return _walk(chain, iter(events), head)
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the /audit page and its CSV narrow the trail to; None: any."""
+
+    actor: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    subject: str | None = None
+    chain: int | None = None
+    patient_ids: tuple[int, ...] | None = None  # () matches nothing (no such patient)
+
+
+def search(
+    session: Session, wanted: Filter, limit: int, before_id: int | None = None
+) -> Sequence[AuditEvent]:
+    """The trail, newest first, paged by id."""
+    query = select(AuditEvent)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    if wanted.actor:
+        query = query.where(AuditEvent.actor == wanted.actor)
+    if wanted.action:
+        query = query.where(AuditEvent.action == wanted.action)
+    if wanted.outcome:
+        query = query.where(AuditEvent.outcome == wanted.outcome)
+    if wanted.subject:
+        query = query.where(AuditEvent.subject == wanted.subject)
+    if wanted.chain is not None:
+        query = query.where(AuditEvent.chain == wanted.chain)
+    if wanted.patient_ids is not None:
+        if not wanted.patient_ids:
+            return []
+        query = query.where(
+            or_(*(AuditEvent.patients.contains(f" {p} ") for p in wanted.patient_ids[:20]))
+        )
+    return session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)).all()

@@ -26,10 +26,7 @@ def audit_verify(which: str | None) -> None:
     broken = 0
     with transaction(sessions_for(settings)) as session:
         names = {p.id: p.name for p in session.scalars(select(Pharmacy))}
-        if which:
-            chosen = [pharmacy_named(session, which).id]
-        else:
-            chosen = trail.chains(session)
+        chosen = [pharmacy_named(session, which).id] if which else trail.chains(session)
         for chain in chosen:
             report = trail.verify(session, chain)
             label = names.get(chain, f"pharmacy #{chain}") if chain else "no pharmacy (accounts)"

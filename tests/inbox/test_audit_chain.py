@@ -135,7 +135,7 @@ def test_concurrent_writers_chain_one_after_another_on_postgresql(inbox: Inbox) 
                 with transaction(sessions) as s:
                     audit.record(s, f"w{n}", "view_queue", "queue", NOW, pharmacy_id=1,
                                  after={"k": k})  # fmt: skip
-        except BaseException as error:  # noqa: BLE001 (reported below)
+        except BaseException as error:  # reported below
             errors.append(error)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
@@ -205,9 +205,7 @@ def test_the_inbox_serves_as_the_app_role_on_postgresql(inbox: Inbox) -> None:
     with transaction(inbox.sessions) as s:
         person = factories.patient(s, "P1001")
         item = factories.flagged_check_in(s, person)
-    app = create_app(
-        settings_for(app_role_url(inbox.url)), clock=inbox.clock, jobs=RecordingJobs()
-    )
+    app = create_app(settings_for(app_role_url(inbox.url)), clock=inbox.clock, jobs=RecordingJobs())
     with TestClient(app, base_url="https://testserver") as client:
         sign_in(client, DANA)
         assert client.get("/inbox").status_code == 200

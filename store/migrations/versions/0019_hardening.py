@@ -80,7 +80,10 @@ def upgrade() -> None:
 
 def _chain_the_rows_already_there() -> None:
     bind = op.get_bind()
-    pharmacy_of_patient = dict(bind.execute(sa.text("SELECT id, pharmacy_id FROM patient")).all())
+    pharmacy_of_patient: dict[Any, Any] = {
+        row.id: row.pharmacy_id
+        for row in bind.execute(sa.text("SELECT id, pharmacy_id FROM patient"))
+    }
     items = {
         row.id: (row.pharmacy_id, row.patient_id)
         for row in bind.execute(sa.text("SELECT id, pharmacy_id, patient_id FROM review_item"))
@@ -209,9 +212,11 @@ def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         role, schema = app_role(), _schema()
-        exists = op.get_bind().execute(
-            sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
-        ).first()
+        exists = (
+            op.get_bind()
+            .execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+            .first()
+        )
         if exists:  # the role stays: other databases on the server may serve as it
             op.execute(
                 f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
