@@ -12,7 +12,7 @@ from bot.inbox import decisions, display
 from bot.inbox.auth import CurrentActor
 from bot.inbox.caregivers import rows as caregiver_rows
 from bot.inbox.csrf import CsrfChecked
-from bot.inbox.decisions import InboxError, NotFound
+from bot.inbox.decisions import InboxError, NotAllowed, NotFound
 from bot.inbox.households import shown as households_shown
 from bot.inbox.households import view as household_view
 from bot.inbox.items import answer_lines, history_lines
@@ -131,6 +131,8 @@ def change_anchor_day(
             {"title": "Not found", "staff": actor, "heading": "Not found", "text": str(missing)},
             status_code=404,
         )
+    except NotAllowed as no:
+        return refused(request, actor, str(no))
     except InboxError as problem:
         flash(request, "error", str(problem))
         return see_other(f"/patients/{patient_id}")
