@@ -6,6 +6,7 @@ and a trigger refuses TRUNCATE to anyone."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -216,3 +217,14 @@ def test_the_inbox_serves_as_the_app_role_on_postgresql(inbox: Inbox) -> None:
             assert audit.verify(s, chain).intact
         outcomes = s.scalars(select(AuditEvent.outcome)).all()
     assert "not_found" in outcomes and "ok" in outcomes
+
+
+def test_db_upgrade_runs_as_the_owner_url_when_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, app = tmp_path / "owner.db", tmp_path / "app.db"
+    monkeypatch.setenv("MEDSYNC_DATABASE_URL", f"sqlite:///{app}")
+    monkeypatch.setenv("MEDSYNC_OWNER_DATABASE_URL", f"sqlite:///{owner}")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert owner.exists() and not app.exists()
