@@ -79,7 +79,11 @@ def _write(scope: Scope, actor: Actor, status: int) -> None:
                 action_of(scope),
                 subject_of(scope),
                 app.state.clock.now(),
-                after={"status": status, "method": scope.get("method"), "path": scope["path"]},
+                after={
+                    "status": status,
+                    "method": scope.get("method"),
+                    "path": str(scope["path"]).replace("\x00", "")[:300],
+                },
                 outcome=OUTCOMES[status],
             )
     except Exception:
