@@ -386,9 +386,17 @@ class ReviewItem(Base):
 
 
 class AuditEvent(Base):
-    """Append-only: who did what to which record, with before and after."""
+    """Append-only: who did what to which record, with before and after.
+
+    Tamper-evident (store/audit.py): each row carries a SHA-256 over its own contents and
+    the hash of the row before it in its pharmacy's chain, so a changed, removed or
+    inserted row shows up in `medsync audit verify`."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq", name="uq_audit_event_chain_seq"),
+        Index("ix_audit_event_actor", "actor", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor: Mapped[str] = mapped_column(String(200))
@@ -397,6 +405,27 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime]
+    # The pharmacy whose chain the row is in (0: none, e.g. a staff account's sign-in).
+    chain: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 ... within the chain
+    # "ok", "refused" (a role or a scope said no: 403) or "not_found" (404: missing, or
+    # another pharmacy's, which reads the same to the person who asked).
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    # Every patient the action showed or touched, as " 12 15 " (filtering by patient).
+    patients: Mapped[str | None] = mapped_column(Text)
+    chain_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of each pharmacy's audit chain: the last row's position and hash. Writers
+    lock it (SELECT ... FOR UPDATE on PostgreSQL; SQLite has one writer at a time), so
+    two requests never chain onto the same row."""
+
+    __tablename__ = "audit_chain"
+
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
 
 
 class AppendOnlyError(Exception):

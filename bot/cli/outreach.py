@@ -7,6 +7,7 @@ import getpass
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.common import Fail
@@ -187,7 +188,15 @@ def campaign_create(
 @campaign.command("run")
 @click.argument("name")
 @click.option("--pharmacy", "which", default=None)
-def campaign_run(name: str, which: str | None) -> None:
+@click.option(
+    "--by",
+    "by",
+    default=None,
+    metavar="EMAIL",
+    help="The staff member sending it: their role must allow sending campaigns "
+    "(docs/ROLES.md), and the audit trail names them.",
+)
+def campaign_run(name: str, which: str | None, by: str | None) -> None:
     """Send the campaign's invitations, at the sending number's pace (Ctrl-C stops; run again
     to carry on)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -196,6 +205,7 @@ def campaign_run(name: str, which: str | None) -> None:
 
     settings = get_settings()
     sessions = _sessions(settings)
+    actor = _sender(sessions, by) if by else _actor()
     pharmacy_id = _pharmacy_id(sessions, which)
     jobs = _jobs(settings, sessions)
     try:
@@ -211,12 +221,36 @@ def campaign_run(name: str, which: str | None) -> None:
                 SystemClock(),
                 pharmacy_id,
                 name,
-                _actor(),
+                actor,
                 advance=lambda n: progress.advance(task, n),
             )
     except CampaignError as error:
         raise Fail(str(error)) from None
     click.echo(result.summary(name))
+
+
+def _sender(sessions: sessionmaker[Session], email: str) -> str:
+    """The staff account a campaign is sent by, if the role policy lets it send campaigns;
+    a refusal is audited like the inbox's."""
+    from bot.inbox.auth import normalize_email
+    from bot.inbox.policy import Permission, refusal
+    from store.accounts import User
+    from store.audit import REFUSED, record
+    from store.db import transaction
+
+    with transaction(sessions) as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None or not user.active:
+            raise Fail(f"No active staff account for {email}: see `medsync user list`.")
+        why = refusal(user.role, Permission.SEND_CAMPAIGNS)
+        if why is not None:
+            record(
+                session, user.email, "campaign_run", "campaign", dt.datetime.now(dt.UTC),
+                after={"via": _actor()}, outcome=REFUSED,
+            )  # fmt: skip
+    if why is not None:
+        raise Fail(f"{why} {user.email} is a {user.role.value}.")
+    return f"{user.email} ({_actor()})"
 
 
 def _status_command(action: str) -> click.Command:

@@ -32,6 +32,8 @@ from bot.inbox import (
 )
 from bot.inbox.csrf import CsrfFailed
 from bot.inbox.languages import router as language_switches
+from bot.inbox.no_store import NoStore
+from bot.inbox.refusals import AuditRefusals
 from bot.inbox.web import HERE, page
 from bot.settings import Settings
 
@@ -59,6 +61,9 @@ def install(app: FastAPI) -> None:
         same_site="lax",
         https_only=(settings.public_url or "").startswith("https://"),
     )
+    # Refused attempts are audited (bot/inbox/refusals.py); nothing is cached (no_store.py).
+    app.add_middleware(AuditRefusals)
+    app.add_middleware(NoStore)
     app.mount("/static/inbox", StaticFiles(directory=HERE / "static"), name="inbox-static")
     for router in (
         auth.router,

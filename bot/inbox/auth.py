@@ -310,6 +310,7 @@ def _standing(request: Request) -> tuple[Standing, Actor]:
     if found is None or actor is None:
         request.session.pop("sid", None)
         raise SignInRequired()
+    request.state.actor = actor  # who a refused attempt is audited as (bot/inbox/refusals.py)
     return found.standing, actor
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
+from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.languages import serving
 from bot.program.open_days import real_pickup
@@ -263,8 +264,14 @@ def approve(
 
 
 def _must_decide(actor: Actor) -> None:
-    if not actor.may_decide:
-        raise NotAllowed("Only a pharmacist can approve or decline what a patient answered.")
+    must_be_allowed(actor, Permission.DECIDE)
+
+
+def must_be_allowed(actor: Actor, permission: Permission) -> None:
+    """NotAllowed (a 403, audited as refused) unless the policy lets the actor's role."""
+    why = refusal(actor.role, permission)
+    if why is not None:
+        raise NotAllowed(why)
 
 
 def _approve_enrollment(
@@ -403,6 +410,7 @@ def mark_called(
 ) -> Outcome:
     """Log a call to the patient; it settles call-backs and messages, not clinical items."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.LOG_CALL)
     _require(session, item, "called")
     text = _note(note, required="Please say what was agreed on the call.")
     # A call settles everything but a clinical decision, which still needs approve or decline.
@@ -428,6 +436,7 @@ def close(
 ) -> Outcome:
     """Nothing more to do (a wrong number, a thank-you, not really an opt-out)."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.CLOSE_ITEM)
     _require(session, item, "done")
     text = _note(note, required="Please say why nothing more is needed.")
     _claim(session, actor, item, ReviewStatus.DONE, text, now)
@@ -448,6 +457,7 @@ def confirm_opt_out(
 ) -> Outcome:
     """The patient's words meant "stop": record the opt-out, as if they had texted STOP."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.CONFIRM_OPT_OUT)
     _require(session, item, "opt_out")
     patient = session.get(Patient, item.patient_id) if item.patient_id else None
     if patient is None:
@@ -502,6 +512,7 @@ def reply(
     `key` comes from the form, so the same form submitted twice sends one text.
     """
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.REPLY)
     text = (body or "").replace("\x00", "").strip()
     if not text:
         raise BadRequest("Write the reply first.")
@@ -541,7 +552,7 @@ def set_anchor_day(
     preparation_days: int,
 ) -> Outcome:
     """Move the patient's pickup day; the next pickup is recomputed from today."""
-    _must_decide(actor)
+    must_be_allowed(actor, Permission.CHANGE_PICKUP_DAY)
     patient = patient_for(session, actor, patient_id)
     try:
         check_anchor_day(day)

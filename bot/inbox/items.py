@@ -19,6 +19,7 @@ from bot.inbox import decisions, display
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
+from bot.inbox.households import shown as households_shown
 from bot.inbox.households import view as household_view
 from bot.inbox.plan_view import plan_view
 from bot.inbox.staff import Actor
@@ -251,6 +252,7 @@ def _item_context(
         if patient is not None
         else None
     )
+    household = household_view(session, patient) if patient is not None else None
     record(
         session,
         actor.audit_name,
@@ -258,6 +260,7 @@ def _item_context(
         f"review_item:{item.id}",
         now_of(request),
         after={"patient_id": item.patient_id},
+        patients=households_shown(household),
     )
     return {
         "title": f"{display.kind_label(item.kind)} #{item.id}",
@@ -275,7 +278,7 @@ def _item_context(
         "plan": plan,
         "history": history,
         "other_items": [i for i in others if i.id != item.id][:20],
-        "household": household_view(session, patient) if patient is not None else None,
+        "household": household,
         "actions": decisions.actions_for(item),
         "may_decide": actor.may_decide,
         "can_reply": bool(phone) and not (patient and decisions.cannot_text(patient)),

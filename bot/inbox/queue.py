@@ -12,6 +12,7 @@ from bot.inbox import display
 from bot.inbox.auth import CurrentActor
 from bot.inbox.web import now_of, page, sessions_of
 from store import inbox as store
+from store.audit import record
 from store.db import transaction
 from store.models import Patient, Pharmacy, ReviewItem, ReviewKind
 
@@ -89,6 +90,18 @@ def queue(
             )
             for i in result.items
         ]
+        # Names and summaries of every patient listed: one audit row for the page.
+        shown = {i.pharmacy_id for i in result.items}
+        record(
+            session,
+            actor.audit_name,
+            "view_queue",
+            "queue",
+            now,
+            after={"items": [i.id for i in result.items], "status": chosen_status},
+            pharmacy_id=shown.pop() if len(shown) == 1 else (pharmacy_id or 0),
+            patients=patients,
+        )
     kind_base = {"status": chosen_status}
     if pharmacy_id is not None:
         kind_base["pharmacy"] = str(pharmacy_id)

@@ -107,6 +107,17 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
     return secure(response)
 
 
+def refused(request: Request, staff: Any, text: str) -> Response:
+    """The role may not do this (bot/inbox/policy.py): a 403 page, audited as refused by
+    bot/inbox/refusals.py. Nothing was changed."""
+    return page(
+        request,
+        "message.html",
+        {"title": "Not allowed", "staff": staff, "heading": "Not allowed", "text": text},
+        status_code=403,
+    )
+
+
 def see_other(path: str) -> RedirectResponse:
     """Post/redirect/get: a reload never submits a form again."""
     return RedirectResponse(path, status_code=303)

@@ -531,10 +531,15 @@ def test_every_form_that_changes_something_needs_the_csrf_token(inbox: Inbox, ac
             s.scalar(
                 select(func.count())
                 .select_from(AuditEvent)
-                .where(~AuditEvent.action.like("%sign%"))
+                .where(~AuditEvent.action.like("%sign%"), AuditEvent.outcome == "ok")
             )
             == 0
         )
+        # Each refused form is in the trail (issue 17: every refused attempt is audited).
+        refused = s.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
+        assert [(r.subject, r.after["status"]) for r in refused] == [  # type: ignore[index]
+            (f"review_item:{item_id}", 403)
+        ] * 3
 
 
 @SQLITE_ONLY
