@@ -75,6 +75,9 @@ class Context:
     # and whether this phone, only a caregiver's, texted STOP (dialogs/caregiver.py).
     cared_for: tuple[int, ...] = ()
     phone_opted_out: bool = False
+    # The review item whose staff thread is open on this phone (a pharmacist replied, issue
+    # 18): a text that answers no open question goes to it. None: no thread is open.
+    staff_thread: int | None = None
 
     def assessment(self, key: str) -> Assessment | None:
         for a in self.assessments:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.languages import catalogs, serving
@@ -24,6 +25,7 @@ from dialogs.turn import (
     SetEnrollment,
     SetLanguage,
     SetPreference,
+    ToStaffThread,
 )
 from store import queries
 from store.models import (
@@ -32,6 +34,7 @@ from store.models import (
     CheckInStatus,
     ConsentEvent,
     ConsentKind,
+    Conversation,
     Enrollment,
     EnrollmentStatus,
     Message,
@@ -52,6 +55,7 @@ def apply_effects(
     phone: str,
     now: dt.datetime,
     channel: Channel = Channel.SMS,
+    conversation: Conversation | None = None,
 ) -> None:
     by_id = {p.id: p for p in patients}
     for effect in effects:
@@ -95,6 +99,8 @@ def apply_effects(
                 change_preference(session, patient, effect.name, effect.value, channel, now)
             case OpenReviewItem():
                 _open_review_item(session, pharmacy, effect, message, phone, now)
+            case ToStaffThread():
+                _to_staff_thread(session, pharmacy, effect, message, phone, now, conversation)
 
 
 def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:
@@ -169,4 +175,42 @@ def _open_review_item(
             message_id=message.id if message else None,
             created_at=now,
         )
+    )
+
+
+def _to_staff_thread(
+    session: Session,
+    pharmacy: Pharmacy,
+    effect: ToStaffThread,
+    message: Message | None,
+    phone: str,
+    now: dt.datetime,
+    conversation: Conversation | None,
+) -> None:
+    """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE.
+    When that item was decided meanwhile, the thread ends and the text opens an item of its
+    own, as any text outside a dialog would."""
+    result = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == effect.review_item_id, ReviewItem.status == ReviewStatus.PENDING)
+        .values(
+            unread=True,
+            latest_at=now,
+            latest_message_id=message.id if message is not None else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return
+    if conversation is not None:
+        conversation.staff_thread_item_id = None
+        conversation.staff_thread_until = None
+    summary = "The patient wrote after a pharmacist's reply. Please read it."
+    _open_review_item(
+        session,
+        pharmacy,
+        OpenReviewItem(kind="message", patient_id=effect.patient_id, summary=summary),
+        message,
+        phone,
+        now,
     )
