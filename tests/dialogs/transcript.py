@@ -36,6 +36,7 @@ from dialogs.turn import (
     Start,
     Text,
     Timeout,
+    ToStaffThread,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -65,6 +66,7 @@ class Case:
     state: dict[str, object] = field(default_factory=dict)
     assessments: tuple[Assessment, ...] = ()  # a pharmacy's standalone assessments
     cared_for: tuple[int, ...] = ()  # patients reached through a caregiver's permission
+    staff_thread: int | None = None  # the review item a pharmacist's reply opened a thread on
 
 
 def patient(language: str, **overrides: object) -> PatientFacts:
@@ -116,6 +118,8 @@ def effect_line(effect: Effect) -> str:
             return f"caregiver {what} {whose} by {by}: {json.dumps(wording)}"
         case SetCaregiverPhone(opted_out=opted_out, wording=wording):
             return f"caregiver phone {'opted out' if opted_out else 'opted in'}: {wording}"
+        case ToStaffThread(review_item_id=item):
+            return f"to the staff thread on review item {item} (marked unread)"
     raise TypeError(effect)
 
 
@@ -180,6 +184,7 @@ def play(case: Case) -> str:
             assessments=case.assessments,
             cared_for=case.cared_for,
             phone_opted_out=opted_out_phone,
+            staff_thread=case.staff_thread,
         )
         turn = engine.step(state, event, ctx)
         for effect in turn.effects:
