@@ -47,7 +47,16 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var thread = document.getElementById("thread");
-    if (thread) { thread.scrollTop = thread.scrollHeight; }
+    if (thread) {
+      thread.scrollTop = thread.scrollHeight;
+      // On a small screen the newest message may start below the fold: bring it up, unless
+      // the address asks for another place on the page.
+      var latest = document.getElementById("thread-end");
+      if (latest && !window.location.hash &&
+          latest.getBoundingClientRect().bottom > window.innerHeight) {
+        latest.scrollIntoView({ block: "end" });
+      }
+    }
     var box = document.getElementById("reply-body");
     var out = document.getElementById("reply-segments");
     if (box && out) {
