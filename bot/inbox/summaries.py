@@ -48,7 +48,7 @@ def current_summary(
         if check_in.status == CheckInStatus.FLAGGED:
             return f"{head} The fill is on hold."
         if check_in.status == CheckInStatus.APPROVED:
-            return f"{head} Approved: the fill proceeds."
+            return f"{head} A pharmacist approved it, so the fill goes ahead."
         return head
     return item.summary
 
