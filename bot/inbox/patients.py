@@ -14,7 +14,7 @@ from bot.inbox.caregivers import rows as caregiver_rows
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import InboxError, NotFound
 from bot.inbox.households import view as household_view
-from bot.inbox.items import answer_lines, history_lines
+from bot.inbox.items import answer_lines, history_lines, words_of
 from bot.inbox.plan_view import plan_view
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
 from bot.languages.patient_language import origin as language_origin
@@ -23,7 +23,7 @@ from store import inbox as store
 from store import queries
 from store.audit import record
 from store.db import transaction
-from store.models import Pharmacy
+from store.models import Pharmacy, ReviewKind
 from store.preferences import changes_of
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +40,10 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
             enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id)
             items = list(store.items_of_patient(session, patient.id))
             check_ins = [
-                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date))
+                (
+                    c,
+                    answer_lines(c.answers, c.flags, c.definition, c.anchor_date, words_of(c, {})),
+                )
                 for c in store.check_ins_of(session, patient.id)
             ]
             subjects = [f"patient:{patient.id}"] + [f"review_item:{i.id}" for i in items]
@@ -52,6 +55,13 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "language": language_origin(patient, pharmacy),
                 "age": display.age(patient.birth_date, today),
                 "enrollment": enrollment,
+                "enrollment_words": display.enrollment_words(
+                    enrollment.status.value if enrollment else None,
+                    next(
+                        (i.status.value for i in items if i.kind == ReviewKind.NEW_ENROLLMENT),
+                        None,
+                    ),
+                ),
                 "prescriptions": list(patient.prescriptions),
                 "plan": plan_view(patient, today, enrollment.anchor_day if enrollment else None),
                 "consents": list(store.consents_of(session, patient.id)),
