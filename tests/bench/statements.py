@@ -3,11 +3,14 @@
     .venv/bin/python -m tests.bench.statements [sqlite|postgresql]
 
 Counts every statement the database driver runs while the webhook answers each message of
-the enrollment dialog (hi, yes, a pickup day), a retry of one of them, and an unknown sender.
+the enrollment dialog (hi, yes, a pickup day), a retry of one of them, an unknown sender, a
+text outside any dialog (it opens a review item) and one while a pharmacist's reply is open
+(it goes to that item's thread, issue 18).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -15,8 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, update
 
+from store.db import make_engine, make_sessionmaker, transaction
+from store.models import Conversation, ReviewItem
 from tests.bench.common import fresh_database
 from tests.helpers import Phone, app_client, new_sid
 
@@ -63,7 +68,38 @@ def per_message(db_url: str) -> dict[str, int]:
     with counter.counting():
         Phone(client, "+19175550111").text("hello")
     figures["an unknown sender"] = counter.count
+    _open_staff_thread(db_url, open_thread=False)  # the preference questions left unanswered
+    with counter.counting():
+        phone.text("is my pickup day confirmed?")
+    figures["a text outside a dialog"] = counter.count
+    _open_staff_thread(db_url)
+    with counter.counting():
+        phone.text("is my pickup day confirmed?")
+    figures["a text to a staff thread"] = counter.count
     return figures
+
+
+def _open_staff_thread(db_url: str, open_thread: bool = True) -> None:
+    """Margaret's conversation waits for nothing; with `open_thread`, a pharmacist's reply on
+    her newest item is open, as bot/inbox/decisions.py leaves it."""
+    engine = make_engine(db_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        item_id = session.scalar(
+            ReviewItem.__table__.select()
+            .with_only_columns(ReviewItem.id)
+            .order_by(ReviewItem.id.desc())
+            .limit(1)
+        )
+        session.execute(
+            update(Conversation)
+            .where(Conversation.phone == MARGARET)
+            .values(
+                state={},
+                staff_thread_item_id=item_id if open_thread else None,
+                staff_thread_until=dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
+            )
+        )
+    engine.dispose()
 
 
 def main() -> None:
@@ -71,7 +107,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, fresh_database(kind, Path(folder)) as url:
         print(f"SQL statements per inbound text on {kind}:")
         for label, count in per_message(url).items():
-            print(f"  {label:22} {count:3d}")
+            print(f"  {label:26} {count:3d}")
 
 
 if __name__ == "__main__":
