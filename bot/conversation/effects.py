@@ -35,6 +35,7 @@ from store.models import (
     ConsentEvent,
     ConsentKind,
     Conversation,
+    Direction,
     Enrollment,
     EnrollmentStatus,
     Message,
@@ -157,10 +158,16 @@ def _open_review_item(
     if effect.check_in_anchor_date is not None and effect.patient_id is not None:
         check_in = queries.check_in_for(session, effect.patient_id, effect.check_in_anchor_date)
         check_in_id = check_in.id if check_in else None
-    elif kind != ReviewKind.ASSESSMENT and queries.pending_review_item(
-        session, pharmacy.id, kind, effect.patient_id, phone
-    ):
-        return  # one pending item of a kind per patient; the transcript shows every message
+    elif kind != ReviewKind.ASSESSMENT:
+        pending = queries.pending_review_item(session, pharmacy.id, kind, effect.patient_id, phone)
+        if pending is not None:
+            # One pending item of a kind per patient: a later text reaches it (the item page
+            # shows every text since it opened; the queue row the latest), marked unread.
+            if message is not None and message.direction == Direction.INBOUND:
+                pending.latest_message_id = message.id
+                pending.latest_at = now
+                pending.unread = True
+            return
     session.add(
         ReviewItem(
             pharmacy_id=pharmacy.id,

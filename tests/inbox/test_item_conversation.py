@@ -338,3 +338,21 @@ def test_a_declined_enrollment_reads_as_declined_on_the_patient_line(inbox: Inbo
     inbox.sign_in()
     html = inbox.client.get(f"/inbox/items/{item_id}").text
     assert "Declined med sync" in html and "declined" in html.lower()
+
+
+@SQLITE_ONLY
+def test_later_texts_reach_the_pending_item_they_would_have_opened(inbox: Inbox) -> None:
+    with transaction(inbox.sessions) as s:
+        enroll(s, patient(s, "P1001"))
+    phone = Phone(inbox.client, MARGARET_PHONE)
+    phone.text("I have a question about my order")
+    inbox.clock.advance(minutes=5)
+    phone.text("I feel a bit dizzy")
+    with transaction(inbox.sessions) as s:
+        item = s.scalars(select(ReviewItem)).one()
+        latest = s.get(Message, item.latest_message_id)
+        assert latest is not None and latest.body == "I feel a bit dizzy" and item.unread
+    inbox.sign_in()
+    html = inbox.client.get(f"/inbox/items/{item.id}").text
+    wrote = html.split("What they wrote", 1)[1].split("</ol>", 1)[0]
+    assert "I have a question about my order" in wrote and "I feel a bit dizzy" in wrote
