@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.imports import demo
+from bot.languages.segments import count
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Channel, Direction, Message, MessageStatus
@@ -20,6 +21,22 @@ from tests.inbox.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _need_a
 from tests.serving import running_app
 
 LAST_WORDS = "Last one: please call me after 3pm"
+SAMPLES = [
+    "",
+    "Your order is ready.",
+    "x" * 160,
+    "x" * 161,
+    "€" * 80,
+    "€" * 81,
+    "Su pedido está listo.",
+    "í" * 70,
+    "í" * 71,
+    "好" * 134,
+    "好" * 135,
+    "😀" * 35,
+    "a" + "😀" * 33,
+    "Ça va? [oui] {non} ~ |",
+]
 
 
 @pytest.fixture
@@ -88,6 +105,14 @@ def test_the_thread_is_in_view_beside_the_decision_on_a_desktop_and_a_phone(
             expect(page.locator("#reply-segments")).to_contain_text("2 segments (GSM-7)")
             page.get_by_label("Your reply").fill("好")
             expect(page.locator("#reply-segments")).to_contain_text("1 segment (UCS-2)")
+            # The page's counter agrees with bot/languages/segments.py.
+            for text in SAMPLES:
+                found = page.evaluate("t => window.medsyncSegments(t)", text)
+                expected = count(text)
+                assert (found["encoding"], found["segments"]) == (
+                    expected.encoding,
+                    expected.count,
+                ), text
             page.screenshot(path=str(ARTIFACTS / "item-1366.png"))
             page.get_by_role("navigation", name="On this item").get_by_role(
                 "link", name="Decide"
