@@ -118,7 +118,7 @@ def _step(state: State, event: Event, ctx: Context) -> Turn:
     if ctx.phone_opted_out and not caregiver.own(ctx):
         return caregiver.while_stopped(state, text, ctx)  # a caregiver's phone after STOP
     if not ctx.patients:
-        if text is not None and text.strip() and ctx.staff_thread is not None:
+        if text is not None and text.strip() and _in_staff_thread(event, ctx):
             return _to_staff_thread(state, ctx)  # staff replied to this unknown number
         return _unknown_number(state, ctx)
     if any(p.opted_out for p in ctx.patients):
@@ -130,7 +130,7 @@ def _step(state: State, event: Event, ctx: Context) -> Turn:
         intent = _global_intent(state, text, ctx, anyone)
         if intent is not None:
             return intent
-        if state.dialog is None and ctx.staff_thread is not None:
+        if state.dialog is None and _in_staff_thread(event, ctx):
             return _to_staff_thread(state, ctx)
     if isinstance(event, Digits):
         intent = _keypad_intent(state, event, ctx, anyone)
@@ -438,6 +438,11 @@ def _after_language(state: State, ctx: Context, patient: PatientFacts) -> Turn:
     if interrupted is not None:
         return _start(State(subject=patient.id), interrupted, ctx)
     return _idle(State(subject=patient.id), None, ctx, patient)
+
+
+def _in_staff_thread(event: Event, ctx: Context) -> bool:
+    """A written text while a pharmacist's reply is open (a call's speech keeps to the call)."""
+    return ctx.staff_thread is not None and isinstance(event, Text) and not event.speech
 
 
 def _to_staff_thread(state: State, ctx: Context) -> Turn:

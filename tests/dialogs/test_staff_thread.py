@@ -43,8 +43,10 @@ def test_an_unknown_number_a_pharmacist_answered_reaches_the_thread() -> None:
     assert [e.kind for e in unknown.effects if isinstance(e, OpenReviewItem)] == ["unknown_sender"]
 
 
-def test_keypad_input_and_stop_are_not_taken_by_the_thread() -> None:
+def test_keypad_speech_and_stop_are_not_taken_by_the_thread() -> None:
     stop = engine.step(State(), Text("STOP"), _ctx(MARGARET))
     assert not any(isinstance(e, ToStaffThread) for e in stop.effects)
     keys = engine.step(State(), Digits("5"), _ctx(MARGARET))
     assert not any(isinstance(e, ToStaffThread) for e in keys.effects)
+    said = engine.step(State(), Text("I feel dizzy", speech=True), _ctx(MARGARET))
+    assert not any(isinstance(e, ToStaffThread) for e in said.effects)  # a call keeps to itself
