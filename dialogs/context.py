@@ -104,6 +104,10 @@ class Context:
         """The day what is due on `anchor` is handed out: the previous open day when closed."""
         return self.open_days.open_on_or_before(anchor)
 
+    # The review item whose staff thread is open on this phone (a pharmacist replied, issue
+    # 18): a text that answers no open question goes to it. None: no thread is open.
+    staff_thread: int | None = None
+
     def assessment(self, key: str) -> Assessment | None:
         for a in self.assessments:
             if a.key == key:

@@ -296,13 +296,22 @@ class ConsentEvent(Base):
 
 class Conversation(Base):
     __tablename__ = "conversation"
-    __table_args__ = (UniqueConstraint("pharmacy_id", "phone"),)
+    __table_args__ = (
+        UniqueConstraint("pharmacy_id", "phone"),
+        Index("ix_conversation_staff_thread", "staff_thread_item_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
     phone: Mapped[str] = mapped_column(String(20))
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime]
+    # A staff member's reply opens a two-way thread (issue 18): until `staff_thread_until`
+    # (or until the item is decided) what the patient writes outside a dialog question goes
+    # to this review item, not to a canned answer. (No foreign key: review items point at
+    # messages, which point at conversations; a key back would make a cycle.)
+    staff_thread_item_id: Mapped[int | None] = mapped_column(Integer)
+    staff_thread_until: Mapped[dt.datetime | None]
 
 
 class Message(Base):
@@ -383,6 +392,13 @@ class ReviewItem(Base):
     decided_at: Mapped[dt.datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The patient's latest text that reached this item (a staff thread, issue 18), when, and
+    # whether staff have opened the item since (False once anyone has).
+    latest_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", name="fk_review_item_latest_message_id")
+    )
+    latest_at: Mapped[dt.datetime | None]
+    unread: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AuditEvent(Base):

@@ -15,5 +15,6 @@ from store import (  # noqa: F401
     models,
     outreach,
     preferences,
+    saved_replies,
     worklist,
 )

@@ -26,6 +26,7 @@ from bot.inbox import (
     patients,
     queue,
     reports,
+    saved_replies,
     second_factor,
     staff_admin,
     worklist,
@@ -78,6 +79,7 @@ def install(app: FastAPI) -> None:
         language_switches,
         reports.router,
         worklist.router,
+        saved_replies.router,
     ):
         app.include_router(router, dependencies=[Depends(_ids_in_range)])
     app.add_exception_handler(auth.SignInRequired, _to_login)

@@ -35,7 +35,7 @@ from store import inbox as store
 from store import queries
 from store.audit import record
 from store.db import transaction
-from store.models import Pharmacy
+from store.models import Pharmacy, ReviewKind
 from store.preferences import changes_of
 
 router = APIRouter(include_in_schema=False)
@@ -66,6 +66,13 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "language": language_origin(patient, pharmacy),
                 "age": display.age(patient.birth_date, today),
                 "enrollment": enrollment,
+                "enrollment_words": display.enrollment_words(
+                    enrollment.status.value if enrollment else None,
+                    next(
+                        (i.status.value for i in items if i.kind == ReviewKind.NEW_ENROLLMENT),
+                        None,
+                    ),
+                ),
                 "prescriptions": list(patient.prescriptions),
                 "pickup_cycles": pickups.cycles_of(session, patient.id),
                 "plan": plan_view(patient, today, enrollment.anchor_day if enrollment else None),

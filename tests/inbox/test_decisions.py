@@ -453,7 +453,7 @@ def test_a_reply_goes_out_and_the_answer_comes_back_to_the_same_thread(inbox: In
     # The patient answers by text; it lands in the same thread on the item page.
     Phone(inbox.client, "+12125550123").text("great, see you then")
     page = inbox.client.get(item_page(item_id))
-    thread = [m.body for m in page.context["thread"]]  # type: ignore[attr-defined]
+    thread = [line.message.body for line in page.context["thread"]]  # type: ignore[attr-defined]
     assert thread[:2] == ["is my refill ready?", "Yes, it is ready after 2pm. <b>Thanks</b>"]
     assert "great, see you then" in thread
     assert "&lt;b&gt;Thanks&lt;/b&gt;" in page.text
