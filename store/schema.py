@@ -13,4 +13,5 @@ from store import (  # noqa: F401
     models,
     outreach,
     preferences,
+    queue_rows,
 )

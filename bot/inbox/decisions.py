@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
+from bot.inbox import live
 from bot.inbox.staff import Actor
 from bot.languages import serving
 from dialogs import prompts
@@ -160,6 +161,7 @@ def _claim(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise already_decided(session, item)
     session.refresh(item)
+    live.note_decision(session, item)  # colleagues' open pages hear it after the commit
 
 
 def already_decided(session: Session, item: ReviewItem) -> AlreadyDecided:
