@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, func, select
+from sqlalchemy import ForeignKey, Index, Integer, Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -20,8 +21,9 @@ from store.models import Base, Direction, Message, ReviewItem, ReviewStatus
 
 
 class ItemRead(Base):
-    """Staff member `user_id` last opened item `item_id` at `read_at`: an item is unread for
-    them while the patient's latest text is newer than that (or they never opened it)."""
+    """Staff member `user_id` last opened item `item_id` at `read_at`, when the patient's
+    latest text was `seen_message_id`: the item is unread for them while a later text exists
+    (or they never opened it). Ids, not times, say "later": two texts can share a second."""
 
     __tablename__ = "item_read"
 
@@ -32,6 +34,7 @@ class ItemRead(Base):
         ForeignKey("review_item.id", ondelete="CASCADE"), primary_key=True
     )
     read_at: Mapped[dt.datetime]
+    seen_message_id: Mapped[int | None] = mapped_column(Integer)
 
 
 # The latest text of a phone without a patient (and the thread of one): by (pharmacy, phone).
@@ -40,33 +43,62 @@ PHONE_INDEX = Index("ix_message_pharmacy_phone", Message.pharmacy_id, Message.ph
 
 @dataclass(frozen=True)
 class Words:
-    """A patient's latest text: what they wrote and when."""
+    """A patient's latest text: what they wrote, when, and its message id."""
 
     body: str
     at: dt.datetime
+    message_id: int
 
 
-def mark_read(session: Session, user_id: int, item_id: int, now: dt.datetime) -> None:
-    """Record that this staff member has the item open now (one row per person and item)."""
+@dataclass(frozen=True)
+class Read:
+    at: dt.datetime
+    seen_message_id: int | None
+
+
+def texts_of(item: ReviewItem) -> Select[Any]:
+    """The ids of what this item's patient (or unknown number) wrote."""
+    query = select(Message.id).where(
+        Message.pharmacy_id == item.pharmacy_id, Message.direction == Direction.INBOUND
+    )
+    if item.patient_id is not None:
+        return query.where(Message.patient_id == item.patient_id)
+    return query.where(Message.phone == (item.phone or ""), Message.patient_id.is_(None))
+
+
+def mark_read(session: Session, user_id: int, item: ReviewItem, now: dt.datetime) -> None:
+    """Record that this staff member has the item open now, having seen the latest text."""
+    seen = session.scalar(select(func.max(texts_of(item).subquery().c.id)))
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ItemRead).values(user_id=user_id, item_id=item_id, read_at=now)
+    statement = insert(ItemRead).values(
+        user_id=user_id, item_id=item.id, read_at=now, seen_message_id=seen
+    )
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=[ItemRead.user_id, ItemRead.item_id], set_={"read_at": now}
+            index_elements=[ItemRead.user_id, ItemRead.item_id],
+            set_={"read_at": now, "seen_message_id": seen},
         )
     )
 
 
-def read_times(session: Session, user_id: int, item_ids: Collection[int]) -> dict[int, dt.datetime]:
+def reads(session: Session, user_id: int, item_ids: Collection[int]) -> dict[int, Read]:
     if not item_ids:
         return {}
     rows = session.execute(
-        select(ItemRead.item_id, ItemRead.read_at).where(
+        select(ItemRead.item_id, ItemRead.read_at, ItemRead.seen_message_id).where(
             ItemRead.user_id == user_id, ItemRead.item_id.in_(list(item_ids))
         )
     )
-    return {item_id: read_at for item_id, read_at in rows}
+    return {item_id: Read(at, seen) for item_id, at, seen in rows}
+
+
+def texts_since(session: Session, item: ReviewItem, seen_message_id: int | None) -> int:
+    """How many texts the patient sent after the one this staff member last saw (up to 100)."""
+    query = texts_of(item)
+    if seen_message_id is not None:
+        query = query.where(Message.id > seen_message_id)
+    return len(session.scalars(query.limit(100)).all())
 
 
 def latest_words_of_patients(session: Session, patient_ids: Collection[int]) -> dict[int, Words]:
@@ -79,9 +111,11 @@ def latest_words_of_patients(session: Session, patient_ids: Collection[int]) -> 
         .group_by(Message.patient_id)
     )
     rows = session.execute(
-        select(Message.patient_id, Message.body, Message.created_at).where(Message.id.in_(newest))
+        select(Message.patient_id, Message.body, Message.created_at, Message.id).where(
+            Message.id.in_(newest)
+        )
     )
-    return {pid: Words(body or "", at) for pid, body, at in rows if pid is not None}
+    return {pid: Words(body or "", at, mid) for pid, body, at, mid in rows if pid is not None}
 
 
 def latest_words_of_phones(
@@ -101,10 +135,12 @@ def latest_words_of_phones(
             .group_by(Message.phone)
         )
         rows = session.execute(
-            select(Message.phone, Message.body, Message.created_at).where(Message.id.in_(newest))
+            select(Message.phone, Message.body, Message.created_at, Message.id).where(
+                Message.id.in_(newest)
+            )
         )
-        for phone, body, at in rows:
-            found[(pharmacy_id, phone)] = Words(body or "", at)
+        for phone, body, at, mid in rows:
+            found[(pharmacy_id, phone)] = Words(body or "", at, mid)
     return found
 
 

@@ -171,7 +171,7 @@ def _rows(
     phone_words = rows_store.latest_words_of_phones(
         session, {(i.pharmacy_id, i.phone) for i in items if i.patient_id is None and i.phone}
     )
-    read = rows_store.read_times(session, actor.user_id, [i.id for i in items])
+    read = rows_store.reads(session, actor.user_id, [i.id for i in items])
     open_counts = rows_store.open_items_per_patient(session, patient_ids)
     shown = Counter(i.patient_id for i in items if i.status == ReviewStatus.PENDING)
     rows: list[Row] = []
@@ -189,7 +189,8 @@ def _rows(
                 pharmacy=pharmacies[i.pharmacy_id],
                 waited=display.ago(latest.at if latest else i.created_at, now),
                 words=_shortened(latest.body) if latest else "",
-                unread=last_seen is None or (latest is not None and latest.at > last_seen),
+                unread=last_seen is None
+                or (latest is not None and latest.message_id > (last_seen.seen_message_id or 0)),
                 more_open=(
                     max(0, open_counts.get(i.patient_id, 0) - shown[i.patient_id])
                     if i.patient_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -37,7 +38,7 @@ from bot.inbox.web import (
 )
 from store import queue_rows
 from store.db import transaction
-from store.models import Direction, Message, Pharmacy, ReviewItem, ReviewKind, ReviewStatus
+from store.models import Pharmacy, ReviewItem, ReviewKind, ReviewStatus
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +75,18 @@ def _patient_has_flags(session: Session, item: ReviewItem) -> bool:
 # ------------------------------------------------------------------ the next item
 
 
-def next_item(session: Session, actor: Actor, item: ReviewItem) -> int | None:
-    """The item to open after deciding `item`, or None when nothing is pending."""
+def next_item(
+    session: Session, actor: Actor, item: ReviewItem, patient_first: bool = False
+) -> int | None:
+    """The pending item after `item` in queue order (wrapping round), or None when nothing is
+    pending; with `patient_first`, another open item of the same patient before any other."""
     pending = select(ReviewItem.id).where(
         ReviewItem.status == ReviewStatus.PENDING, ReviewItem.id != item.id
     )
     if actor.pharmacy_ids is not None:
         pending = pending.where(ReviewItem.pharmacy_id.in_(list(actor.pharmacy_ids)))
     order = (ReviewItem.priority, ReviewItem.created_at, ReviewItem.id)
-    if item.patient_id is not None:
+    if patient_first and item.patient_id is not None:
         same = session.scalar(
             pending.where(ReviewItem.patient_id == item.patient_id).order_by(*order).limit(1)
         )
@@ -96,13 +100,53 @@ def next_item(session: Session, actor: Actor, item: ReviewItem) -> int | None:
     return first
 
 
+def previous_item(session: Session, actor: Actor, item: ReviewItem) -> int | None:
+    """The pending item before `item` in queue order (the last one when none is before)."""
+    pending = select(ReviewItem.id).where(
+        ReviewItem.status == ReviewStatus.PENDING, ReviewItem.id != item.id
+    )
+    if actor.pharmacy_ids is not None:
+        pending = pending.where(ReviewItem.pharmacy_id.in_(list(actor.pharmacy_ids)))
+    order = (ReviewItem.priority, ReviewItem.created_at, ReviewItem.id)
+    key = tuple_(*order) < tuple_(item.priority, item.created_at, item.id)
+    before = session.scalar(pending.where(key).order_by(*(o.desc() for o in order)).limit(1))
+    if before is not None:
+        return before
+    last: int | None = session.scalar(pending.order_by(*(o.desc() for o in order)).limit(1))
+    return last
+
+
+@router.get("/inbox/items/{item_id}/next")
+def go_next(request: Request, item_id: int, actor: CurrentActor) -> Response:
+    return see_other(_neighbour(request, actor, item_id, next_item))
+
+
+@router.get("/inbox/items/{item_id}/previous")
+def go_previous(request: Request, item_id: int, actor: CurrentActor) -> Response:
+    return see_other(_neighbour(request, actor, item_id, previous_item))
+
+
+def _neighbour(
+    request: Request,
+    actor: Actor,
+    item_id: int,
+    find: Callable[[Session, Actor, ReviewItem], int | None],
+) -> str:
+    with transaction(sessions_of(request)) as session:
+        item = session.get(ReviewItem, item_id)
+        if item is None or not actor.sees(item.pharmacy_id):
+            return "/inbox"
+        found = find(session, actor, item)
+    return f"/inbox/items/{found}" if found is not None else "/inbox"
+
+
 def after_action(request: Request, actor: Actor, item_id: int) -> str:
     """Where an action on an item leads: the next item once it is decided, else back to it."""
     with transaction(sessions_of(request)) as session:
         item = session.get(ReviewItem, item_id)
         if item is None or item.status == ReviewStatus.PENDING:
             return f"/inbox/items/{item_id}"
-        following = next_item(session, actor, item)
+        following = next_item(session, actor, item, patient_first=True)
     return f"/inbox/items/{following}" if following is not None else "/inbox"
 
 
@@ -111,7 +155,7 @@ def mark_read(request: Request, actor: Actor, item_id: int) -> None:
     with transaction(sessions_of(request)) as session:
         item = session.get(ReviewItem, item_id)
         if item is not None and actor.sees(item.pharmacy_id):
-            queue_rows.mark_read(session, actor.user_id, item_id, now_of(request))
+            queue_rows.mark_read(session, actor.user_id, item, now_of(request))
 
 
 # ------------------------------------------------------------------ bulk approval
@@ -179,20 +223,13 @@ def item_news(request: Request, item_id: int, actor: CurrentActor) -> Response:
         if item is None or not actor.sees(item.pharmacy_id):
             return secure(Response(status_code=204))
         pharmacy = session.get(Pharmacy, item.pharmacy_id)
-        read_at = queue_rows.read_times(session, actor.user_id, [item_id]).get(item_id)
-        texts = select(Message.id).where(
-            Message.pharmacy_id == item.pharmacy_id,
-            Message.direction == Direction.INBOUND,
+        read = queue_rows.reads(session, actor.user_id, [item_id]).get(item_id)
+        new_texts = queue_rows.texts_since(session, item, read.seen_message_id) if read else 0
+        following = (
+            next_item(session, actor, item, patient_first=True)
+            if item.status != ReviewStatus.PENDING
+            else None
         )
-        texts = (
-            texts.where(Message.patient_id == item.patient_id)
-            if item.patient_id
-            else texts.where(Message.phone == item.phone, Message.patient_id.is_(None))
-        )
-        if read_at is not None:
-            texts = texts.where(Message.created_at > read_at)
-        new_texts = len(session.scalars(texts.limit(100)).all()) if read_at else 0
-        following = next_item(session, actor, item) if item.status != ReviewStatus.PENDING else None
         context = {
             "item": item,
             "timezone": pharmacy.timezone if pharmacy else "UTC",
