@@ -118,6 +118,7 @@ def queue(
         )
         counts = store.queue_counts(session, scope)
         rows = _rows(session, actor, result.items, pharmacies, now)
+        routine = triage.routine_ids(session, result.items) if actor.may_decide else []
     kind_base = {"status": chosen_status}
     if pharmacy_id is not None:
         kind_base["pharmacy"] = str(pharmacy_id)
@@ -148,11 +149,7 @@ def queue(
             "search": search,
             "self_url": str(request.url.path)
             + ("?" + request.url.query if request.url.query else ""),
-            "routine_enrollments": [
-                r.item.id
-                for r in rows
-                if r.item.status == ReviewStatus.PENDING and triage.routine_enrollment(r.item)
-            ],
+            "routine_enrollments": routine,
             "may_decide": actor.may_decide,
         },
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -57,6 +57,25 @@ def routine_enrollment(item: ReviewItem) -> bool:
         and item.priority != 0
         and not (item.details or {}).get("flags")
     )
+
+
+def routine_ids(session: Session, items: Sequence[ReviewItem]) -> list[int]:
+    """The pending routine enrollments among `items` whose patient has nothing flagged
+    waiting: what the queue offers to approve in bulk."""
+    candidates = [i for i in items if i.status == ReviewStatus.PENDING and routine_enrollment(i)]
+    patients = {i.patient_id for i in candidates if i.patient_id is not None}
+    if not patients:
+        return []
+    flagged = set(
+        session.scalars(
+            select(ReviewItem.patient_id).where(
+                ReviewItem.patient_id.in_(list(patients)),
+                ReviewItem.status == ReviewStatus.PENDING,
+                ReviewItem.priority == 0,
+            )
+        )
+    )
+    return [i.id for i in candidates if i.patient_id is not None and i.patient_id not in flagged]
 
 
 def _patient_has_flags(session: Session, item: ReviewItem) -> bool:
