@@ -137,12 +137,16 @@ class RedisBroadcaster(Broadcaster):
         from redis import Redis
 
         self._redis = Redis.from_url(url)
+        # Pub/sub channels span a Redis server's databases: the database number keeps two
+        # deployments (or test runs) on one server apart.
+        self.channel = f"{CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.subscribed = threading.Event()  # set once this process hears the channel
 
     def publish(self, news: News) -> None:
         try:
-            self._redis.publish(CHANNEL, news.encode())
+            self._redis.publish(self.channel, news.encode())
         except Exception as error:  # Redis down: this process's pages still hear it
             log.warning("live news not published to Redis (%s); delivered locally", error)
             self.deliver(news)
@@ -158,7 +162,8 @@ class RedisBroadcaster(Broadcaster):
         while not self._stop.is_set():
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self.channel)
+                self.subscribed.set()
                 while not self._stop.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "message":
@@ -167,6 +172,7 @@ class RedisBroadcaster(Broadcaster):
                             self.deliver(news)
                 pubsub.close()
             except Exception as error:
+                self.subscribed.clear()
                 log.warning("live news: Redis unreachable (%s); trying again in 1 s", error)
                 self._stop.wait(1.0)
 
