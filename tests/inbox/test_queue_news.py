@@ -218,3 +218,15 @@ def test_api_docs_load_swagger_from_the_package(inbox: Inbox) -> None:
         assert inbox.client.get(asset).status_code == 200
     for script in ("htmx.min.js", "htmx-ext-sse.min.js"):
         assert inbox.client.get(f"/static/inbox/vendor/{script}").status_code == 200
+
+
+@SQLITE_ONLY
+def test_live_reloads_do_not_keep_an_unattended_screen_signed_in(inbox: Inbox) -> None:
+    browser = inbox.sign_in()
+    for _ in range(2):  # texts keep arriving; nobody touches the screen
+        inbox.clock.advance(minutes=7)
+        reload = browser.get("/inbox", headers={"HX-Request": "true"}, follow_redirects=False)
+        assert reload.status_code == 200
+    inbox.clock.advance(minutes=2)  # 16 minutes since the person was last there
+    gone = browser.get("/inbox", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
