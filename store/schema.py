@@ -15,6 +15,7 @@ from store import (  # noqa: F401
     models,
     outreach,
     preferences,
+    queue_rows,
     saved_replies,
     worklist,
 )

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
-from bot.inbox import display, replies
+from bot.inbox import display, live, replies
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.languages import serving
@@ -166,6 +166,7 @@ def _claim(
         raise already_decided(session, item)
     session.refresh(item)
     end_staff_thread(session, item)
+    live.note_decision(session, item)  # colleagues' open pages hear it after the commit
 
 
 def end_staff_thread(session: Session, item: ReviewItem) -> None:

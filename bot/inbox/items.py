@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import decisions, display, replies
+from bot.inbox import decisions, display, replies, triage
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
@@ -446,6 +446,7 @@ def _render_item(
 
 @router.get("/inbox/items/{item_id}")
 def show_item(request: Request, item_id: int, actor: CurrentActor) -> Response:
+    triage.mark_read(request, actor, item_id)  # the queue's unread marker, per staff member
     return _render_item(request, actor, item_id)
 
 
@@ -507,7 +508,8 @@ def _act(
         return _render_item(request, actor, item_id, "This was already done.", 409)
     send_after_commit(request, outcome)
     flash(request, "ok", outcome.message)
-    return see_other(back or f"/inbox/items/{item_id}")
+    # Once decided, on to the next item (bot/inbox/triage.py); otherwise back to this one.
+    return see_other(back or triage.after_action(request, actor, item_id))
 
 
 def send_after_commit(request: Request, outcome: Outcome) -> None:
