@@ -32,7 +32,7 @@ from bot.conversation.messages import outbound_message
 from bot.conversation.runtime import Runtime
 from bot.languages import serving
 from bot.languages.catalogs import format_date
-from bot.outreach.jobs import Jobs
+from bot.outreach.jobs import Jobs, send_all
 from bot.program import households
 from bot.program.caregivers import recipients as caregiver_phones
 from bot.program.preferences import calling
@@ -140,8 +140,7 @@ class Scheduler:
     def run(self, jobs: Jobs) -> DueReport:
         """Find and write what is due, then hand the new texts to the jobs (after commit)."""
         report = self.find_due()
-        for message_id in report.to_send:
-            jobs.send(message_id)
+        send_all(jobs, report.to_send)  # a morning's reminders go in batch jobs on RQ
         return report
 
     def find_due(self) -> DueReport:
