@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -148,17 +148,67 @@ def deliver_many(
     message_ids: list[int],
     clock: Clock,
     policy: SendingPolicy | None = None,
+    more_to_come: bool = False,
 ) -> BatchResult:
-    """Send these texts unless they went already or may not go now; say what happened."""
+    """Send these texts unless they went already or may not go now; say what happened.
+
+    With `more_to_come` (another batch job is waiting) this returns once its last texts are
+    about to go (`LEAD_SECONDS` before their booked time) rather than after: the next batch
+    books the number's throttle right after these, so the pace has no gap between batches.
+    The answers still out are recorded by the next batch (or, if the worker dies, settled
+    with Twilio by the sweep like any interrupted send)."""
     policy = policy or SendingPolicy()
     result = BatchResult()
+    _finish(sessions, clock, policy, result, wait=False)  # what the batch before left
     planned, unsettled = _claim_many(sessions, sorted(set(message_ids)), clock, policy, result)
     for message_id in unsettled:  # interrupted earlier: ask Twilio first, one by one
         result.deliveries[message_id] = deliver(sessions, sender, message_id, clock, policy)
-    answers = _send_side_by_side(sender, planned, policy)
+    _start_sending(sender, planned, policy)
+    if more_to_come and planned:
+        last = max(plan.due for plan in planned)
+        while time.monotonic() < last - LEAD_SECONDS or _outstanding() > BATCH_SIZE:
+            time.sleep(0.005)
+        _finish(sessions, clock, policy, result, wait=False)
+    else:
+        _finish(sessions, clock, policy, result, wait=True)
+    return result
+
+
+LEAD_SECONDS = 1.0  # how long before its last text is due a batch hands over to the next
+
+
+def record_answers(
+    sessions: sessionmaker[Session], clock: Clock, policy: SendingPolicy
+) -> BatchResult:
+    """Record the answers a batch left when it handed over (the periodic job calls it, so
+    nothing waits for the next batch long)."""
+    result = BatchResult()
+    _finish(sessions, clock, policy, result, wait=False)
+    return result
+
+
+def _finish(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    policy: SendingPolicy,
+    result: BatchResult,
+    wait: bool,
+) -> None:
+    """Record the answers that came back (all of them, waiting, with `wait`): every SID in
+    one statement, each refusal as `deliver` handles it."""
+    with _flight_guard:
+        flights = list(_in_flight)
+    if wait:
+        for _, future in flights:
+            future.result()
+    done = [(plan, future.result()) for plan, future in flights if future.done()]
+    if not done:
+        return
+    with _flight_guard:
+        finished = {plan.message_id for plan, _ in done}
+        _in_flight[:] = [f for f in _in_flight if f[0].message_id not in finished]
     sids: dict[int, str] = {}
-    for plan in planned:
-        answer = answers[plan.message_id]
+    for plan, answer in done:
         if isinstance(answer, str):
             sids[plan.message_id] = answer
             result.deliveries[plan.message_id] = Delivery("sent", "sent")
@@ -166,7 +216,6 @@ def deliver_many(
             result.deliveries[plan.message_id] = _failed(sessions, plan, answer, clock, policy)
     if sids:
         _record_sids(sessions, sids)
-    return result
 
 
 def throttle_rate(policy: SendingPolicy) -> float:
@@ -271,10 +320,19 @@ def _threads() -> ThreadPoolExecutor:
         return _pool
 
 
-def _send_side_by_side(
-    sender: Sender, planned: list[_Planned], policy: SendingPolicy
-) -> dict[int, str | Exception]:
-    def send(plan: _Planned) -> tuple[int, str | Exception]:
+_in_flight: list[tuple[_Planned, Future[str | Exception]]] = []
+_flight_guard = threading.Lock()
+
+
+def _outstanding() -> int:
+    with _flight_guard:
+        return sum(not future.done() for _, future in _in_flight)
+
+
+def _start_sending(sender: Sender, planned: list[_Planned], policy: SendingPolicy) -> None:
+    """Each text to Twilio from the pool of threads, at its booked time."""
+
+    def send(plan: _Planned) -> str | Exception:
         delay = plan.due - time.monotonic()
         if delay > 0:
             policy.sleep(delay)
@@ -285,16 +343,15 @@ def _send_side_by_side(
         )
         claim = plan.claim
         try:
-            sid = sender.send_sms(
+            return sender.send_sms(
                 to=claim.to, from_=claim.from_, body=claim.body, status_callback=callback
             )
         except Exception as error:
-            return plan.message_id, error
-        return plan.message_id, sid
+            return error
 
-    if len(planned) <= 1:
-        return dict(send(plan) for plan in planned)
-    return dict(_threads().map(send, planned))
+    pool = _threads()
+    with _flight_guard:
+        _in_flight.extend((plan, pool.submit(send, plan)) for plan in planned)
 
 
 def _failed(

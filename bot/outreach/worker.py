@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.conversation.runtime import Runtime, runtime_for
-from bot.outreach.batches import BATCH_SIZE, deliver_many
+from bot.outreach.batches import BATCH_SIZE, deliver_many, record_answers
+from bot.outreach.campaigns import CHUNK, invite_chunk
 from bot.outreach.jobs import InProcessJobs, Jobs
 from bot.outreach.outbound import SendingPolicy, deliver
 from bot.outreach.scheduler import Scheduler
@@ -244,7 +245,14 @@ def send_messages(message_ids: list[int]) -> str:
     """The batch send job: deliver them all; each text told to wait comes back in a job of
     its own at its time, and what the batch could not book in time goes in another batch."""
     ctx = current()
-    result = deliver_many(ctx.sessions, ctx.sender, message_ids, ctx.clock, ctx.policy)
+    result = deliver_many(
+        ctx.sessions,
+        ctx.sender,
+        message_ids,
+        ctx.clock,
+        ctx.policy,
+        more_to_come=ctx.queue.count > 0,  # then the next batch books on without a gap
+    )
     for message_id, delivery in result.deliveries.items():
         if delivery.outcome in ("deferred", "retry") and delivery.at is not None:
             enqueue_send(ctx.queue, message_id, delivery.at)
@@ -253,9 +261,49 @@ def send_messages(message_ids: list[int]) -> str:
     return result.summary()
 
 
+def enqueue_invitations(queue: Queue, campaign_id: int, recipient_ids: Sequence[int]) -> int:
+    """A campaign's recipients in chunk jobs of `campaigns.CHUNK`, enqueued in one pipeline
+    (`Queue.enqueue_many`); the number of jobs. Each chunk is safe to run twice."""
+    from rq import Queue as RQQueue
+
+    ids = sorted(set(recipient_ids))
+    chunks = [ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK)]
+    jobs = [
+        RQQueue.prepare_data(
+            invite_recipients,
+            args=(campaign_id, chunk),
+            job_id=f"invite-{campaign_id}-{chunk[0]}-{len(chunk)}",
+            description=f"campaign {campaign_id}: invite {len(chunk)} from {chunk[0]}",
+            result_ttl=3600,
+            timeout=1800,
+        )
+        for chunk in chunks
+    ]
+    with queue.connection.pipeline() as pipe:
+        queue.enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()
+    return len(jobs)
+
+
+def invite_recipients(campaign_id: int, recipient_ids: list[int]) -> str:
+    """The campaign chunk job: write these invitations, hand their sends on in batches."""
+    ctx = current()
+    result = invite_chunk(
+        ctx.sessions, ctx.runtime, ctx.jobs, ctx.clock, campaign_id, recipient_ids
+    )
+    return f"{result.invited} invited, {result.skipped} skipped" + (
+        f"; {result.stopped}" if result.stopped else ""
+    )
+
+
 def run_scheduler() -> str:
     """The periodic job: write what is due, enqueue its sends, place the calls that are due."""
     ctx = current()
+    for message_id, delivery in record_answers(
+        ctx.sessions, ctx.clock, ctx.policy
+    ).deliveries.items():
+        if delivery.outcome in ("deferred", "retry") and delivery.at is not None:
+            enqueue_send(ctx.queue, message_id, delivery.at)
     report = Scheduler(ctx.sessions, ctx.runtime, ctx.clock, ctx.outreach).run(ctx.jobs)
     placed = place_due_calls(ctx.runtime, ctx.settings, ctx.outreach)
     return report.summary() + (f" Calls: {'; '.join(placed)}." if placed else "")
