@@ -35,6 +35,7 @@ from bot.inbox.web import (
 )
 from bot.languages import catalogs
 from bot.program.assessments import english_answers
+from bot.program.preferences import of as preferences_of
 from bot.settings.outreach import OutreachSettings
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
 from dialogs.turn import Say
@@ -302,6 +303,7 @@ def _item_context(
         "reply_goes_at": replies.goes_at(patient, pharmacy, phone, now, outreach)
         if phone
         else None,
+        "detailed": patient is not None and preferences_of(session, patient).detailed,
         "thread_hours": settings_of(request).staff_thread_hours,
         "thread_open_until": _thread_until(session, item, phone, now),
     }
