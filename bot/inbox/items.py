@@ -4,6 +4,7 @@ the history of decisions on this patient; and the forms that act on it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -217,7 +218,7 @@ def _item_context(
         )
     phone = patient.phone if patient else item.phone
     messages = store.thread(session, item.pharmacy_id, phone) if phone else []
-    outreach = OutreachSettings()
+    outreach = outreach_settings()
     thread = [
         ThreadLine(
             m,
@@ -307,6 +308,13 @@ def _item_context(
         "thread_hours": settings_of(request).staff_thread_hours,
         "thread_open_until": _thread_until(session, item, phone, now),
     }
+
+
+@functools.cache
+def outreach_settings() -> OutreachSettings:
+    """The sending hours (MEDSYNC_SENDING_HOURS_*), read from the environment once: parsing
+    them costs more than the rest of a page's sums."""
+    return OutreachSettings()
 
 
 # Items about reaching the patient by phone: staff may reveal the number (audited).
@@ -583,7 +591,7 @@ def reply(
         actor,
         item_id,
         lambda s: decisions.reply(
-            s, actor, item_id, body, reply_key, now, hours, OutreachSettings()
+            s, actor, item_id, body, reply_key, now, hours, outreach_settings()
         ),
         draft={"body": body, "reply_key": reply_key},
     )
