@@ -18,6 +18,7 @@ from dialogs import (
     preferences,
     preferred_language,
     prompts,
+    services,
     standalone,
     who,
 )
@@ -56,6 +57,7 @@ DIALOGS: dict[str, ModuleType] = {
     caregiver.NAME: caregiver,
     preferences.NAME: preferences,
     standalone.NAME: standalone,
+    services.NAME: services,
 }
 
 
@@ -247,7 +249,7 @@ def _nudge(state: State, ctx: Context) -> Turn:
     if state.dialog == preferences.NAME:
         return Turn(state=state.idle())  # optional questions are not chased: left unanswered
     if state.dialog == check_in.NAME:
-        date = dt.date.fromisoformat(str(state.data["anchor_date"]))
+        date = ctx.pickup_on(dt.date.fromisoformat(str(state.data["anchor_date"])))
         opener = Say(prompts.CHECK_IN_REMINDER, {**base_params(ctx, patient), "date": date})
     else:
         opener = Say(prompts.STILL_WAITING, base_params(ctx, patient))
@@ -355,9 +357,7 @@ KEY_STOP = "9"
 KEY_PHARMACIST = "0"
 
 
-def _keypad_intent(
-    state: State, event: Digits, ctx: Context, anyone: PatientFacts
-) -> Turn | None:
+def _keypad_intent(state: State, event: Digits, ctx: Context, anyone: PatientFacts) -> Turn | None:
     key = event.digits.strip("#*")
     asked = _prompt(state, ctx)
     if any(isinstance(r, Ask) and r.expects == "number" for r in asked):
@@ -424,7 +424,8 @@ def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -
         return anchor.start(state, ctx, patient)
     acknowledgement = text is None or is_acknowledgement(text, ctx.vocab)
     if patient.enrollment == "active" and patient.next_anchor_date is not None:
-        status: Reply = Say(prompts.NEXT_PICKUP, {"date": patient.next_anchor_date})
+        when = ctx.pickup_on(patient.next_anchor_date)  # the real day, off closed days
+        status: Reply = Say(prompts.NEXT_PICKUP, {"date": when})
     else:
         status = Say(prompts.ENROLLMENT_IN_REVIEW)
     if acknowledgement:

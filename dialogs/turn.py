@@ -108,6 +108,7 @@ ReviewKind = Literal[
     "message",
     "renewal",
     "assessment",
+    "service",  # a service at pickup the patient accepted (a flu shot...): to have ready
 ]
 
 
@@ -220,12 +221,23 @@ class SetCaregiverPhone:
     wording: str
 
 
+@dataclass(frozen=True)
+class RecordServiceOffer:
+    """A service at pickup offered to the patient for one cycle, and their answer so far."""
+
+    patient_id: int
+    service: str  # a service id of the pharmacy's services file ("flu_shot")
+    anchor_date: dt.date
+    status: Literal["offered", "accepted", "declined", "no_answer"]
+
+
 Effect = (
     (RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | SaveAssessment | OpenReviewItem)
     | SetPreference
     | SetCaregiver
     | SetCaregiverPhone
     | ToStaffThread
+    | RecordServiceOffer
 )
 
 

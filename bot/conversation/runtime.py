@@ -27,6 +27,7 @@ from bot.conversation.effects import apply_effects
 from bot.conversation.messages import (
     EMPTY_TWIML,
     Outbound,
+    asks,
     inbound_message,
     normalize_phone,
     outbound_message,
@@ -60,7 +61,6 @@ from store.models import (
 )
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -306,8 +306,15 @@ class Runtime:
                 raise PatientNotFound(f"No patient {external_id} at pharmacy {pharmacy_id}.")
             if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
                 return None
-            event = Start("enrollment", {"patient_id": patient.id})
-            return self._start(session, pharmacy, patient, event, key=key, now=now)
+            return self.invite_in(session, pharmacy, patient, key, now)
+
+    def invite_in(
+        self, session: Session, pharmacy: Pharmacy, patient: Patient, key: str, now: dt.datetime
+    ) -> Outbound | None:
+        """`invite` inside the caller's transaction, `key` known to be unused (a campaign
+        writes a chunk of invitations in one transaction)."""
+        event = Start("enrollment", {"patient_id": patient.id})
+        return self._start(session, pharmacy, patient, event, key=key, now=now)
 
     def start_assessment(
         self, pharmacy_id: int, patient_id: int, key: str, sending: str
@@ -381,21 +388,15 @@ class Runtime:
             now,
             idempotency_key=key,
         )
+        # What it asks: the send job drops it if the patient answers before it may go.
+        message.asks = asks(answer.turn.state)
         session.add(message)
         session.flush()
         return Outbound(message.id, body)
 
     # ------------------------------------------------------------------ the step
 
-
-
-
     # ------------------------------------------------------------------ effects
-
-
-
-
-
 
 
 def runtime_for(

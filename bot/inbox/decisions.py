@@ -19,9 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
-from bot.inbox import display, replies
+from bot.inbox import display, live, replies
+from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.languages import serving
+from bot.program.open_days import real_pickup
 from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
 from dialogs.plan.dates import check_anchor_day, first_anchor_date
@@ -164,6 +166,7 @@ def _claim(
         raise already_decided(session, item)
     session.refresh(item)
     end_staff_thread(session, item)
+    live.note_decision(session, item)  # colleagues' open pages hear it after the commit
 
 
 def end_staff_thread(session: Session, item: ReviewItem) -> None:
@@ -289,8 +292,14 @@ def approve(
 
 
 def _must_decide(actor: Actor) -> None:
-    if not actor.may_decide:
-        raise NotAllowed("Only a pharmacist can approve or decline what a patient answered.")
+    must_be_allowed(actor, Permission.DECIDE)
+
+
+def must_be_allowed(actor: Actor, permission: Permission) -> None:
+    """NotAllowed (a 403, audited as refused) unless the policy lets the actor's role."""
+    why = refusal(actor.role, permission)
+    if why is not None:
+        raise NotAllowed(why)
 
 
 def _approve_enrollment(
@@ -326,11 +335,13 @@ def _approve_enrollment(
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."
     if reason is None:
+        pharmacy = _pharmacy(session, item.pharmacy_id)
         params: dict[str, Param] = {
             "first_name": patient.first_name,
-            "pharmacy": _pharmacy(session, item.pharmacy_id).name,
+            "pharmacy": pharmacy.name,
             "day": enrollment.anchor_day,
-            "date": enrollment.next_anchor_date,
+            # The day the patient comes: the anchor, or the open day before it when closed.
+            "date": real_pickup(pharmacy, enrollment.next_anchor_date, today),
         }
         sent.append(
             _text_approval(session, item, patient, prompts.ENROLLMENT_APPROVED, params, now)
@@ -349,7 +360,12 @@ def _approve_enrollment(
             "messages": sent,
         },
     )
-    when = f"{enrollment.next_anchor_date:%b %d, %Y}" if enrollment.next_anchor_date else "?"
+    when = "?"
+    if enrollment.next_anchor_date:
+        pickup = real_pickup(
+            _pharmacy(session, item.pharmacy_id), enrollment.next_anchor_date, today
+        )
+        when = f"{pickup:%b %d, %Y}"
     return Outcome(f"Enrollment approved: first synced pickup {when}. {told}", tuple(sent))
 
 
@@ -422,6 +438,7 @@ def mark_called(
 ) -> Outcome:
     """Log a call to the patient; it settles call-backs and messages, not clinical items."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.LOG_CALL)
     _require(session, item, "called")
     text = _note(note, required="Please say what was agreed on the call.")
     # A call settles everything but a clinical decision, which still needs approve or decline.
@@ -447,6 +464,7 @@ def close(
 ) -> Outcome:
     """Nothing more to do (a wrong number, a thank-you, not really an opt-out)."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.CLOSE_ITEM)
     _require(session, item, "done")
     text = _note(note, required="Please say why nothing more is needed.")
     _claim(session, actor, item, ReviewStatus.DONE, text, now)
@@ -467,6 +485,7 @@ def confirm_opt_out(
 ) -> Outcome:
     """The patient's words meant "stop": record the opt-out, as if they had texted STOP."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.CONFIRM_OPT_OUT)
     _require(session, item, "opt_out")
     patient = session.get(Patient, item.patient_id) if item.patient_id else None
     if patient is None:
@@ -525,6 +544,7 @@ def reply(
     what the patient writes back outside a dialog question comes to this item.
     """
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.REPLY)
     text = (body or "").replace("\x00", "").strip()
     if not text:
         raise BadRequest("Write the reply first.")
@@ -578,7 +598,7 @@ def set_anchor_day(
     preparation_days: int,
 ) -> Outcome:
     """Move the patient's pickup day; the next pickup is recomputed from today."""
-    _must_decide(actor)
+    must_be_allowed(actor, Permission.CHANGE_PICKUP_DAY)
     patient = patient_for(session, actor, patient_id)
     try:
         check_anchor_day(day)

@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import decisions, display, replies
+from bot.inbox import decisions, display, replies, triage
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
+from bot.inbox.households import shown as households_shown
 from bot.inbox.households import view as household_view
 from bot.inbox.plan_view import plan_view
 from bot.inbox.staff import Actor
@@ -37,16 +38,19 @@ from bot.inbox.web import (
 from bot.languages import catalogs
 from bot.program.assessments import english_answers
 from bot.program.preferences import of as preferences_of
+from bot.program.words import said_in
 from bot.settings.outreach import OutreachSettings
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
 from dialogs.turn import Say
 from store import inbox as store
 from store import queries
+from store.assessment_responses import response_for
 from store.audit import record
 from store.db import transaction
 from store.models import (
     AuditEvent,
     CheckIn,
+    ConsentKind,
     Conversation,
     Direction,
     Message,
@@ -65,9 +69,21 @@ router = APIRouter(include_in_schema=False)
 @dataclass(frozen=True)
 class AnswerLine:
     question: str
-    answer: str  # what the patient said, as stored (their own words for free text)
+    answer: str  # the value as recorded ("No", "Asked to move the pickup to day 5", free text)
     flagged: bool
-    words: str = ""  # the patient's own text or speech the answer was read from, if kept
+    wrote: str = ""  # the patient's own words it was read from ("" when none were kept)
+
+    @property
+    def shown(self) -> str:
+        """ "No — wrote: 'no hospital but my doctor added lisinopril'" (plain text: the page
+        escapes it like any patient-written text)."""
+        if not self.wrote or self.wrote == self.answer:
+            return self.answer
+        return f"{self.answer} — wrote: '{self.wrote}'"
+
+    @property
+    def words(self) -> str:  # the item page's name for `wrote`
+        return self.wrote
 
 
 def answer_lines(
@@ -75,9 +91,10 @@ def answer_lines(
     flags: list[str] | tuple[str, ...],
     definition: str,
     anchor: dt.date | None,
-    words: dict[str, Any] | None = None,
+    words: dict[str, str] | None = None,
 ) -> list[AnswerLine]:
-    """The check-in's questions in English, in the order asked, each with the answer."""
+    """The check-in's questions in English, in the order asked, each with the answer and the
+    patient's words behind it."""
     known = definition in ("", DEFAULT_CHECK_IN.key)
     questions = {q.id: q for q in DEFAULT_CHECK_IN.questions} if known else {}
     ordered = [k for k in questions if k in answers] + [k for k in answers if k not in questions]
@@ -89,10 +106,36 @@ def answer_lines(
         else:
             when: str | dt.date = anchor if anchor else "the pickup date"
             question = catalogs.render(Say(q.prompt, {"date": when}), "en")
-        said = str((words or {}).get(key) or "")
-        answer = _answer_text(answers[key])
-        lines.append(AnswerLine(question, answer, key in flags, "" if said == answer else said))
+        wrote = str((words or {}).get(key) or "")
+        lines.append(AnswerLine(question, _answer_text(answers[key]), key in flags, wrote))
     return lines
+
+
+def enrollment_lines(
+    session: Session, item: ReviewItem, trigger: Message | None
+) -> list[AnswerLine]:
+    """A new enrollment's answers: joining (the consent record's own words) and the pickup
+    day (the text that chose it)."""
+    lines = []
+    consent = store.latest_consent(session, item.patient_id, ConsentKind.ENROLLMENT_ACCEPTED)
+    if consent is not None:
+        lines.append(AnswerLine("Join med sync?", "Yes", False, consent.wording))
+    day = (item.details or {}).get("anchor_day")
+    if day is not None:
+        chose = said_in(trigger)
+        lines.append(AnswerLine("Pickup day", f"Day {day}", False, chose))
+    return lines
+
+
+def quoted(item: ReviewItem) -> list[str]:
+    """What a call-back (or any item) says the patient wrote: details["wrote"], one text or
+    several."""
+    wrote = (item.details or {}).get("wrote")
+    if isinstance(wrote, str):
+        return [wrote] if wrote.strip() else []
+    if isinstance(wrote, list | tuple):
+        return [str(w) for w in wrote if str(w).strip()]
+    return []
 
 
 def _answer_text(value: Any) -> str:
@@ -103,16 +146,6 @@ def _answer_text(value: Any) -> str:
     if isinstance(value, str) and value and value == value.lower() and "_" in value:
         return display.key_words(value)  # an option's key ('not_sure'), never shown raw
     return str(value)
-
-
-def words_of(check_in: CheckIn | None, details: dict[str, Any]) -> dict[str, Any]:
-    """The patient's own words per question, where the store kept them (SaveCheckIn.words on
-    the check-in, or the item's details)."""
-    kept = getattr(check_in, "words", None) if check_in is not None else None
-    if isinstance(kept, dict) and kept:
-        return kept
-    found = details.get("words")
-    return dict(found) if isinstance(found, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -128,6 +161,8 @@ ACTION_WORDS = {
     "approve": "Approved",
     "decline": "Declined",
     "called_patient": "Called the patient",
+    "prescription_status": "Prescription status changed",
+    "disenroll_missed_cycles": "Disenrolled (missed pickups)",
     "close": "Closed",
     "reply": "Replied by text",
     "edit_anchor_day": "Changed the pickup day",
@@ -145,6 +180,13 @@ def history_lines(events: list[AuditEvent]) -> list[HistoryLine]:
             note = str(item.get("note") or "")
         if event.action == "called_patient":
             note = str(after.get("note") or "")
+        if event.action == "prescription_status":  # issue 16: the export or --full
+            was = (event.before or {}).get("status")
+            note = (
+                f"{after.get('rx_number')}: {was} → {after.get('status')} ({after.get('because')})"
+            )
+        if event.action == "disenroll_missed_cycles":
+            note = f"{after.get('missed_in_a_row')} pickups in a row not picked up"
         if event.action == "edit_anchor_day":
             before = (event.before or {}).get("enrollment") or {}
             now = after.get("enrollment") or {}
@@ -159,6 +201,46 @@ def history_lines(events: list[AuditEvent]) -> list[HistoryLine]:
             )
         )
     return lines
+
+
+def item_answers(
+    session: Session, item: ReviewItem, check_in: CheckIn | None, trigger: Message | None
+) -> list[AnswerLine]:
+    """What the patient answered, each value with their words: the check-in's, a standalone
+    assessment's (in the version asked), or a new enrollment's."""
+    details = item.details or {}
+    if check_in is not None:
+        return answer_lines(
+            check_in.answers,
+            check_in.flags,
+            check_in.definition,
+            check_in.anchor_date,
+            check_in.words,
+        )
+    if item.kind == ReviewKind.ASSESSMENT:
+        # In the words of the version the patient was asked, even after the file changed.
+        kept = assessment_words(session, item)
+        return [
+            AnswerLine(a.question, a.answer, a.flagged, kept.get(a.id, ""))
+            for a in english_answers(session, item.pharmacy_id, details)
+        ]
+    if item.kind == ReviewKind.NEW_ENROLLMENT:
+        return enrollment_lines(session, item, trigger)
+    return answer_lines(
+        dict(details.get("answers") or {}),
+        list(details.get("flags") or []),
+        "",
+        None,
+        dict(details.get("words") or {}),
+    )
+
+
+def assessment_words(session: Session, item: ReviewItem) -> dict[str, str]:
+    sending = (item.details or {}).get("sending")
+    if item.patient_id is None or not isinstance(sending, str):
+        return {}
+    response = response_for(session, item.patient_id, sending)
+    return dict(response.words or {}) if response is not None else {}
 
 
 @dataclass(frozen=True)
@@ -192,30 +274,8 @@ def _item_context(
     patient = session.get(Patient, item.patient_id) if item.patient_id else None
     enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id) if patient else None
     check_in = session.get(CheckIn, item.check_in_id) if item.check_in_id else None
-    details = dict(item.details or {})
-    if check_in is not None:
-        answers = answer_lines(
-            check_in.answers,
-            check_in.flags,
-            check_in.definition,
-            check_in.anchor_date,
-            words_of(check_in, details),
-        )
-    elif item.kind == ReviewKind.ASSESSMENT:
-        # In the words of the version the patient was asked, even after the file changed.
-        said = words_of(None, details)
-        answers = [
-            AnswerLine(a.question, a.answer, a.flagged, str(said.get(a.question, "")))
-            for a in english_answers(session, item.pharmacy_id, details)
-        ]
-    else:
-        answers = answer_lines(
-            dict(details.get("answers") or {}),
-            list(details.get("flags") or []),
-            "",
-            None,
-            words_of(None, details),
-        )
+    trigger = session.get(Message, item.message_id) if item.message_id else None
+    answers = item_answers(session, item, check_in, trigger)
     phone = patient.phone if patient else item.phone
     messages = store.thread(session, item.pharmacy_id, phone) if phone else []
     outreach = outreach_settings()
@@ -243,6 +303,7 @@ def _item_context(
         if patient is not None
         else None
     )
+    household = household_view(session, patient) if patient is not None else None
     open_items = [
         OpenItem(
             i,
@@ -263,6 +324,7 @@ def _item_context(
         f"review_item:{item.id}",
         now,
         after={"patient_id": item.patient_id},
+        patients=households_shown(household),
     )
     language = patient.language if patient else "en"
     can_reply = bool(phone) and not (patient and decisions.cannot_text(patient))
@@ -284,14 +346,15 @@ def _item_context(
         ),
         "check_in": check_in,
         "answers": answers,
+        "quoted": quoted(item),
+        "trigger": trigger,
         "wrote": wrote,
-        "wrote_said": str(details.get("wrote") or ""),
         "thread": thread,
         "plan": plan,
         "history": history,
         "open_items": open_items,
         "other_items": [i for i in others if i.id != item.id][:20],
-        "household": household_view(session, patient) if patient is not None else None,
+        "household": household,
         "actions": decisions.actions_for(item),
         "may_decide": actor.may_decide,
         "can_reply": can_reply,
@@ -393,6 +456,7 @@ def _render_item(
 
 @router.get("/inbox/items/{item_id}")
 def show_item(request: Request, item_id: int, actor: CurrentActor) -> Response:
+    triage.mark_read(request, actor, item_id)  # the queue's unread marker, per staff member
     return _render_item(request, actor, item_id)
 
 
@@ -454,7 +518,8 @@ def _act(
         return _render_item(request, actor, item_id, "This was already done.", 409)
     send_after_commit(request, outcome)
     flash(request, "ok", outcome.message)
-    return see_other(back or f"/inbox/items/{item_id}")
+    # Once decided, on to the next item (bot/inbox/triage.py); otherwise back to this one.
+    return see_other(back or triage.after_action(request, actor, item_id))
 
 
 def send_after_commit(request: Request, outcome: Outcome) -> None:

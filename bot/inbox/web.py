@@ -44,13 +44,14 @@ environment.filters.update(
 )
 templates = Jinja2Templates(env=environment)
 
-# Scripts and styles only from our own files (the inbox works without JavaScript; the item
-# page's segment counter and thread scrolling are small helpers in static/item.js).
+# Scripts and styles only from our own files (htmx and its SSE extension vendored, our
+# inbox.js; the item page's segment counter and thread scrolling in static/item.js): no inline
+# script or style, no eval; the live stream only to this origin. The inbox still works without
+# JavaScript (every action is a form).
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -111,6 +112,17 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
     return secure(response)
+
+
+def refused(request: Request, staff: Any, text: str) -> Response:
+    """The role may not do this (bot/inbox/policy.py): a 403 page, audited as refused by
+    bot/inbox/refusals.py. Nothing was changed."""
+    return page(
+        request,
+        "message.html",
+        {"title": "Not allowed", "staff": staff, "heading": "Not allowed", "text": text},
+        status_code=403,
+    )
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -11,6 +11,9 @@ class Settings(BaseSettings):
 
     # A SQLite file in the working directory unless told otherwise.
     database_url: str = "sqlite:///medsync.db"
+    # PostgreSQL: the owner of the tables, for `medsync db upgrade` only; the app serves as
+    # a role that may not change the audit trail (DEPLOY.md). Unset: database_url.
+    owner_database_url: str | None = None
     # Unset: jobs run inside the web process (the embedded default).
     redis_url: str | None = None
     # The base URL Twilio calls (behind a TLS proxy this is the https address, not what the

@@ -18,6 +18,7 @@ from dialogs import engine
 from dialogs.assessment import Assessment
 from dialogs.caregiver import display
 from dialogs.context import Context, PatientFacts
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 from dialogs.state import load
 from dialogs.turn import (
     Digits,
@@ -26,6 +27,7 @@ from dialogs.turn import (
     NoInput,
     OpenReviewItem,
     RecordConsent,
+    RecordServiceOffer,
     SaveAssessment,
     SaveCheckIn,
     SetCaregiver,
@@ -66,6 +68,8 @@ class Case:
     state: dict[str, object] = field(default_factory=dict)
     assessments: tuple[Assessment, ...] = ()  # a pharmacy's standalone assessments
     cared_for: tuple[int, ...] = ()  # patients reached through a caregiver's permission
+    open_days: OpenDays = ALWAYS_OPEN  # the pharmacy's closed days
+    facts: dict[str, object] = field(default_factory=dict)  # the patient's, over the defaults
     staff_thread: int | None = None  # the review item a pharmacist's reply opened a thread on
 
 
@@ -118,6 +122,8 @@ def effect_line(effect: Effect) -> str:
             return f"caregiver {what} {whose} by {by}: {json.dumps(wording)}"
         case SetCaregiverPhone(opted_out=opted_out, wording=wording):
             return f"caregiver phone {'opted out' if opted_out else 'opted in'}: {wording}"
+        case RecordServiceOffer(service=service, anchor_date=anchor, status=status):
+            return f"service {service} {status} for {anchor}"
         case ToStaffThread(review_item_id=item):
             return f"to the staff thread on review item {item} (marked unread)"
     raise TypeError(effect)
@@ -184,6 +190,7 @@ def play(case: Case) -> str:
             assessments=case.assessments,
             cared_for=case.cared_for,
             phone_opted_out=opted_out_phone,
+            open_days=case.open_days,
             staff_thread=case.staff_thread,
         )
         turn = engine.step(state, event, ctx)

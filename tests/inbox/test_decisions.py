@@ -67,7 +67,8 @@ def test_approving_a_flagged_check_in_lets_the_fill_proceed_and_tells_the_patien
         item_id, check_in_id = item.id, item.check_in_id
     inbox.sign_in()
     response = act(inbox, item_id, "approve", note="Discussed with the patient")
-    assert response.status_code == 303 and response.headers["location"] == item_page(item_id)
+    # Decided: on to the next item, or the queue when nothing else waits (bot/inbox/triage.py).
+    assert response.status_code == 303 and response.headers["location"] == "/inbox"
     page = inbox.client.get(item_page(item_id)).text
     assert "Approved: the fill proceeds" in page
     with transaction(inbox.sessions) as s:
@@ -531,10 +532,15 @@ def test_every_form_that_changes_something_needs_the_csrf_token(inbox: Inbox, ac
             s.scalar(
                 select(func.count())
                 .select_from(AuditEvent)
-                .where(~AuditEvent.action.like("%sign%"))
+                .where(~AuditEvent.action.like("%sign%"), AuditEvent.outcome == "ok")
             )
             == 0
         )
+        # Each refused form is in the trail (issue 17: every refused attempt is audited).
+        refused = s.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
+        assert [(r.subject, r.after["status"]) for r in refused] == [  # type: ignore[index]
+            (f"review_item:{item_id}", 403)
+        ] * 3
 
 
 @SQLITE_ONLY
