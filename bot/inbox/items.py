@@ -487,10 +487,13 @@ def show_number(request: Request, item_id: int, actor: CurrentActor, _: CsrfChec
     return _render_item(request, actor, item_id, phone_shown=True)
 
 
-def _back(from_item: str) -> str | None:
-    """After acting on another open item of the patient, back to the page it was on."""
+def _back(from_item: str, item_id: int) -> str | None:
+    """After acting on another open item of the patient, back to the page it was on; after
+    deciding the page's own item, None (on to the next item: bot/inbox/triage.py)."""
     text = from_item.strip()
-    return f"/inbox/items/{int(text)}" if text.isdigit() and 0 < int(text) < 2**31 else None
+    if not text.isdigit() or not 0 < int(text) < 2**31 or int(text) == item_id:
+        return None
+    return f"/inbox/items/{int(text)}"
 
 
 def _act(
@@ -558,7 +561,7 @@ def approve(
         lambda s: decisions.approve(
             s, actor, item_id, now, _today(s, request, item_id), preparation, note
         ),
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -578,7 +581,7 @@ def decline(
         item_id,
         lambda s: decisions.decline(s, actor, item_id, reason, now),
         draft={"reason": reason},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -598,7 +601,7 @@ def called(
         item_id,
         lambda s: decisions.mark_called(s, actor, item_id, note, now),
         draft={"call_note": note},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -618,7 +621,7 @@ def done(
         item_id,
         lambda s: decisions.close(s, actor, item_id, note, now),
         draft={"done_note": note},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -636,7 +639,7 @@ def opt_out(
         actor,
         item_id,
         lambda s: decisions.confirm_opt_out(s, actor, item_id, now),
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
