@@ -123,7 +123,9 @@ def test_an_enrollment_approved_too_late_moves_to_the_next_pickup(inbox: Inbox) 
         enrollment = s.scalars(select(Enrollment)).one()
         # Dec 1 is only two days away; fills are prepared three days ahead.
         assert enrollment.next_anchor_date == dt.date(2027, 1, 1)
-    assert "January 1, 2027" in outbound(inbox)[0].body
+    # The text names the real day (issue 16): January 1 is New Year's Day, a federal holiday,
+    # so the patient comes the open day before it.
+    assert "Thursday, December 31, 2026" in outbound(inbox)[0].body
 
 
 def test_an_opted_out_patient_is_not_texted_on_approval(inbox: Inbox) -> None:
