@@ -25,9 +25,11 @@ from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import InboxError
 from bot.inbox.staff import Actor
+from bot.inbox.policy import Permission, refusal
 from bot.inbox.web import (
     flash,
     local_path,
+    refused,
     now_of,
     secure,
     see_other,
@@ -213,9 +215,10 @@ def bulk_approve(
     back: Annotated[str, Form()] = "/inbox",
 ) -> Response:
     target = local_path(back)
-    if not actor.may_decide:
-        flash(request, "error", "Only a pharmacist can approve enrollments.")
-        return see_other(target)
+    why = refusal(actor.role, Permission.DECIDE)
+    if why is not None:
+        # The role policy's answer (issue 17): a 403 page, audited as refused; nothing changed.
+        return refused(request, actor, why)
     ids = [int(i) for i in (item or []) if i.isdigit() and 0 < int(i) < 2**31][:MAX_BULK]
     if not ids:
         flash(request, "warn", "No routine enrollments were chosen; nothing was changed.")

@@ -167,7 +167,13 @@ def test_bulk_approval_of_routine_enrollments_is_one_audited_decision_each(
         data={"csrf_token": csrf_from(technician.get("/inbox").text), "item": routine},
         follow_redirects=False,
     )
-    assert refused.status_code == 303
+    # The role policy (issue 17): a refusal answers 403 with the policy's sentence and is
+    # audited as refused; nothing is approved.
+    assert refused.status_code == 403
+    assert "Only a pharmacist or an admin may approve or decline" in refused.text
+    with transaction(inbox.sessions) as s:
+        outcomes = s.scalars(select(AuditEvent.outcome).where(AuditEvent.outcome == "refused")).all()
+        assert len(outcomes) == 1
     answer = inbox.client.post(
         "/inbox/bulk-approve",
         data={"csrf_token": csrf_from(html), "item": [*routine, flagged, held, "junk"]},
