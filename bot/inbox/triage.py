@@ -24,13 +24,13 @@ from bot.inbox import decisions
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import InboxError
-from bot.inbox.staff import Actor
 from bot.inbox.policy import Permission, refusal
+from bot.inbox.staff import Actor
 from bot.inbox.web import (
     flash,
     local_path,
-    refused,
     now_of,
+    refused,
     secure,
     see_other,
     sessions_of,
