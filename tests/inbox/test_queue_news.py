@@ -205,7 +205,7 @@ def test_an_open_item_hears_of_a_colleagues_decision(inbox: Inbox) -> None:
     news = dana.get(f"/inbox/items/{item}/live").text
     assert "While you were looking, Ada Admin closed this item" in news
     assert f'href="/inbox/items/{after}" rel="next"' in news
-    assert "data-decided" in news
+    assert "data-decided" in news and f'data-item="{item}"' in news  # inbox.js scopes to it
 
 
 @SQLITE_ONLY

@@ -101,9 +101,14 @@
     if (panel && window.matchMedia("(min-width: 901px)").matches) panel.open = true;
   }
 
+  /* Only the decided item's controls: the patient's other open items on the same page
+     (#decide-<id>, bot/inbox/templates/item.html) can still be decided. */
   function colleagueDecided() {
-    if (!document.querySelector("#item-live [data-decided]")) return;
-    document.querySelectorAll("[data-decides]").forEach(function (control) {
+    var notice = document.querySelector("#item-live [data-decided]");
+    if (!notice) return;
+    var id = notice.getAttribute("data-item");
+    var scope = (id && document.getElementById("decide-" + id)) || document;
+    scope.querySelectorAll("[data-decides]").forEach(function (control) {
       control.disabled = true;
     });
   }
