@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
@@ -24,6 +25,8 @@ from tests.jobs.test_scheduler import answer, enroll, tick
 OPENED = dt.datetime(2026, 12, 8, 5, 5, tzinfo=dt.UTC)  # 00:05 in New York, T-7
 EARLY = dt.datetime(2026, 12, 8, 11, 30, tzinfo=dt.UTC)  # 06:30: the patient replies early
 EIGHT = dt.datetime(2026, 12, 8, 13, 0, tzinfo=dt.UTC)  # 08:00: sending hours begin
+# The first test runs on both databases; the others are about the rule, on SQLite alone.
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def held_question(world: World) -> Message:
@@ -64,6 +67,7 @@ def test_a_question_answered_before_sending_hours_is_dropped(world: World) -> No
     assert tick(world).resent == 0  # and it is never tried again
 
 
+@SQLITE_ONLY
 def test_a_question_answered_in_part_is_dropped_too(world: World) -> None:
     """The patient answered the first question early: the text that asks it is stale (the
     webhook's answer already asked the next one)."""
@@ -79,6 +83,7 @@ def test_a_question_answered_in_part_is_dropped_too(world: World) -> None:
     assert world.fake.accepted_messages == []
 
 
+@SQLITE_ONLY
 def test_a_question_still_open_goes_at_eight(world: World) -> None:
     enroll(world)
     world.clock.at = OPENED
@@ -92,6 +97,7 @@ def test_a_question_still_open_goes_at_eight(world: World) -> None:
     assert len(world.fake.accepted_messages) == 1
 
 
+@SQLITE_ONLY
 def test_the_rq_job_scheduled_for_eight_drops_an_answered_question(
     world: World, context: WorkerContext
 ) -> None:
