@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.outreach.worker import WorkerContext
 from store.db import transaction
 from store.models import CheckIn, CheckInStatus, Message, MessageStatus
+from tests.caregivers.test_caregiver_scheduler import ANN, add_ann
 from tests.jobs.conftest import World, burst
 from tests.jobs.test_scheduler import answer, enroll, tick
 
@@ -124,3 +125,26 @@ def test_the_rq_job_scheduled_for_eight_drops_an_answered_question(
     )
     assert world.message(question.id).status == MessageStatus.SUPPRESSED
     assert world.fake.accepted_messages == []
+
+
+@SQLITE_ONLY
+def test_the_caregivers_copy_is_dropped_when_the_patient_finished(world: World) -> None:
+    """The check-in also waits for the caregiver's phone; the patient finishes it on theirs
+    at 06:30, so at 08:00 neither copy goes."""
+    enroll(world)
+    add_ann(world, "P1001")
+    world.clock.at = OPENED
+    tick(world)
+    with transaction(world.sessions) as session:
+        copies = session.scalars(
+            select(Message).where(Message.idempotency_key.like("check_in:%:open%"))
+        ).all()
+        assert sorted(m.phone for m in copies) == sorted(["+12125550123", ANN])
+        ids = [m.id for m in copies]
+    world.clock.at = EARLY
+    answer(world, "no", "no", "no", "no", "yes")
+    world.clock.at = EIGHT + dt.timedelta(minutes=5)
+    tick(world)
+    assert [world.message(i).status for i in ids] == [MessageStatus.SUPPRESSED] * 2
+    sent = [r.form["Body"] for r in world.fake.accepted_messages]
+    assert not [b for b in sent if "check-in" in b]  # only Ann's welcome as a caregiver went
