@@ -163,8 +163,10 @@ def test_odd_texts_get_a_sensible_reply_never_a_500(
 def test_odd_text_mid_dialog_is_reasked(client: TestClient) -> None:
     phone = Phone(client, MARGARET)
     phone.text("hi")
+    # The reader's (issue 15) words when it is not sure, then the question again.
     assert phone.text("x" * 1600) == [
-        "Sorry, I didn't understand.\nWould you like to join med sync? Reply YES or NO."
+        "Sorry, I want to be sure I got that right.\n"
+        "Would you like to join med sync? Reply YES or NO."
     ]
 
 
