@@ -589,4 +589,4 @@ def _numbers(
         return Reading("yes", "yes", _evidence(meanings), sure=not unsure, notes=tuple(news))
     if answers == {"no"}:  # a refused date is flagged anyway: nothing more to carry
         return Reading("no", "no", _evidence(meanings), sure=not unsure)
-    return Reading(None, None, sure=False, notes=tuple(news), question_back=back)
+    return Reading(None, None, sure=False, question_back=back)  # asked again, quoted if need be

@@ -15,6 +15,7 @@ after it (dialogs/engine.py).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -83,6 +84,9 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         answers[qid], words[qid] = other, text
     value = got.value
     if value is None:
+        state = replace(
+            state, data={**state.data, "answers": answers, "words": words, answering.NOTES: notes}
+        )
         return unclear(
             state,
             ctx,
