@@ -408,6 +408,7 @@ def _meaning(
                     break
                 negated_at.add(j)
     counts: list[int] = []
+    named_by_no: set[str] = set()  # topics only a "no" phrase named ("no changes")
     for i, w in enumerate(words):
         topics = [t.removeprefix("topic:") for t in w.tags if t.startswith("topic:")]
         if own_topic and w.text in own_words:
@@ -422,6 +423,7 @@ def _meaning(
                 if topic not in m.topics and t.startswith("topic_no:"):
                     m.implied.add(topic)
                 m.topics.setdefault(topic, False)
+                named_by_no.add(topic)
         if w.count is not None and i not in negated_at:
             counts.extend(w.count)
         if "zero" in w.tags:
@@ -433,7 +435,8 @@ def _meaning(
         m.count = (min(counts), max(counts))
         if m.count == (0, 0):
             m.zero, m.count = True, None
-    if clause.asked_back and len(words) > 1 and not m.topics:
+    real = set(m.topics) - named_by_no  # topics named as such, not by an answer phrase
+    if clause.asked_back and len(words) > 1 and not real:
         return m  # "when is good?", "ok?": a question, not an answer
     # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
     # have", "i was") counts only in a clause that says nothing more.
@@ -446,11 +449,11 @@ def _meaning(
     # "No, I've been good", "nope 👍": a polite yes-word beside a no is no yes.
     weak = {"polite", "function"} if has_no else set()
     has_yes = any("yes" in w.tags and "no" not in w.tags and not w.tags & weak for w in answering)
-    if has_yes and not has_no and not m.topics:
+    if has_yes and not has_no and not real:
         m.answer = "yes"
-    elif has_no and not has_yes and not m.topics:
+    elif has_no and not has_yes and not real:
         m.answer = "no"
-    elif has_no and has_yes and not m.topics:
+    elif has_no and has_yes and not real:
         m.unsure = True  # "yes no", "是不是"
     return m
 
