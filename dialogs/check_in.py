@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 from dialogs import answering, prompts
 from dialogs.assessment import Assessment, Question, in_language
-from dialogs.common import answer_back, base_params, read_number, read_yes_no, unclear, written
+from dialogs.common import answer_back, base_params, read_yes_no, unclear, written
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State
-from dialogs.turn import Ask, Digits, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Text, Turn
+from dialogs.turn import Ask, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Turn
 
 NAME = "check_in"
 DELIVERY_STEP = "delivery_address"  # asked last, of patients who want delivery

@@ -121,7 +121,11 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
         # always" only implies it (an answer only to the question asked).
         for p in _phrases(phrases):
             words = p.split()
-            spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+            spans = {
+                " ".join(words[i:j])
+                for i in range(len(words))
+                for j in range(i + 1, len(words) + 1)
+            }
             named = bool(spans & topic_words.get(topic, set()))
             index.setdefault(p, set()).add(f"topic_{'said' if named else 'no'}:{topic}")
     counts: dict[str, tuple[int, int]] = {}
@@ -296,7 +300,9 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
     digits = _DIGITS.findall(unicodedata.normalize("NFKC", word))
     if digits and len(digits) == 1 and _ORDINAL.fullmatch(word):
         value = int(digits[0])
-        return _Word(word, frozenset({"count", "zero"} if value == 0 else {"count"}), (value, value))
+        return _Word(
+            word, frozenset({"count", "zero"} if value == 0 else {"count"}), (value, value)
+        )
     if len(word) < 3 or not word.isalpha():
         return _Word(word, frozenset())
     # "siii", "noooo", "yesss": repeated letters are emphasis.
@@ -313,9 +319,13 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
         # A yes or a no from a typo only in a short message ("yse", "nop"): never inside a
         # sentence, where a near word may be anything ("hope" is one letter from "nope").
         # A no from a typo needs a word of four letters ("nope"): "chao" is no "chả".
-        if (short or not tags & {"yes", "no"}) and ("no" not in tags or len(found) >= 4):
-            if abs(len(found) - len(word)) <= limit:
-                return _Word(found, tags, fuzzy=True)
+        answer_ok = short or not tags & {"yes", "no"}
+        if (
+            answer_ok
+            and ("no" not in tags or len(found) >= 4)
+            and abs(len(found) - len(word)) <= limit
+        ):
+            return _Word(found, tags, fuzzy=True)
     return _Word(word, frozenset())
 
 
@@ -501,8 +511,7 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
             notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
             continue
         hedged = hedged or m.unsure
-        on_topic = topic is not None and topic in m.topics
-        if on_topic:
+        if topic is not None and topic in m.topics:
             (yes if m.topics[topic] else no).append(m)
         elif counts_for_topic and m.count and not m.topics and not m.content:
             yes.append(m)  # "2", "a couple times", "maybe one"
@@ -518,7 +527,9 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
             if affirmed or (not m.content and not m.unsure and t not in m.implied):
                 others.append(Other(t, "yes" if affirmed else "no", m.clause.raw))
         if counts_for_topic and m.count and m in yes:
-            count = m.count if count is None else (min(count[0], m.count[0]), max(count[1], m.count[1]))
+            count = (
+                m.count if count is None else (min(count[0], m.count[0]), max(count[1], m.count[1]))
+            )
         supporting = m in yes or m in no
         carried = any(o.evidence == m.clause.raw and o.value == "yes" for o in others)
         if m.content and not carried and (not supporting or m in no):
@@ -528,23 +539,52 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
     if topical_yes or counted_yes:
         chosen = topical_yes or counted_yes
         return Reading(
-            "yes", "yes", _evidence(chosen), sure=True, count=count,
-            others=tuple(others), notes=_notes(notes, chosen), question_back=back,
+            "yes",
+            "yes",
+            _evidence(chosen),
+            sure=True,
+            count=count,
+            others=tuple(others),
+            notes=_notes(notes, chosen),
+            question_back=back,
         )
     if yes and no:
-        return Reading(None, None, sure=False, others=tuple(others), notes=tuple(notes),
-                       question_back=back)
+        return Reading(
+            None, None, sure=False, others=tuple(others), notes=tuple(notes), question_back=back
+        )
     if yes and hedged:  # "I think so", "I don't think I did": asked again, never guessed
-        return Reading(None, None, sure=False, others=tuple(others), notes=_notes(notes, yes),
-                       question_back=back)
+        return Reading(
+            None,
+            None,
+            sure=False,
+            others=tuple(others),
+            notes=_notes(notes, yes),
+            question_back=back,
+        )
     if yes:
-        return Reading("yes", "yes", _evidence(yes), sure=True, count=count,
-                       others=tuple(others), notes=_notes(notes, yes), question_back=back)
+        return Reading(
+            "yes",
+            "yes",
+            _evidence(yes),
+            sure=True,
+            count=count,
+            others=tuple(others),
+            notes=_notes(notes, yes),
+            question_back=back,
+        )
     if no:
-        return Reading("no", "no", _evidence(no), sure=not hedged,
-                       others=tuple(others), notes=_notes(notes, []), question_back=back)
-    return Reading(None, None, sure=not hedged, others=tuple(others), notes=tuple(notes),
-                   question_back=back)
+        return Reading(
+            "no",
+            "no",
+            _evidence(no),
+            sure=not hedged,
+            others=tuple(others),
+            notes=_notes(notes, []),
+            question_back=back,
+        )
+    return Reading(
+        None, None, sure=not hedged, others=tuple(others), notes=tuple(notes), question_back=back
+    )
 
 
 def _notes(notes: list[str], used: list[_Meaning]) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ after it (dialogs/engine.py).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from dialogs import answering, prompts

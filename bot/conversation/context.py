@@ -33,6 +33,7 @@ def dialog_context(
     found: caregivers.PhoneView | None,
     preparation_days: int,
     decline_quiet_days: int,
+    pharmacy_hours: str = "",
 ) -> Context:
     enrollments = queries.enrollments_of(session, [p.id for p in patients])
     prefs = preferences_of(session, patients)
@@ -51,6 +52,7 @@ def dialog_context(
         languages=serving.offered(pharmacy),
         check_in=check_in_for(pharmacy.check_in_definition),
         assessments=assessments.in_play(session, pharmacy.id, state.to_json(), event),
+        pharmacy_hours=pharmacy_hours,
     )
     if found is not None:
         ctx = caregivers.in_context(found, ctx)
@@ -85,8 +87,10 @@ def facts(
         detailed_messages=prefs.detailed if prefs else False,
         preferences_asked=prefs.asked if prefs else False,
         can_text=patient.sms_capable is not False and patient.phone_type != "landline",
-        # Only while the pickup day is being chosen: the anchor dialog tells the cost.
-        cost_estimates=cost_estimates(patient, today) if status == "consented" else {},
+        # Only while the invitation or the pickup day is open: the anchor dialog tells the cost,
+        # and "how much will it cost?" gets it. A lazy mapping: a day's plan is worked out only
+        # when a dialog asks for it, never on other texts.
+        cost_estimates=cost_estimates(patient, today) if choosing else {},
     )
 
 

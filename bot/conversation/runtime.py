@@ -88,7 +88,9 @@ class Runtime:
         render_sms: Callable[[Sequence[str]], str],
         preparation_days: int = 3,
         decline_quiet_days: int = 180,
+        pharmacy_hours: str = "",
     ) -> None:
+        self.pharmacy_hours = pharmacy_hours
         self.sessions = sessions
         self.clock = clock
         self.render_sms = render_sms
@@ -212,6 +214,7 @@ class Runtime:
             found,
             self.preparation_days,
             self.decline_quiet_days,
+            pharmacy_hours=self.pharmacy_hours,
         )
         turn = engine.step(before, event, ctx)
         subject = subject_of(patients, turn.state)
@@ -399,4 +402,5 @@ def runtime_for(
         render_sms=render_sms,
         preparation_days=settings.preparation_days,
         decline_quiet_days=settings.decline_quiet_days,
+        pharmacy_hours=settings.pharmacy_hours,
     )

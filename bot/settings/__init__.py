@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     decline_quiet_days: int = 180
     # Days between the choice of an anchor day and the first synced pickup, at least.
     preparation_days: int = 3
+    # The pharmacy's opening hours as patients should read them (MEDSYNC_PHARMACY_HOURS, e.g.
+    # "Mon-Fri 9am-7pm, Sat 9am-1pm"), told when a patient asks "what time do you open?".
+    # Empty: the patient is asked to call the pharmacy for its hours.
+    pharmacy_hours: str = ""
     # Where `serve --demo` keeps its generated Twilio auth token for `medsync chat`.
     demo_token_file: str = "medsync.demo-token"
     # Signs the inbox's session cookies (MEDSYNC_SECRET_KEY). Unset: a random key per process,

@@ -27,7 +27,13 @@ def test_the_corpus_is_large_covers_every_language_and_step_and_is_mostly_en_and
     for language in LANGUAGES:
         assert {s for lang, s in steps if lang == language} >= {"hospital", "missed_doses"}
     assert {r.step for r in ROWS} == {
-        "enroll", "anchor", "hospital", "changes", "missed_doses", "anything_else", "still_coming"
+        "enroll",
+        "anchor",
+        "hospital",
+        "changes",
+        "missed_doses",
+        "anything_else",
+        "still_coming",
     }
 
 

@@ -23,23 +23,67 @@ PREFIXES = {
 }
 # Clinical clauses: what a patient adds after "no, but" (a visit, a change, a dose, a symptom,
 # a request), with words the reader has never seen among them.
-SUBJECTS = {"en": ["I", "i", "my doctor", "they", "the dr", ""], "es": ["yo", "el doctor", "me", ""]}
+SUBJECTS = {
+    "en": ["I", "i", "my doctor", "they", "the dr", ""],
+    "es": ["yo", "el doctor", "me", ""],
+}
 CLINICAL = {
     "en": [
-        "went to the ER", "was admitted on {w}", "went to urgent care", "changed my {w} dose",
-        "started {w}", "stopped my {w}", "added {w}", "missed {n} doses", "forgot {n} times",
-        "skipped my {w}", "ran out on {w}", "have {w}", "need more {w}", "feel {w}",
-        "have been {w} a lot", "had a {w}", "fell down", "was in the hospital", "got a new {w}",
+        "went to the ER",
+        "was admitted on {w}",
+        "went to urgent care",
+        "changed my {w} dose",
+        "started {w}",
+        "stopped my {w}",
+        "added {w}",
+        "missed {n} doses",
+        "forgot {n} times",
+        "skipped my {w}",
+        "ran out on {w}",
+        "have {w}",
+        "need more {w}",
+        "feel {w}",
+        "have been {w} a lot",
+        "had a {w}",
+        "fell down",
+        "was in the hospital",
+        "got a new {w}",
     ],
     "es": [
-        "fui a urgencias", "me internaron el {w}", "me cambiaron la dosis de {w}",
-        "me recetaron {w}", "se me olvidaron {n} pastillas", "me salté {n}", "tengo {w}",
-        "necesito más {w}", "me siento {w}", "me caí", "estuve en el hospital", "me quitaron {w}",
+        "fui a urgencias",
+        "me internaron el {w}",
+        "me cambiaron la dosis de {w}",
+        "me recetaron {w}",
+        "se me olvidaron {n} pastillas",
+        "me salté {n}",
+        "tengo {w}",
+        "necesito más {w}",
+        "me siento {w}",
+        "me caí",
+        "estuve en el hospital",
+        "me quitaron {w}",
     ],
 }
 WORDS = st.sampled_from(
-    ["metformin", "lisinopril", "dizzy", "pain", "cough", "strips", "insulin", "swelling",
-     "saturday", "rash", "tos", "mareos", "dolor", "tiras", "presión", "glucose", "sugar"]
+    [
+        "metformin",
+        "lisinopril",
+        "dizzy",
+        "pain",
+        "cough",
+        "strips",
+        "insulin",
+        "swelling",
+        "saturday",
+        "rash",
+        "tos",
+        "mareos",
+        "dolor",
+        "tiras",
+        "presión",
+        "glucose",
+        "sugar",
+    ]
 ) | st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8).map(
     lambda w: w + "itis"  # a word the reader has never seen ("sinusitis", "xqzitis")
 )
@@ -125,7 +169,10 @@ def test_every_plain_yes_and_no_reads_as_itself() -> None:
 
 
 KINDS = [Asked("yes_no", t) for t in (*TOPICS, None)] + [
-    Asked("text_or_no"), Asked("day"), Asked("number"), Asked("yes_no", None, ("flu shot",)),
+    Asked("text_or_no"),
+    Asked("day"),
+    Asked("number"),
+    Asked("yes_no", None, ("flu shot",)),
 ]
 
 
