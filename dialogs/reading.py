@@ -56,6 +56,9 @@ PHRASE_KEYS = (
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
 _EMOJI_NO = ("👎", "❌", "✖", "🙅", "🚫", "⛔", "❎")
 _EMOJI_SKIN = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
+_EMOJI = re.compile(
+    "|".join(re.escape(e) for e in sorted({*_EMOJI_YES, *_EMOJI_NO}, key=len, reverse=True))
+)
 YES_TOKEN, NO_TOKEN = "emojiyes", "emojino"
 
 # Clause breaks: sentence and list punctuation in every script (Arabic comma, CJK marks).
@@ -229,8 +232,11 @@ class _Clause:
     raw: str
     asked_back: bool = False  # the piece of text ended with a question mark
 
+    def __post_init__(self) -> None:
+        self.tags: frozenset[str] = frozenset().union(*(w.tags for w in self.words))
+
     def has(self, tag: str) -> bool:
-        return any(tag in w.tags for w in self.words)
+        return tag in self.tags
 
     def first(self, tag: str) -> int | None:
         for i, w in enumerate(self.words):
@@ -330,11 +336,11 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
 
 
 def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
-    text = _EMOJI_SKIN.sub("", text)
-    for emoji in _EMOJI_YES:
-        text = text.replace(emoji, f" {YES_TOKEN} ")
-    for emoji in _EMOJI_NO:
-        text = text.replace(emoji, f" {NO_TOKEN} ")
+    if not text.isascii():
+        text = _EMOJI.sub(
+            lambda m: f" {YES_TOKEN if m[0] in _EMOJI_YES else NO_TOKEN} ",
+            _EMOJI_SKIN.sub("", text),
+        )
     clauses: list[_Clause] = []
     pieces = _BREAKS.split(text)
     marks = _BREAKS.findall(text)

@@ -65,3 +65,11 @@ def test_sending_sends_every_message_and_measures_the_throttle(
     ceiling, throttled = printed.splitlines()[1:3]
     assert "6 sent" in ceiling and "at the API" in ceiling
     assert "6 sent" in throttled and "of the set rate" in throttled
+
+
+def test_understanding_reports_every_language_and_step_and_the_time() -> None:
+    from tests.bench import understanding
+
+    printed = _run(understanding.main, ["--repeat", "1"])
+    assert "Understanding: " in printed and "zh-Hant" in printed and "still_coming" in printed
+    assert "µs per message" in printed
