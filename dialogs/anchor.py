@@ -13,7 +13,7 @@ from dialogs.common import (
     unclear,
     written,
 )
-from dialogs.context import Context, PatientFacts
+from dialogs.context import Context, PatientFacts, TripPlan
 from dialogs.plan.dates import first_anchor_date
 from dialogs.state import State
 from dialogs.turn import Ask, Event, OpenReviewItem, Param, Reply, Say, SetEnrollment, Turn
@@ -57,27 +57,37 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     if not FIRST_DAY <= day <= LAST_DAY:
         # A clear answer that cannot be honoured is not "unclear": explain, don't count it.
         return Turn(state=state, replies=(Say(prompts.ANCHOR_OUT_OF_RANGE), reask))
-    first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
-    confirmed = Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": first_pickup})
+    trips = patient.trip_plans.get(day) or _without_plan(day, ctx)
+    pickup = trips.first_synced_pickup
+    confirmed = Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": pickup})
     # Then what getting in sync costs, and the preference questions (once).
     after = preferences.start(state, ctx, patient, at_enrollment=True)
     if not preferences.needed(patient):
         after = Turn(state=state.idle())
     return Turn(
         state=after.state,
-        replies=(confirmed, *_cost(patient, day, first_pickup), *after.replies),
+        replies=(confirmed, *_visits(trips), *_cost(patient, day, pickup), *after.replies),
         effects=(
             *after.effects,
             SetEnrollment(
-                patient.id, "pending_review", anchor_day=day, next_anchor_date=first_pickup
+                patient.id,
+                "pending_review",
+                anchor_day=day,
+                next_anchor_date=trips.first_synced_anchor,
             ),
             OpenReviewItem(
                 kind="new_enrollment",
                 patient_id=patient.id,
                 summary=f"New enrollment: pickup day {day}, "
-                f"first synced pickup {first_pickup:%b %d, %Y}. "
+                f"first synced pickup {pickup:%b %d, %Y}. {_trips_summary(trips)}"
                 "Please review the sync plan and approve.",
-                details={"anchor_day": day, "first_pickup": first_pickup.isoformat()},
+                details={
+                    "anchor_day": day,
+                    "first_pickup": pickup.isoformat(),
+                    "first_synced_anchor": trips.first_synced_anchor.isoformat(),
+                    "visits": [d.isoformat() for d in trips.visits],
+                    "overrides": list(trips.overrides),
+                },
             ),
         ),
     )
@@ -89,6 +99,34 @@ def cost(ctx: Context, patient: PatientFacts) -> tuple[Say, ...]:
     day = patient.proposed_anchor_day
     first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
     return _cost(patient, day, first_pickup) or (Say(prompts.COST_GENERAL),)
+
+
+def _without_plan(day: int, ctx: Context) -> TripPlan:
+    """No sync plan for this day (bad data for the pharmacist to fix): the first anchor the
+    pharmacy can prepare, on an open day, and no visits promised."""
+    anchor = first_anchor_date(day, ctx.today, ctx.preparation_days)
+    return TripPlan(anchor, ctx.pickup_on(anchor), (), planned=False)
+
+
+def _visits(trips: TripPlan) -> tuple[Say, ...]:
+    """The trips before the first synced pickup, named truthfully: none, one, or how many."""
+    if not trips.visits:
+        return ()
+    if len(trips.visits) == 1:
+        return (Say(prompts.ANCHOR_ONE_VISIT, {"date": trips.visits[0]}),)
+    return (Say(prompts.ANCHOR_VISITS, {"count": len(trips.visits), "date": trips.visits[0]}),)
+
+
+def _trips_summary(trips: TripPlan) -> str:
+    if not trips.planned:
+        return "No sync plan could be made for this day: check the patient's prescriptions. "
+    if not trips.visits:
+        shown = "No visit before it. "
+    else:
+        shown = "Visits before it: " + ", ".join(f"{d:%b} {d.day}" for d in trips.visits) + ". "
+    if trips.overrides:
+        shown += f"Needs a refill-too-soon override for {', '.join(trips.overrides)}. "
+    return shown
 
 
 def _cost(patient: PatientFacts, day: int, first_pickup: dt.date) -> tuple[Say, ...]:

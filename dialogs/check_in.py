@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, Literal
 
-from dialogs import answering, prompts
+from dialogs import answering, prompts, services
 from dialogs.assessment import Assessment, Question, in_language
 from dialogs.common import answer_back, base_params, read_yes_no, unclear, written
 from dialogs.context import Context, PatientFacts
@@ -34,16 +34,17 @@ def _answers(state: State) -> dict[str, Any]:
 
 
 def _ask(q: Question, anchor_date: dt.date, ctx: Context, patient: PatientFacts) -> Ask:
+    when = ctx.pickup_on(anchor_date)  # the day the patient comes, off closed days
     if not q.texts:
-        return Ask(q.prompt, {"date": anchor_date}, expects=q.kind)
+        return Ask(q.prompt, {"date": when}, expects=q.kind)
     # A pharmacy's own words are not in the catalog: pick them here, in the language the
     # patient is written to (theirs when the pharmacy offers it, else English).
     languages = _languages(ctx, patient)
     text = in_language(q.texts, languages)
     if q.kind == "choice":
         labels = tuple(in_language(c.texts, languages) for c in q.choices)
-        return Ask(text, {"date": anchor_date, "options": labels}, "option", choices=labels)
-    return Ask(text, {"date": anchor_date}, expects=q.kind)
+        return Ask(text, {"date": when, "options": labels}, "option", choices=labels)
+    return Ask(text, {"date": when}, expects=q.kind)
 
 
 def _languages(ctx: Context, patient: PatientFacts) -> tuple[str, ...]:
@@ -62,7 +63,9 @@ def start(state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.dat
         subject=patient.id,
         data={"anchor_date": anchor_date.isoformat(), "answers": {}},
     )
-    intro = Say(prompts.CHECK_IN_INTRO, {**base_params(ctx, patient), "date": anchor_date})
+    intro = Say(
+        prompts.CHECK_IN_INTRO, {**base_params(ctx, patient), "date": ctx.pickup_on(anchor_date)}
+    )
     return Turn(
         state=new_state,
         replies=(intro, _ask(first, anchor_date, ctx, patient)),
@@ -220,11 +223,12 @@ def _finish(
     flags = flags_of(definition, answers)
     ready = prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
     if not flags:
-        return Turn(
+        clear = Turn(
             state=state.idle(),
-            replies=(Say(ready, {"date": anchor_date}),),
+            replies=(Say(ready, {"date": ctx.pickup_on(anchor_date)}),),
             effects=(_save(patient, anchor_date, definition, "ready", answers, words),),
         )
+        return services.offer(state, ctx, patient, anchor_date, clear)
     reasons = "; ".join(reason_of(definition, f) for f in flags)
     return Turn(
         state=state.idle(),

@@ -49,8 +49,8 @@ def answer_back(
     if back == "who":
         return (Say(prompts.WHO_IS_THIS, params),)
     if back == "hours":
-        if ctx.pharmacy_hours:
-            return (Say(prompts.PHARMACY_HOURS, {**params, "hours": ctx.pharmacy_hours}),)
+        if ctx.hours:
+            return (Say(prompts.PHARMACY_HOURS, {**params, "hours": ctx.hours}),)
         return (Say(prompts.PHARMACY_HOURS_UNKNOWN, params),)
     if back == "cost":
         told = cost()
@@ -90,7 +90,9 @@ def unclear(
     clarifying: tuple[Reply, ...] = (),
 ) -> Turn:
     """Ask once more, specifically (`clarifying`, else "I want to be sure" and the question);
-    the second time, ask staff to call, quoting what the patient wrote, and tell them so."""
+    the second time, ask staff to call, quoting what the patient wrote, and tell them so. The
+    question stays open: a clear answer after the call-back was raised ("sí") still answers it,
+    rather than starting the dialog over (the invitation sent again)."""
     said = [*state.data.get("unclear_wrote", ()), *([wrote] if wrote else [])]
     if state.retries == 0:
         again = clarifying or (Say(prompts.JUST_TO_BE_SURE), question)
@@ -110,7 +112,7 @@ def unclear(
         details=details,
     )
     return Turn(
-        state=state.idle(),
+        state=_retry(state),
         replies=(Say(prompts.ESCALATED),),
         effects=(*on_give_up(), item),
     )

@@ -66,6 +66,7 @@ class Sample:
             "medicines": "Atorvastatin 40 mg tablet, Lisinopril 10 mg tablet",
             # the pharmacy's opening hours, told when a patient asks (issue 15)
             "hours": "Mon-Fri 9am-7pm, Sat 9am-5pm, Sun 10am-4pm",
+            "count": 3,  # the visits before the first synced pickup
         }
         params: dict[str, Param] = {}
         guessed = []

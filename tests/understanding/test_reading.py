@@ -32,7 +32,7 @@ def context(language: str = "en", **patient: object) -> Context:
         pharmacy_phone="(212) 555-0199",
         patients=(PatientFacts(1, "Ana", language=language, **facts),),  # type: ignore[arg-type]
         vocab=vocabulary_for(language),
-        pharmacy_hours="Mon-Fri 9am-7pm",
+        hours="Mon-Fri 9am-7pm",
     )
 
 
