@@ -28,9 +28,6 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 from sqlalchemy import (
-    Date,
-    Integer,
-    Numeric,
     String,
     Table,
     any_,
@@ -38,11 +35,11 @@ from sqlalchemy import (
     column,
     insert,
     select,
+    table,
     update,
-    values,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.imports.pharmacy_export import chunks, count
@@ -374,17 +371,45 @@ def _stored_events(
 ) -> dict[str, tuple[Any, ...]]:
     found: dict[str, tuple[Any, ...]] = {}
     e = DispensingEvent
-    for chunk in chunks(sorted(set(event_ids)), CHUNK):
-        query = select(
-            e.event_id,
-            e.patient_id,
-            e.rx_number,
-            e.kind,
-            e.fill_date,
-            e.occurred_on,
-            e.days_supply,
-            e.quantity,
-        ).where(e.pharmacy_id == pharmacy_id, _among(session, e.event_id, chunk))
+    columns = (
+        e.event_id,
+        e.patient_id,
+        e.rx_number,
+        e.kind,
+        e.fill_date,
+        e.occurred_on,
+        e.days_supply,
+        e.quantity,
+    )
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        return found
+    if session.get_bind().dialect.name == "postgresql":
+        # The ids go to a temporary table and are joined: a hash join whatever the planner
+        # knows of a table that just grew (IN or ANY lists may be compared row by row).
+        raw: Any = session.connection().connection.driver_connection
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS wanted_event (event_id varchar(128)) "
+                "ON COMMIT DROP"
+            )
+            cursor.execute("TRUNCATE wanted_event")
+            with cursor.copy("COPY wanted_event (event_id) FROM STDIN") as copy:
+                for event_id in wanted:
+                    copy.write_row([event_id])
+            cursor.execute("ANALYZE wanted_event")
+        chosen = table("wanted_event", column("event_id", String(128)))
+        queries = [
+            select(*columns)
+            .join(chosen, chosen.c.event_id == e.event_id)
+            .where(e.pharmacy_id == pharmacy_id)
+        ]
+    else:
+        queries = [
+            select(*columns).where(e.pharmacy_id == pharmacy_id, e.event_id.in_(chunk))
+            for chunk in chunks(wanted, CHUNK)
+        ]
+    for query in queries:
         for event_id, *content in session.execute(query):
             quantity: Any = content[-1]
             if quantity is not None:
@@ -452,64 +477,87 @@ def _write(
             changed.append({"id": fill["id"], "imported_at": now} | values)
         else:
             report.fills_unchanged += 1
-    # Core statements, not the ORM's bulk paths; on PostgreSQL one statement per chunk (a
-    # multi-row INSERT, an UPDATE ... FROM (VALUES ...)), not a round trip per row.
     connection = session.connection()
-    fill_table = cast(Table, Fill.__table__)
-    event_table = cast(Table, DispensingEvent.__table__)
-    postgres = connection.dialect.name == "postgresql"
-    for table, rows in ((fill_table, new), (event_table, new_events)):
-        for part in chunks(rows, CHUNK):
-            if postgres:
-                connection.execute(insert(table).values(list(part)))
-            else:
-                connection.execute(insert(table), list(part))
-    for part in chunks(changed, CHUNK):
-        if postgres:
-            connection.execute(_update_from_values(fill_table, part))
-            continue
-        by_id = (
-            update(fill_table)
-            .where(fill_table.c.id == bindparam("fill_id"))
-            .values({name: bindparam(name) for name in (*_FILL_FIELDS, "imported_at")})
-        )
-        connection.execute(
-            by_id, [{"fill_id": r["id"], **{k: v for k, v in r.items() if k != "id"}} for r in part]
-        )
+    if connection.dialect.name == "postgresql":
+        _copy_postgres(connection, new, changed, new_events)
+    else:
+        _executemany(connection, new, changed, new_events)
     report.fills_created, report.fills_updated = len(new), len(changed)
     for record in list(session.identity_map.values()):
         if isinstance(record, Fill):
             session.expire(record)
 
 
-def _update_from_values(fill_table: Table, rows: Sequence[dict[str, Any]]) -> Any:
-    """UPDATE fill SET ... FROM (VALUES ...) for PostgreSQL: one statement a chunk."""
-    given = values(
-        column("fill_id", Integer),
-        column("days_supply", Integer),
-        column("quantity", Numeric(12, 3)),
-        column("state", String(20)),
-        column("picked_up_on", Date),
-        column("imported_at", Fill.imported_at.type),
-        name="given",
-    ).data(
-        [
-            (r["id"], r["days_supply"], r["quantity"], r["state"], r["picked_up_on"],
-             r["imported_at"])
-            for r in rows
-        ]
-    )  # fmt: skip
-    return (
+_EVENT_COLUMNS = (
+    "pharmacy_id", "event_id", "patient_id", "rx_number", "kind", "fill_date", "occurred_on",
+    "days_supply", "quantity", "source", "recorded_at",
+)  # fmt: skip
+_NEW_FILL_COLUMNS = ("patient_id", "rx_number", "fill_date", "imported_at", *_FILL_FIELDS)
+
+
+def _executemany(
+    connection: Connection,
+    new: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    new_events: list[dict[str, Any]],
+) -> None:
+    """Core executemany a chunk at a time (SQLite: in process, no round trips)."""
+    fill_table = cast(Table, Fill.__table__)
+    by_id = (
         update(fill_table)
-        .where(fill_table.c.id == given.c.fill_id)
-        .values(
-            days_supply=given.c.days_supply,
-            quantity=given.c.quantity,
-            state=given.c.state,
-            picked_up_on=sql_cast(given.c.picked_up_on, Date),
-            imported_at=given.c.imported_at,
-        )
+        .where(fill_table.c.id == bindparam("fill_id"))
+        .values({name: bindparam(name) for name in (*_FILL_FIELDS, "imported_at")})
     )
+    for part in chunks(new, CHUNK):
+        connection.execute(insert(fill_table), list(part))
+    for part in chunks(changed, CHUNK):
+        rows = [{"fill_id": r["id"], **{k: v for k, v in r.items() if k != "id"}} for r in part]
+        connection.execute(by_id, rows)
+    for part in chunks(new_events, CHUNK):
+        connection.execute(insert(cast(Table, DispensingEvent.__table__)), list(part))
+
+
+def _copy_postgres(
+    connection: Connection,
+    new: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    new_events: list[dict[str, Any]],
+) -> None:
+    """PostgreSQL's COPY: new rows straight in, changed fills through a temporary table and one
+    UPDATE ... FROM. Same transaction as the rest of the import."""
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        _copy(cursor, "fill", _NEW_FILL_COLUMNS, new)
+        _copy(cursor, "dispensing_event", _EVENT_COLUMNS, new_events)
+        if not changed:
+            return
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS fill_change (fill_id integer, "
+            "days_supply integer, quantity numeric(12, 3), state varchar(20), picked_up_on date, "
+            "imported_at timestamptz) ON COMMIT DROP"
+        )
+        cursor.execute("TRUNCATE fill_change")
+        _copy(cursor, "fill_change", ("fill_id", *_FILL_FIELDS, "imported_at"), changed, "id")
+        cursor.execute(
+            "UPDATE fill SET days_supply = c.days_supply, quantity = c.quantity, "
+            "state = c.state, picked_up_on = c.picked_up_on, imported_at = c.imported_at "
+            "FROM fill_change AS c WHERE fill.id = c.fill_id"
+        )
+
+
+def _copy(
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: list[dict[str, Any]],
+    first: str | None = None,
+) -> None:
+    if not rows:
+        return
+    names = [first, *columns[1:]] if first else list(columns)
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _differs(old: Any, new: Any) -> bool:
