@@ -114,7 +114,16 @@ def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | 
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--pharmacy", "which", default=None)
-def plan(patient_id: str, anchor: int | None, as_json: bool, which: str | None) -> None:
+@click.option(
+    "--date",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Plan as of this day (default: today at the pharmacy).",
+)
+def plan(
+    patient_id: str, anchor: int | None, as_json: bool, which: str | None, as_of: dt.datetime | None
+) -> None:
     """The sync plan for a patient: anchor day, short fills, copays, exclusions, renewals."""
     import json
 
@@ -128,7 +137,7 @@ def plan(patient_id: str, anchor: int | None, as_json: bool, which: str | None) 
         patient = queries.patient_by_external_id(session, pharmacy.id, patient_id)
         if patient is None:
             raise Fail(f"No patient {patient_id} at {pharmacy.name}.")
-        today = local_date(SystemClock(), pharmacy.timezone)
+        today = as_of.date() if as_of else local_date(SystemClock(), pharmacy.timezone)
         name = f"{patient.first_name} {patient.last_name} ({patient.external_id})"
         try:
             result = plan_for(patient, today, anchor_day=anchor)

@@ -68,12 +68,15 @@ PRESCRIPTION_FIELDS: tuple[str, ...] = (
     "mail_order",
     "program_340b",
     "status",
+    "payer",
+    "max_days_supply",
 )
 
 # The export's columns, in its order: each patient's, then each prescription's.
 COLUMNS: tuple[str, ...] = ("patient_id", *PATIENT_FIELDS, "rx_number", *PRESCRIPTION_FIELDS)
 OPTIONAL_COLUMNS: frozenset[str] = frozenset(
     {"birth_date", "phone_type", "language", "mail_order", "program_340b", "status"}
+    | {"payer", "max_days_supply"}  # issue 16: payer rules in the sync plan
 )
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 
@@ -549,6 +552,8 @@ def _parse(
     # export lists active prescriptions): a prescription made inactive comes back.
     prescription["status"] = "active"
     take("status", _status, prescription)
+    take("payer", _payer, prescription)  # the plan's cost by payer (dialogs/plan/copay.py)
+    take("max_days_supply", _max_days_supply, prescription)
     if reasons:
         reject(reasons)
         return None
@@ -804,6 +809,26 @@ def _copay(name: str, text: str) -> Decimal:
     if value < 0:
         raise _Invalid(f"{name} '{text}' must not be negative")
     return value
+
+
+PAYERS: tuple[str, ...] = ("medicare_d", "medicaid", "commercial", "cash")
+_PAYER_WORDS = {"part_d": "medicare_d", "medicare_part_d": "medicare_d", "self_pay": "cash"}
+
+
+def _payer(name: str, text: str) -> str | None:
+    """Who pays: medicare_d, medicaid, commercial or cash; blank: not known."""
+    if not text:
+        return None
+    value = re.sub(r"[\s\-]+", "_", text.lower())
+    value = _PAYER_WORDS.get(value, value)
+    if value not in PAYERS:
+        raise _Invalid(f"{name} '{text}' is not one of {', '.join(PAYERS)} (or blank)")
+    return value
+
+
+def _max_days_supply(name: str, text: str) -> int | None:
+    """The plan's most days' supply for one fill of this drug; blank: the program's."""
+    return _whole(name, text, 1, 366) if text else None
 
 
 parse_days_supply = _days_supply

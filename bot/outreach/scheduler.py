@@ -5,6 +5,11 @@ Redis). Each step happens once per patient per cycle however often this runs and
 however many workers: a (patient, anchor date, kind) row in cycle_event is the proof, and
 the check-in and message rows have unique keys of their own.
 
+Every "T-n" counts back from the day the patient really comes: a pickup whose anchor falls on a
+day the pharmacy is closed (a Sunday, Christmas Day, the pharmacy's own dates) is handed out on
+the previous open day (bot/program/open_days.py), and the texts name that day. The cycle still
+counts from the anchor by the calendar (enrollment.next_anchor_date).
+
 - T-7: open the check-in (its first question goes out as a text).
 - 48 h after it opened with the check-in still open: one follow-up that re-asks the question.
 - T-3 and still no answer (or no way to text): the patient goes on the staff call list.
@@ -34,14 +39,16 @@ from bot.languages import serving
 from bot.languages.catalogs import format_date
 from bot.outreach import pickups as pickup_steps
 from bot.outreach.cycle_events import record_event, textable
-from bot.outreach.jobs import Jobs
+from bot.outreach.jobs import Jobs, send_all
 from bot.program import households
 from bot.program.caregivers import recipients as caregiver_phones
+from bot.program.open_days import open_days_of, pickup_on
 from bot.program.preferences import calling
 from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
 from dialogs.plan.cycles import next_anchor
 from dialogs.plan.model import Cycle, PlanError
+from dialogs.plan.open_days import ALWAYS_OPEN, LONGEST_CLOSURE_DAYS, OpenDays
 from dialogs.turn import Say
 from store import queries
 from store.caregivers import caregivers_of
@@ -65,7 +72,7 @@ from store.outreach import CycleEvent, CycleEventKind
 from store.preferences import detailed_messages
 
 log = logging.getLogger(__name__)
-CYCLES = ("monthly", "28_day", "90_day")
+CYCLES = ("monthly", "28_day", "84_day", "91_day", "90_day")
 SWEEP_LIMIT = 500
 
 
@@ -122,22 +129,23 @@ class Scheduler:
     def run(self, jobs: Jobs) -> DueReport:
         """Find and write what is due, then hand the new texts to the jobs (after commit)."""
         report = self.find_due()
-        for message_id in report.to_send:
-            jobs.send(message_id)
+        send_all(jobs, report.to_send)  # a morning's reminders go in batch jobs on RQ
         return report
 
     def find_due(self) -> DueReport:
         report = DueReport()
         with transaction(self.sessions) as session:
-            pharmacies = [(p.id, p.timezone) for p in session.scalars(select(Pharmacy))]
-        for pharmacy_id, zone in pharmacies:
+            pharmacies = [
+                (p.id, p.timezone, _calendar(p)) for p in session.scalars(select(Pharmacy))
+            ]
+        for pharmacy_id, zone, days in pharmacies:
             today = local_date(self.clock, zone)
             self._pickup_cycles(pharmacy_id, today, report)  # before the anchors move on
             self._move_anchors(pharmacy_id, today, report)
-            self._open_check_ins(pharmacy_id, today, report)
+            self._open_check_ins(pharmacy_id, today, report, days)
             self._follow_ups(pharmacy_id, today, report)
-            self._call_list(pharmacy_id, today, report)
-            self._pickup_reminders(pharmacy_id, today, report)
+            self._call_list(pharmacy_id, today, report, days)
+            self._pickup_reminders(pharmacy_id, today, report, days)
         self._sweep(report)
         return report
 
@@ -184,23 +192,34 @@ class Scheduler:
                 )
                 report.anchors_moved += int(getattr(moved, "rowcount", 0))
 
-    def _open_check_ins(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+    def _open_check_ins(
+        self, pharmacy_id: int, today: dt.date, report: DueReport, days: OpenDays = ALWAYS_OPEN
+    ) -> None:
         s = self.settings
         anchor = Enrollment.next_anchor_date
+        slack = dt.timedelta(days=_slack(days))
         with transaction(self.sessions) as session:
-            due = session.execute(
+            found = session.execute(
                 select(Patient, anchor)
                 .join(Enrollment, Enrollment.patient_id == Patient.id)
                 .where(
                     Patient.pharmacy_id == pharmacy_id,
                     Patient.opted_out.is_(False),
                     Enrollment.status == EnrollmentStatus.ACTIVE,
-                    anchor <= today + dt.timedelta(days=s.check_in_days_before),
+                    anchor <= today + dt.timedelta(days=s.check_in_days_before) + slack,
                     # Too late for a text once the call list has taken over.
                     anchor > today + dt.timedelta(days=s.call_list_days_before),
                     ~_claimed(CycleEventKind.CHECK_IN, anchor),  # type: ignore[operator]
                 )
             ).all()
+            # Counted back from the day the patient comes (moved off a closed day).
+            due = [
+                (p, a)
+                for p, a in found
+                if a is not None
+                and _pickup(days, a, today) - dt.timedelta(days=s.check_in_days_before) <= today
+                and _pickup(days, a, today) > today + dt.timedelta(days=s.call_list_days_before)
+            ]
             # A patient without a textable phone is still texted through a caregiver's.
             work = [
                 (p.id, p.external_id, textable(p) or bool(caregivers_of(session, p.id)), a)
@@ -279,10 +298,13 @@ class Scheduler:
                 report.to_send.append(outbound.message_id)
                 report.to_send.extend(outbound.others)  # the patient's caregivers
 
-    def _call_list(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+    def _call_list(
+        self, pharmacy_id: int, today: dt.date, report: DueReport, days: OpenDays = ALWAYS_OPEN
+    ) -> None:
         s = self.settings
         anchor = Enrollment.next_anchor_date
         now = self.clock.now()
+        slack = dt.timedelta(days=_slack(days))
         with transaction(self.sessions) as session:
             due = session.execute(
                 select(Patient.id, anchor, CheckIn.id)
@@ -294,18 +316,29 @@ class Scheduler:
                     Patient.pharmacy_id == pharmacy_id,
                     Enrollment.status == EnrollmentStatus.ACTIVE,
                     anchor >= today,
-                    anchor <= today + dt.timedelta(days=s.call_list_days_before),
+                    anchor <= today + dt.timedelta(days=s.call_list_days_before) + slack,
                     or_(CheckIn.id.is_(None), CheckIn.status == CheckInStatus.OPEN),
                     ~_claimed(CycleEventKind.CALL_LIST, anchor),  # type: ignore[operator]
                 )
             ).all()
+            # Staff call on an open day: T-3 from the real pickup, or the open day before it.
+            due = [
+                row
+                for row in due
+                if row[1] is not None
+                and _pickup(days, row[1], today) >= today
+                and days.open_on_or_before(
+                    _pickup(days, row[1], today) - dt.timedelta(days=s.call_list_days_before)
+                )
+                <= today
+            ]
             for patient_id, anchor_date, check_in_id in due:
                 # The event and the review item commit together: exactly one item per cycle.
                 if anchor_date is None or not record_event(
                     session, patient_id, anchor_date, CycleEventKind.CALL_LIST, now
                 ):
                     continue
-                when = format_date(anchor_date, "en")
+                when = format_date(_pickup(days, anchor_date, today), "en")
                 if check_in_id is None:
                     summary = (
                         f"No check-in could be sent by text before the pickup on {when}. "
@@ -336,13 +369,16 @@ class Scheduler:
                 )
                 report.call_list += 1
 
-    def _pickup_reminders(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+    def _pickup_reminders(
+        self, pharmacy_id: int, today: dt.date, report: DueReport, days: OpenDays = ALWAYS_OPEN
+    ) -> None:
         ahead = today + dt.timedelta(days=self.settings.pickup_reminder_days_before)
+        slack = dt.timedelta(days=_slack(days))
         now = self.clock.now()
         with transaction(self.sessions) as session:
             pharmacy = session.get(Pharmacy, pharmacy_id)
             assert pharmacy is not None
-            due = session.execute(
+            found_reminders = session.execute(
                 select(Patient, CheckIn.anchor_date)
                 .join(CheckIn, CheckIn.patient_id == Patient.id)
                 .where(
@@ -350,10 +386,12 @@ class Scheduler:
                     Patient.opted_out.is_(False),
                     CheckIn.status.in_((CheckInStatus.READY, CheckInStatus.APPROVED)),
                     CheckIn.anchor_date > today,
-                    CheckIn.anchor_date <= ahead,
+                    CheckIn.anchor_date <= ahead + slack,
                     ~_claimed(CycleEventKind.PICKUP_REMINDER, CheckIn.anchor_date),  # type: ignore[operator]
                 )
             ).all()
+            # The day before the patient really comes, which the text names.
+            due = [(p, a) for p, a in found_reminders if today < _pickup(days, a, today) <= ahead]
             wants_calls = calling(session, [p.id for p, _ in due])
             detailed = detailed_messages(session, [p.id for p, _ in due])
             for patient, anchor_date in due:
@@ -374,7 +412,8 @@ class Scheduler:
                     session, patient.id, anchor_date, CycleEventKind.PICKUP_REMINDER, now
                 ):
                     continue
-                say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": anchor_date})
+                pickup = _pickup(days, anchor_date, today)
+                say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": pickup})
                 say = households.reminder_naming(session, patient, say)
                 # Medicines are named only to the patient's own phone, and only if they opted in.
                 own = _detailed_reminder(patient, say) if detailed[patient.id] else say
@@ -445,6 +484,23 @@ class Scheduler:
         again = [i for i in ids if i not in fresh]
         report.resent += len(again)
         report.to_send.extend(again)
+
+
+def _calendar(pharmacy: Pharmacy) -> OpenDays:
+    try:
+        return open_days_of(pharmacy)
+    except PlanError as error:  # only `medsync pharmacy days` writes it, and it checks
+        log.warning("pharmacy %s: its open days cannot be used (%s)", pharmacy.id, error)
+        return OpenDays()
+
+
+def _slack(days: OpenDays) -> int:
+    """How much earlier than its anchor a pickup may be (a run of closed days)."""
+    return 0 if days.never_closed else LONGEST_CLOSURE_DAYS
+
+
+def _pickup(days: OpenDays, anchor: dt.date, today: dt.date) -> dt.date:
+    return pickup_on(days, anchor, today).actual
 
 
 def _detailed_reminder(patient: Patient, plain: Say) -> Say:
