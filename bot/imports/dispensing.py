@@ -167,7 +167,12 @@ def record_events(
     answers: dict[int, Outcome] = {}
     if pharmacy.id is None or session.new or session.dirty:
         session.flush()
-    patients = _patient_ids(session, pharmacy.id, {e.patient_id for e in batch})
+    # A NUL cannot be stored (PostgreSQL refuses it): such an event is answered, not looked up.
+    unreadable = {
+        i for i, e in enumerate(batch) if "\x00" in f"{e.patient_id}{e.rx_number}{e.event_id}"
+    }
+    wanted = {e.patient_id for i, e in enumerate(batch) if i not in unreadable}
+    patients = _patient_ids(session, pharmacy.id, wanted)
     known_rx = _prescriptions(session, set(patients.values())) if require_prescription else None
 
     def reject(index: int, event: Event, reason: str) -> None:
@@ -178,6 +183,9 @@ def record_events(
     # 1. Who and what: the patient and the prescription must be the pharmacy's.
     checked: list[tuple[int, Event, int, str]] = []  # (index, event, patient.id, event id)
     for index, event in enumerate(batch):
+        if index in unreadable:
+            reject(index, event, "an id contains a NUL character")
+            continue
         patient_id = patients.get(event.patient_id)
         if patient_id is None:
             reject(
