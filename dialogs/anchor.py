@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from dialogs import household, preferences, prompts
-from dialogs.common import read_number, read_yes_no, unclear
+from dialogs.common import (
+    answer_back,
+    question_back,
+    read_number,
+    read_yes_no,
+    unclear,
+    written,
+)
 from dialogs.context import Context, PatientFacts, TripPlan
 from dialogs.plan.dates import first_anchor_date
 from dialogs.state import State
@@ -36,12 +43,17 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     if state.step == household.STEP:
         return household.answer(state, event, ctx, patient, then=start)
     patient = household.with_day(state, patient)
+    reask = Ask(prompts.ANCHOR_REASK, {"day": patient.proposed_anchor_day}, expects="day")
     day = read_number(event, ctx)
+    back = question_back(event, ctx, "day") if day is None else None
+    if back is not None:
+        meaning = (Say(prompts.MEANING_ANCHOR),)
+        told = answer_back(back, ctx, patient, meaning, cost=lambda: cost(ctx, patient))
+        return Turn(state=state, replies=(*told, _ask(patient)))
     if day is None and read_yes_no(event, ctx) is True:
         day = patient.proposed_anchor_day
-    reask = Ask(prompts.ANCHOR_REASK, {"day": patient.proposed_anchor_day}, expects="day")
     if day is None:
-        return unclear(state, ctx, patient, reask, "pickup day")
+        return unclear(state, ctx, patient, reask, "pickup day", wrote=written(event))
     if not FIRST_DAY <= day <= LAST_DAY:
         # A clear answer that cannot be honoured is not "unclear": explain, don't count it.
         return Turn(state=state, replies=(Say(prompts.ANCHOR_OUT_OF_RANGE), reask))
@@ -79,6 +91,14 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
             ),
         ),
     )
+
+
+def cost(ctx: Context, patient: PatientFacts) -> tuple[Say, ...]:
+    """ "How much will it cost?" before a day is chosen: the estimate for the suggested day
+    (the sync plan is worked out only now, for that day: cost_estimates is lazy)."""
+    day = patient.proposed_anchor_day
+    first_pickup = (patient.trip_plans.get(day) or _without_plan(day, ctx)).first_synced_pickup
+    return _cost(patient, day, first_pickup) or (Say(prompts.COST_GENERAL),)
 
 
 def _without_plan(day: int, ctx: Context) -> TripPlan:

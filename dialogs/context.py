@@ -94,10 +94,11 @@ class Context:
     # and whether this phone, only a caregiver's, texted STOP (dialogs/caregiver.py).
     cared_for: tuple[int, ...] = ()
     phone_opted_out: bool = False
-    # When the pharmacy is closed (what is due then is handed out the open day before) and its
-    # opening hours as patients read them (None: not set).
+    # The pharmacy's opening hours as patients read them ("Mon-Fri 9am-7pm, Sat 9am-1pm"), told
+    # when a patient asks; empty: they are asked to call.
+    pharmacy_hours: str = ""
+    # When the pharmacy is closed (what is due then is handed out the open day before).
     open_days: OpenDays = ALWAYS_OPEN
-    hours: str | None = None
 
     def pickup_on(self, anchor: dt.date) -> dt.date:
         """The day what is due on `anchor` is handed out: the previous open day when closed."""

@@ -18,6 +18,7 @@ from store.models import (
     AuditEvent,
     CheckIn,
     ConsentEvent,
+    ConsentKind,
     Conversation,
     Message,
     Patient,
@@ -227,6 +228,20 @@ def consents_of(session: Session, patient_id: int) -> Sequence[ConsentEvent]:
         .where(ConsentEvent.patient_id == patient_id)
         .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
     ).all()
+
+
+def latest_consent(
+    session: Session, patient_id: int | None, kind: ConsentKind
+) -> ConsentEvent | None:
+    """The patient's newest consent record of `kind` (its wording is their own words)."""
+    if patient_id is None:
+        return None
+    return session.scalar(
+        select(ConsentEvent)
+        .where(ConsentEvent.patient_id == patient_id, ConsentEvent.kind == kind)
+        .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    )
 
 
 def check_ins_of(session: Session, patient_id: int, limit: int = 24) -> Sequence[CheckIn]:

@@ -135,6 +135,8 @@ class ReviewKind(enum.StrEnum):
     RENEWAL = "renewal"  # a prescription needs the prescriber's renewal before the pickup
     ASSESSMENT = "assessment"  # a standalone assessment's answers flagged for review
     SERVICE = "service"  # the patient accepted a service at pickup (a flu shot...)
+    NOT_PICKED_UP = "not_picked_up"  # a cycle's fills not collected by the grace days (issue 16)
+    DROPPED_OUT = "dropped_out"  # disenrolled after the program's missed cycles in a row
 
 
 class ReviewStatus(enum.StrEnum):
@@ -247,9 +249,18 @@ class Prescription(Base):
     # None: not in the export) and the plan's most days' supply for one fill of this drug.
     payer: Mapped[str | None] = mapped_column(String(16))
     max_days_supply: Mapped[int | None] = mapped_column(Integer)
+    # The export's `status` column (issue 16): active, inactive, discontinued or transferred.
+    # Anything but active is out of the sync plan, the worklist and the cost estimate; a
+    # prescription is never deleted. `medsync import --full` marks the absent ones inactive.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    status_changed_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
 
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
 
 class Enrollment(Base):
@@ -322,6 +333,9 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     segments: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)
+    # A queued automated question: the point of the conversation it asks (the send job drops
+    # it if the patient has answered by the time it may go; bot/conversation/messages.py).
+    asks: Mapped[str | None] = mapped_column(String(200))
 
 
 class CheckIn(Base):
@@ -339,6 +353,8 @@ class CheckIn(Base):
     definition: Mapped[str] = mapped_column(String(64))  # e.g. "check_in@1"
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The patient's own words behind each answer (question id -> text), written with them.
+    words: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     opened_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
     # Who gave the answers: "patient" or "caregiver" (which one: store/caregivers.py).

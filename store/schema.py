@@ -8,6 +8,7 @@ from store import (  # noqa: F401
     assessment_responses,
     calls,
     caregivers,
+    dispensing,
     fills,
     households,
     models,

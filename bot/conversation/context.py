@@ -59,7 +59,7 @@ def dialog_context(
         check_in=check_in_for(pharmacy.check_in_definition),
         assessments=assessments.in_play(session, pharmacy.id, state.to_json(), event),
         open_days=open_days_of(pharmacy),
-        hours=pharmacy.hours,
+        pharmacy_hours=pharmacy.hours or "",
     )
     if found is not None:
         ctx = caregivers.in_context(found, ctx)

@@ -5,13 +5,14 @@ preferences and review items."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.languages import catalogs, serving
 from bot.languages.patient_language import set_in_conversation
-from bot.program import assessments, caregivers, households, services
+from bot.program import assessments, caregivers, households, services, words
 from bot.program.preferences import change as change_preference
 from dialogs.turn import (
     Effect,
@@ -85,12 +86,12 @@ def apply_effects(
                 patient = by_id[effect.patient_id]
                 set_in_conversation(patient, effect.language, effect.chosen, channel.value, now)
             case SaveCheckIn():
-                _save_check_in(session, effect, now)
+                _save_check_in(session, effect, words.said_in(message), now)
                 _answered_by(session, by_id.get(effect.patient_id), effect, phone, now)
             case SetCaregiver() | SetCaregiverPhone():
                 caregivers.apply(session, pharmacy, by_id, effect, message, phone, now, channel)
             case SaveAssessment():
-                assessments.save_response(session, pharmacy.id, effect, now)
+                assessments.save_response(session, pharmacy.id, effect, now, words.said_in(message))
             case SetPreference():
                 patient = by_id[effect.patient_id]
                 change_preference(session, patient, effect.name, effect.value, channel, now)
@@ -134,7 +135,7 @@ def _answered_by(
         caregivers.close_elsewhere(session, patient, effect.anchor_date, phone, now)
 
 
-def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> None:
+def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.datetime) -> None:
     check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
     if check_in is None:
         check_in = CheckIn(
@@ -143,6 +144,9 @@ def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> N
         session.add(check_in)
     check_in.status = CheckInStatus(effect.status)
     check_in.definition = effect.definition
+    check_in.words = words.kept(
+        check_in.words, effect.words, effect.answers, check_in.answers, said
+    )
     check_in.answers = dict(effect.answers)
     check_in.flags = list(effect.flags)
     check_in.completed_at = None if effect.status == "open" else now
@@ -175,9 +179,21 @@ def _open_review_item(
             status=ReviewStatus.PENDING,
             priority=0 if effect.flagged else 1,
             summary=effect.summary,
-            details=dict(effect.details),
+            details=_with_words(kind, effect.details, message),
             check_in_id=check_in_id,
             message_id=message.id if message else None,
             created_at=now,
         )
     )
+
+
+def _with_words(
+    kind: ReviewKind, details: Mapping[str, Any], message: Message | None
+) -> dict[str, Any]:
+    """A call-back quotes what the patient wrote: the dialog's `wrote`, else the message that
+    raised it (a keypad press quotes nothing)."""
+    kept = dict(details)
+    said = words.said_in(message)
+    if kind == ReviewKind.CALL_BACK and "wrote" not in kept and said:
+        kept["wrote"] = said
+    return kept

@@ -27,6 +27,7 @@ from bot.conversation.effects import apply_effects
 from bot.conversation.messages import (
     EMPTY_TWIML,
     Outbound,
+    asks,
     inbound_message,
     normalize_phone,
     outbound_message,
@@ -60,7 +61,6 @@ from store.models import (
 )
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -372,21 +372,15 @@ class Runtime:
             now,
             idempotency_key=key,
         )
+        # What it asks: the send job drops it if the patient answers before it may go.
+        message.asks = asks(answer.turn.state)
         session.add(message)
         session.flush()
         return Outbound(message.id, body)
 
     # ------------------------------------------------------------------ the step
 
-
-
-
     # ------------------------------------------------------------------ effects
-
-
-
-
-
 
 
 def runtime_for(

@@ -18,6 +18,8 @@ KIND_LABELS: dict[ReviewKind, str] = {
     ReviewKind.NO_ANSWER: "No answer",
     ReviewKind.MESSAGE: "Message",
     ReviewKind.RENEWAL: "Renewal needed",
+    ReviewKind.NOT_PICKED_UP: "Not picked up",
+    ReviewKind.DROPPED_OUT: "Dropped out",
 }
 STATUS_LABELS: dict[str, str] = {
     ReviewStatus.PENDING.value: "Pending",

@@ -33,15 +33,18 @@ from bot.inbox.web import (
 )
 from bot.languages import catalogs
 from bot.program.assessments import english_answers
+from bot.program.words import said_in
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
 from dialogs.turn import Say
 from store import inbox as store
 from store import queries
+from store.assessment_responses import response_for
 from store.audit import record
 from store.db import transaction
 from store.models import (
     AuditEvent,
     CheckIn,
+    ConsentKind,
     Message,
     Patient,
     Pharmacy,
@@ -56,8 +59,17 @@ router = APIRouter(include_in_schema=False)
 @dataclass(frozen=True)
 class AnswerLine:
     question: str
-    answer: str  # what the patient said, as stored (their own words for free text)
+    answer: str  # the value as recorded ("No", "Asked to move the pickup to day 5", free text)
     flagged: bool
+    wrote: str = ""  # the patient's own words it was read from ("" when none were kept)
+
+    @property
+    def shown(self) -> str:
+        """ "No — wrote: 'no hospital but my doctor added lisinopril'" (plain text: the page
+        escapes it like any patient-written text)."""
+        if not self.wrote or self.wrote == self.answer:
+            return self.answer
+        return f"{self.answer} — wrote: '{self.wrote}'"
 
 
 def answer_lines(
@@ -65,8 +77,10 @@ def answer_lines(
     flags: list[str] | tuple[str, ...],
     definition: str,
     anchor: dt.date | None,
+    words: dict[str, str] | None = None,
 ) -> list[AnswerLine]:
-    """The check-in's questions in English, in the order asked, each with the answer."""
+    """The check-in's questions in English, in the order asked, each with the answer and the
+    patient's words behind it."""
     known = definition in ("", DEFAULT_CHECK_IN.key)
     questions = {q.id: q for q in DEFAULT_CHECK_IN.questions} if known else {}
     ordered = [k for k in questions if k in answers] + [k for k in answers if k not in questions]
@@ -78,8 +92,36 @@ def answer_lines(
         else:
             when: str | dt.date = anchor if anchor else "the pickup date"
             question = catalogs.render(Say(q.prompt, {"date": when}), "en")
-        lines.append(AnswerLine(question, _answer_text(answers[key]), key in flags))
+        wrote = str((words or {}).get(key) or "")
+        lines.append(AnswerLine(question, _answer_text(answers[key]), key in flags, wrote))
     return lines
+
+
+def enrollment_lines(
+    session: Session, item: ReviewItem, trigger: Message | None
+) -> list[AnswerLine]:
+    """A new enrollment's answers: joining (the consent record's own words) and the pickup
+    day (the text that chose it)."""
+    lines = []
+    consent = store.latest_consent(session, item.patient_id, ConsentKind.ENROLLMENT_ACCEPTED)
+    if consent is not None:
+        lines.append(AnswerLine("Join med sync?", "Yes", False, consent.wording))
+    day = (item.details or {}).get("anchor_day")
+    if day is not None:
+        chose = said_in(trigger)
+        lines.append(AnswerLine("Pickup day", f"Day {day}", False, chose))
+    return lines
+
+
+def quoted(item: ReviewItem) -> list[str]:
+    """What a call-back (or any item) says the patient wrote: details["wrote"], one text or
+    several."""
+    wrote = (item.details or {}).get("wrote")
+    if isinstance(wrote, str):
+        return [wrote] if wrote.strip() else []
+    if isinstance(wrote, list | tuple):
+        return [str(w) for w in wrote if str(w).strip()]
+    return []
 
 
 def _answer_text(value: Any) -> str:
@@ -103,6 +145,8 @@ ACTION_WORDS = {
     "approve": "Approved",
     "decline": "Declined",
     "called_patient": "Called the patient",
+    "prescription_status": "Prescription status changed",
+    "disenroll_missed_cycles": "Disenrolled (missed pickups)",
     "close": "Closed",
     "reply": "Replied by text",
     "edit_anchor_day": "Changed the pickup day",
@@ -120,6 +164,13 @@ def history_lines(events: list[AuditEvent]) -> list[HistoryLine]:
             note = str(item.get("note") or "")
         if event.action == "called_patient":
             note = str(after.get("note") or "")
+        if event.action == "prescription_status":  # issue 16: the export or --full
+            was = (event.before or {}).get("status")
+            note = (
+                f"{after.get('rx_number')}: {was} → {after.get('status')} ({after.get('because')})"
+            )
+        if event.action == "disenroll_missed_cycles":
+            note = f"{after.get('missed_in_a_row')} pickups in a row not picked up"
         if event.action == "edit_anchor_day":
             before = (event.before or {}).get("enrollment") or {}
             now = after.get("enrollment") or {}
@@ -136,6 +187,46 @@ def history_lines(events: list[AuditEvent]) -> list[HistoryLine]:
     return lines
 
 
+def item_answers(
+    session: Session, item: ReviewItem, check_in: CheckIn | None, trigger: Message | None
+) -> list[AnswerLine]:
+    """What the patient answered, each value with their words: the check-in's, a standalone
+    assessment's (in the version asked), or a new enrollment's."""
+    details = item.details or {}
+    if check_in is not None:
+        return answer_lines(
+            check_in.answers,
+            check_in.flags,
+            check_in.definition,
+            check_in.anchor_date,
+            check_in.words,
+        )
+    if item.kind == ReviewKind.ASSESSMENT:
+        # In the words of the version the patient was asked, even after the file changed.
+        kept = assessment_words(session, item)
+        return [
+            AnswerLine(a.question, a.answer, a.flagged, kept.get(a.id, ""))
+            for a in english_answers(session, item.pharmacy_id, details)
+        ]
+    if item.kind == ReviewKind.NEW_ENROLLMENT:
+        return enrollment_lines(session, item, trigger)
+    return answer_lines(
+        dict(details.get("answers") or {}),
+        list(details.get("flags") or []),
+        "",
+        None,
+        dict(details.get("words") or {}),
+    )
+
+
+def assessment_words(session: Session, item: ReviewItem) -> dict[str, str]:
+    sending = (item.details or {}).get("sending")
+    if item.patient_id is None or not isinstance(sending, str):
+        return {}
+    response = response_for(session, item.patient_id, sending)
+    return dict(response.words or {}) if response is not None else {}
+
+
 def _item_context(
     session: Session, request: Request, actor: Actor, item: ReviewItem
 ) -> dict[str, Any]:
@@ -146,21 +237,7 @@ def _item_context(
     enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id) if patient else None
     check_in = session.get(CheckIn, item.check_in_id) if item.check_in_id else None
     trigger = session.get(Message, item.message_id) if item.message_id else None
-    if check_in is not None:
-        answers = answer_lines(
-            check_in.answers, check_in.flags, check_in.definition, check_in.anchor_date
-        )
-    elif item.kind == ReviewKind.ASSESSMENT:
-        # In the words of the version the patient was asked, even after the file changed.
-        answers = [
-            AnswerLine(a.question, a.answer, a.flagged)
-            for a in english_answers(session, item.pharmacy_id, item.details or {})
-        ]
-    else:
-        details = item.details or {}
-        answers = answer_lines(
-            dict(details.get("answers") or {}), list(details.get("flags") or []), "", None
-        )
+    answers = item_answers(session, item, check_in, trigger)
     phone = patient.phone if patient else item.phone
     thread = store.thread(session, item.pharmacy_id, phone) if phone else []
     subjects = [f"review_item:{item.id}"]
@@ -192,6 +269,7 @@ def _item_context(
         "enrollment": enrollment,
         "check_in": check_in,
         "answers": answers,
+        "quoted": quoted(item),
         "trigger": trigger,
         "thread": thread,
         "plan": plan,

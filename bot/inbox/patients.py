@@ -18,6 +18,7 @@ from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
 from bot.languages.patient_language import origin as language_origin
+from bot.program import pickups
 from bot.program import preferences as patient_preferences
 from store import inbox as store
 from store import queries
@@ -40,10 +41,11 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
             enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id)
             items = list(store.items_of_patient(session, patient.id))
             check_ins = [
-                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date))
+                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date, c.words))
                 for c in store.check_ins_of(session, patient.id)
             ]
             subjects = [f"patient:{patient.id}"] + [f"review_item:{i.id}" for i in items]
+            subjects += [f"prescription:{rx.id}" for rx in patient.prescriptions]
             context = {
                 "title": f"{patient.first_name} {patient.last_name}",
                 "staff": actor,
@@ -53,6 +55,7 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "age": display.age(patient.birth_date, today),
                 "enrollment": enrollment,
                 "prescriptions": list(patient.prescriptions),
+                "pickup_cycles": pickups.cycles_of(session, patient.id),
                 "plan": plan_view(patient, today, enrollment.anchor_day if enrollment else None),
                 "consents": list(store.consents_of(session, patient.id)),
                 "caregivers": caregiver_rows(session, patient.id),

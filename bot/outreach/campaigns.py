@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.clock import Clock, local_date
 from bot.conversation.runtime import Runtime
+from bot.outreach.cycle_events import textable
 from bot.outreach.jobs import Jobs
-from bot.outreach.scheduler import textable
 from bot.program.plans import medication, pharmacy_program, program_settings
 from dialogs import prompts
 from dialogs.plan.model import PlanError, ProgramSettings
@@ -91,7 +91,7 @@ def verdict(
             f"declined med sync (no invitations until {enrollment.declined_until})",
         )
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
     except PlanError as error:
         return Verdict(RecipientStatus.SKIPPED, f"prescription data needs review: {error}")
     program = program or program_settings(patient)  # a campaign works it out once

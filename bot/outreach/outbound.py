@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.conversation.messages import still_asked
 from bot.outreach.sender import Sender, SendError
 from bot.outreach.sending_rules import (
     LocalThrottle,
@@ -41,6 +42,7 @@ from store.models import (
     Channel,
     ConsentEvent,
     ConsentKind,
+    Conversation,
     Message,
     MessageStatus,
     Patient,
@@ -263,8 +265,17 @@ def _claim(
             )
         if patient is not None and patient.opted_out:
             return _suppress(message, "The patient has opted out of texts.", "not sent: opted out")
-        if patient is not None and not to_caregiver and (
-            patient.sms_capable is False or patient.phone_type == "landline"
+        if not still_asked(message, _conversation(session, message)):
+            return _suppress(
+                message,
+                "The patient answered this question before it could be sent (it waited for "
+                "sending hours or the caps), so it was not sent.",
+                "not sent: answered already",
+            )
+        if (
+            patient is not None
+            and not to_caregiver
+            and (patient.sms_capable is False or patient.phone_type == "landline")
         ):
             return _suppress(
                 message,
@@ -299,6 +310,12 @@ def _claim(
         return _Claim(
             message.phone, pharmacy.twilio_number, message.body, message.segments, message.attempts
         )
+
+
+def _conversation(session: Session, message: Message) -> Conversation | None:
+    if message.asks is None or message.conversation_id is None:
+        return None
+    return session.get(Conversation, message.conversation_id, populate_existing=True)
 
 
 def _campaign_hold(

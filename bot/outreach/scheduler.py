@@ -14,7 +14,9 @@ counts from the anchor by the calendar (enrollment.next_anchor_date).
 - 48 h after it opened with the check-in still open: one follow-up that re-asks the question.
 - T-3 and still no answer (or no way to text): the patient goes on the staff call list.
 - T-1 with the check-in clear: the pickup reminder.
-- After the pickup day: the enrollment moves on to its next anchor date.
+- After the pickup day: the anchor becomes a pickup cycle (bot/outreach/pickups.py), judged
+  `not_picked_up_days` later from the dispensing records, and the enrollment moves on to its
+  next anchor date.
 - Queued texts whose time has come and no job in sight are handed to the jobs again.
 """
 
@@ -26,8 +28,6 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +37,8 @@ from bot.conversation.messages import outbound_message
 from bot.conversation.runtime import Runtime
 from bot.languages import serving
 from bot.languages.catalogs import format_date
+from bot.outreach import pickups as pickup_steps
+from bot.outreach.cycle_events import record_event, textable
 from bot.outreach.jobs import Jobs
 from bot.program import households
 from bot.program.caregivers import recipients as caregiver_phones
@@ -85,42 +87,22 @@ class DueReport:
     reminders: int = 0
     resent: int = 0
     to_send: list[int] = field(default_factory=list)
+    pickups: pickup_steps.PickupReport = field(default_factory=pickup_steps.PickupReport)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.check_ins} check-ins opened, {self.follow_ups} follow-ups, "
             f"{self.reminders} pickup reminders, {self.call_list} added to the call list, "
             f"{self.anchors_moved} pickup dates moved on, {self.resent} queued texts handed "
             "to the sender again"
         )
-
-
-def textable(patient: Patient) -> bool:
-    return patient.sms_capable is not False and patient.phone_type != "landline"
-
-
-def record_event(
-    session: Session,
-    patient_id: int,
-    anchor_date: dt.date,
-    kind: CycleEventKind,
-    now: dt.datetime,
-    message_id: int | None = None,
-    note: str | None = None,
-) -> bool:
-    """Claim this cycle's `kind` for the patient; False if it was claimed already."""
-    values = {
-        "patient_id": patient_id,
-        "anchor_date": anchor_date,
-        "kind": kind.value,
-        "message_id": message_id,
-        "note": note,
-        "created_at": now,
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(CycleEvent).values(**values).on_conflict_do_nothing()
-    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT here.
-    return session.scalar(statement.returning(CycleEvent.id)) is not None
+        p = self.pickups
+        if p.not_picked_up or p.picked_up or p.partly_picked_up:
+            text += (
+                f"; pickups: {p.picked_up} picked up, {p.partly_picked_up} partly, "
+                f"{p.not_picked_up} not picked up, {p.dropped_out} dropped out"
+            )
+        return text
 
 
 def _claimed(kind: CycleEventKind, anchor: object) -> object:
@@ -159,6 +141,7 @@ class Scheduler:
             ]
         for pharmacy_id, zone, days in pharmacies:
             today = local_date(self.clock, zone)
+            self._pickup_cycles(pharmacy_id, today, report)  # before the anchors move on
             self._move_anchors(pharmacy_id, today, report)
             self._open_check_ins(pharmacy_id, today, report, days)
             self._follow_ups(pharmacy_id, today, report)
@@ -168,6 +151,17 @@ class Scheduler:
         return report
 
     # ------------------------------------------------------------------ the steps
+
+    def _pickup_cycles(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+        """Passed anchors become pickup cycles; those past their grace days are judged
+        (bot/outreach/pickups.py: not picked up, dropped out)."""
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            opened = pickup_steps.open_cycles(session, pharmacy_id, today, now)
+            report.pickups.cycles_opened += opened
+            pharmacy = session.get(Pharmacy, pharmacy_id)
+            assert pharmacy is not None
+            pickup_steps.judge_cycles(session, pharmacy, today, now, report.pickups, report.to_send)
 
     def _move_anchors(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
         with transaction(self.sessions) as session:
@@ -513,7 +507,13 @@ def _pickup(days: OpenDays, anchor: dt.date, today: dt.date) -> dt.date:
 def _detailed_reminder(patient: Patient, plain: Say) -> Say:
     """The reminder naming the patient's regular medicines (they opted in to detailed
     messages); the plain one when none is on file."""
-    names = sorted({rx.drug_name for rx in patient.prescriptions if rx.maintenance and not rx.prn})
+    names = sorted(
+        {
+            rx.drug_name
+            for rx in patient.prescriptions
+            if rx.active and rx.maintenance and not rx.prn
+        }
+    )
     if not names:
         return plain
     return Say(prompts.PICKUP_REMINDER_DETAILED, {**plain.params, "medicines": ", ".join(names)})

@@ -53,6 +53,7 @@ PROGRAM_KEYS: dict[str, type] = {
     "anchor_policy": str,
     "cycle": str,
     "dropout_cycles": int,
+    "not_picked_up_days": int,
     "month_supply_days": int,
     "max_days_supply": int,
     "sync_visit_overrides": bool,
@@ -113,7 +114,7 @@ class Proposal:
 
 def plan_for(patient: Patient, today: dt.date, anchor_day: int | None = None) -> SyncPlan:
     """The plan, or NotEligible / PlanError with a sentence for the pharmacist."""
-    meds = [medication(rx) for rx in patient.prescriptions]
+    meds = [medication(rx) for rx in patient.prescriptions if rx.active]
     return build_plan(meds, today, program_settings(patient), anchor_day=anchor_day)
 
 

@@ -14,7 +14,7 @@ from bot.outreach.sender import Sender, sender_for
 from bot.settings import Settings, get_settings
 from bot.settings.outreach import OutreachSettings
 from bot.settings.voice import VoiceSettings
-from bot.web import api
+from bot.web import api, dispensing_api
 from bot.web.outreach import attach_outreach, outreach_jobs
 from store.db import make_engine, make_sessionmaker
 
@@ -44,6 +44,7 @@ def create_app(
     attach_outreach(app)
     inbox.install(app)
     app.include_router(api.router)
+    app.include_router(dispensing_api.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

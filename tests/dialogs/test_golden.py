@@ -43,8 +43,16 @@ CASES: dict[str, dict[str, Case]] = {
         "es": Case("", texts("hola", "no gracias")),
     },
     "enroll_unclear_twice": {
-        "en": Case("", texts("hi", "maybe later?", "🤷‍♀️"), note="re-asked once, then staff call"),
-        "es": Case("", texts("hola", "tal vez", "🤷‍♀️"), note="re-asked once, then staff call"),
+        "en": Case(
+            "",
+            texts("hi", "maybe later?", "🤷‍♀️", "yes"),
+            note="re-asked once, then staff call; a yes after it still answers the question",
+        ),
+        "es": Case(
+            "",
+            texts("hola", "tal vez", "🤷‍♀️", "sí"),
+            note="re-asked once, then staff call; a yes after it still answers the question",
+        ),
     },
     "anchor_day_forms": {
         "en": Case(
@@ -82,7 +90,11 @@ CASES: dict[str, dict[str, Case]] = {
     },
     "check_in_unclear_twice": {
         "en": Case("", [open_check_in(), *texts("what?", "12345")]),
-        "es": Case("", [open_check_in(), *texts("¿qué?", "12345")]),
+        "es": Case(
+            "",
+            [open_check_in(), *texts("¿qué?", "12345", "🤷")],
+            note="a question back is answered, then two unclear answers",
+        ),
     },
     "check_in_follow_up": {
         "en": Case(
