@@ -147,7 +147,12 @@ def holds(service: Service, patient: Patient, anchor: dt.date) -> bool:
     if service.months and anchor.month not in service.months:
         return False
     if service.therapy_classes:
-        taken = {m.therapy_class for rx in patient.prescriptions for m in classify(rx.drug_name)}
+        taken = {
+            m.therapy_class
+            for rx in patient.prescriptions
+            if rx.active
+            for m in classify(rx.drug_name)
+        }
         if not taken & service.therapy_classes:
             return False
     return True
