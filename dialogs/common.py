@@ -49,8 +49,8 @@ def answer_back(
     if back == "who":
         return (Say(prompts.WHO_IS_THIS, params),)
     if back == "hours":
-        if ctx.pharmacy_hours:
-            return (Say(prompts.PHARMACY_HOURS, {**params, "hours": ctx.pharmacy_hours}),)
+        if ctx.hours:
+            return (Say(prompts.PHARMACY_HOURS, {**params, "hours": ctx.hours}),)
         return (Say(prompts.PHARMACY_HOURS_UNKNOWN, params),)
     if back == "cost":
         told = cost()

@@ -94,15 +94,19 @@ class Context:
     # and whether this phone, only a caregiver's, texted STOP (dialogs/caregiver.py).
     cared_for: tuple[int, ...] = ()
     phone_opted_out: bool = False
-    # The pharmacy's opening hours as patients read them ("Mon-Fri 9am-7pm, Sat 9am-1pm"), told
-    # when a patient asks; empty: they are asked to call.
-    pharmacy_hours: str = ""
-    # When the pharmacy is closed (what is due then is handed out the open day before).
+    # When the pharmacy is closed (what is due then is handed out the open day before) and its
+    # opening hours as patients read them ("Mon-Fri 9am-7pm, Sat 9am-1pm"), told when a patient
+    # asks "what time do you open?" (None: not set; they are asked to call).
     open_days: OpenDays = ALWAYS_OPEN
+    hours: str | None = None
 
     def pickup_on(self, anchor: dt.date) -> dt.date:
         """The day what is due on `anchor` is handed out: the previous open day when closed."""
         return self.open_days.open_on_or_before(anchor)
+
+    # The review item whose staff thread is open on this phone (a pharmacist replied, issue
+    # 18): a text that answers no open question goes to it. None: no thread is open.
+    staff_thread: int | None = None
 
     def assessment(self, key: str) -> Assessment | None:
         for a in self.assessments:

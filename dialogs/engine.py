@@ -45,6 +45,7 @@ from dialogs.turn import (
     Start,
     Text,
     Timeout,
+    ToStaffThread,
     Turn,
 )
 
@@ -119,6 +120,8 @@ def _step(state: State, event: Event, ctx: Context) -> Turn:
     if ctx.phone_opted_out and not caregiver.own(ctx):
         return caregiver.while_stopped(state, text, ctx)  # a caregiver's phone after STOP
     if not ctx.patients:
+        if text is not None and text.strip() and _in_staff_thread(event, ctx):
+            return _to_staff_thread(state, ctx)  # staff replied to this unknown number
         return _unknown_number(state, ctx)
     if any(p.opted_out for p in ctx.patients):
         return _while_opted_out(state, text, ctx)
@@ -129,6 +132,8 @@ def _step(state: State, event: Event, ctx: Context) -> Turn:
         intent = _global_intent(state, text, ctx, anyone)
         if intent is not None:
             return intent
+        if state.dialog is None and _in_staff_thread(event, ctx):
+            return _to_staff_thread(state, ctx)
     if isinstance(event, Digits):
         intent = _keypad_intent(state, event, ctx, anyone)
         if intent is not None:
@@ -434,6 +439,22 @@ def _after_language(state: State, ctx: Context, patient: PatientFacts) -> Turn:
     if interrupted is not None:
         return _start(State(subject=patient.id), interrupted, ctx)
     return _idle(State(subject=patient.id), None, ctx, patient)
+
+
+def _in_staff_thread(event: Event, ctx: Context) -> bool:
+    """A written text while a pharmacist's reply is open (a call's speech keeps to the call)."""
+    return ctx.staff_thread is not None and isinstance(event, Text) and not event.speech
+
+
+def _to_staff_thread(state: State, ctx: Context) -> Turn:
+    """A pharmacist's reply is open and no question waits: the text is for the pharmacist."""
+    assert ctx.staff_thread is not None
+    subject = ctx.patient(state.subject) or (ctx.patients[0] if len(ctx.patients) == 1 else None)
+    return Turn(
+        state=state,
+        replies=(Say(prompts.STAFF_WILL_READ),),
+        effects=(ToStaffThread(ctx.staff_thread, subject.id if subject else None),),
+    )
 
 
 def _pass_on(state: State, patient: PatientFacts, why: str) -> Turn:

@@ -243,6 +243,8 @@ POSSIBLE_OPT_OUT = N_(
     "We will pass your message to the pharmacist. To stop all messages from us, reply STOP."
 )
 PASSED_ON = N_("Thank you, we have passed your message to the pharmacist.")
+# While a pharmacist's reply is open (a staff thread): the patient's text goes to them.
+STAFF_WILL_READ = N_("Thank you. The pharmacist will read your message.")
 NEXT_PICKUP = N_("Your next pickup is %(date)s. Reply HELP for help.")
 ENROLLMENT_IN_REVIEW = N_(
     "Thank you! A pharmacist is checking your med sync plan and will confirm your pickup day soon."

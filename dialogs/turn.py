@@ -182,6 +182,15 @@ class OpenReviewItem:
 
 
 @dataclass(frozen=True)
+class ToStaffThread:
+    """What the patient wrote belongs to the thread a staff member's reply opened: the text
+    (stored by the runtime like every text) reaches that review item, marked unread."""
+
+    review_item_id: int
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
 class SetPreference:
     """A patient's preference: delivery "yes"/"no", channel "text"/"call", time "morning"/
     "afternoon"/"evening"; "asked" marks the enrollment questions as offered (value "yes")."""
@@ -223,8 +232,13 @@ class RecordServiceOffer:
 
 
 Effect = (
-    RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | SaveAssessment | OpenReviewItem
-) | SetPreference | SetCaregiver | SetCaregiverPhone | RecordServiceOffer
+    (RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | SaveAssessment | OpenReviewItem)
+    | SetPreference
+    | SetCaregiver
+    | SetCaregiverPhone
+    | ToStaffThread
+    | RecordServiceOffer
+)
 
 
 # ---------------------------------------------------------------- the result of a step

@@ -6,6 +6,7 @@ from __future__ import annotations
 from store import (  # noqa: F401
     accounts,
     assessment_responses,
+    audit,
     calls,
     caregivers,
     dispensing,
@@ -14,5 +15,7 @@ from store import (  # noqa: F401
     models,
     outreach,
     preferences,
+    queue_rows,
+    saved_replies,
     worklist,
 )

@@ -6,6 +6,7 @@ import click
 
 from bot.cli.accounts import token_group, user_group
 from bot.cli.assessments import assessments, pharmacy_questions
+from bot.cli.audit import audit_group
 from bot.cli.caregivers import caregiver
 from bot.cli.errors import Guarded
 from bot.cli.households import household
@@ -50,6 +51,7 @@ for command in (
     preferences_command,
     household,
     worklist_command,
+    audit_group,
 ):
     main.add_command(command)
 pharmacy.add_command(pharmacy_languages)

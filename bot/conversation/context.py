@@ -22,7 +22,7 @@ from dialogs.context import Context, PatientFacts
 from dialogs.state import State
 from dialogs.turn import Event
 from store import queries
-from store.models import Enrollment, Patient, Pharmacy
+from store.models import Conversation, Enrollment, Patient, Pharmacy
 
 
 def dialog_context(
@@ -35,6 +35,7 @@ def dialog_context(
     found: caregivers.PhoneView | None,
     preparation_days: int,
     decline_quiet_days: int,
+    staff_thread: int | None = None,
 ) -> Context:
     enrollments = queries.enrollments_of(session, [p.id for p in patients])
     prefs = preferences_of(session, patients)
@@ -59,7 +60,8 @@ def dialog_context(
         check_in=check_in_for(pharmacy.check_in_definition),
         assessments=assessments.in_play(session, pharmacy.id, state.to_json(), event),
         open_days=open_days_of(pharmacy),
-        pharmacy_hours=pharmacy.hours or "",
+        hours=pharmacy.hours,
+        staff_thread=staff_thread,
     )
     if found is not None:
         ctx = caregivers.in_context(found, ctx)
@@ -79,6 +81,15 @@ def dialog_context(
 def now_of(today: dt.date) -> dt.datetime:
     """Noon of the pharmacy's day, for "not offered again within N days" (days, not hours)."""
     return dt.datetime(today.year, today.month, today.day, 12, tzinfo=dt.UTC)
+
+
+def open_staff_thread(conversation: Conversation, now: dt.datetime) -> int | None:
+    """The review item whose staff thread is open on this conversation, read from the row the
+    runtime has locked already (no statement of its own); None once it has run out."""
+    until = conversation.staff_thread_until
+    if conversation.staff_thread_item_id is None or until is None or until <= now:
+        return None
+    return conversation.staff_thread_item_id
 
 
 def facts(

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.languages import catalogs, serving
@@ -26,6 +27,7 @@ from dialogs.turn import (
     SetEnrollment,
     SetLanguage,
     SetPreference,
+    ToStaffThread,
 )
 from store import queries
 from store.models import (
@@ -34,6 +36,8 @@ from store.models import (
     CheckInStatus,
     ConsentEvent,
     ConsentKind,
+    Conversation,
+    Direction,
     Enrollment,
     EnrollmentStatus,
     Message,
@@ -54,6 +58,7 @@ def apply_effects(
     phone: str,
     now: dt.datetime,
     channel: Channel = Channel.SMS,
+    conversation: Conversation | None = None,
 ) -> None:
     by_id = {p.id: p for p in patients}
     for effect in effects:
@@ -107,6 +112,8 @@ def apply_effects(
                     now,
                     pharmacy,
                 )
+            case ToStaffThread():
+                _to_staff_thread(session, pharmacy, effect, message, phone, now, conversation)
 
 
 def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:
@@ -166,10 +173,16 @@ def _open_review_item(
     if effect.check_in_anchor_date is not None and effect.patient_id is not None:
         check_in = queries.check_in_for(session, effect.patient_id, effect.check_in_anchor_date)
         check_in_id = check_in.id if check_in else None
-    elif kind != ReviewKind.ASSESSMENT and queries.pending_review_item(
-        session, pharmacy.id, kind, effect.patient_id, phone
-    ):
-        return  # one pending item of a kind per patient; the transcript shows every message
+    elif kind != ReviewKind.ASSESSMENT:
+        pending = queries.pending_review_item(session, pharmacy.id, kind, effect.patient_id, phone)
+        if pending is not None:
+            # One pending item of a kind per patient: a later text reaches it (the item page
+            # shows every text since it opened; the queue row the latest), marked unread.
+            if message is not None and message.direction == Direction.INBOUND:
+                pending.latest_message_id = message.id
+                pending.latest_at = now
+                pending.unread = True
+            return
     session.add(
         ReviewItem(
             pharmacy_id=pharmacy.id,
@@ -197,3 +210,41 @@ def _with_words(
     if kind == ReviewKind.CALL_BACK and "wrote" not in kept and said:
         kept["wrote"] = said
     return kept
+
+
+def _to_staff_thread(
+    session: Session,
+    pharmacy: Pharmacy,
+    effect: ToStaffThread,
+    message: Message | None,
+    phone: str,
+    now: dt.datetime,
+    conversation: Conversation | None,
+) -> None:
+    """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE.
+    When that item was decided meanwhile, the thread ends and the text opens an item of its
+    own, as any text outside a dialog would."""
+    result = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == effect.review_item_id, ReviewItem.status == ReviewStatus.PENDING)
+        .values(
+            unread=True,
+            latest_at=now,
+            latest_message_id=message.id if message is not None else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return
+    if conversation is not None:
+        conversation.staff_thread_item_id = None
+        conversation.staff_thread_until = None
+    summary = "The patient wrote after a pharmacist's reply. Please read it."
+    _open_review_item(
+        session,
+        pharmacy,
+        OpenReviewItem(kind="message", patient_id=effect.patient_id, summary=summary),
+        message,
+        phone,
+        now,
+    )

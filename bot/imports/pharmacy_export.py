@@ -67,9 +67,9 @@ PRESCRIPTION_FIELDS: tuple[str, ...] = (
     "copay",
     "mail_order",
     "program_340b",
+    "status",
     "payer",
     "max_days_supply",
-    "status",
 )
 
 # The export's columns, in its order: each patient's, then each prescription's.

@@ -39,7 +39,7 @@ from bot.languages import serving
 from bot.languages.catalogs import format_date
 from bot.outreach import pickups as pickup_steps
 from bot.outreach.cycle_events import record_event, textable
-from bot.outreach.jobs import Jobs
+from bot.outreach.jobs import Jobs, send_all
 from bot.program import households, services
 from bot.program.caregivers import recipients as caregiver_phones
 from bot.program.open_days import open_days_of, pickup_on
@@ -132,8 +132,7 @@ class Scheduler:
     def run(self, jobs: Jobs) -> DueReport:
         """Find and write what is due, then hand the new texts to the jobs (after commit)."""
         report = self.find_due()
-        for message_id in report.to_send:
-            jobs.send(message_id)
+        send_all(jobs, report.to_send)  # a morning's reminders go in batch jobs on RQ
         return report
 
     def find_due(self) -> DueReport:

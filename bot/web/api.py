@@ -169,6 +169,17 @@ def list_review_items(
         items = [
             _summary(i, patients.get(i.patient_id) if i.patient_id else None) for i in result.items
         ]
+        shown = {i.pharmacy_id for i in result.items}
+        record(
+            session,
+            actor.audit_name,
+            "list_review_items",
+            "queue",
+            now_of(request),
+            after={"items": [i.id for i in result.items], "via": "api"},
+            pharmacy_id=shown.pop() if len(shown) == 1 else (pharmacy_id or 0),
+            patients=patients,
+        )
     return ReviewItemPage(
         items=items, next_cursor=result.next_cursor.encode() if result.next_cursor else None
     )

@@ -233,6 +233,29 @@ def _millers(language: str) -> tuple[PatientFacts, ...]:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_golden_staff_thread(language: str) -> None:
+    """A pharmacist replied: what the patient writes back goes to that item, not to a canned
+    answer; STOP, HELP and "call me" still work, and a check-in question still gets its answer."""
+    words = {
+        "en": ("After 3pm please, I feel a bit dizzy", "thanks!", "HELP", "STOP"),
+        "es": (
+            "Después de las 3, por favor, me siento un poco mareado",
+            "¡gracias!",
+            "AYUDA",
+            "ALTO",
+        ),
+    }[language]
+    case = Case(
+        "staff_thread",
+        [*texts(*words[:3]), open_check_in(), Text(words[1]), Text(words[3])],
+        patients=(patient(language, **{**ENROLLED, "enrollment": "active"}),),  # type: ignore[arg-type]
+        staff_thread=41,
+        note="a pharmacist's reply to item 41 is open",
+    )
+    check(case, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_golden_shared_phone(language: str) -> None:
     words = {"en": ("hi", "it's for Linda", "yes"), "es": ("hola", "es para Linda", "sí")}[language]
     case = Case(

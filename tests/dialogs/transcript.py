@@ -38,6 +38,7 @@ from dialogs.turn import (
     Start,
     Text,
     Timeout,
+    ToStaffThread,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -69,6 +70,7 @@ class Case:
     cared_for: tuple[int, ...] = ()  # patients reached through a caregiver's permission
     open_days: OpenDays = ALWAYS_OPEN  # the pharmacy's closed days
     facts: dict[str, object] = field(default_factory=dict)  # the patient's, over the defaults
+    staff_thread: int | None = None  # the review item a pharmacist's reply opened a thread on
 
 
 def patient(language: str, **overrides: object) -> PatientFacts:
@@ -122,6 +124,8 @@ def effect_line(effect: Effect) -> str:
             return f"caregiver phone {'opted out' if opted_out else 'opted in'}: {wording}"
         case RecordServiceOffer(service=service, anchor_date=anchor, status=status):
             return f"service {service} {status} for {anchor}"
+        case ToStaffThread(review_item_id=item):
+            return f"to the staff thread on review item {item} (marked unread)"
     raise TypeError(effect)
 
 
@@ -187,6 +191,7 @@ def play(case: Case) -> str:
             cared_for=case.cared_for,
             phone_opted_out=opted_out_phone,
             open_days=case.open_days,
+            staff_thread=case.staff_thread,
         )
         turn = engine.step(state, event, ctx)
         for effect in turn.effects:

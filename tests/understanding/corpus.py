@@ -103,7 +103,7 @@ def _ctx(language: str, patient: PatientFacts) -> Context:
         patients=(patient,),
         vocab=i18n.vocabulary_for(language),
         languages=i18n.offered_languages(),
-        pharmacy_hours="Mon-Fri 9am-7pm",
+        hours="Mon-Fri 9am-7pm",
     )
 
 
