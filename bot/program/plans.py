@@ -121,7 +121,7 @@ def plan_for(patient: Patient, today: dt.date, anchor_day: int | None = None) ->
 def eligible(patient: Patient) -> bool:
     """Whether two or more medicines can be synced, without planning any day (cheap)."""
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
         return check_eligibility(reconcile_all(meds, program_settings(patient))).eligible
     except PlanError:
         return True  # bad data is the pharmacist's to fix, as in `proposal`
