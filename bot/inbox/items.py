@@ -4,6 +4,7 @@ the history of decisions on this patient; and the forms that act on it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from bot.inbox.web import (
 )
 from bot.languages import catalogs
 from bot.program.assessments import english_answers
+from bot.program.preferences import of as preferences_of
 from bot.program.words import said_in
 from bot.settings.outreach import OutreachSettings
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
@@ -283,7 +285,7 @@ def _item_context(
     answers = item_answers(session, item, check_in, trigger)
     phone = patient.phone if patient else item.phone
     messages = store.thread(session, item.pharmacy_id, phone) if phone else []
-    outreach = OutreachSettings()
+    outreach = outreach_settings()
     thread = [
         ThreadLine(
             m,
@@ -372,9 +374,17 @@ def _item_context(
         "reply_goes_at": replies.goes_at(patient, pharmacy, phone, now, outreach)
         if phone
         else None,
+        "detailed": patient is not None and preferences_of(session, patient).detailed,
         "thread_hours": settings_of(request).staff_thread_hours,
         "thread_open_until": _thread_until(session, item, phone, now),
     }
+
+
+@functools.cache
+def outreach_settings() -> OutreachSettings:
+    """The sending hours (MEDSYNC_SENDING_HOURS_*), read from the environment once: parsing
+    them costs more than the rest of a page's sums."""
+    return OutreachSettings()
 
 
 # Items about reaching the patient by phone: staff may reveal the number (audited).
@@ -484,10 +494,13 @@ def show_number(request: Request, item_id: int, actor: CurrentActor, _: CsrfChec
     return _render_item(request, actor, item_id, phone_shown=True)
 
 
-def _back(from_item: str) -> str | None:
-    """After acting on another open item of the patient, back to the page it was on."""
+def _back(from_item: str, item_id: int) -> str | None:
+    """After acting on another open item of the patient, back to the page it was on; after
+    deciding the page's own item, None (on to the next item: bot/inbox/triage.py)."""
     text = from_item.strip()
-    return f"/inbox/items/{int(text)}" if text.isdigit() and 0 < int(text) < 2**31 else None
+    if not text.isdigit() or not 0 < int(text) < 2**31 or int(text) == item_id:
+        return None
+    return f"/inbox/items/{int(text)}"
 
 
 def _act(
@@ -555,7 +568,7 @@ def approve(
         lambda s: decisions.approve(
             s, actor, item_id, now, _today(s, request, item_id), preparation, note
         ),
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -575,7 +588,7 @@ def decline(
         item_id,
         lambda s: decisions.decline(s, actor, item_id, reason, now),
         draft={"reason": reason},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -595,7 +608,7 @@ def called(
         item_id,
         lambda s: decisions.mark_called(s, actor, item_id, note, now),
         draft={"call_note": note},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -615,7 +628,7 @@ def done(
         item_id,
         lambda s: decisions.close(s, actor, item_id, note, now),
         draft={"done_note": note},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -633,7 +646,7 @@ def opt_out(
         actor,
         item_id,
         lambda s: decisions.confirm_opt_out(s, actor, item_id, now),
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -653,7 +666,7 @@ def reply(
         actor,
         item_id,
         lambda s: decisions.reply(
-            s, actor, item_id, body, reply_key, now, hours, OutreachSettings()
+            s, actor, item_id, body, reply_key, now, hours, outreach_settings()
         ),
         draft={"body": body, "reply_key": reply_key},
     )
