@@ -60,7 +60,7 @@ def test_the_plan_is_worked_out_once_and_again_on_any_change(
     assert len(made) == 2
     plans.proposal(person, TODAY + dt.timedelta(days=1))  # another day
     assert len(made) == 3
-X
+    person.pharmacy.program = {"preparation_days": 2}  # the pharmacy's program
     plans.proposal(person, TODAY + dt.timedelta(days=1))
     assert len(made) == 4
 
