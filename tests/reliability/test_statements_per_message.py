@@ -18,20 +18,25 @@ from tests.bench.statements import per_message
 # Preferences (issue 10): +1 on every text of a known patient (their preferences and the latest
 # detailed-messages consent, in one statement); +2 more on the pickup day (the preference
 # questions are marked as asked: a row written; the cost estimate reads the prescriptions).
+# Issue 19: the pharmacy and the locked conversation in one statement once the phone has
+# written before (-1; a first text finds neither and looks the pharmacy up alone: +-0); the
+# enrollment read for the dialog is the one its effects write (-1 on yes and the pickup day).
+# SQLite's BEGIN IMMEDIATE is issued under the process's writer lock on the DBAPI connection
+# (store/sqlite_writers.py), which the counting listener does not see: it is still there.
 AT_MOST = {
     "sqlite": {
-        "hi (the offer)": 15,
-        "yes": 16,
-        "a pickup day": 19,
-        "a retried MessageSid": 4,
-        "an unknown sender": 13,
+        "hi (the offer)": 14,
+        "yes": 13,
+        "a pickup day": 16,
+        "a retried MessageSid": 2,
+        "an unknown sender": 12,
     },
     # No BEGIN IMMEDIATE statement: PostgreSQL's transactions begin implicitly.
     "postgresql": {
         "hi (the offer)": 14,
-        "yes": 15,
-        "a pickup day": 18,
-        "a retried MessageSid": 3,
+        "yes": 13,
+        "a pickup day": 16,
+        "a retried MessageSid": 2,
         "an unknown sender": 12,
     },
 }
