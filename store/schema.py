@@ -6,11 +6,16 @@ from __future__ import annotations
 from store import (  # noqa: F401
     accounts,
     assessment_responses,
+    audit,
     calls,
     caregivers,
+    dispensing,
     fills,
     households,
     models,
     outreach,
     preferences,
+    queue_rows,
+    saved_replies,
+    worklist,
 )

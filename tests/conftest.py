@@ -72,7 +72,12 @@ def postgres_ready() -> Iterator[str]:
 
 
 def _truncate_postgres(engine: Engine, names: str) -> None:
+    """Empty every table between tests. The append-only tables refuse TRUNCATE with a
+    trigger (migration 0019), whoever asks; the tests connect as a superuser, the one role
+    that may switch ordinary triggers off for its own transaction (replica mode), and do so
+    here alone. The app's role cannot truncate at all (docs/SECURITY.md)."""
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 

@@ -154,6 +154,14 @@ def user_add(
     click.echo(f"Added {address} ({role}) for {where}. Sign in at /login.")
 
 
+@user_group.command("roles")
+def user_roles() -> None:
+    """Who may do what: the role policy the inbox and the API enforce (docs/ROLES.md)."""
+    from bot.inbox.policy import markdown_table
+
+    click.echo(markdown_table(), nl=False)
+
+
 @user_group.command("list")
 def user_list() -> None:
     """List the accounts."""

@@ -6,6 +6,7 @@ import click
 
 from bot.cli.accounts import token_group, user_group
 from bot.cli.assessments import assessments, pharmacy_questions
+from bot.cli.audit import audit_group
 from bot.cli.caregivers import caregiver
 from bot.cli.errors import Guarded
 from bot.cli.households import household
@@ -18,6 +19,7 @@ from bot.cli.priority import adherence, candidates_command
 from bot.cli.reports import report
 from bot.cli.server import chat, db, serve
 from bot.cli.voice import call, phone
+from bot.cli.worklist import worklist_command
 
 
 @click.group(cls=Guarded)
@@ -48,6 +50,8 @@ for command in (
     caregiver,
     preferences_command,
     household,
+    worklist_command,
+    audit_group,
 ):
     main.add_command(command)
 pharmacy.add_command(pharmacy_languages)

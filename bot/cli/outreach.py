@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.common import Fail
@@ -189,12 +190,20 @@ def campaign_create(
 @click.argument("name")
 @click.option("--pharmacy", "which", default=None)
 @click.option(
+    "--by",
+    "by",
+    default=None,
+    metavar="EMAIL",
+    help="The staff member sending it: their role must allow sending campaigns "
+    "(docs/ROLES.md), and the audit trail names them.",
+)
+@click.option(
     "--follow/--no-follow",
     default=True,
     show_default=True,
     help="With workers: show a progress bar until every invitation is written.",
 )
-def campaign_run(name: str, which: str | None, follow: bool) -> None:
+def campaign_run(name: str, which: str | None, by: str | None, follow: bool) -> None:
     """Write the campaign's invitations and hand them to the sender, which sends them at the
     sending number's pace. With MEDSYNC_REDIS_URL the workers write them, in chunks; without,
     this command does (Ctrl-C stops; run again to carry on)."""
@@ -204,6 +213,7 @@ def campaign_run(name: str, which: str | None, follow: bool) -> None:
 
     settings = get_settings()
     sessions = _sessions(settings)
+    actor = _sender(sessions, by) if by else _actor()
     pharmacy_id = _pharmacy_id(sessions, which)
     jobs = _jobs(settings, sessions)
     chunks = _invitation_chunks(settings)
@@ -220,7 +230,7 @@ def campaign_run(name: str, which: str | None, follow: bool) -> None:
                 SystemClock(),
                 pharmacy_id,
                 name,
-                _actor(),
+                actor,
                 advance=lambda n: progress.advance(task, n),
                 chunks=chunks,
             )
@@ -229,6 +239,30 @@ def campaign_run(name: str, which: str | None, follow: bool) -> None:
     except CampaignError as error:
         raise Fail(str(error)) from None
     click.echo(result.summary(name))
+
+
+def _sender(sessions: sessionmaker[Session], email: str) -> str:
+    """The staff account a campaign is sent by, if the role policy lets it send campaigns;
+    a refusal is audited like the inbox's."""
+    from bot.inbox.auth import normalize_email
+    from bot.inbox.policy import Permission, refusal
+    from store.accounts import User
+    from store.audit import REFUSED, record
+    from store.db import transaction
+
+    with transaction(sessions) as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None or not user.active:
+            raise Fail(f"No active staff account for {email}: see `medsync user list`.")
+        why = refusal(user.role, Permission.SEND_CAMPAIGNS)
+        if why is not None:
+            record(
+                session, user.email, "campaign_run", "campaign", dt.datetime.now(dt.UTC),
+                after={"via": _actor()}, outcome=REFUSED,
+            )  # fmt: skip
+    if why is not None:
+        raise Fail(f"{why} {user.email} is a {user.role.value}.")
+    return f"{user.email} ({_actor()})"
 
 
 def _invitation_chunks(settings: Settings) -> Callable[[int, list[int]], int] | None:

@@ -132,15 +132,17 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the Alembic migrations."""
+    """Apply the Alembic migrations, as the tables' owner (MEDSYNC_OWNER_DATABASE_URL when
+    set, else MEDSYNC_DATABASE_URL)."""
     settings = get_settings()
-    path = sqlite_file(settings.database_url)
+    url = settings.owner_database_url or settings.database_url
+    path = sqlite_file(url)
     if path is not None and not path.parent.is_dir():
         raise Fail(
             f"The folder {path.parent} does not exist: create it, or set MEDSYNC_DATABASE_URL "
             "to a database somewhere else."
         )
-    upgrade(settings.database_url)
+    upgrade(url)
     click.echo("Database is up to date.")
 
 

@@ -16,7 +16,8 @@ from bot.inbox import decisions
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import NotFound
-from bot.inbox.web import flash, now_of, page, see_other, sessions_of
+from bot.inbox.policy import Permission, refusal
+from bot.inbox.web import flash, now_of, page, refused, see_other, sessions_of
 from bot.program import caregivers
 from bot.program.caregivers import CaregiverError
 from dialogs.caregiver import display
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 MAX_PERMISSION = 500
+# The notice after the form rides in the readable session cookie: no names, no numbers.
+ADDED = "Caregiver added: that number gets this patient's texts now, and a first text says so."
+ALREADY = "Nothing changed: that number is already this patient's caregiver."
+REMOVED = "Caregiver removed: that number no longer gets this patient's texts."
+NOT_ONE = "Nothing changed: that number was not this patient's caregiver."
 
 
 def rows(session: Session, patient_id: int) -> dict[str, Any]:
@@ -74,6 +80,9 @@ def add_caregiver(
     try:
         with transaction(sessions_of(request)) as session:
             patient = decisions.patient_for(session, actor, patient_id)
+            why = refusal(actor.role, Permission.ADD_CAREGIVER)
+            if why is not None:
+                return refused(request, actor, why)
             pharmacy = session.get(Pharmacy, patient.pharmacy_id)
             assert pharmacy is not None
             if len(permission) > MAX_PERMISSION:
@@ -109,7 +118,7 @@ def add_caregiver(
             # The row is stored as queued; whoever runs the outbound queue can send it later.
             log.exception("could not hand message %s to the sender", message_id)
             flash(request, "warn", "The text is saved but could not be sent yet.")
-    flash(request, "ok", change.message)
+    flash(request, "ok", ADDED if change.send else ALREADY)
     return see_other(f"/patients/{patient_id}")
 
 
@@ -126,6 +135,9 @@ def remove_caregiver(
     try:
         with transaction(sessions_of(request)) as session:
             patient = decisions.patient_for(session, actor, patient_id)
+            why = refusal(actor.role, Permission.REMOVE_CAREGIVER)
+            if why is not None:
+                return refused(request, actor, why)
             pharmacy = session.get(Pharmacy, patient.pharmacy_id)
             assert pharmacy is not None
             caregiver = session.get(store.Caregiver, caregiver_id)
@@ -133,7 +145,7 @@ def remove_caregiver(
                 raise NotFound(f"There is no caregiver #{caregiver_id} for this patient.")
             why = reason.strip()[:MAX_PERMISSION] or "removed by staff"
             standing = store.is_active(session, caregiver)
-            change = caregivers.remove(
+            caregivers.remove(
                 session, pharmacy, patient, caregiver.phone, why,
                 f"staff:{actor.audit_name}", Channel.STAFF, now,
             )  # fmt: skip
@@ -149,5 +161,5 @@ def remove_caregiver(
                 )
     except NotFound as missing:
         return _not_found(request, actor, missing)
-    flash(request, "ok", change.message)
+    flash(request, "ok", REMOVED if standing else NOT_ONE)
     return see_other(f"/patients/{patient_id}")

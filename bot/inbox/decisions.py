@@ -19,8 +19,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
+from bot.inbox import display, live, replies
+from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.languages import serving
+from bot.program.open_days import real_pickup
+from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
 from dialogs.plan.dates import check_anchor_day, first_anchor_date
 from dialogs.plan.model import PlanError
@@ -34,6 +38,7 @@ from store.models import (
     CheckInStatus,
     ConsentEvent,
     ConsentKind,
+    Conversation,
     Direction,
     Enrollment,
     EnrollmentStatus,
@@ -160,6 +165,31 @@ def _claim(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise already_decided(session, item)
     session.refresh(item)
+    end_staff_thread(session, item)
+    live.note_decision(session, item)  # colleagues' open pages hear it after the commit
+
+
+def end_staff_thread(session: Session, item: ReviewItem) -> None:
+    """A decided item's thread is over: the patient's next text goes to the dialogs again."""
+    session.execute(
+        update(Conversation)
+        .where(
+            Conversation.staff_thread_item_id == item.id,
+            Conversation.pharmacy_id == item.pharmacy_id,
+        )
+        .values(staff_thread_item_id=None, staff_thread_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def open_staff_thread(
+    session: Session, item: ReviewItem, phone: str, now: dt.datetime, hours: float
+) -> Conversation:
+    """A staff reply opens (or extends) the two-way thread on this phone for `hours`."""
+    conversation = queries.locked_conversation(session, item.pharmacy_id, phone, now)
+    conversation.staff_thread_item_id = item.id
+    conversation.staff_thread_until = now + dt.timedelta(hours=hours)
+    return conversation
 
 
 def already_decided(session: Session, item: ReviewItem) -> AlreadyDecided:
@@ -262,8 +292,14 @@ def approve(
 
 
 def _must_decide(actor: Actor) -> None:
-    if not actor.may_decide:
-        raise NotAllowed("Only a pharmacist can approve or decline what a patient answered.")
+    must_be_allowed(actor, Permission.DECIDE)
+
+
+def must_be_allowed(actor: Actor, permission: Permission) -> None:
+    """NotAllowed (a 403, audited as refused) unless the policy lets the actor's role."""
+    why = refusal(actor.role, permission)
+    if why is not None:
+        raise NotAllowed(why)
 
 
 def _approve_enrollment(
@@ -299,11 +335,13 @@ def _approve_enrollment(
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."
     if reason is None:
+        pharmacy = _pharmacy(session, item.pharmacy_id)
         params: dict[str, Param] = {
             "first_name": patient.first_name,
-            "pharmacy": _pharmacy(session, item.pharmacy_id).name,
+            "pharmacy": pharmacy.name,
             "day": enrollment.anchor_day,
-            "date": enrollment.next_anchor_date,
+            # The day the patient comes: the anchor, or the open day before it when closed.
+            "date": real_pickup(pharmacy, enrollment.next_anchor_date, today),
         }
         sent.append(
             _text_approval(session, item, patient, prompts.ENROLLMENT_APPROVED, params, now)
@@ -322,7 +360,12 @@ def _approve_enrollment(
             "messages": sent,
         },
     )
-    when = f"{enrollment.next_anchor_date:%b %d, %Y}" if enrollment.next_anchor_date else "?"
+    when = "?"
+    if enrollment.next_anchor_date:
+        pickup = real_pickup(
+            _pharmacy(session, item.pharmacy_id), enrollment.next_anchor_date, today
+        )
+        when = f"{pickup:%b %d, %Y}"
     return Outcome(f"Enrollment approved: first synced pickup {when}. {told}", tuple(sent))
 
 
@@ -395,6 +438,7 @@ def mark_called(
 ) -> Outcome:
     """Log a call to the patient; it settles call-backs and messages, not clinical items."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.LOG_CALL)
     _require(session, item, "called")
     text = _note(note, required="Please say what was agreed on the call.")
     # A call settles everything but a clinical decision, which still needs approve or decline.
@@ -420,6 +464,7 @@ def close(
 ) -> Outcome:
     """Nothing more to do (a wrong number, a thank-you, not really an opt-out)."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.CLOSE_ITEM)
     _require(session, item, "done")
     text = _note(note, required="Please say why nothing more is needed.")
     _claim(session, actor, item, ReviewStatus.DONE, text, now)
@@ -440,6 +485,7 @@ def confirm_opt_out(
 ) -> Outcome:
     """The patient's words meant "stop": record the opt-out, as if they had texted STOP."""
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.CONFIRM_OPT_OUT)
     _require(session, item, "opt_out")
     patient = session.get(Patient, item.patient_id) if item.patient_id else None
     if patient is None:
@@ -488,12 +534,17 @@ def reply(
     body: str | None,
     key: str,
     now: dt.datetime,
+    thread_hours: float = 72,
+    outreach: OutreachSettings | None = None,
 ) -> Outcome:
     """Text the patient as written, through the ordinary outbound path.
 
-    `key` comes from the form, so the same form submitted twice sends one text.
+    `key` comes from the form, so the same form submitted twice sends one text. On a pending
+    item the reply opens a two-way thread for `thread_hours` (MEDSYNC_STAFF_THREAD_HOURS):
+    what the patient writes back outside a dialog question comes to this item.
     """
     item = item_for(session, actor, item_id)
+    must_be_allowed(actor, Permission.REPLY)
     text = (body or "").replace("\x00", "").strip()
     if not text:
         raise BadRequest("Write the reply first.")
@@ -505,12 +556,17 @@ def reply(
         raise BadRequest("There is no phone number to reply to.")
     if patient is not None and cannot_text(patient):
         raise NotAllowed(f"{cannot_text(patient)}: call them instead.")
+    problem = replies.drug_name_problem(session, patient, text)
+    if problem is not None:
+        raise BadRequest(problem)
     if not REPLY_KEY.match(key or ""):
         raise BadRequest("This form is out of date: reload the page and write the reply again.")
     idempotency_key = f"review:{item.id}:reply:{key}"
     if session.scalar(select(Message.id).where(Message.idempotency_key == idempotency_key)):
         raise AlreadyDecided("This reply was already sent.")
     language = patient.language if patient else "en"
+    if item.status == ReviewStatus.PENDING:
+        open_staff_thread(session, item, phone, now, thread_hours)
     message = _queue_text(session, item, patient, phone, text, idempotency_key, language, now)
     record(
         session,
@@ -520,6 +576,15 @@ def reply(
         now,
         after={"review_item": item.id, "message": message.id},
     )
+    pharmacy = _pharmacy(session, item.pharmacy_id)
+    held = replies.goes_at(patient, pharmacy, phone, now, outreach or OutreachSettings())
+    if held is not None:
+        when = display.local(held, pharmacy.timezone)
+        return Outcome(
+            f"Reply queued: sending hours hold it until {when} (pharmacy time), "
+            "then it goes by itself.",
+            (message.id,),
+        )
     return Outcome("Reply queued: it appears in the conversation below.", (message.id,))
 
 
@@ -533,7 +598,7 @@ def set_anchor_day(
     preparation_days: int,
 ) -> Outcome:
     """Move the patient's pickup day; the next pickup is recomputed from today."""
-    _must_decide(actor)
+    must_be_allowed(actor, Permission.CHANGE_PICKUP_DAY)
     patient = patient_for(session, actor, patient_id)
     try:
         check_anchor_day(day)

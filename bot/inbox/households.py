@@ -15,7 +15,8 @@ from bot.inbox import decisions
 from bot.inbox.auth import CurrentActor
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import NotFound
-from bot.inbox.web import flash, now_of, page, see_other, sessions_of
+from bot.inbox.policy import Permission, refusal
+from bot.inbox.web import flash, now_of, page, refused, see_other, sessions_of
 from bot.program import households
 from store import queries
 from store.db import transaction
@@ -60,6 +61,14 @@ def _open_items(session: Session, patient_id: int) -> list[ReviewItem]:
             .limit(10)
         )
     )
+
+
+def shown(view: HouseholdView | None) -> list[int]:
+    """Every patient the household box shows (members and possible members): the audit row
+    of the page names them all."""
+    if view is None:
+        return []
+    return [m.patient.id for m in view.members] + [p.id for p, _ in view.candidates]
 
 
 def candidates(session: Session, patient: Patient) -> list[tuple[Patient, str]]:
@@ -128,8 +137,9 @@ def link(
     try:
         with transaction(sessions_of(request)) as session:
             patient = decisions.patient_for(session, actor, patient_id)
-            if not actor.may_decide:
-                raise households.HouseholdError("Only a pharmacist or an admin may link patients.")
+            why = refusal(actor.role, Permission.LINK_HOUSEHOLDS)
+            if why is not None:
+                return refused(request, actor, why)
             wanted = other.strip()
             if not wanted or len(wanted) > 64:
                 raise households.HouseholdError("Give the other patient's id, e.g. P1012.")
@@ -142,7 +152,8 @@ def link(
     except households.HouseholdError as problem:
         flash(request, "error", str(problem))
         return see_other(f"/patients/{patient_id}")
-    flash(request, "ok", f"Linked with {partner.first_name} {partner.last_name} as a household.")
+    # The flash rides in the readable session cookie: no names in it (issue 17).
+    flash(request, "ok", "Linked as one household: the members are listed below.")
     return see_other(f"/patients/{patient_id}")
 
 
@@ -152,10 +163,9 @@ def unlink(request: Request, patient_id: int, actor: CurrentActor, _: CsrfChecke
     try:
         with transaction(sessions_of(request)) as session:
             patient = decisions.patient_for(session, actor, patient_id)
-            if not actor.may_decide:
-                raise households.HouseholdError(
-                    "Only a pharmacist or an admin may unlink patients."
-                )
+            why = refusal(actor.role, Permission.LINK_HOUSEHOLDS)
+            if why is not None:
+                return refused(request, actor, why)
             households.unlink(session, patient, actor.audit_name, now_of(request))
     except NotFound as missing:
         return _not_found(request, actor, missing)

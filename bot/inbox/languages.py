@@ -84,7 +84,7 @@ def switch_language(
     language: Annotated[str, Form()] = "",
     setting: Annotated[str, Form()] = "",
 ) -> Response:
-    if not actor.may_decide:
+    if not actor.may("language_switches"):
         text = "Only a pharmacist or an admin may turn a language on or off. Nothing changed."
         return _refused(request, actor, text, 403)
     tag = language.strip()

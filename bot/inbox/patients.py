@@ -12,18 +12,30 @@ from bot.inbox import decisions, display
 from bot.inbox.auth import CurrentActor
 from bot.inbox.caregivers import rows as caregiver_rows
 from bot.inbox.csrf import CsrfChecked
-from bot.inbox.decisions import InboxError, NotFound
+from bot.inbox.decisions import InboxError, NotAllowed, NotFound
+from bot.inbox.households import shown as households_shown
 from bot.inbox.households import view as household_view
 from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
-from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
+from bot.inbox.policy import Permission, refusal
+from bot.inbox.web import (
+    flash,
+    now_of,
+    page,
+    refused,
+    see_other,
+    sessions_of,
+    settings_of,
+    today_at,
+)
 from bot.languages.patient_language import origin as language_origin
+from bot.program import pickups
 from bot.program import preferences as patient_preferences
 from store import inbox as store
 from store import queries
 from store.audit import record
 from store.db import transaction
-from store.models import Pharmacy
+from store.models import Pharmacy, ReviewKind
 from store.preferences import changes_of
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +52,12 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
             enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id)
             items = list(store.items_of_patient(session, patient.id))
             check_ins = [
-                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date))
+                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date, c.words))
                 for c in store.check_ins_of(session, patient.id)
             ]
             subjects = [f"patient:{patient.id}"] + [f"review_item:{i.id}" for i in items]
+            subjects += [f"prescription:{rx.id}" for rx in patient.prescriptions]
+            household = household_view(session, patient)
             context = {
                 "title": f"{patient.first_name} {patient.last_name}",
                 "staff": actor,
@@ -52,12 +66,20 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "language": language_origin(patient, pharmacy),
                 "age": display.age(patient.birth_date, today),
                 "enrollment": enrollment,
+                "enrollment_words": display.enrollment_words(
+                    enrollment.status.value if enrollment else None,
+                    next(
+                        (i.status.value for i in items if i.kind == ReviewKind.NEW_ENROLLMENT),
+                        None,
+                    ),
+                ),
                 "prescriptions": list(patient.prescriptions),
+                "pickup_cycles": pickups.cycles_of(session, patient.id),
                 "plan": plan_view(patient, today, enrollment.anchor_day if enrollment else None),
                 "consents": list(store.consents_of(session, patient.id)),
                 "caregivers": caregiver_rows(session, patient.id),
                 "preferences": patient_preferences.of(session, patient),
-                "household": household_view(session, patient),
+                "household": household,
                 "preference_changes": changes_of(session, patient.id)[:10],
                 "check_ins": check_ins,
                 "thread": store.thread(session, patient.pharmacy_id, patient.phone),
@@ -72,6 +94,7 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "view_patient",
                 f"patient:{patient.id}",
                 now_of(request),
+                patients=households_shown(household),
             )
     except NotFound as missing:
         return page(
@@ -118,6 +141,8 @@ def change_anchor_day(
             {"title": "Not found", "staff": actor, "heading": "Not found", "text": str(missing)},
             status_code=404,
         )
+    except NotAllowed as no:
+        return refused(request, actor, str(no))
     except InboxError as problem:
         flash(request, "error", str(problem))
         return see_other(f"/patients/{patient_id}")
@@ -146,8 +171,14 @@ def change_preferences(
             for name, raw in chosen.items()
             if raw.strip()
         ]
+        needed = [Permission.CHANGE_PREFERENCES]
+        if ("detailed", "yes") in wanted:  # drug names in texts: a pharmacist's call
+            needed.append(Permission.DETAILED_MESSAGES_ON)
         with transaction(sessions_of(request)) as session:
             patient = decisions.patient_for(session, actor, patient_id)
+            why = next(filter(None, (refusal(actor.role, p) for p in needed)), None)
+            if why is not None:
+                return refused(request, actor, why)
             before = patient_preferences.of(session, patient).as_dict()
             changed = [
                 name

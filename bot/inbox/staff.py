@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.inbox.policy import POLICY, Permission, allows
 from store.accounts import Membership, Role, User
 
 # Approving or declining what a patient answered is a pharmacist's call (DOMAIN.md: a flagged
 # check-in holds the fill "until a pharmacist reviews it"); technicians read, reply and call.
-CLINICAL_ROLES = frozenset({Role.PHARMACIST, Role.ADMIN})
+# The whole table: bot/inbox/policy.py.
+CLINICAL_ROLES = POLICY[Permission.DECIDE]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,11 @@ class Actor:
 
     @property
     def may_decide(self) -> bool:
-        return self.role in CLINICAL_ROLES
+        return allows(self.role, Permission.DECIDE)
+
+    def may(self, permission: str) -> bool:
+        """What the policy (bot/inbox/policy.py) lets this person do; pages ask it too."""
+        return allows(self.role, Permission(permission))
 
     def sees(self, pharmacy_id: int) -> bool:
         return self.pharmacy_ids is None or pharmacy_id in self.pharmacy_ids

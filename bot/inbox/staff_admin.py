@@ -47,7 +47,7 @@ def _admins_only(request: Request, actor: Actor) -> Response:
 
 @router.get("/inbox/staff")
 def staff_page(request: Request, actor: CurrentActor) -> Response:
-    if not actor.is_admin:
+    if not actor.may("manage_staff"):  # bot/inbox/policy.py
         return _admins_only(request, actor)
     with transaction(sessions_of(request)) as session:
         named = session.execute(select(Pharmacy.id, Pharmacy.name))
@@ -84,7 +84,7 @@ def staff_page(request: Request, actor: CurrentActor) -> Response:
 def _change(
     request: Request, actor: Actor, user_id: int, change: Callable[[Session, User], str]
 ) -> Response:
-    if not actor.is_admin:
+    if not actor.may("manage_staff"):  # bot/inbox/policy.py
         return _admins_only(request, actor)
     try:
         with transaction(sessions_of(request)) as session:

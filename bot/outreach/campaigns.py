@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
 from bot.clock import Clock, local_date
 from bot.conversation.runtime import Runtime
+from bot.outreach.cycle_events import textable
 from bot.outreach.jobs import Jobs, send_all
-from bot.outreach.scheduler import textable
-from bot.program.plans import medication, program_from, program_settings
+from bot.program.plans import medication, pharmacy_program, program_settings
 from dialogs import prompts
 from dialogs.plan.model import PlanError, ProgramSettings
 from dialogs.plan.reconcile import check_eligibility, reconcile_all
@@ -91,7 +91,7 @@ def verdict(
             f"declined med sync (no invitations until {enrollment.declined_until})",
         )
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
     except PlanError as error:
         return Verdict(RecipientStatus.SKIPPED, f"prescription data needs review: {error}")
     program = program or program_settings(patient)  # a campaign works it out once
@@ -188,7 +188,7 @@ def create_campaign(
     ):
         raise CampaignError(f"A campaign called {name!r} exists already; choose another name.")
     today = local_date_at(now, pharmacy.timezone)
-    program = program_from(pharmacy.state, dict(pharmacy.program or {}))
+    program = pharmacy_program(pharmacy)
     patients = _audience(session, pharmacy, patient_ids)
     enrollments = enrollments_at(session, pharmacy.id)
     invited = set(

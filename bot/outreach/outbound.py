@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.conversation.messages import still_asked
 from bot.outreach.sender import Sender, SendError
 from bot.outreach.sending_rules import (
     LocalThrottle,
@@ -41,6 +42,7 @@ from store.models import (
     Channel,
     ConsentEvent,
     ConsentKind,
+    Conversation,
     Message,
     MessageStatus,
     Patient,
@@ -283,6 +285,12 @@ def _claim(
         )
 
 
+def _conversation(session: Session, message: Message) -> Conversation | None:
+    if message.asks is None or message.conversation_id is None:
+        return None
+    return session.get(Conversation, message.conversation_id, populate_existing=True)
+
+
 def claim_row(message: Message, now: dt.datetime) -> int:
     """The row is being sent: a second run leaves it alone, a run that died is settled.
     Returns its segments."""
@@ -318,6 +326,13 @@ def may_go(
         )
     if patient is not None and patient.opted_out:
         return _suppress(message, "The patient has opted out of texts.", "not sent: opted out")
+    if not still_asked(message, _conversation(session, message)):
+        return _suppress(
+            message,
+            "The patient answered this question before it could be sent (it waited for "
+            "sending hours or the caps), so it was not sent.",
+            "not sent: answered already",
+        )
     if patient is not None and not to_caregiver and (
         patient.sms_capable is False or patient.phone_type == "landline"
     ):

@@ -3,8 +3,9 @@
 Quiet hours are in the recipient's local time: the patient's stored zone and the zones of
 the number's area code (phonenumbers), else the pharmacy's; the window ends earlier in the
 states that say so (the number's state or the pharmacy's). Where several apply, the
-stricter wins: a time must be allowed in every one of them. Nothing is ever dropped: a
-message that may not go now gets the next time it may.
+stricter wins: a time must be allowed in every one of them. A message that may not go now
+gets the next time it may; only a question the patient has answered meanwhile is dropped
+then (bot/outreach/outbound.py).
 """
 
 from __future__ import annotations
@@ -142,8 +143,6 @@ def next_allowed(at: dt.datetime, windows: Sequence[Window]) -> dt.datetime:
             return candidate
         candidate = max(w.next_start(candidate) for w in closed)
     return candidate
-
-
 
 
 def with_preferred_time(windows: Sequence[Window], time_of_day: str | None) -> list[Window]:

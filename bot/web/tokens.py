@@ -97,12 +97,14 @@ def token_actor(request: Request, secret: str, scope: Scope | None) -> Actor:
         if last is None or now - last >= USE_NOTED_EVERY or token.last_used_from != address:
             token.last_used_at = now
             token.last_used_from = address
+        actor = actor_for(session, user, via_token=token.name)
+        request.state.actor = actor  # who a refused call is audited as (inbox/refusals.py)
         if scope is not None and scope not in token.scope_set:
             raise HTTPException(
                 status_code=403,
                 detail=f"This API token may not do this: it needs the scope {scope.value}.",
             )
-        return actor_for(session, user, via_token=token.name)
+        return actor
 
 
 def needs(scope: Scope) -> Callable[..., Actor]:

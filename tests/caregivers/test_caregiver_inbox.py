@@ -36,7 +36,7 @@ def test_staff_add_a_caregiver_on_the_patient_page_and_it_is_audited(inbox: Inbo
     )
     assert response.status_code == 303
     shown = inbox.client.get(page)
-    assert "now gets Margaret&#39;s texts" in shown.text
+    assert "Caregiver added: that number gets this patient&#39;s texts now" in shown.text
     assert XSS not in shown.text and "&lt;script&gt;" in shown.text  # escaped
     assert shown.context["caregivers"]["standing"][0]["phone"] == "(617) 555-0199"  # type: ignore[attr-defined]
     with transaction(inbox.sessions) as s:
@@ -63,7 +63,7 @@ def test_staff_remove_a_caregiver_and_it_is_audited(inbox: Inbox) -> None:
         inbox.client, page, f"{page}/caregivers/{caregiver_id}/remove", reason="patient called"
     )
     assert response.status_code == 303
-    assert "no longer gets Margaret&#39;s texts" in inbox.client.get(page).text
+    assert "Caregiver removed" in inbox.client.get(page).text
     with transaction(inbox.sessions) as s:
         assert store.caregivers_of(s, margaret_id) == []
         withdrawn = s.scalars(

@@ -117,8 +117,12 @@ def _fill(engine: Engine, step: int, written: dict[str, int]) -> None:
                 parents = [fk.column.table.name for fk in column.foreign_keys]
                 if parents and parents[0] in ids:
                     row[column.name] = ids[parents[0]]
-                elif column.primary_key and isinstance(column.type, Integer):
-                    continue  # the database numbers it
+                elif (
+                    column.primary_key
+                    and isinstance(column.type, Integer)
+                    and column.autoincrement is not False
+                ):
+                    continue  # the database numbers it (not audit_chain's: a pharmacy's id)
                 elif parents:
                     row[column.name] = None  # a parent this table does not need (nullable)
                 else:
@@ -150,7 +154,9 @@ def test_every_migration_upgrades_and_downgrades_over_data(empty_url: str) -> No
             command.upgrade(config, revision)
             _fill(engine, step, written)
         at_head = _counts(engine)
-        assert {t: at_head.get(t) for t in written} == written, "an upgrade lost rows"
+        # (A migration may add rows of its own: 0019 writes the audit chains' heads.)
+        lost = {t: (n, at_head.get(t, 0)) for t, n in written.items() if at_head.get(t, 0) < n}
+        assert not lost, f"an upgrade lost rows: {lost}"
         for revision in reversed(revisions[:-1]):
             command.downgrade(config, revision)
             kept = _counts(engine)

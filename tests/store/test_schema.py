@@ -96,6 +96,7 @@ def test_postgresql_itself_refuses_to_change_consent_records(postgres_ready):
     engine = make_engine(postgres_ready)
     factory = make_sessionmaker(engine)
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))  # see conftest
         conn.execute(text("TRUNCATE pharmacy, patient, consent_event RESTART IDENTITY CASCADE"))
     with transaction(factory) as s:
         patient = _patient(s)
