@@ -34,6 +34,7 @@ def patient() -> Patient:
                 maintenance=True,
                 package=None,
                 copay=Decimal("5.00"),
+                status="active",
             )
         )
     return person
