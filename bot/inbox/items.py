@@ -100,7 +100,7 @@ def answer_lines(
     for key in ordered:
         q = questions.get(key)
         if q is None:
-            question = display.key_words(key)
+            question = EXTRA_LABELS.get(key) or display.key_words(key)
         else:
             when: str | dt.date = anchor if anchor else "the pickup date"
             question = catalogs.render(Say(q.prompt, {"date": when}), "en")
@@ -136,7 +136,14 @@ def quoted(item: ReviewItem) -> list[str]:
     return []
 
 
+# Answers no question asked: what else the patient wrote with an answer (the reader keeps it
+# under "notes", a list of their own words, and it holds the fill).
+EXTRA_LABELS = {"notes": "Also wrote, for the pharmacist"}
+
+
 def _answer_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return " / ".join(str(v) for v in value)
     if value in ("yes", "no"):
         return str(value).capitalize()
     if isinstance(value, dict) and "day" in value:
