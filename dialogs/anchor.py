@@ -5,8 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from dialogs import household, preferences, prompts
-from dialogs.common import read_number, read_yes_no, unclear
-from dialogs.context import Context, PatientFacts
+from dialogs.common import (
+    answer_back,
+    question_back,
+    read_number,
+    read_yes_no,
+    unclear,
+    written,
+)
+from dialogs.context import Context, PatientFacts, TripPlan
 from dialogs.plan.dates import first_anchor_date
 from dialogs.state import State
 from dialogs.turn import Ask, Event, OpenReviewItem, Param, Reply, Say, SetEnrollment, Turn
@@ -36,39 +43,90 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     if state.step == household.STEP:
         return household.answer(state, event, ctx, patient, then=start)
     patient = household.with_day(state, patient)
+    reask = Ask(prompts.ANCHOR_REASK, {"day": patient.proposed_anchor_day}, expects="day")
     day = read_number(event, ctx)
+    back = question_back(event, ctx, "day") if day is None else None
+    if back is not None:
+        meaning = (Say(prompts.MEANING_ANCHOR),)
+        told = answer_back(back, ctx, patient, meaning, cost=lambda: cost(ctx, patient))
+        return Turn(state=state, replies=(*told, _ask(patient)))
     if day is None and read_yes_no(event, ctx) is True:
         day = patient.proposed_anchor_day
-    reask = Ask(prompts.ANCHOR_REASK, {"day": patient.proposed_anchor_day}, expects="day")
     if day is None:
-        return unclear(state, ctx, patient, reask, "pickup day")
+        return unclear(state, ctx, patient, reask, "pickup day", wrote=written(event))
     if not FIRST_DAY <= day <= LAST_DAY:
         # A clear answer that cannot be honoured is not "unclear": explain, don't count it.
         return Turn(state=state, replies=(Say(prompts.ANCHOR_OUT_OF_RANGE), reask))
-    first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
-    confirmed = Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": first_pickup})
+    trips = patient.trip_plans.get(day) or _without_plan(day, ctx)
+    pickup = trips.first_synced_pickup
+    confirmed = Say(prompts.ANCHOR_CONFIRMED, {"day": day, "date": pickup})
     # Then what getting in sync costs, and the preference questions (once).
     after = preferences.start(state, ctx, patient, at_enrollment=True)
     if not preferences.needed(patient):
         after = Turn(state=state.idle())
     return Turn(
         state=after.state,
-        replies=(confirmed, *_cost(patient, day, first_pickup), *after.replies),
+        replies=(confirmed, *_visits(trips), *_cost(patient, day, pickup), *after.replies),
         effects=(
             *after.effects,
             SetEnrollment(
-                patient.id, "pending_review", anchor_day=day, next_anchor_date=first_pickup
+                patient.id,
+                "pending_review",
+                anchor_day=day,
+                next_anchor_date=trips.first_synced_anchor,
             ),
             OpenReviewItem(
                 kind="new_enrollment",
                 patient_id=patient.id,
                 summary=f"New enrollment: pickup day {day}, "
-                f"first synced pickup {first_pickup:%b %d, %Y}. "
+                f"first synced pickup {pickup:%b %d, %Y}. {_trips_summary(trips)}"
                 "Please review the sync plan and approve.",
-                details={"anchor_day": day, "first_pickup": first_pickup.isoformat()},
+                details={
+                    "anchor_day": day,
+                    "first_pickup": pickup.isoformat(),
+                    "first_synced_anchor": trips.first_synced_anchor.isoformat(),
+                    "visits": [d.isoformat() for d in trips.visits],
+                    "overrides": list(trips.overrides),
+                },
             ),
         ),
     )
+
+
+def cost(ctx: Context, patient: PatientFacts) -> tuple[Say, ...]:
+    """ "How much will it cost?" before a day is chosen: the estimate for the suggested day
+    (the sync plan is worked out only now, for that day: cost_estimates is lazy)."""
+    day = patient.proposed_anchor_day
+    first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
+    return _cost(patient, day, first_pickup) or (Say(prompts.COST_GENERAL),)
+
+
+def _without_plan(day: int, ctx: Context) -> TripPlan:
+    """No sync plan for this day (bad data for the pharmacist to fix): the first anchor the
+    pharmacy can prepare, on an open day, and no visits promised."""
+    anchor = first_anchor_date(day, ctx.today, ctx.preparation_days)
+    return TripPlan(anchor, ctx.pickup_on(anchor), (), planned=False)
+
+
+def _visits(trips: TripPlan) -> tuple[Say, ...]:
+    """The trips before the first synced pickup, named truthfully: none, one, or how many."""
+    if not trips.visits:
+        return ()
+    if len(trips.visits) == 1:
+        return (Say(prompts.ANCHOR_ONE_VISIT, {"date": trips.visits[0]}),)
+    return (Say(prompts.ANCHOR_VISITS, {"count": len(trips.visits), "date": trips.visits[0]}),)
+
+
+def _trips_summary(trips: TripPlan) -> str:
+    if not trips.planned:
+        return "No sync plan could be made for this day: check the patient's prescriptions. "
+    if not trips.visits:
+        shown = "No visit before it. "
+    else:
+        shown = "Visits before it: " + ", ".join(f"{d:%b} {d.day}" for d in trips.visits) + ". "
+    if trips.overrides:
+        shown += f"Needs a refill-too-soon override for {', '.join(trips.overrides)}. "
+    return shown
 
 
 def _cost(patient: PatientFacts, day: int, first_pickup: dt.date) -> tuple[Say, ...]:

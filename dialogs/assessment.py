@@ -67,6 +67,18 @@ class Question:
     flag_limit: int = 0  # "below" / "above" rule: the number that is still fine
     minimum: int = 0  # a "number" answer outside these is asked again
     maximum: int = 999
+    # What a yes/no question is about, for the answer reader (dialogs/reading.py): a built-in
+    # topic ("hospital", "changes", "missed_doses"; a question with one of these ids has it),
+    # and a pharmacy's own words ("flu shot", "vacuna") that mean the patient says yes.
+    topic: str | None = None
+    topic_words: tuple[str, ...] = ()
+
+    @property
+    def about(self) -> str | None:
+        """The topic the reader looks for: the given one, else the id when it is built in."""
+        if self.topic:
+            return self.topic
+        return self.id if self.id in ("hospital", "changes", "missed_doses") else None
 
     def answers(self) -> tuple[str, ...] | None:
         """Every stored answer this question can give, or None when it is open-ended."""

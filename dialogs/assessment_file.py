@@ -51,7 +51,10 @@ _QUESTION_KEYS = {
     "flag_reason",
     "min",
     "max",
+    "topic",
+    "topic_words",
 }
+_TOPICS = ("hospital", "changes", "missed_doses")
 # Keys 1 to 8 choose; 9 stops calls and 0 reaches the pharmacy on every question.
 MAX_CHOICES = 8
 # The only value a question's words may name: the pickup date, as %(date)s.
@@ -204,6 +207,16 @@ def _question(raw: Any, index: int, languages: tuple[str, ...], lines: _Lines) -
         raise fail("min", "only a number question has min and max")
     if not isinstance(minimum, int) or not isinstance(maximum, int):
         raise fail("min", "min and max must be whole numbers")
+    topic = raw.get("topic")
+    if topic is not None and topic not in _TOPICS:
+        raise fail("topic", f"topic must be one of {', '.join(_TOPICS)}")
+    topic_words = raw.get("topic_words", [])
+    if not isinstance(topic_words, list) or not all(
+        isinstance(w, str) and w.strip() for w in topic_words
+    ):
+        raise fail("topic_words", 'topic_words must be a list of words, like ["flu shot"]')
+    if (topic or topic_words) and kind != "yes_no":
+        raise fail("topic", "only a yes_no question has a topic")
     return Question(
         id=qid,
         kind=kind,
@@ -217,6 +230,8 @@ def _question(raw: Any, index: int, languages: tuple[str, ...], lines: _Lines) -
         flag_limit=flag_limit,
         minimum=minimum,
         maximum=maximum,
+        topic=topic,
+        topic_words=tuple(topic_words),
     )
 
 

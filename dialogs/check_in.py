@@ -6,15 +6,15 @@ Any answer a question flags on holds the fill for a pharmacist; all clear marks 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
-from dialogs import prompts
+from dialogs import answering, prompts, services
 from dialogs.assessment import Assessment, Question, in_language
-from dialogs.common import base_params, read_number, read_yes_no, unclear, written
+from dialogs.common import answer_back, base_params, read_yes_no, unclear, written
 from dialogs.context import Context, PatientFacts
-from dialogs.parse import yes_or_no
 from dialogs.state import State
-from dialogs.turn import Ask, Digits, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Text, Turn
+from dialogs.turn import Ask, Event, OpenReviewItem, Reply, SaveCheckIn, Say, Turn
 
 NAME = "check_in"
 DELIVERY_STEP = "delivery_address"  # asked last, of patients who want delivery
@@ -34,16 +34,17 @@ def _answers(state: State) -> dict[str, Any]:
 
 
 def _ask(q: Question, anchor_date: dt.date, ctx: Context, patient: PatientFacts) -> Ask:
+    when = ctx.pickup_on(anchor_date)  # the day the patient comes, off closed days
     if not q.texts:
-        return Ask(q.prompt, {"date": anchor_date}, expects=q.kind)
+        return Ask(q.prompt, {"date": when}, expects=q.kind)
     # A pharmacy's own words are not in the catalog: pick them here, in the language the
     # patient is written to (theirs when the pharmacy offers it, else English).
     languages = _languages(ctx, patient)
     text = in_language(q.texts, languages)
     if q.kind == "choice":
         labels = tuple(in_language(c.texts, languages) for c in q.choices)
-        return Ask(text, {"date": anchor_date, "options": labels}, "option", choices=labels)
-    return Ask(text, {"date": anchor_date}, expects=q.kind)
+        return Ask(text, {"date": when, "options": labels}, "option", choices=labels)
+    return Ask(text, {"date": when}, expects=q.kind)
 
 
 def _languages(ctx: Context, patient: PatientFacts) -> tuple[str, ...]:
@@ -62,7 +63,9 @@ def start(state: State, ctx: Context, patient: PatientFacts, anchor_date: dt.dat
         subject=patient.id,
         data={"anchor_date": anchor_date.isoformat(), "answers": {}},
     )
-    intro = Say(prompts.CHECK_IN_INTRO, {**base_params(ctx, patient), "date": anchor_date})
+    intro = Say(
+        prompts.CHECK_IN_INTRO, {**base_params(ctx, patient), "date": ctx.pickup_on(anchor_date)}
+    )
     return Turn(
         state=new_state,
         replies=(intro, _ask(first, anchor_date, ctx, patient)),
@@ -83,87 +86,98 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         return _delivery_answer(state, event, ctx, patient)
     q = definition.question(str(state.step))
     anchor_date = _anchor_date(state)
-    value = read_answer(q, event, ctx)
-    if value is None:
+    ask = _ask(q, anchor_date, ctx, patient)
+    answers = _answers(state)
+    got = answering.understand(q, event, ctx, definition, answers)
+    if got.back is not None:
+        told = answer_back(got.back, ctx, patient, answering.meaning(q, ask))
+        return Turn(state=state, replies=(*told, ask))
+    text = written(event)
+    words = {**dict(state.data.get("words", {}))}
+    notes = [*state.data.get(answering.NOTES, ()), *got.notes]
+    for qid, value in got.others.items():
+        answers[qid] = value
+        words[qid] = text
+    told = answering.noted(definition, got.others)
+    if got.value is None:
+        if got.others or got.notes:
+            # Answers to other questions were taken: this one is asked again, specifically.
+            kept = state.at(q.id, answers=answers, words=words, **{answering.NOTES: notes})
+            return Turn(
+                state=kept,
+                replies=(*told, *answering.clarifying(q, ask)),
+                effects=(_save(patient, anchor_date, definition, "open", answers, words),),
+            )
         return unclear(
             state,
             ctx,
             patient,
-            _ask(q, anchor_date, ctx, patient),
+            ask,
             f"check-in question '{q.id}'",
             on_give_up=lambda: (
-                SaveCheckIn(
-                    patient.id,
+                _save(
+                    patient,
                     anchor_date,
-                    definition.key,
+                    definition,
                     "flagged",
-                    _answers(state),
-                    flags=(*flags_of(definition, _answers(state)), "unclear_answer"),
+                    _with_notes(answers, notes),
+                    words,
+                    (*flags_of(definition, _with_notes(answers, notes)), "unclear_answer"),
                 ),
             ),
+            wrote=text,
+            clarifying=answering.clarifying(q, ask),
         )
-    answers = {**_answers(state), q.id: value}
-    following = definition.next_question(q.id, answers)
+    answers[q.id] = got.value
+    if text:
+        words[q.id] = text
+    if got.notes:
+        told = (*told, Say(prompts.NOTE_PASSED))
+    following = _following(definition, q.id, answers)
+    data = {"answers": answers, "words": words, answering.NOTES: notes}
     if following is not None:
         return Turn(
-            state=state.at(following.id, answers=answers),
-            replies=(_ask(following, anchor_date, ctx, patient),),
-            effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "open", answers),),
+            state=state.at(following.id, **data),
+            replies=(*told, _ask(following, anchor_date, ctx, patient)),
+            effects=(_save(patient, anchor_date, definition, "open", answers, words),),
         )
     if patient.delivery:
         # Delivery: the address on file is confirmed without ever writing it in a text.
         return Turn(
-            state=state.at(DELIVERY_STEP, answers=answers),
-            replies=(_DELIVERY_ASK,),
-            effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "open", answers),),
+            state=state.at(DELIVERY_STEP, **data),
+            replies=(*told, _DELIVERY_ASK),
+            effects=(_save(patient, anchor_date, definition, "open", answers, words),),
         )
-    return _finish(state, ctx, patient, definition, anchor_date, answers)
+    finished = _finish(
+        state, ctx, patient, definition, anchor_date, _with_notes(answers, notes), words
+    )
+    return replace(finished, replies=(*told, *finished.replies))
 
 
-def read_answer(q: Question, event: Event, ctx: Context) -> Any:
-    """The answer in stored form, or None when it is unclear."""
-    if q.kind == "yes_no":
-        said = read_yes_no(event, ctx)
-        return None if said is None else ("yes" if said else "no")
-    if q.kind == "number":
-        said_number = read_number(event, ctx)
-        ok = said_number is not None and q.minimum <= said_number <= q.maximum
-        return said_number if ok else None
-    if q.kind == "choice":
-        return _read_choice(q, event, ctx)
-    if q.kind == "text_or_no":
-        text = written(event)
-        if read_yes_no(event, ctx) is False or (text and yes_or_no(text, ctx.vocab) is False):
-            return "no"
-        return text or None
-    # date_confirm: yes keeps the date; a day of the month asks to move it; no needs a call.
-    said = read_yes_no(event, ctx)
-    if said is True:
-        return "yes"
-    day = read_number(event, ctx)
-    if day is not None and 1 <= day <= 31:
-        return {"day": day}
-    if said is False:
-        return "no"
-    return None
+def _following(definition: Assessment, after: str, answers: dict[str, Any]) -> Question | None:
+    """The next question still open (one answered in an earlier message is not asked)."""
+    following = definition.next_question(after, answers)
+    while following is not None and following.id in answers:
+        following = definition.next_question(following.id, answers)
+    return following
 
 
-def _read_choice(q: Question, event: Event, ctx: Context) -> str | None:
-    """A choice by its keypad position (1, 2, ...), its number, or its words in any language."""
-    if isinstance(event, Text):
-        said = _plain(event.body)
-        for c in q.choices:
-            if said == _plain(c.id) or any(said == _plain(text) for _, text in c.texts):
-                return c.id
-    if isinstance(event, Digits | Text):
-        position = read_number(event, ctx)
-        if position is not None and 1 <= position <= len(q.choices):
-            return q.choices[position - 1].id
-    return None
+def _with_notes(answers: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    return {**answers, answering.NOTES: list(notes)} if notes else dict(answers)
 
 
-def _plain(words: str) -> str:
-    return " ".join(words.casefold().replace("_", " ").strip(" .!?¡¿").split())
+def _save(
+    patient: PatientFacts,
+    anchor_date: dt.date,
+    definition: Assessment,
+    status: Literal["open", "flagged", "ready"],
+    answers: dict[str, Any],
+    words: dict[str, str],
+    flags: tuple[str, ...] = (),
+) -> SaveCheckIn:
+    return SaveCheckIn(
+        patient.id, anchor_date, definition.key, status, answers, flags, words=dict(words)
+    )
 
 
 def flags_of(definition: Assessment, answers: dict[str, Any]) -> tuple[str, ...]:
@@ -181,7 +195,16 @@ def flags_of(definition: Assessment, answers: dict[str, Any]) -> tuple[str, ...]
             or (q.flag == "above" and isinstance(value, int) and value > q.flag_limit)
         ):
             flagged.append(q.id)
+    if answers.get(answering.NOTES):
+        flagged.append(answering.NOTES)
     return tuple(flagged)
+
+
+def reason_of(definition: Assessment, flag: str) -> str:
+    """Staff words for a flag: the question's reason, or the note's."""
+    if flag == answering.NOTES:
+        return answering.NOTES_REASON
+    return definition.question(flag).flag_reason
 
 
 def _finish(
@@ -191,28 +214,31 @@ def _finish(
     definition: Assessment,
     anchor_date: dt.date,
     answers: dict[str, Any],
+    words: dict[str, str] | None = None,
 ) -> Turn:
+    words = dict(words or {})
     flags = flags_of(definition, answers)
     ready = prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
     if not flags:
-        return Turn(
+        clear = Turn(
             state=state.idle(),
-            replies=(Say(ready, {"date": anchor_date}),),
-            effects=(SaveCheckIn(patient.id, anchor_date, definition.key, "ready", answers),),
+            replies=(Say(ready, {"date": ctx.pickup_on(anchor_date)}),),
+            effects=(_save(patient, anchor_date, definition, "ready", answers, words),),
         )
-    reasons = "; ".join(definition.question(f).flag_reason for f in flags)
+        return services.offer(state, ctx, patient, anchor_date, clear)
+    reasons = "; ".join(reason_of(definition, f) for f in flags)
     return Turn(
         state=state.idle(),
         replies=(Say(prompts.CHECK_IN_FLAGGED),),
         effects=(
-            SaveCheckIn(patient.id, anchor_date, definition.key, "flagged", answers, flags),
+            _save(patient, anchor_date, definition, "flagged", answers, words, flags),
             OpenReviewItem(
                 kind="flagged_check_in",
                 patient_id=patient.id,
                 flagged=True,
                 summary=f"Check-in for the {anchor_date:%b %d, %Y} pickup needs review: {reasons}. "
                 "The fill is on hold.",
-                details={"answers": answers, "flags": list(flags)},
+                details={"answers": answers, "flags": list(flags), "words": words},
                 check_in_anchor_date=anchor_date,
             ),
         ),
@@ -225,9 +251,15 @@ def _delivery_answer(state: State, event: Event, ctx: Context, patient: PatientF
     anchor_date = _anchor_date(state)
     said = read_yes_no(event, ctx)
     if said is None:
-        return unclear(state, ctx, patient, _DELIVERY_ASK, "delivery address")
+        return unclear(
+            state, ctx, patient, _DELIVERY_ASK, "delivery address", wrote=written(event)
+        )
     answers = {**_answers(state), DELIVERY_STEP: "yes" if said else "no"}
-    finished = _finish(state, ctx, patient, definition, anchor_date, answers)
+    answers = _with_notes(answers, list(state.data.get(answering.NOTES, ())))
+    words = dict(state.data.get("words", {}))
+    if written(event):
+        words[DELIVERY_STEP] = written(event)
+    finished = _finish(state, ctx, patient, definition, anchor_date, answers, words)
     if said:
         return finished
     call = OpenReviewItem(

@@ -13,6 +13,7 @@ DEFAULT_CHECK_IN = Assessment(
             prompts.Q_HOSPITAL,
             flag="yes",
             flag_reason="hospital stay or ER visit",
+            topic="hospital",
         ),
         Question(
             "changes",
@@ -20,6 +21,7 @@ DEFAULT_CHECK_IN = Assessment(
             prompts.Q_CHANGES,
             flag="yes",
             flag_reason="new condition, new medicine or a doctor's change",
+            topic="changes",
         ),
         Question(
             "missed_doses",
@@ -27,6 +29,7 @@ DEFAULT_CHECK_IN = Assessment(
             prompts.Q_MISSED_DOSES,
             flag="yes",
             flag_reason="missed doses",
+            topic="missed_doses",
         ),
         Question(
             "anything_else",

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 from dialogs import prompts
 from dialogs.context import Context, PatientFacts
-from dialogs.parse import number, yes_or_no
+from dialogs.parse import number
+from dialogs.reading import Asked, Back, read
 from dialogs.state import State
-from dialogs.turn import Ask, Digits, Effect, Event, OpenReviewItem, Say, Text, Turn
+from dialogs.turn import Ask, Digits, Effect, Event, OpenReviewItem, Reply, Say, Text, Turn
 
 # Keypad: 1 means yes and 2 means no, in every question that takes yes or no.
 KEY_YES = "1"
@@ -17,11 +18,44 @@ KEY_NO = "2"
 
 
 def read_yes_no(event: Event, ctx: Context) -> bool | None:
+    """A sure yes or no (dialogs/reading.py): typos, emoji and "I did" read; "maybe", "no sé"
+    and "yes and no" are None."""
     if isinstance(event, Digits):
         return {KEY_YES: True, KEY_NO: False}.get(event.digits.strip("#*"))
     if isinstance(event, Text):
-        return yes_or_no(event.body, ctx.vocab)
+        reading = read(event.body, Asked("yes_no"), ctx.vocab)
+        if reading.said in ("yes", "no") and reading.sure and reading.question_back is None:
+            return reading.said == "yes"
     return None
+
+
+def question_back(event: Event, ctx: Context, kind: str = "yes_no") -> Back | None:
+    """ "Who is this?", "what do you mean?", "how much?", "when are you open?", or None."""
+    if not isinstance(event, Text):
+        return None
+    reading = read(event.body, Asked(kind), ctx.vocab)
+    return reading.question_back if reading.said is None else None
+
+
+def answer_back(
+    back: Back,
+    ctx: Context,
+    patient: PatientFacts,
+    meaning: tuple[Reply, ...] = (),
+    cost: Callable[[], tuple[Reply, ...]] = tuple,
+) -> tuple[Reply, ...]:
+    """The answer to a question back; the caller asks its own question again after it."""
+    params = base_params(ctx, patient)
+    if back == "who":
+        return (Say(prompts.WHO_IS_THIS, params),)
+    if back == "hours":
+        if ctx.hours:
+            return (Say(prompts.PHARMACY_HOURS, {**params, "hours": ctx.hours}),)
+        return (Say(prompts.PHARMACY_HOURS_UNKNOWN, params),)
+    if back == "cost":
+        told = cost()
+        return told or (Say(prompts.COST_GENERAL),)
+    return meaning
 
 
 def read_number(event: Event, ctx: Context) -> int | None:
@@ -52,19 +86,33 @@ def unclear(
     question: Ask,
     what: str,
     on_give_up: Callable[[], tuple[Effect, ...]] = tuple,
+    wrote: str = "",
+    clarifying: tuple[Reply, ...] = (),
 ) -> Turn:
-    """Re-ask once; the second time, ask staff to call and tell the patient so."""
+    """Ask once more, specifically (`clarifying`, else "I want to be sure" and the question);
+    the second time, ask staff to call, quoting what the patient wrote, and tell them so. The
+    question stays open: a clear answer after the call-back was raised ("sí") still answers it,
+    rather than starting the dialog over (the invitation sent again)."""
+    said = [*state.data.get("unclear_wrote", ()), *([wrote] if wrote else [])]
     if state.retries == 0:
-        return Turn(state=_retry(state), replies=(Say(prompts.DIDNT_UNDERSTAND), question))
+        again = clarifying or (Say(prompts.JUST_TO_BE_SURE), question)
+        kept = replace(state, data={**state.data, "unclear_wrote": said}) if said else state
+        return Turn(state=_retry(kept), replies=again)
+    details: dict[str, object] = {"dialog": state.dialog, "step": state.step}
+    quoted = ""
+    if said:
+        details["wrote"] = " / ".join(said)
+        quoted = " They wrote: " + " / ".join(f"'{w}'" for w in said) + "."
     item = OpenReviewItem(
         kind="call_back",
         patient_id=patient.id,
         flagged=True,
-        summary=f"Could not understand the patient's answer ({what}) twice. Please call them.",
-        details={"dialog": state.dialog, "step": state.step},
+        summary=f"Could not understand the patient's answer ({what}) twice.{quoted} "
+        "Please call them.",
+        details=details,
     )
     return Turn(
-        state=state.idle(),
+        state=_retry(state),
         replies=(Say(prompts.ESCALATED),),
         effects=(*on_give_up(), item),
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from dialogs.assessment import Assessment
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
 from dialogs.parse import Vocabulary
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,18 @@ class CostEstimate:
 
     prorated: str
     usual: str
+
+
+@dataclass(frozen=True)
+class TripPlan:
+    """How a patient gets in sync on one pickup day, from the sync plan (worked out by the
+    runtime only when the anchor dialog asks about that day)."""
+
+    first_synced_anchor: dt.date  # the anchor by the calendar (what the enrollment keeps)
+    first_synced_pickup: dt.date  # the first day every medicine is handed out (an open day)
+    visits: tuple[dt.date, ...]  # the days at the pharmacy before it (the sync visit first)
+    overrides: tuple[str, ...] = ()  # prescriptions whose claim needs a refill-too-soon override
+    planned: bool = True  # False: no sync plan for the day (bad data); no visits are promised
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,12 @@ class PatientFacts:
     # The sync plan's cost estimate for each pickup day it was worked out for: what the shorter
     # fills before the first synced pickup cost, prorated, against a full month of the same.
     cost_estimates: Mapping[int, CostEstimate] = field(default_factory=dict)
+    # The trips to get in sync for each pickup day the patient may choose (lazily worked out).
+    trip_plans: Mapping[int, TripPlan] = field(default_factory=dict)
+    # A service at pickup due for this cycle's check-in (dialogs/services.py): the service's id
+    # in the pharmacy's services file and its kind ("flu_shot"); None: nothing to offer. Worked
+    # out only while a check-in is waiting for answers.
+    service_offer: tuple[str, str] | None = None
     # Caregivers (dialogs/caregiver.py): the phones (as read, "(617) 555-0199") that get this
     # patient's messages and may answer for them.
     caregivers: tuple[str, ...] = ()
@@ -75,6 +94,19 @@ class Context:
     # and whether this phone, only a caregiver's, texted STOP (dialogs/caregiver.py).
     cared_for: tuple[int, ...] = ()
     phone_opted_out: bool = False
+    # When the pharmacy is closed (what is due then is handed out the open day before) and its
+    # opening hours as patients read them ("Mon-Fri 9am-7pm, Sat 9am-1pm"), told when a patient
+    # asks "what time do you open?" (None: not set; they are asked to call).
+    open_days: OpenDays = ALWAYS_OPEN
+    hours: str | None = None
+
+    def pickup_on(self, anchor: dt.date) -> dt.date:
+        """The day what is due on `anchor` is handed out: the previous open day when closed."""
+        return self.open_days.open_on_or_before(anchor)
+
+    # The review item whose staff thread is open on this phone (a pharmacist replied, issue
+    # 18): a text that answers no open question goes to it. None: no thread is open.
+    staff_thread: int | None = None
 
     def assessment(self, key: str) -> Assessment | None:
         for a in self.assessments:

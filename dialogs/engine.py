@@ -18,6 +18,7 @@ from dialogs import (
     preferences,
     preferred_language,
     prompts,
+    services,
     standalone,
     who,
 )
@@ -44,6 +45,7 @@ from dialogs.turn import (
     Start,
     Text,
     Timeout,
+    ToStaffThread,
     Turn,
 )
 
@@ -55,6 +57,7 @@ DIALOGS: dict[str, ModuleType] = {
     caregiver.NAME: caregiver,
     preferences.NAME: preferences,
     standalone.NAME: standalone,
+    services.NAME: services,
 }
 
 
@@ -117,6 +120,8 @@ def _step(state: State, event: Event, ctx: Context) -> Turn:
     if ctx.phone_opted_out and not caregiver.own(ctx):
         return caregiver.while_stopped(state, text, ctx)  # a caregiver's phone after STOP
     if not ctx.patients:
+        if text is not None and text.strip() and _in_staff_thread(event, ctx):
+            return _to_staff_thread(state, ctx)  # staff replied to this unknown number
         return _unknown_number(state, ctx)
     if any(p.opted_out for p in ctx.patients):
         return _while_opted_out(state, text, ctx)
@@ -127,6 +132,8 @@ def _step(state: State, event: Event, ctx: Context) -> Turn:
         intent = _global_intent(state, text, ctx, anyone)
         if intent is not None:
             return intent
+        if state.dialog is None and _in_staff_thread(event, ctx):
+            return _to_staff_thread(state, ctx)
     if isinstance(event, Digits):
         intent = _keypad_intent(state, event, ctx, anyone)
         if intent is not None:
@@ -242,7 +249,7 @@ def _nudge(state: State, ctx: Context) -> Turn:
     if state.dialog == preferences.NAME:
         return Turn(state=state.idle())  # optional questions are not chased: left unanswered
     if state.dialog == check_in.NAME:
-        date = dt.date.fromisoformat(str(state.data["anchor_date"]))
+        date = ctx.pickup_on(dt.date.fromisoformat(str(state.data["anchor_date"])))
         opener = Say(prompts.CHECK_IN_REMINDER, {**base_params(ctx, patient), "date": date})
     else:
         opener = Say(prompts.STILL_WAITING, base_params(ctx, patient))
@@ -350,9 +357,7 @@ KEY_STOP = "9"
 KEY_PHARMACIST = "0"
 
 
-def _keypad_intent(
-    state: State, event: Digits, ctx: Context, anyone: PatientFacts
-) -> Turn | None:
+def _keypad_intent(state: State, event: Digits, ctx: Context, anyone: PatientFacts) -> Turn | None:
     key = event.digits.strip("#*")
     asked = _prompt(state, ctx)
     if any(isinstance(r, Ask) and r.expects == "number" for r in asked):
@@ -419,7 +424,8 @@ def _idle(state: State, text: str | None, ctx: Context, patient: PatientFacts) -
         return anchor.start(state, ctx, patient)
     acknowledgement = text is None or is_acknowledgement(text, ctx.vocab)
     if patient.enrollment == "active" and patient.next_anchor_date is not None:
-        status: Reply = Say(prompts.NEXT_PICKUP, {"date": patient.next_anchor_date})
+        when = ctx.pickup_on(patient.next_anchor_date)  # the real day, off closed days
+        status: Reply = Say(prompts.NEXT_PICKUP, {"date": when})
     else:
         status = Say(prompts.ENROLLMENT_IN_REVIEW)
     if acknowledgement:
@@ -433,6 +439,22 @@ def _after_language(state: State, ctx: Context, patient: PatientFacts) -> Turn:
     if interrupted is not None:
         return _start(State(subject=patient.id), interrupted, ctx)
     return _idle(State(subject=patient.id), None, ctx, patient)
+
+
+def _in_staff_thread(event: Event, ctx: Context) -> bool:
+    """A written text while a pharmacist's reply is open (a call's speech keeps to the call)."""
+    return ctx.staff_thread is not None and isinstance(event, Text) and not event.speech
+
+
+def _to_staff_thread(state: State, ctx: Context) -> Turn:
+    """A pharmacist's reply is open and no question waits: the text is for the pharmacist."""
+    assert ctx.staff_thread is not None
+    subject = ctx.patient(state.subject) or (ctx.patients[0] if len(ctx.patients) == 1 else None)
+    return Turn(
+        state=state,
+        replies=(Say(prompts.STAFF_WILL_READ),),
+        effects=(ToStaffThread(ctx.staff_thread, subject.id if subject else None),),
+    )
 
 
 def _pass_on(state: State, patient: PatientFacts, why: str) -> Turn:

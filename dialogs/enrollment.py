@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from dialogs import anchor, prompts
-from dialogs.common import base_params, read_yes_no, unclear, written
+from dialogs.common import (
+    answer_back,
+    base_params,
+    question_back,
+    read_yes_no,
+    unclear,
+    written,
+)
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State
 from dialogs.turn import Ask, Event, RecordConsent, Reply, Say, SetEnrollment, Turn
@@ -31,9 +38,16 @@ def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ..
 
 
 def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:
+    back = question_back(event, ctx)
+    if back is not None:
+        meaning = (Say(prompts.MEANING_ENROLL),)
+        told = answer_back(back, ctx, patient, meaning, cost=lambda: anchor.cost(ctx, patient))
+        return Turn(state=state, replies=(*told, Ask(prompts.ENROLL_REASK)))
     said = read_yes_no(event, ctx)
     if said is None:
-        return unclear(state, ctx, patient, Ask(prompts.ENROLL_REASK), "joining")
+        return unclear(
+            state, ctx, patient, Ask(prompts.ENROLL_REASK), "joining", wrote=written(event)
+        )
     wording = written(event) or _keypad_words(said)
     if said:
         turn = anchor.start(state, ctx, patient)

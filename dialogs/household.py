@@ -75,7 +75,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts, then
     asked = replace(patient, household_asked=True)
     if said is None and state.retries == 0:
         retry = replace(state, retries=1)
-        return Turn(state=retry, replies=(Say(prompts.DIDNT_UNDERSTAND), _offer(ctx, patient)))
+        return Turn(state=retry, replies=(Say(prompts.JUST_TO_BE_SURE), _offer(ctx, patient)))
     if said is None:
         return then(state.idle(), ctx, asked)  # not essential: on to the day, ask again later
     wording = written(event) or ("keypad 1 (yes)" if said else "keypad 2 (no)")

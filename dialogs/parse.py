@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # Digits glued to a Latin letter before them are letters: Arabizi writes ع as 3 ("na3am" is
 # yes). After Chinese or Korean they are a number ("每月15号", "매월15일").
@@ -72,6 +73,9 @@ class Vocabulary:
     preferences: Mapping[str, str] = field(default_factory=dict)
     # Month names and short forms ("march", "marzo", "3 月", "thang 3") to 1-12.
     months: Mapping[str, int] = field(default_factory=dict)
+    # The reader's words (dialogs/reading.py): phrase lists by category, "topics" and
+    # "topic_no" (topic -> phrases) and "counts" (phrase -> (low, high)), as written.
+    reading: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, raw: Mapping[str, object], language: str) -> Vocabulary:
@@ -105,6 +109,7 @@ class Vocabulary:
             suffixes=tuple(sorted(words("suffixes"), key=len, reverse=True)),
             preferences=_phrases(raw.get("preferences", {}), language),
             months={normalize(str(k)): int(v) for k, v in months_raw.items()},
+            reading=_reading(raw.get("reading", {}), language),
         )
 
     def merge(self, *others: Vocabulary) -> Vocabulary:
@@ -121,6 +126,9 @@ class Vocabulary:
         numbers: dict[str, int] = {}
         preferences: dict[str, str] = {}
         months: dict[str, int] = {}
+        reading: dict[str, Any] = {}
+        for v in vocabs:
+            _merge_reading(reading, v.reading)
         for v in reversed(vocabs):  # the first vocabulary wins a clash
             names.update(v.language_names)
             numbers.update(v.numbers)
@@ -140,7 +148,45 @@ class Vocabulary:
             suffixes=tuple(sorted({s for v in vocabs for s in v.suffixes}, key=len, reverse=True)),
             preferences=preferences,
             months=months,
+            reading=reading,
         )
+
+
+def _reading(raw: object, language: str) -> dict[str, Any]:
+    """The [reading] table, checked: lists of phrases, tables of phrase lists, and counts."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"vocabulary {language}: 'reading' must be a table")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("topics", "topic_no"):
+            if not isinstance(value, Mapping) or not all(
+                isinstance(v, list) for v in value.values()
+            ):
+                raise ValueError(f"vocabulary {language}: reading.{key} maps topics to lists")
+            out[key] = {t: tuple(str(p) for p in v) for t, v in value.items()}
+        elif key == "counts":
+            counts: dict[str, tuple[int, int]] = {}
+            for phrase, n in dict(value).items():
+                low, high = (n, n) if isinstance(n, int) else (int(n[0]), int(n[-1]))
+                counts[str(phrase)] = (low, high)
+            out[key] = counts
+        elif isinstance(value, list):
+            out[key] = tuple(str(p) for p in value)
+        else:
+            raise ValueError(f"vocabulary {language}: reading.{key} must be a list of phrases")
+    return out
+
+
+def _merge_reading(into: dict[str, Any], more: Mapping[str, Any]) -> None:
+    for key, value in more.items():
+        if key in ("topics", "topic_no"):
+            table = into.setdefault(key, {})
+            for topic, phrases in value.items():
+                table[topic] = (*table.get(topic, ()), *phrases)
+        elif key == "counts":
+            into.setdefault(key, {}).update({k: v for k, v in value.items() if k not in into.get(key, {})})
+        else:
+            into[key] = (*into.get(key, ()), *value)
 
 
 def _phrases(raw: object, language: str) -> dict[str, str]:

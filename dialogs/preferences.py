@@ -87,7 +87,7 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     value = _read(step, event, ctx)
     if value is None and state.retries == 0:
         retried = replace(state, retries=1)
-        return Turn(state=retried, replies=(Say(prompts.DIDNT_UNDERSTAND), _ASKS[step]))
+        return Turn(state=retried, replies=(Say(prompts.JUST_TO_BE_SURE), _ASKS[step]))
     effects: tuple[Effect, ...] = ()
     if value is not None and value != SKIP:
         effects = _effects(patient, step, value, written(event) or _keypad_words(event))

@@ -15,6 +15,56 @@ def N_(message: str) -> str:
 
 # Shared
 DIDNT_UNDERSTAND = N_("Sorry, I didn't understand.")
+# An unclear answer is asked again once, specifically (issue 15): never a bare "didn't
+# understand", never a guess.
+JUST_TO_BE_SURE = N_("Sorry, I want to be sure I got that right.")
+CLARIFY_HOSPITAL = N_(
+    "Just to be sure: were you in a hospital or ER since your last pickup?"
+)
+CLARIFY_CHANGES = N_(
+    "Just to be sure: did a doctor start, stop or change any of your medicines, or find a new "
+    "health problem, since your last pickup?"
+)
+CLARIFY_MISSED_DOSES = N_("Just to be sure: did you miss any doses since your last pickup?")
+# Questions back, answered before the open question is asked again.
+WHO_IS_THIS = N_("This is %(pharmacy)s, your pharmacy. You can call us at %(pharmacy_phone)s.")
+PHARMACY_HOURS = N_("%(pharmacy)s is open %(hours)s. Our phone number is %(pharmacy_phone)s.")
+PHARMACY_HOURS_UNKNOWN = N_("Please call %(pharmacy)s at %(pharmacy_phone)s for our opening hours.")
+MEANING_ENROLL = N_(
+    "Med sync means we prepare all your regular medicines together, so you pick them up on one "
+    "day each month instead of many trips. You can stop at any time."
+)
+MEANING_ANCHOR = N_(
+    "Please choose the day of each month when you want to pick up all your medicines at once: "
+    "a number from 1 to 28."
+)
+MEANING_HOSPITAL = N_(
+    "I am asking if you stayed in a hospital, or went to an emergency room or urgent care, "
+    "since your last pickup."
+)
+MEANING_CHANGES = N_(
+    "I am asking if a doctor gave you a new medicine, stopped one, changed a dose, or found a "
+    "new health problem since your last pickup."
+)
+MEANING_MISSED_DOSES = N_(
+    "I am asking if there were days when you forgot or skipped your medicines since your last "
+    "pickup."
+)
+MEANING_ANYTHING_ELSE = N_(
+    "If you have a question or a request for the pharmacist, write it here. If not, reply NO."
+)
+MEANING_STILL_COMING = N_(
+    "I am asking if you will come for your medicines on %(date)s. If another day is better, "
+    "send the day of the month."
+)
+# Several answers in one message: what was understood, in one line each.
+NOTED_HOSPITAL_YES = N_("Noted: a hospital or ER visit.")
+NOTED_HOSPITAL_NO = N_("Noted: no hospital or ER visit.")
+NOTED_CHANGES_YES = N_("Noted: a change from your doctor.")
+NOTED_CHANGES_NO = N_("Noted: no new medicines or changes.")
+NOTED_MISSED_DOSES_YES = N_("Noted: you missed some doses.")
+NOTED_MISSED_DOSES_NO = N_("Noted: you did not miss any doses.")
+NOTE_PASSED = N_("The rest of your message goes to the pharmacist with your answers.")
 
 # Enrollment: the invitation and its answers
 ENROLL_OFFER = N_(
@@ -35,6 +85,15 @@ ANCHOR_OUT_OF_RANGE = N_("Please choose a day from 1 to 28, so it comes every mo
 ANCHOR_CONFIRMED = N_(
     "Your pickup day is day %(day)s of each month. Your first synced pickup is %(date)s. "
     "A pharmacist will check your plan and confirm."
+)
+# The trips before the first synced pickup (the sync visit), right after the day is chosen.
+ANCHOR_ONE_VISIT = N_(
+    "To get in sync, please also come in once before then, on %(date)s, for the medicines "
+    "that are due sooner."
+)
+ANCHOR_VISITS = N_(
+    "To get in sync, please also come in before then for the medicines that are due sooner: "
+    "%(count)s visits, the first on %(date)s. A pharmacist will confirm the days with you."
 )
 # What getting in sync costs, told right after the pickup day is chosen (amounts, never names).
 COST_ESTIMATE = N_(
@@ -78,6 +137,17 @@ PICKUP_REMINDER_FOR = N_(
     "Reminder from %(pharmacy)s for %(first_name)s: your medicines will be ready for pickup "
     "on %(date)s."
 )
+# Issue 16: the fills were not picked up by the pharmacy's grace days after the pickup date;
+# and, after the program's number of such cycles in a row, the note that ends the monthly
+# preparation. No drug names (never: these go whatever the patient opted in to).
+NOT_PICKED_UP = N_(
+    "%(pharmacy)s: your medicines have been ready for you since %(date)s. Please come and "
+    "get them, or call us at %(pharmacy_phone)s if anything has changed."
+)
+PICKUPS_STOPPED = N_(
+    "%(pharmacy)s: your medicines have not been collected for a while, so we have stopped "
+    "preparing them ahead of time. Call us at %(pharmacy_phone)s if you would like to start again."
+)
 
 # A pharmacy's standalone assessment (a vaccine offer, a survey): its questions are the
 # pharmacy's own words; these open and close it. No drug names or conditions here either.
@@ -99,8 +169,7 @@ PREF_ASK_TIME = N_(
     "What time of day is best for our messages? 1 for morning, 2 for afternoon, 3 for evening."
 )
 PREF_ASK_DETAILED = N_(
-    "Texts are not encrypted, so others could read them. "
-    "May our messages name your medicines?"
+    "Texts are not encrypted, so others could read them. May our messages name your medicines?"
 )
 PREFS_SAVED = N_(
     "Thank you! You can change these choices any time: text SETTINGS or call %(pharmacy_phone)s."
@@ -174,6 +243,8 @@ POSSIBLE_OPT_OUT = N_(
     "We will pass your message to the pharmacist. To stop all messages from us, reply STOP."
 )
 PASSED_ON = N_("Thank you, we have passed your message to the pharmacist.")
+# While a pharmacist's reply is open (a staff thread): the patient's text goes to them.
+STAFF_WILL_READ = N_("Thank you. The pharmacist will read your message.")
 NEXT_PICKUP = N_("Your next pickup is %(date)s. Reply HELP for help.")
 ENROLLMENT_IN_REVIEW = N_(
     "Thank you! A pharmacist is checking your med sync plan and will confirm your pickup day soon."
@@ -210,3 +281,23 @@ CAREGIVER_REMOVED = N_(
     "Done: you will no longer get pharmacy texts for %(names)s. Questions? Call %(pharmacy_phone)s."
 )
 CAREGIVER_REMOVED_BY_PATIENT = N_("Done: %(phones)s will no longer get your pharmacy texts.")
+
+
+# Services at pickup (dialogs/services.py): offered after an all-clear check-in. They name the
+# service, never a condition, and ride in the same text as the check-in's answer.
+SERVICE_FLU_SHOT = N_(
+    "While you are here for your pickup on %(date)s, would you like a flu shot? It takes a few "
+    "minutes."
+)
+SERVICE_SHINGLES_SHOT = N_(
+    "While you are here for your pickup on %(date)s, would you like a shingles vaccine?"
+)
+SERVICE_BLOOD_PRESSURE_CHECK = N_(
+    "While you are here for your pickup on %(date)s, would you like a blood pressure check?"
+)
+SERVICE_MEDICATION_REVIEW = N_(
+    "While you are here for your pickup on %(date)s, would you like a few minutes with a "
+    "pharmacist to go over all your medicines?"
+)
+SERVICE_ACCEPTED = N_("Thank you: we will have it ready for you at your pickup.")
+SERVICE_DECLINED = N_("No problem. Just ask at the counter if you change your mind.")

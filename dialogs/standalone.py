@@ -18,10 +18,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dialogs import prompts
+from dialogs import answering, prompts
 from dialogs.assessment import Assessment, Question, in_language
-from dialogs.check_in import flags_of, read_answer  # answers read and flagged as a check-in's
-from dialogs.common import base_params, unclear
+from dialogs.check_in import flags_of, reason_of  # answers flagged as a check-in's
+from dialogs.common import answer_back, base_params, unclear, written
 from dialogs.context import Context, PatientFacts
 from dialogs.state import State
 from dialogs.turn import Ask, Effect, Event, OpenReviewItem, Reply, SaveAssessment, Say, Turn
@@ -70,14 +70,24 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     definition = _definition(state, ctx)
     q = definition.question(str(state.step))
     key, sending = definition.key, str(state.data["sending"])
-    value = read_answer(q, event, ctx)
     answers = dict(state.data.get("answers", {}))
+    ask = _ask(q, _date(state), ctx, patient)
+    got = answering.understand(q, event, ctx, definition, answers)
+    if got.back is not None:
+        told = answer_back(got.back, ctx, patient, answering.meaning(q, ask))
+        return Turn(state=state, replies=(*told, ask))
+    text = written(event)
+    words = dict(state.data.get("words", {}))
+    notes = [*state.data.get(answering.NOTES, ()), *got.notes]
+    for qid, other in got.others.items():
+        answers[qid], words[qid] = other, text
+    value = got.value
     if value is None:
         return unclear(
             state,
             ctx,
             patient,
-            _ask(q, _date(state), ctx, patient),
+            ask,
             f"question '{q.id}' of the {definition.id} assessment",
             on_give_up=lambda: (
                 SaveAssessment(
@@ -85,32 +95,41 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
                     key,
                     sending,
                     "flagged",
-                    answers,
-                    (*flags_of(definition, answers), "unclear_answer"),
+                    _with_notes(answers, notes),
+                    (*flags_of(definition, _with_notes(answers, notes)), "unclear_answer"),
+                    words=words,
                 ),
             ),
+            wrote=text,
+            clarifying=answering.clarifying(q, ask),
         )
+    if text:
+        words[q.id] = text
     answers[q.id] = value
+    told = (Say(prompts.NOTE_PASSED),) if got.notes else ()
     following = definition.next_question(q.id, answers)
+    while following is not None and following.id in answers:
+        following = definition.next_question(following.id, answers)
     if following is not None:
         return Turn(
-            state=state.at(following.id, answers=answers),
-            replies=(_ask(following, _date(state), ctx, patient),),
-            effects=(SaveAssessment(patient.id, key, sending, "open", answers),),
+            state=state.at(following.id, answers=answers, words=words, **{answering.NOTES: notes}),
+            replies=(*told, _ask(following, _date(state), ctx, patient)),
+            effects=(SaveAssessment(patient.id, key, sending, "open", answers, words=words),),
         )
+    answers = _with_notes(answers, notes)
     flags = flags_of(definition, answers)
     if not flags:
         return Turn(
             state=state.idle(),
-            replies=(Say(prompts.ASSESSMENT_THANKS),),
-            effects=(SaveAssessment(patient.id, key, sending, "done", answers),),
+            replies=(*told, Say(prompts.ASSESSMENT_THANKS)),
+            effects=(SaveAssessment(patient.id, key, sending, "done", answers, words=words),),
         )
-    reasons = "; ".join(definition.question(f).flag_reason for f in flags)
+    reasons = "; ".join(reason_of(definition, f) for f in flags)
     return Turn(
         state=state.idle(),
-        replies=(Say(prompts.ASSESSMENT_FLAGGED),),
+        replies=(*told, Say(prompts.ASSESSMENT_FLAGGED)),
         effects=(
-            SaveAssessment(patient.id, key, sending, "flagged", answers, flags),
+            SaveAssessment(patient.id, key, sending, "flagged", answers, flags, words=words),
             OpenReviewItem(
                 kind="assessment",
                 patient_id=patient.id,
@@ -195,3 +214,7 @@ def _ask(q: Question, date: dt.date, ctx: Context, patient: PatientFacts) -> Ask
         labels = tuple(in_language(c.texts, languages) for c in q.choices)
         return Ask(text, {"date": date, "options": labels}, "option", choices=labels)
     return Ask(text, {"date": date}, expects=q.kind)
+
+
+def _with_notes(answers: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    return {**answers, answering.NOTES: list(notes)} if notes else dict(answers)

@@ -25,8 +25,10 @@ class State:
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def at(self, step: str | None, **data: Any) -> State:
-        """Move to another step of the same dialog, with fresh retries and merged data."""
-        return replace(self, step=step, retries=0, data={**self.data, **data})
+        """Move to another step of the same dialog, with fresh retries and merged data (what
+        the patient wrote to the step just answered is left behind)."""
+        kept = {k: v for k, v in self.data.items() if k != "unclear_wrote"}
+        return replace(self, step=step, retries=0, data={**kept, **data})
 
     def idle(self) -> State:
         """No dialog is waiting for an answer."""

@@ -108,6 +108,7 @@ ReviewKind = Literal[
     "message",
     "renewal",
     "assessment",
+    "service",  # a service at pickup the patient accepted (a flu shot...): to have ready
 ]
 
 
@@ -181,6 +182,15 @@ class OpenReviewItem:
 
 
 @dataclass(frozen=True)
+class ToStaffThread:
+    """What the patient wrote belongs to the thread a staff member's reply opened: the text
+    (stored by the runtime like every text) reaches that review item, marked unread."""
+
+    review_item_id: int
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
 class SetPreference:
     """A patient's preference: delivery "yes"/"no", channel "text"/"call", time "morning"/
     "afternoon"/"evening"; "asked" marks the enrollment questions as offered (value "yes")."""
@@ -211,9 +221,24 @@ class SetCaregiverPhone:
     wording: str
 
 
+@dataclass(frozen=True)
+class RecordServiceOffer:
+    """A service at pickup offered to the patient for one cycle, and their answer so far."""
+
+    patient_id: int
+    service: str  # a service id of the pharmacy's services file ("flu_shot")
+    anchor_date: dt.date
+    status: Literal["offered", "accepted", "declined", "no_answer"]
+
+
 Effect = (
-    RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | SaveAssessment | OpenReviewItem
-) | SetPreference | SetCaregiver | SetCaregiverPhone
+    (RecordConsent | SetEnrollment | SetLanguage | SaveCheckIn | SaveAssessment | OpenReviewItem)
+    | SetPreference
+    | SetCaregiver
+    | SetCaregiverPhone
+    | ToStaffThread
+    | RecordServiceOffer
+)
 
 
 # ---------------------------------------------------------------- the result of a step

@@ -75,6 +75,8 @@ class AssessmentResponse(Base):
     status: Mapped[ResponseStatus] = mapped_column(_enum(ResponseStatus))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The patient's own words behind each answer (question id -> text), as on a check-in.
+    words: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     sent_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
 

@@ -16,12 +16,17 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import sqlite_writers
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault(
+            "connect_args",
+            {"check_same_thread": False, "timeout": sqlite_writers.BUSY_TIMEOUT_MS / 1000},
+        )
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -30,24 +35,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    # WAL lets readers go on while one writer holds the lock; IMMEDIATE transactions (see
-    # `transaction`) make SQLite serialise writers the way a row lock does on PostgreSQL.
+    # WAL lets readers go on while one writer holds the lock; IMMEDIATE transactions, one
+    # writer at a time in this process (store/sqlite_writers.py), make SQLite serialise
+    # writers the way a row lock does on PostgreSQL. The busy timeout is short: a writer in
+    # another process is waited for by quick retries, not SQLite's growing sleeps.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={sqlite_writers.BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "begin", _sqlite_begin)
+    sqlite_writers.one_writer_at_a_time(engine)  # SQLite only; once per engine
     return sessionmaker(engine, expire_on_commit=False)
 
 

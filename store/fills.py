@@ -13,6 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import Base
 
+COUNTED = ("dispensed", "picked_up")  # the states a fill covers days in (adherence, pickups)
+
 
 class Fill(Base):
     __tablename__ = "fill"
@@ -28,3 +30,8 @@ class Fill(Base):
     days_supply: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
     imported_at: Mapped[dt.datetime]
+    # What became of it (dispensing events, issue 16): dispensed (ready, or handed over when no
+    # pickup is reported), picked_up (on picked_up_on), returned_to_stock or reversed. The last
+    # two count for no adherence and no pickup.
+    state: Mapped[str] = mapped_column(String(20), default="dispensed", server_default="dispensed")
+    picked_up_on: Mapped[dt.date | None] = mapped_column(Date)

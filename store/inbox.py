@@ -11,13 +11,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from store.models import (
     AuditEvent,
     CheckIn,
     ConsentEvent,
+    ConsentKind,
     Conversation,
     Message,
     Patient,
@@ -39,6 +40,7 @@ class QueueFilter:
     pharmacy_id: int | None = None
     kind: ReviewKind | None = None
     status: str = "pending"  # one of STATUS_FILTERS
+    search: str = ""  # a name, a phone number or a patient id (see `matches`)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,38 @@ def _scoped(query: Query, f: QueueFilter) -> Query:
         query = query.where(ReviewItem.pharmacy_id == f.pharmacy_id)
     if f.status != "all":
         query = query.where(ReviewItem.status == ReviewStatus(f.status))
+    if f.search.strip():
+        query = query.where(matches(f.search))
     return query
+
+
+def matches(text: str) -> ColumnElement[bool]:
+    """Items whose patient (or unknown number) answers to `text`: every word in the first or
+    last name, or the pharmacy's patient id, or our patient number; or, with three digits or
+    more, part of the phone number. Wildcards typed by staff are plain characters."""
+    text = text.strip()[:100]
+    digits = "".join(c for c in text if c.isdigit())
+    words = text.split()
+    named = and_(
+        *(
+            or_(
+                Patient.first_name.icontains(word, autoescape=True),
+                Patient.last_name.icontains(word, autoescape=True),
+            )
+            for word in words
+        )
+    )
+    who: list[ColumnElement[bool]] = [named, func.lower(Patient.external_id) == text.lower()]
+    if text.isdigit() and len(text) < 10:
+        who.append(Patient.id == int(text))
+    phone_like = len(digits) >= 3 and set(text) <= set("0123456789+-() .")
+    if phone_like:
+        who.append(Patient.phone.contains(digits, autoescape=True))
+    patients = select(Patient.id).where(or_(*who))
+    found: list[ColumnElement[bool]] = [ReviewItem.patient_id.in_(patients)]
+    if phone_like:
+        found.append(ReviewItem.phone.contains(digits, autoescape=True))
+    return or_(*found)
 
 
 def _rank() -> ColumnElement[int]:
@@ -227,6 +260,20 @@ def consents_of(session: Session, patient_id: int) -> Sequence[ConsentEvent]:
         .where(ConsentEvent.patient_id == patient_id)
         .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
     ).all()
+
+
+def latest_consent(
+    session: Session, patient_id: int | None, kind: ConsentKind
+) -> ConsentEvent | None:
+    """The patient's newest consent record of `kind` (its wording is their own words)."""
+    if patient_id is None:
+        return None
+    return session.scalar(
+        select(ConsentEvent)
+        .where(ConsentEvent.patient_id == patient_id, ConsentEvent.kind == kind)
+        .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    )
 
 
 def check_ins_of(session: Session, patient_id: int, limit: int = 24) -> Sequence[CheckIn]:

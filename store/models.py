@@ -134,6 +134,9 @@ class ReviewKind(enum.StrEnum):
     LANGUAGE_UNAVAILABLE = "language_unavailable"  # the patient gets English instead of theirs
     RENEWAL = "renewal"  # a prescription needs the prescriber's renewal before the pickup
     ASSESSMENT = "assessment"  # a standalone assessment's answers flagged for review
+    NOT_PICKED_UP = "not_picked_up"  # a cycle's fills not collected by the grace days (issue 16)
+    DROPPED_OUT = "dropped_out"  # disenrolled after the program's missed cycles in a row
+    SERVICE = "service"  # the patient accepted a service at pickup (a flu shot...)
 
 
 class ReviewStatus(enum.StrEnum):
@@ -166,6 +169,16 @@ class Pharmacy(Base):
     # An inbound call says and changes nothing about a patient until the caller confirms the
     # patient's birth date (issue 17). `medsync pharmacy callers` turns it off or on.
     verify_callers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the pharmacy is closed (issue 16): {"closed_weekdays": [6], "holidays": "US",
+    # "holiday_subdivision": null, "open_on_holidays": [...], "closed_dates": ["2026-12-26"]};
+    # None: closed on US federal holidays only. bot/program/open_days.py reads it; `medsync
+    # pharmacy days` sets it.
+    open_days: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The opening hours as patients should read them ("Mon-Fri 9am-7pm, Sat 9am-1pm").
+    hours: Mapped[str | None] = mapped_column(Text)
+    # The services offered at pickup and their rules, as TOML (bot/program/services.py); None:
+    # none. `medsync pharmacy services` sets it.
+    services: Mapped[str | None] = mapped_column(Text)
 
 
 class Patient(Base):
@@ -232,9 +245,22 @@ class Prescription(Base):
     # Optional export flags (outreach priority): filled by mail order; dispensed under 340B.
     mail_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     program_340b: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The export's `status` column (issue 16): active, inactive, discontinued or transferred.
+    # Anything but active is out of the sync plan, the worklist and the cost estimate; a
+    # prescription is never deleted. `medsync import --full` marks the absent ones inactive.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    status_changed_at: Mapped[dt.datetime | None]
+    # Optional export columns (issue 16): who pays (medicare_d, medicaid, commercial, cash;
+    # None: not in the export) and the plan's most days' supply for one fill of this drug.
+    payer: Mapped[str | None] = mapped_column(String(16))
+    max_days_supply: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime]
 
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
 
 class Enrollment(Base):
@@ -270,13 +296,22 @@ class ConsentEvent(Base):
 
 class Conversation(Base):
     __tablename__ = "conversation"
-    __table_args__ = (UniqueConstraint("pharmacy_id", "phone"),)
+    __table_args__ = (
+        UniqueConstraint("pharmacy_id", "phone"),
+        Index("ix_conversation_staff_thread", "staff_thread_item_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
     phone: Mapped[str] = mapped_column(String(20))
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime]
+    # A staff member's reply opens a two-way thread (issue 18): until `staff_thread_until`
+    # (or until the item is decided) what the patient writes outside a dialog question goes
+    # to this review item, not to a canned answer. (No foreign key: review items point at
+    # messages, which point at conversations; a key back would make a cycle.)
+    staff_thread_item_id: Mapped[int | None] = mapped_column(Integer)
+    staff_thread_until: Mapped[dt.datetime | None]
 
 
 class Message(Base):
@@ -307,6 +342,9 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     segments: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)
+    # A queued automated question: the point of the conversation it asks (the send job drops
+    # it if the patient has answered by the time it may go; bot/conversation/messages.py).
+    asks: Mapped[str | None] = mapped_column(String(200))
 
 
 class CheckIn(Base):
@@ -324,6 +362,8 @@ class CheckIn(Base):
     definition: Mapped[str] = mapped_column(String(64))  # e.g. "check_in@1"
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The patient's own words behind each answer (question id -> text), written with them.
+    words: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     opened_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
     # Who gave the answers: "patient" or "caregiver" (which one: store/caregivers.py).
@@ -352,6 +392,13 @@ class ReviewItem(Base):
     decided_at: Mapped[dt.datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The patient's latest text that reached this item (a staff thread, issue 18), when, and
+    # whether staff have opened the item since (False once anyone has).
+    latest_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", name="fk_review_item_latest_message_id")
+    )
+    latest_at: Mapped[dt.datetime | None]
+    unread: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AuditEvent(Base):

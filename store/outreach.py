@@ -28,6 +28,8 @@ class CycleEventKind(enum.StrEnum):
     FOLLOW_UP = "follow_up"  # the reminder after 48 h without an answer
     CALL_LIST = "call_list"  # still no answer at T-3: on the staff call list
     PICKUP_REMINDER = "pickup_reminder"  # the day before the pickup
+    NOT_PICKED_UP = "not_picked_up"  # not collected by the grace days: item and reminder
+    DROPPED_OUT = "dropped_out"  # the missed cycles in a row disenrolled the patient
 
 
 class CycleEvent(Base):

@@ -9,9 +9,13 @@ from store import (  # noqa: F401
     audit,
     calls,
     caregivers,
+    dispensing,
     fills,
     households,
     models,
     outreach,
     preferences,
+    queue_rows,
+    saved_replies,
+    worklist,
 )

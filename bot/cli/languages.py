@@ -64,6 +64,9 @@ class Sample:
             "prorated": "$118.40",
             "usual": "$230.00",
             "medicines": "Atorvastatin 40 mg tablet, Lisinopril 10 mg tablet",
+            # the pharmacy's opening hours, told when a patient asks (issue 15)
+            "hours": "Mon-Fri 9am-7pm, Sat 9am-5pm, Sun 10am-4pm",
+            "count": 3,  # the visits before the first synced pickup
         }
         params: dict[str, Param] = {}
         guessed = []

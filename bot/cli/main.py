@@ -19,6 +19,7 @@ from bot.cli.priority import adherence, candidates_command
 from bot.cli.reports import report
 from bot.cli.server import chat, db, serve
 from bot.cli.voice import call, phone
+from bot.cli.worklist import worklist_command
 
 
 @click.group(cls=Guarded)
@@ -49,6 +50,7 @@ for command in (
     caregiver,
     preferences_command,
     household,
+    worklist_command,
     audit_group,
 ):
     main.add_command(command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -196,9 +197,16 @@ def campaign_create(
     help="The staff member sending it: their role must allow sending campaigns "
     "(docs/ROLES.md), and the audit trail names them.",
 )
-def campaign_run(name: str, which: str | None, by: str | None) -> None:
-    """Send the campaign's invitations, at the sending number's pace (Ctrl-C stops; run again
-    to carry on)."""
+@click.option(
+    "--follow/--no-follow",
+    default=True,
+    show_default=True,
+    help="With workers: show a progress bar until every invitation is written.",
+)
+def campaign_run(name: str, which: str | None, by: str | None, follow: bool) -> None:
+    """Write the campaign's invitations and hand them to the sender, which sends them at the
+    sending number's pace. With MEDSYNC_REDIS_URL the workers write them, in chunks; without,
+    this command does (Ctrl-C stops; run again to carry on)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.outreach.campaigns import CampaignError, pending_count, run_campaign
@@ -208,6 +216,7 @@ def campaign_run(name: str, which: str | None, by: str | None) -> None:
     actor = _sender(sessions, by) if by else _actor()
     pharmacy_id = _pharmacy_id(sessions, which)
     jobs = _jobs(settings, sessions)
+    chunks = _invitation_chunks(settings)
     try:
         total = pending_count(sessions, pharmacy_id, name)
         with Progress(
@@ -223,7 +232,10 @@ def campaign_run(name: str, which: str | None, by: str | None) -> None:
                 name,
                 actor,
                 advance=lambda n: progress.advance(task, n),
+                chunks=chunks,
             )
+            if result.handed_on and follow:
+                _follow(sessions, pharmacy_id, name, lambda n: progress.update(task, completed=n))
     except CampaignError as error:
         raise Fail(str(error)) from None
     click.echo(result.summary(name))
@@ -251,6 +263,41 @@ def _sender(sessions: sessionmaker[Session], email: str) -> str:
     if why is not None:
         raise Fail(f"{why} {user.email} is a {user.role.value}.")
     return f"{user.email} ({_actor()})"
+
+
+def _invitation_chunks(settings: Settings) -> Callable[[int, list[int]], int] | None:
+    """With Redis, a campaign's invitations are written by the workers in chunk jobs."""
+    if not settings.redis_url:
+        return None
+    from redis import Redis
+    from rq import Queue
+
+    from bot.outreach.worker import enqueue_invitations
+    from bot.settings.outreach import OutreachSettings
+
+    queue = Queue(OutreachSettings().queue_name, connection=Redis.from_url(settings.redis_url))
+    return lambda campaign_id, ids: enqueue_invitations(queue, campaign_id, ids)
+
+
+def _follow(
+    sessions: sessionmaker[Session], pharmacy_id: int, name: str, show: Callable[[int], None]
+) -> None:
+    """Poll the campaign until no recipient is left to write (Ctrl-C leaves the workers at
+    it; `medsync campaign report` shows how far they are)."""
+    import time
+
+    from bot.outreach.campaigns import campaign_progress
+    from store.db import transaction
+
+    start = None
+    while True:
+        with transaction(sessions) as session:
+            progress = campaign_progress(session, pharmacy_id, name)
+        start = progress.written if start is None else start
+        show(progress.written - start)
+        if progress.pending == 0 or progress.status != "running":
+            return
+        time.sleep(1)
 
 
 def _status_command(action: str) -> click.Command:
@@ -291,9 +338,10 @@ for _action in ("pause", "resume", "cancel"):
 def campaign_report(name: str, each: bool, which: str | None) -> None:
     """Outcomes per language: queued, sent, delivered, failed, replied, enrolled, opted out."""
     from rich.console import Console
+    from rich.progress_bar import ProgressBar
     from rich.table import Table
 
-    from bot.outreach.campaigns import REPORT_COLUMNS, CampaignError
+    from bot.outreach.campaigns import REPORT_COLUMNS, CampaignError, campaign_progress
     from bot.outreach.campaigns import campaign_report as build
     from store.db import transaction
 
@@ -303,9 +351,13 @@ def campaign_report(name: str, each: bool, which: str | None) -> None:
     try:
         with transaction(sessions) as session:
             report = build(session, pharmacy_id, name)
+            progress = campaign_progress(session, pharmacy_id, name)
     except CampaignError as error:
         raise Fail(str(error)) from None
     console = Console(width=120)
+    bar = ProgressBar(total=max(progress.recipients, 1), completed=progress.written, width=40)
+    console.print(bar)
+    console.print(f"Progress: {progress.summary()}.", markup=False, highlight=False)
     table = Table(title=f"Campaign {report.campaign!r} ({report.status})")
     table.add_column("language")
     for column in REPORT_COLUMNS:

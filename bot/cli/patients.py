@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from bot.cli.common import Fail, pharmacy_named, send_now, sessions_for
 from bot.clock import SystemClock
@@ -14,6 +16,7 @@ from bot.imports.pharmacy_export import ImportFileError, import_export
 from bot.settings import get_settings
 from store import queries
 from store.db import transaction
+from store.models import Pharmacy
 
 
 @click.command("import")
@@ -22,22 +25,45 @@ from store.db import transaction
 @click.option(
     "--fills", "fills", is_flag=True, help="FILE is a fills file (found by its header anyway)."
 )
-def import_(file: Path, which: str | None, fills: bool) -> None:
-    """Import patients and prescriptions from the pharmacy's export (CSV), or a fills file."""
+@click.option(
+    "--full",
+    is_flag=True,
+    help="The export is the whole active list: prescriptions absent from it become inactive.",
+)
+def import_(file: Path, which: str | None, fills: bool, full: bool) -> None:
+    """Import patients and prescriptions from the pharmacy's export (CSV), a fills file (CSV)
+    or a FHIR Bundle of MedicationDispense resources (JSON)."""
+    from bot.imports.fhir_dispense import looks_like_json
     from bot.imports.fills import import_fills, is_fills_header
 
     settings = get_settings()
+    now = SystemClock().now()
     try:
         with transaction(sessions_for(settings)) as session, file.open(encoding="utf-8-sig") as f:
-            fills = fills or is_fills_header(f.readline())
+            first = f.readline()
             f.seek(0)
-            run = import_fills if fills else import_export
-            report = run(session, pharmacy_named(session, which), f, dt.datetime.now(dt.UTC))
+            pharmacy = pharmacy_named(session, which)
+            if looks_like_json(first):
+                report: Any = _import_bundle(session, pharmacy, f.read(), now)
+            elif fills or is_fills_header(first):
+                if full:
+                    raise Fail("--full is for the patients' export, not a fills file.")
+                report = import_fills(session, pharmacy, f, now)
+            else:
+                report = import_export(session, pharmacy, f, now, full=full)
     except ImportFileError as error:
         raise Fail(str(error)) from None
     except UnicodeDecodeError:
         raise Fail(f"{file} is not a UTF-8 text file; export it as CSV in UTF-8.") from None
     click.echo(report.summary())
+
+
+def _import_bundle(session: Session, pharmacy: Pharmacy, text: str, now: dt.datetime) -> Any:
+    from bot.imports.dispensing import record_events
+    from bot.imports.fhir_dispense import events_from_bundle
+
+    events, rejected = events_from_bundle(text)
+    return record_events(session, pharmacy, events, now, "fhir", rejected=rejected)
 
 
 # ---------------------------------------------------------------------- check-ins
@@ -88,7 +114,16 @@ def checkin_open(patient_id: str, which: str | None, anchor_date: dt.datetime | 
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--pharmacy", "which", default=None)
-def plan(patient_id: str, anchor: int | None, as_json: bool, which: str | None) -> None:
+@click.option(
+    "--date",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Plan as of this day (default: today at the pharmacy).",
+)
+def plan(
+    patient_id: str, anchor: int | None, as_json: bool, which: str | None, as_of: dt.datetime | None
+) -> None:
     """The sync plan for a patient: anchor day, short fills, copays, exclusions, renewals."""
     import json
 
@@ -102,7 +137,7 @@ def plan(patient_id: str, anchor: int | None, as_json: bool, which: str | None) 
         patient = queries.patient_by_external_id(session, pharmacy.id, patient_id)
         if patient is None:
             raise Fail(f"No patient {patient_id} at {pharmacy.name}.")
-        today = local_date(SystemClock(), pharmacy.timezone)
+        today = as_of.date() if as_of else local_date(SystemClock(), pharmacy.timezone)
         name = f"{patient.first_name} {patient.last_name} ({patient.external_id})"
         try:
             result = plan_for(patient, today, anchor_day=anchor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -22,13 +23,26 @@ from store.models import Pharmacy
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", "with_demo", is_flag=True, help="Seed a demo pharmacy and its patients.")
-def serve(host: str, port: int, with_demo: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1, max=64),
+    help="Web processes sharing the port (PostgreSQL only).",
+)
+def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
     """Run the web app (Twilio webhooks, the inbox, the API)."""
     import uvicorn
 
     from bot.web.app import create_app
 
     settings = get_settings()
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        raise Fail(
+            f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time, so "
+            "more web processes on one SQLite file only wait for each other; run one process "
+            "(leave out --workers) or set MEDSYNC_DATABASE_URL to a PostgreSQL database."
+        )
     if settings.database_url.startswith("sqlite"):
         upgrade(settings.database_url)  # the embedded default keeps itself current
     else:
@@ -69,6 +83,22 @@ def serve(host: str, port: int, with_demo: bool) -> None:
                         "--timezone ...`."
                     )
     settings = settings.model_copy(update=updates)
+    if workers > 1:
+        # Each process builds its own app from the environment: hand it what was worked out.
+        os.environ.update({ENVIRONMENT[name]: str(value) for name, value in updates.items()})
+        uvicorn.run(
+            "bot.web.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            # A process importing the app on a busy machine can take longer than uvicorn's
+            # default 5 s to answer its first health check; it is not hung, let it start.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
+        return
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -76,6 +106,16 @@ def serve(host: str, port: int, with_demo: bool) -> None:
         log_level="info",
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
+
+# The settings `serve` may fill in, and the variables that carry them to its processes.
+ENVIRONMENT = {
+    "public_url": "MEDSYNC_PUBLIC_URL",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "sender": "MEDSYNC_SENDER",
+}
 
 
 def _any_pharmacy(session: Session) -> bool:

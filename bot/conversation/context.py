@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
 from bot.conversation.messages import display_phone
 from bot.languages import catalogs, serving
-from bot.program import assessments, caregivers, households
-from bot.program.plans import proposal
+from bot.program import assessments, caregivers, households, services
+from bot.program.open_days import open_days_of
+from bot.program.plans import FALLBACK_DAY, DayPlans, Proposal, TripPlans, eligible, proposal
 from bot.program.preferences import Preferences, cost_estimates
 from bot.program.preferences import of_all as preferences_of
 from dialogs.assessment_file import check_in_for
@@ -20,7 +22,7 @@ from dialogs.context import Context, PatientFacts
 from dialogs.state import State
 from dialogs.turn import Event
 from store import queries
-from store.models import Enrollment, Patient, Pharmacy
+from store.models import Conversation, Enrollment, Patient, Pharmacy
 
 
 def dialog_context(
@@ -33,10 +35,16 @@ def dialog_context(
     found: caregivers.PhoneView | None,
     preparation_days: int,
     decline_quiet_days: int,
+    staff_thread: int | None = None,
 ) -> Context:
     enrollments = queries.enrollments_of(session, [p.id for p in patients])
     prefs = preferences_of(session, patients)
-    known = tuple(facts(p, enrollments.get(p.id), today, prefs.get(p.id)) for p in patients)
+    # A patient idle before enrolling gets at most the invitation, which names no day: the
+    # recommended day (a ~6 ms plan) is worked out only once a dialog may ask for it.
+    waiting = state.dialog is not None
+    known = tuple(
+        facts(p, enrollments.get(p.id), today, prefs.get(p.id), needs_day=waiting) for p in patients
+    )
     known = households.with_households(session, patients, known, today)
     subject = subject_of(patients, state)
     language = subject.language if subject else (patients[0].language if patients else "en")
@@ -51,10 +59,37 @@ def dialog_context(
         languages=serving.offered(pharmacy),
         check_in=check_in_for(pharmacy.check_in_definition),
         assessments=assessments.in_play(session, pharmacy.id, state.to_json(), event),
+        open_days=open_days_of(pharmacy),
+        hours=pharmacy.hours,
+        staff_thread=staff_thread,
     )
     if found is not None:
         ctx = caregivers.in_context(found, ctx)
+    if state.dialog == "check_in" and subject is not None and pharmacy.services:
+        # Only while a check-in waits for answers: the offer follows an all-clear finish.
+        anchor = dt.date.fromisoformat(str(state.data["anchor_date"]))
+        due = services.due_offer(session, pharmacy, subject, anchor, now_of(today))
+        ctx = replace(
+            ctx,
+            patients=tuple(
+                replace(p, service_offer=due) if p.id == subject.id else p for p in ctx.patients
+            ),
+        )
     return ctx
+
+
+def now_of(today: dt.date) -> dt.datetime:
+    """Noon of the pharmacy's day, for "not offered again within N days" (days, not hours)."""
+    return dt.datetime(today.year, today.month, today.day, 12, tzinfo=dt.UTC)
+
+
+def open_staff_thread(conversation: Conversation, now: dt.datetime) -> int | None:
+    """The review item whose staff thread is open on this conversation, read from the row the
+    runtime has locked already (no statement of its own); None once it has run out."""
+    until = conversation.staff_thread_until
+    if conversation.staff_thread_item_id is None or until is None or until <= now:
+        return None
+    return conversation.staff_thread_item_id
 
 
 def facts(
@@ -62,11 +97,19 @@ def facts(
     enrollment: Enrollment | None,
     today: dt.date,
     prefs: Preferences | None = None,
+    needs_day: bool = True,
 ) -> PatientFacts:
     status = enrollment.status.value if enrollment else None
     # The sync plan is worked out only for patients who may be about to choose a day.
     choosing = status in (None, "consented", "declined", "disenrolled")
-    offer = proposal(patient, today) if choosing else None
+    offer: Proposal | None = None
+    if choosing and (needs_day or status == "consented"):
+        offer = proposal(patient, today)
+    elif choosing:
+        offer = Proposal(eligible(patient), FALLBACK_DAY, "")
+    # Only while the pickup day is being chosen: the anchor dialog tells the trips and the cost,
+    # each day planned when (and if) the dialog asks about it.
+    plans = DayPlans(patient, today) if status == "consented" else None
     return PatientFacts(
         id=patient.id,
         first_name=patient.first_name,
@@ -86,7 +129,8 @@ def facts(
         preferences_asked=prefs.asked if prefs else False,
         can_text=patient.sms_capable is not False and patient.phone_type != "landline",
         # Only while the pickup day is being chosen: the anchor dialog tells the cost.
-        cost_estimates=cost_estimates(patient, today) if status == "consented" else {},
+        cost_estimates=cost_estimates(patient, today, plans) if plans else {},
+        trip_plans=TripPlans(plans) if plans else {},
     )
 
 

@@ -5,18 +5,21 @@ preferences and review items."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.languages import catalogs, serving
 from bot.languages.patient_language import set_in_conversation
-from bot.program import assessments, caregivers, households
+from bot.program import assessments, caregivers, households, services, words
 from bot.program.preferences import change as change_preference
 from dialogs.turn import (
     Effect,
     OpenReviewItem,
     RecordConsent,
+    RecordServiceOffer,
     SaveAssessment,
     SaveCheckIn,
     SetCaregiver,
@@ -24,6 +27,7 @@ from dialogs.turn import (
     SetEnrollment,
     SetLanguage,
     SetPreference,
+    ToStaffThread,
 )
 from store import queries
 from store.models import (
@@ -32,6 +36,8 @@ from store.models import (
     CheckInStatus,
     ConsentEvent,
     ConsentKind,
+    Conversation,
+    Direction,
     Enrollment,
     EnrollmentStatus,
     Message,
@@ -52,6 +58,7 @@ def apply_effects(
     phone: str,
     now: dt.datetime,
     channel: Channel = Channel.SMS,
+    conversation: Conversation | None = None,
 ) -> None:
     by_id = {p.id: p for p in patients}
     for effect in effects:
@@ -84,17 +91,29 @@ def apply_effects(
                 patient = by_id[effect.patient_id]
                 set_in_conversation(patient, effect.language, effect.chosen, channel.value, now)
             case SaveCheckIn():
-                _save_check_in(session, effect, now)
+                _save_check_in(session, effect, words.said_in(message), now)
                 _answered_by(session, by_id.get(effect.patient_id), effect, phone, now)
             case SetCaregiver() | SetCaregiverPhone():
                 caregivers.apply(session, pharmacy, by_id, effect, message, phone, now, channel)
             case SaveAssessment():
-                assessments.save_response(session, pharmacy.id, effect, now)
+                assessments.save_response(session, pharmacy.id, effect, now, words.said_in(message))
             case SetPreference():
                 patient = by_id[effect.patient_id]
                 change_preference(session, patient, effect.name, effect.value, channel, now)
             case OpenReviewItem():
                 _open_review_item(session, pharmacy, effect, message, phone, now)
+            case RecordServiceOffer():
+                services.record_offer(
+                    session,
+                    effect.patient_id,
+                    effect.service,
+                    effect.anchor_date,
+                    effect.status,
+                    now,
+                    pharmacy,
+                )
+            case ToStaffThread():
+                _to_staff_thread(session, pharmacy, effect, message, phone, now, conversation)
 
 
 def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:
@@ -123,7 +142,7 @@ def _answered_by(
         caregivers.close_elsewhere(session, patient, effect.anchor_date, phone, now)
 
 
-def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> None:
+def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.datetime) -> None:
     check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
     if check_in is None:
         check_in = CheckIn(
@@ -132,6 +151,9 @@ def _save_check_in(session: Session, effect: SaveCheckIn, now: dt.datetime) -> N
         session.add(check_in)
     check_in.status = CheckInStatus(effect.status)
     check_in.definition = effect.definition
+    check_in.words = words.kept(
+        check_in.words, effect.words, effect.answers, check_in.answers, said
+    )
     check_in.answers = dict(effect.answers)
     check_in.flags = list(effect.flags)
     check_in.completed_at = None if effect.status == "open" else now
@@ -151,10 +173,16 @@ def _open_review_item(
     if effect.check_in_anchor_date is not None and effect.patient_id is not None:
         check_in = queries.check_in_for(session, effect.patient_id, effect.check_in_anchor_date)
         check_in_id = check_in.id if check_in else None
-    elif kind != ReviewKind.ASSESSMENT and queries.pending_review_item(
-        session, pharmacy.id, kind, effect.patient_id, phone
-    ):
-        return  # one pending item of a kind per patient; the transcript shows every message
+    elif kind != ReviewKind.ASSESSMENT:
+        pending = queries.pending_review_item(session, pharmacy.id, kind, effect.patient_id, phone)
+        if pending is not None:
+            # One pending item of a kind per patient: a later text reaches it (the item page
+            # shows every text since it opened; the queue row the latest), marked unread.
+            if message is not None and message.direction == Direction.INBOUND:
+                pending.latest_message_id = message.id
+                pending.latest_at = now
+                pending.unread = True
+            return
     session.add(
         ReviewItem(
             pharmacy_id=pharmacy.id,
@@ -164,9 +192,59 @@ def _open_review_item(
             status=ReviewStatus.PENDING,
             priority=0 if effect.flagged else 1,
             summary=effect.summary,
-            details=dict(effect.details),
+            details=_with_words(kind, effect.details, message),
             check_in_id=check_in_id,
             message_id=message.id if message else None,
             created_at=now,
         )
+    )
+
+
+def _with_words(
+    kind: ReviewKind, details: Mapping[str, Any], message: Message | None
+) -> dict[str, Any]:
+    """A call-back quotes what the patient wrote: the dialog's `wrote`, else the message that
+    raised it (a keypad press quotes nothing)."""
+    kept = dict(details)
+    said = words.said_in(message)
+    if kind == ReviewKind.CALL_BACK and "wrote" not in kept and said:
+        kept["wrote"] = said
+    return kept
+
+
+def _to_staff_thread(
+    session: Session,
+    pharmacy: Pharmacy,
+    effect: ToStaffThread,
+    message: Message | None,
+    phone: str,
+    now: dt.datetime,
+    conversation: Conversation | None,
+) -> None:
+    """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE.
+    When that item was decided meanwhile, the thread ends and the text opens an item of its
+    own, as any text outside a dialog would."""
+    result = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == effect.review_item_id, ReviewItem.status == ReviewStatus.PENDING)
+        .values(
+            unread=True,
+            latest_at=now,
+            latest_message_id=message.id if message is not None else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return
+    if conversation is not None:
+        conversation.staff_thread_item_id = None
+        conversation.staff_thread_until = None
+    summary = "The patient wrote after a pharmacist's reply. Please read it."
+    _open_review_item(
+        session,
+        pharmacy,
+        OpenReviewItem(kind="message", patient_id=effect.patient_id, summary=summary),
+        message,
+        phone,
+        now,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from bot.channels.sms import InboundText
+from dialogs.state import State, load
 from store.models import Channel, Conversation, Direction, Message, MessageStatus
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -92,3 +93,21 @@ def together(sent: Sequence[Outbound | None]) -> Outbound | None:
         return None
     first, *rest = written
     return Outbound(first.message_id, first.body, tuple(o.message_id for o in rest))
+
+
+def asks(state: State) -> str | None:
+    """The point of a conversation a question asks, as a key ("check_in:hospital:12:
+    2026-12-15"); None when nothing waits for an answer. A queued text written at one point
+    is stale once the conversation has moved on from it (the patient answered meanwhile)."""
+    if state.dialog is None or state.step is None:
+        return None
+    which = state.data.get("anchor_date") or state.data.get("sending") or ""
+    return f"{state.dialog}:{state.step}:{state.subject or ''}:{which}"[:200]
+
+
+def still_asked(message: Message, conversation: Conversation | None) -> bool:
+    """Whether the question a queued text asks is still the one its conversation waits for
+    (a text that asks nothing, or has no conversation, is never stale)."""
+    if message.asks is None or conversation is None:
+        return True
+    return asks(load(conversation.state)) == message.asks

@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.sms import InboundText, render_sms
 from bot.channels.sms_text import compose
 from bot.clock import Clock, SystemClock, local_date
-from bot.conversation.context import dialog_context, subject_of
+from bot.conversation.context import dialog_context, open_staff_thread, subject_of
 from bot.conversation.effects import apply_effects
 from bot.conversation.messages import (
     EMPTY_TWIML,
     Outbound,
+    asks,
     inbound_message,
     normalize_phone,
     outbound_message,
@@ -60,7 +61,6 @@ from store.models import (
 )
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,7 @@ class Runtime:
             found,
             self.preparation_days,
             self.decline_quiet_days,
+            open_staff_thread(conversation, now),
         )
         turn = engine.step(before, event, ctx)
         subject = subject_of(patients, turn.state)
@@ -225,7 +226,15 @@ class Runtime:
             session.flush()
         channel = message.channel if message is not None else Channel.SMS
         apply_effects(
-            session, pharmacy, patients, turn.effects, message, conversation.phone, now, channel
+            session,
+            pharmacy,
+            patients,
+            turn.effects,
+            message,
+            conversation.phone,
+            now,
+            channel,
+            conversation,
         )
         conversation.state = turn.state.to_json()
         conversation.updated_at = now
@@ -297,8 +306,15 @@ class Runtime:
                 raise PatientNotFound(f"No patient {external_id} at pharmacy {pharmacy_id}.")
             if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
                 return None
-            event = Start("enrollment", {"patient_id": patient.id})
-            return self._start(session, pharmacy, patient, event, key=key, now=now)
+            return self.invite_in(session, pharmacy, patient, key, now)
+
+    def invite_in(
+        self, session: Session, pharmacy: Pharmacy, patient: Patient, key: str, now: dt.datetime
+    ) -> Outbound | None:
+        """`invite` inside the caller's transaction, `key` known to be unused (a campaign
+        writes a chunk of invitations in one transaction)."""
+        event = Start("enrollment", {"patient_id": patient.id})
+        return self._start(session, pharmacy, patient, event, key=key, now=now)
 
     def start_assessment(
         self, pharmacy_id: int, patient_id: int, key: str, sending: str
@@ -372,21 +388,15 @@ class Runtime:
             now,
             idempotency_key=key,
         )
+        # What it asks: the send job drops it if the patient answers before it may go.
+        message.asks = asks(answer.turn.state)
         session.add(message)
         session.flush()
         return Outbound(message.id, body)
 
     # ------------------------------------------------------------------ the step
 
-
-
-
     # ------------------------------------------------------------------ effects
-
-
-
-
-
 
 
 def runtime_for(

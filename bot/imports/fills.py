@@ -1,12 +1,15 @@
-"""Import the pharmacy system's fills file: one row per dispensed fill, for adherence.
+"""Import the pharmacy system's fills file: one row per dispensed fill, for adherence, and
+dispensing events (issue 16).
 
-Columns (docs/IMPORT.md): patient_id, rx_number, fill_date, days_supply, quantity. A fill is
-keyed by (patient, rx_number, fill_date): importing the same file again changes nothing, and
-a fill whose days' supply or quantity changed is updated. Every bad row is reported with its
-line number and reason and the good rows are kept; a patient_id the pharmacy does not know
-is a bad row. Writing is set-based (the existing fills of the file's patients are read as
-plain rows, new and changed ones are written with executemany, a chunk at a time), so a
-100,000-row file is a few hundred statements. Flushes, never commits.
+Columns (docs/IMPORT.md): patient_id, rx_number, fill_date, days_supply, quantity, and the
+optional event (dispensed, picked_up, returned_to_stock, reversed), event_id and event_date
+(the day of the event: the pickup day; blank is the fill date). Every row is a dispensing
+event and goes through bot/imports/dispensing.py, the code path the API and FHIR bundles
+share: importing the same file again changes nothing, a fill whose days' supply or quantity
+changed is updated, an event id seen before with other content is refused. Every bad row is
+reported with its line number and reason and the good rows are kept; a patient_id the
+pharmacy does not know is a bad row (and, in a file with event columns, an rx_number the
+patient does not have). Set-based writes; flushes, never commits.
 """
 
 from __future__ import annotations
@@ -15,17 +18,15 @@ import csv
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, TextIO
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.imports.dispensing import KINDS, Event, record_events
 from bot.imports.pharmacy_export import (
     ImportFileError,
     Invalid,
     RowError,
-    chunks,
     column_name,
     count,
     csv_records,
@@ -36,13 +37,11 @@ from bot.imports.pharmacy_export import (
     parse_quantity,
     rejection_lines,
 )
-from store.fills import Fill
-from store.models import Patient, Pharmacy
+from store.dispensing import EventKind
+from store.models import Pharmacy
 
 FILL_COLUMNS: tuple[str, ...] = ("patient_id", "rx_number", "fill_date", "days_supply", "quantity")
-CHUNK = 1000  # rows per executemany statement and values per IN (...)
-
-Key = tuple[int, str, dt.date]  # (patient.id, rx_number, fill_date)
+EVENT_COLUMNS: tuple[str, ...] = ("event", "event_id", "event_date")
 
 
 @dataclass
@@ -51,6 +50,9 @@ class FillsReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    events_recorded: int = 0  # rows with an event id or another kind than dispensed
+    events_unchanged: int = 0
+    cycles_changed: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -58,6 +60,13 @@ class FillsReport:
             f"Imported {count(self.rows_ok, 'fill row')}: {count(self.created, 'fill')} "
             f"created, {self.updated} updated, {self.unchanged} unchanged."
         ]
+        if self.events_recorded or self.events_unchanged:
+            lines.append(
+                f"{count(self.events_recorded, 'dispensing event')} recorded, "
+                f"{self.events_unchanged} seen before (unchanged)."
+            )
+        if self.cycles_changed:
+            lines.append(f"{count(self.cycles_changed, 'pickup cycle')} changed by these events.")
         if not self.errors:
             lines.append("No rows rejected.")
             return "\n".join(lines)
@@ -65,14 +74,10 @@ class FillsReport:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Row:
     line: int
-    patient_id: str
-    rx_number: str
-    fill_date: dt.date
-    days_supply: int
-    quantity: Decimal
+    event: Event
 
 
 def is_fills_header(first_line: str) -> bool:
@@ -87,142 +92,133 @@ def is_fills_header(first_line: str) -> bool:
 def import_fills(
     session: Session, pharmacy: Pharmacy, rows: Iterable[str] | TextIO, now: dt.datetime
 ) -> FillsReport:
-    """Validate the fills file and upsert its good rows into `pharmacy`'s patients' fills."""
+    """Validate the fills file and record its good rows as dispensing events."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
     report = FillsReport()
-    parsed = _read(rows, report)
-    if pharmacy.id is None or session.new or session.dirty:
-        session.flush()
-    patients = _patient_ids(session, pharmacy.id, {row.patient_id for row in parsed})
-    # Later rows win for a fill repeated in the file.
-    values: dict[Key, tuple[int, Decimal]] = {}
-    for row in parsed:
-        patient = patients.get(row.patient_id)
-        if patient is None:
+    parsed, with_events = _read(rows, report)
+    result = record_events(
+        session,
+        pharmacy,
+        (row.event for row in parsed),
+        now,
+        "file",
+        require_prescription=with_events,
+    )
+    by_ref = {row.event.ref: row for row in parsed}
+    for outcome in result.outcomes:
+        if outcome.status == "rejected":
             report.errors.append(
                 RowError(
-                    row.line,
-                    row.patient_id,
-                    row.rx_number,
-                    f"patient_id '{row.patient_id}' is not a patient of {pharmacy.name} "
-                    "(import the patients' export first)",
+                    by_ref[outcome.ref].line,
+                    outcome.patient_id[:64],
+                    outcome.rx_number[:64],
+                    outcome.reason or "",
                 )
             )
             continue
         report.rows_ok += 1
-        values[patient, row.rx_number, row.fill_date] = (row.days_supply, row.quantity)
+        named = outcome.event_id is not None
+        if outcome.status == "unchanged":
+            report.events_unchanged += 1
+        elif named or by_ref[outcome.ref].event.kind is not EventKind.DISPENSED:
+            report.events_recorded += 1
+    report.created, report.updated = result.fills_created, result.fills_updated
+    report.unchanged = result.fills_unchanged + report.events_unchanged
+    report.cycles_changed = result.cycles_changed
     report.errors.sort(key=lambda e: e.line)
-    if values:
-        _write(session, values, now, report)
     return report
-
-
-def _patient_ids(session: Session, pharmacy_id: int, external: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    ids = sorted(external)
-    for chunk in chunks(ids, CHUNK):
-        query = select(Patient.external_id, Patient.id).where(
-            Patient.pharmacy_id == pharmacy_id, Patient.external_id.in_(chunk)
-        )
-        found.update({ext: pid for ext, pid in session.execute(query)})
-    return found
-
-
-def _write(
-    session: Session,
-    values: dict[Key, tuple[int, Decimal]],
-    now: dt.datetime,
-    report: FillsReport,
-) -> None:
-    patient_ids = sorted({key[0] for key in values})
-    first = min(key[2] for key in values)
-    last = max(key[2] for key in values)
-    stored: dict[Key, tuple[int, int, Decimal]] = {}
-    for chunk in chunks(patient_ids, CHUNK):
-        query = (
-            select(
-                Fill.id,
-                Fill.patient_id,
-                Fill.rx_number,
-                Fill.fill_date,
-                Fill.days_supply,
-                Fill.quantity,
-            )
-            .where(Fill.patient_id.in_(chunk), Fill.fill_date.between(first, last))
-            .execution_options(yield_per=5000)
-        )
-        for fid, pid, rx, date, days, qty in session.execute(query):
-            stored[pid, rx, date] = (fid, days, qty)
-    new: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    for (pid, rx, date), (days, qty) in values.items():
-        old = stored.get((pid, rx, date))
-        if old is None:
-            new.append(
-                {
-                    "patient_id": pid,
-                    "rx_number": rx,
-                    "fill_date": date,
-                    "days_supply": days,
-                    "quantity": qty,
-                    "imported_at": now,
-                }
-            )
-        elif (old[1], old[2]) != (days, qty):
-            changed.append({"id": old[0], "days_supply": days, "quantity": qty, "imported_at": now})
-        else:
-            report.unchanged += 1
-    for part in chunks(new, CHUNK):
-        session.execute(insert(Fill), list(part))
-    for part in chunks(changed, CHUNK):
-        session.execute(update(Fill), list(part))
-    report.created, report.updated = len(new), len(changed)
-    for record in list(session.identity_map.values()):
-        if isinstance(record, Fill):
-            session.expire(record)
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-def _read(rows: Iterable[str] | TextIO, report: FillsReport) -> list[_Row]:
-    records = csv_records(rows, FILL_COLUMNS)
+def _read(rows: Iterable[str] | TextIO, report: FillsReport) -> tuple[list[_Row], bool]:
+    records = csv_records(rows, (*FILL_COLUMNS, *EVENT_COLUMNS))
     _, header = next(records)
-    positions = header_positions(header, FILL_COLUMNS)
+    positions = header_positions(header, (*FILL_COLUMNS, *EVENT_COLUMNS))
     missing = [name for name in FILL_COLUMNS if name not in positions]
     if missing:
         plural = "column" if len(missing) == 1 else "columns"
         raise ImportFileError(
             f"The fills file is missing the {plural} {', '.join(missing)}. "
-            f"The first line must name the columns: {', '.join(FILL_COLUMNS)}."
+            f"The first line must name the columns: {', '.join(FILL_COLUMNS)} "
+            f"(and may add {', '.join(EVENT_COLUMNS)})."
         )
     parsed = (_parse(line, record, positions, report) for line, record in records)
-    return [row for row in parsed if row is not None]
+    with_events = "event" in positions or "event_id" in positions
+    return [row for row in parsed if row is not None], with_events
 
 
 def _parse(
     line: int, record: list[str], positions: dict[str, int], report: FillsReport
 ) -> _Row | None:
-    def raw(name: str) -> str:
-        index = positions[name]
-        return record[index].strip() if index < len(record) else ""
-
-    patient_id, rx_number = raw("patient_id"), raw("rx_number")
+    width = len(record)
+    raw = {
+        name: (record[index].strip() if index < width else "") for name, index in positions.items()
+    }
+    get = raw.get
+    patient_id, rx_number = get("patient_id", ""), get("rx_number", "")
     reasons: list[str] = []
     parsed: dict[str, Any] = {}
-    for name, parse in (
-        ("patient_id", parse_key),
-        ("rx_number", parse_key),
-        ("fill_date", parse_date),
-        ("days_supply", parse_days_supply),
-        ("quantity", parse_quantity),
-    ):
+    kind = _DISPENSED
+    event_text = get("event", "")
+    if event_text:
+        found = _KINDS.get(event_text.lower())
+        if found is None:
+            reasons.append(f"event '{event_text[:40]}' is not one of {', '.join(KINDS)}")
+        else:
+            kind = found
+    # Only a dispensed row must say how much: the other events are about a fill on file.
+    optional = kind is not _DISPENSED
+    for name, parse in _PARSERS:
+        text = get(name, "")
+        if not text and (name == "event_date" or (optional and name in _AMOUNTS)):
+            parsed[name] = None
+            continue
         try:
-            parsed[name] = parse(name, raw(name))
+            parsed[name] = parse(name, text)
         except Invalid as problem:
             reasons.append(str(problem))
+    event_id = get("event_id") or None
+    if event_id is not None and len(event_id) > 128:
+        reasons.append("event_id is longer than 128 characters")
     if reasons:
         report.errors.append(RowError(line, patient_id[:64], rx_number[:64], "; ".join(reasons)))
         return None
-    return _Row(line=line, **parsed)
+    event = Event(
+        ref=f"line {line}",
+        patient_id=parsed["patient_id"],
+        rx_number=parsed["rx_number"],
+        kind=kind,
+        fill_date=parsed["fill_date"],
+        occurred_on=parsed["event_date"] or parsed["fill_date"],
+        event_id=event_id,
+        days_supply=parsed["days_supply"],
+        quantity=parsed["quantity"],
+    )
+    return _Row(line, event)
+
+
+def _fast_date(name: str, text: str) -> dt.date:
+    """YYYY-MM-DD read directly; anything else gets parse_date's sentence."""
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    day: dt.date = parse_date(name, text)
+    return day
+
+
+_AMOUNTS = ("days_supply", "quantity")
+_DISPENSED = EventKind.DISPENSED
+_KINDS = {kind.value: kind for kind in EventKind}
+_PARSERS = (
+    ("patient_id", parse_key),
+    ("rx_number", parse_key),
+    ("fill_date", _fast_date),
+    ("days_supply", parse_days_supply),
+    ("quantity", parse_quantity),
+    ("event_date", _fast_date),
+)

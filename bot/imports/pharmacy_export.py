@@ -15,8 +15,9 @@ Rules worth knowing:
   stored value. A blank language means the same; such a new patient's first message offers a
   choice of languages (Patient.language_confirmed is False). Every other column of `COLUMNS`
   is required; columns the importer does not know are ignored.
-* Prescriptions missing from a later export are left as they are: the export lists active
-  prescriptions, and the store has no way yet to mark one inactive.
+* Prescriptions missing from a later export are left as they are, unless the import is
+  `full` (`medsync import --full`): then they become inactive (bot/imports/prescription_status.py).
+  The optional `status` column says active, inactive, discontinued or transferred.
 * The whole file is read and checked before anything is written, so an `ImportFileError` (raised
   for a problem with the file as a whole) leaves the session untouched.
 * A language the patient chose by text or on a call is kept: the export's language is then
@@ -39,6 +40,7 @@ import phonenumbers
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.imports import prescription_status
 from bot.languages.patient_language import EXPORT, chosen_by_patient
 from store.models import Patient, Pharmacy, Prescription
 
@@ -65,12 +67,16 @@ PRESCRIPTION_FIELDS: tuple[str, ...] = (
     "copay",
     "mail_order",
     "program_340b",
+    "status",
+    "payer",
+    "max_days_supply",
 )
 
 # The export's columns, in its order: each patient's, then each prescription's.
 COLUMNS: tuple[str, ...] = ("patient_id", *PATIENT_FIELDS, "rx_number", *PRESCRIPTION_FIELDS)
 OPTIONAL_COLUMNS: frozenset[str] = frozenset(
-    {"birth_date", "phone_type", "language", "mail_order", "program_340b"}
+    {"birth_date", "phone_type", "language", "mail_order", "program_340b", "status"}
+    | {"payer", "max_days_supply"}  # issue 16: payer rules in the sync plan
 )
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 
@@ -113,6 +119,9 @@ class ImportReport:
     prescriptions_updated: int = 0
     languages_kept: int = 0  # patients whose own choice of language the export did not change
     errors: list[RowError] = field(default_factory=list)
+    # Issue 16: status changes from the status column, and prescriptions --full made inactive.
+    status_changes: list[tuple[tuple[str, str], str, str]] = field(default_factory=list)
+    made_inactive: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -132,11 +141,31 @@ class ImportReport:
                 f"{_count(self.languages_kept, 'patient')} kept the language they chose by text "
                 "or on a call, not the export's (both are on the patient's page)."
             )
+        lines.extend(self._status_lines())
         if not self.errors:
             lines.append("No rows rejected.")
             return "\n".join(lines)
         lines.extend(rejection_lines(self.errors))
         return "\n".join(lines)
+
+    def _status_lines(self) -> list[str]:
+        lines = []
+        if self.status_changes:
+            lines.append(f"{_count(len(self.status_changes), 'prescription')} changed status:")
+            for (patient, rx), old, new in self.status_changes[:20]:
+                lines.append(f"  {patient}, {rx}: {old} -> {new}")
+            if len(self.status_changes) > 20:
+                lines.append(f"  and {len(self.status_changes) - 20} more (see the audit trail)")
+        if self.made_inactive:
+            lines.append(
+                f"{_count(len(self.made_inactive), 'prescription')} not in this full export "
+                "marked inactive (kept, never deleted; out of the sync plan):"
+            )
+            for patient, rx in self.made_inactive[:20]:
+                lines.append(f"  {patient}, {rx}")
+            if len(self.made_inactive) > 20:
+                lines.append(f"  and {len(self.made_inactive) - 20} more (see the audit trail)")
+        return lines
 
 
 def rejection_lines(errors: Sequence[RowError]) -> list[str]:
@@ -174,6 +203,7 @@ def import_export(
     pharmacy: Pharmacy,
     rows: Iterable[str] | TextIO,
     now: dt.datetime,
+    full: bool = False,
 ) -> ImportReport:
     """Validate the export and upsert its good rows into `pharmacy`'s records.
 
@@ -200,8 +230,13 @@ def import_export(
         session.flush()  # the caller's own changes first: what follows writes past the ORM
     pharmacy_id = pharmacy.id
 
+    before = prescription_status.snapshot(session, pharmacy_id)
     patient_ids = _write_patients(session, pharmacy_id, patient_values, now, report)
     _write_prescriptions(session, pharmacy_id, patient_ids, prescription_values, now, report)
+    rejected = [(e.patient_id, e.rx_number) for e in report.errors]
+    report.status_changes, report.made_inactive = prescription_status.settle(
+        session, pharmacy_id, before, prescription_values, rejected, full, now
+    )
     # Records the session loaded before the import would show the old values: reload them.
     for record in list(session.identity_map.values()):
         if isinstance(record, (Patient, Prescription)):
@@ -512,6 +547,12 @@ def _parse(
     take("copay", _copay, prescription)
     take("mail_order", _flag, prescription)  # outreach priority (bot/priority.py)
     take("program_340b", _flag, prescription)
+    # Issue 16: blank is active, and so is a row of an export without the column (the
+    # export lists active prescriptions): a prescription made inactive comes back.
+    prescription["status"] = "active"
+    take("status", _status, prescription)
+    take("payer", _payer, prescription)  # the plan's cost by payer (dialogs/plan/copay.py)
+    take("max_days_supply", _max_days_supply, prescription)
     if reasons:
         reject(reasons)
         return None
@@ -688,6 +729,15 @@ def _yes_no(name: str, text: str) -> bool:
     raise _Invalid(f"{name} '{text}' is not Y or N")
 
 
+def _status(name: str, text: str) -> str:
+    value = text.lower().replace(" ", "_") or "active"
+    if value not in prescription_status.STATUSES:
+        raise _Invalid(
+            f"{name} '{text}' is not one of {', '.join(prescription_status.STATUSES)} (or blank)"
+        )
+    return value
+
+
 def _package(name: str, text: str) -> str | None:
     if not text:
         return None
@@ -758,6 +808,26 @@ def _copay(name: str, text: str) -> Decimal:
     if value < 0:
         raise _Invalid(f"{name} '{text}' must not be negative")
     return value
+
+
+PAYERS: tuple[str, ...] = ("medicare_d", "medicaid", "commercial", "cash")
+_PAYER_WORDS = {"part_d": "medicare_d", "medicare_part_d": "medicare_d", "self_pay": "cash"}
+
+
+def _payer(name: str, text: str) -> str | None:
+    """Who pays: medicare_d, medicaid, commercial or cash; blank: not known."""
+    if not text:
+        return None
+    value = re.sub(r"[\s\-]+", "_", text.lower())
+    value = _PAYER_WORDS.get(value, value)
+    if value not in PAYERS:
+        raise _Invalid(f"{name} '{text}' is not one of {', '.join(PAYERS)} (or blank)")
+    return value
+
+
+def _max_days_supply(name: str, text: str) -> int | None:
+    """The plan's most days' supply for one fill of this drug; blank: the program's."""
+    return _whole(name, text, 1, 366) if text else None
 
 
 parse_days_supply = _days_supply

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
@@ -23,11 +26,15 @@ from bot.inbox import (
     caregivers,
     households,
     items,
+    live,
     patients,
     queue,
     reports,
+    saved_replies,
     second_factor,
     staff_admin,
+    triage,
+    worklist,
 )
 from bot.inbox.csrf import CsrfFailed
 from bot.inbox.languages import router as language_switches
@@ -64,11 +71,14 @@ def install(app: FastAPI) -> None:
     app.add_middleware(AuditRefusals)
     app.add_middleware(NoStore)
     app.mount("/static/inbox", StaticFiles(directory=HERE / "static"), name="inbox-static")
+    _go_live(app, settings)
     for router in (
         auth.router,
         second_factor.router,
         staff_admin.router,
         queue.router,
+        triage.router,
+        live.router,
         items.router,
         patients.router,
         caregivers.router,
@@ -76,6 +86,8 @@ def install(app: FastAPI) -> None:
         audit.router,
         language_switches,
         reports.router,
+        worklist.router,
+        saved_replies.router,
     ):
         app.include_router(router, dependencies=[Depends(_ids_in_range)])
     app.add_exception_handler(auth.SignInRequired, _to_login)
@@ -84,6 +96,25 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CsrfFailed, _stale_form)
     app.add_exception_handler(RequestValidationError, _bad_address)
     app.add_exception_handler(NoSuchRecord, _bad_address)
+
+
+def _go_live(app: FastAPI, settings: Settings) -> None:
+    """News of what the app stores reaches open pages (bot/inbox/live.py); the streams end
+    when the app stops."""
+    broadcaster = live.broadcaster_for(settings.redis_url)
+    app.state.inbox_news = broadcaster
+    live.watch(app.state.sessions, broadcaster)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            broadcaster.close()
+
+    app.router.lifespan_context = lifespan
 
 
 class NoSuchRecord(Exception):

@@ -273,10 +273,11 @@ class Found:
 
 
 def find_session(
-    session: Session, secret: str, now: dt.datetime, settings: Settings
+    session: Session, secret: str, now: dt.datetime, settings: Settings, touch: bool = True
 ) -> Found | None:
     """The session the cookie names, if it may still be used: not ended, not past its
-    lifetime, not idle too long, its user not disabled. Using it keeps it from idling."""
+    lifetime, not idle too long, its user not disabled. Using it keeps it from idling
+    (`touch`), unless the page asked by itself (a live update)."""
     found = session.execute(
         select(StaffSession, User)
         .join(User, User.id == StaffSession.user_id)
@@ -291,7 +292,7 @@ def find_session(
     if staff_session.expires_at <= now or now - seen >= idle_timeout(settings):
         staff_session.ended_at = now
         return None
-    if now - seen >= SEEN_EVERY:
+    if touch and now - seen >= SEEN_EVERY:
         staff_session.last_seen_at = now
     if staff_session.awaiting_second_factor:
         return Found(Standing.AWAITING_CODE, staff_session, user)
@@ -305,13 +306,24 @@ def _standing(request: Request) -> tuple[Standing, Actor]:
     if not isinstance(secret, str) or not secret:
         raise SignInRequired()
     with transaction(sessions_of(request)) as session:
-        found = find_session(session, secret, now_of(request), settings_of(request))
+        found = find_session(
+            session, secret, now_of(request), settings_of(request), not _by_itself(request)
+        )
         actor = actor_for(session, found.user) if found is not None else None
     if found is None or actor is None:
         request.session.pop("sid", None)
         raise SignInRequired()
     request.state.actor = actor  # who a refused attempt is audited as (bot/inbox/refusals.py)
     return found.standing, actor
+
+
+def _by_itself(request: Request) -> bool:
+    """A request the page made on its own: the live stream (and its reconnections) or a live
+    reload (htmx). It does not count as the person being there, so a screen left open still
+    signs out after the idle time however many texts arrive."""
+    return "HX-Request" in request.headers or "text/event-stream" in request.headers.get(
+        "accept", ""
+    )
 
 
 def current_actor(request: Request) -> Actor:

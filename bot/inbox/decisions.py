@@ -19,9 +19,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
+from bot.inbox import display, live, replies
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.languages import serving
+from bot.program.open_days import real_pickup
+from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
 from dialogs.plan.dates import check_anchor_day, first_anchor_date
 from dialogs.plan.model import PlanError
@@ -35,6 +38,7 @@ from store.models import (
     CheckInStatus,
     ConsentEvent,
     ConsentKind,
+    Conversation,
     Direction,
     Enrollment,
     EnrollmentStatus,
@@ -161,6 +165,31 @@ def _claim(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise already_decided(session, item)
     session.refresh(item)
+    end_staff_thread(session, item)
+    live.note_decision(session, item)  # colleagues' open pages hear it after the commit
+
+
+def end_staff_thread(session: Session, item: ReviewItem) -> None:
+    """A decided item's thread is over: the patient's next text goes to the dialogs again."""
+    session.execute(
+        update(Conversation)
+        .where(
+            Conversation.staff_thread_item_id == item.id,
+            Conversation.pharmacy_id == item.pharmacy_id,
+        )
+        .values(staff_thread_item_id=None, staff_thread_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def open_staff_thread(
+    session: Session, item: ReviewItem, phone: str, now: dt.datetime, hours: float
+) -> Conversation:
+    """A staff reply opens (or extends) the two-way thread on this phone for `hours`."""
+    conversation = queries.locked_conversation(session, item.pharmacy_id, phone, now)
+    conversation.staff_thread_item_id = item.id
+    conversation.staff_thread_until = now + dt.timedelta(hours=hours)
+    return conversation
 
 
 def already_decided(session: Session, item: ReviewItem) -> AlreadyDecided:
@@ -306,11 +335,13 @@ def _approve_enrollment(
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."
     if reason is None:
+        pharmacy = _pharmacy(session, item.pharmacy_id)
         params: dict[str, Param] = {
             "first_name": patient.first_name,
-            "pharmacy": _pharmacy(session, item.pharmacy_id).name,
+            "pharmacy": pharmacy.name,
             "day": enrollment.anchor_day,
-            "date": enrollment.next_anchor_date,
+            # The day the patient comes: the anchor, or the open day before it when closed.
+            "date": real_pickup(pharmacy, enrollment.next_anchor_date, today),
         }
         sent.append(
             _text_approval(session, item, patient, prompts.ENROLLMENT_APPROVED, params, now)
@@ -329,7 +360,12 @@ def _approve_enrollment(
             "messages": sent,
         },
     )
-    when = f"{enrollment.next_anchor_date:%b %d, %Y}" if enrollment.next_anchor_date else "?"
+    when = "?"
+    if enrollment.next_anchor_date:
+        pickup = real_pickup(
+            _pharmacy(session, item.pharmacy_id), enrollment.next_anchor_date, today
+        )
+        when = f"{pickup:%b %d, %Y}"
     return Outcome(f"Enrollment approved: first synced pickup {when}. {told}", tuple(sent))
 
 
@@ -498,10 +534,14 @@ def reply(
     body: str | None,
     key: str,
     now: dt.datetime,
+    thread_hours: float = 72,
+    outreach: OutreachSettings | None = None,
 ) -> Outcome:
     """Text the patient as written, through the ordinary outbound path.
 
-    `key` comes from the form, so the same form submitted twice sends one text.
+    `key` comes from the form, so the same form submitted twice sends one text. On a pending
+    item the reply opens a two-way thread for `thread_hours` (MEDSYNC_STAFF_THREAD_HOURS):
+    what the patient writes back outside a dialog question comes to this item.
     """
     item = item_for(session, actor, item_id)
     must_be_allowed(actor, Permission.REPLY)
@@ -516,12 +556,17 @@ def reply(
         raise BadRequest("There is no phone number to reply to.")
     if patient is not None and cannot_text(patient):
         raise NotAllowed(f"{cannot_text(patient)}: call them instead.")
+    problem = replies.drug_name_problem(session, patient, text)
+    if problem is not None:
+        raise BadRequest(problem)
     if not REPLY_KEY.match(key or ""):
         raise BadRequest("This form is out of date: reload the page and write the reply again.")
     idempotency_key = f"review:{item.id}:reply:{key}"
     if session.scalar(select(Message.id).where(Message.idempotency_key == idempotency_key)):
         raise AlreadyDecided("This reply was already sent.")
     language = patient.language if patient else "en"
+    if item.status == ReviewStatus.PENDING:
+        open_staff_thread(session, item, phone, now, thread_hours)
     message = _queue_text(session, item, patient, phone, text, idempotency_key, language, now)
     record(
         session,
@@ -531,6 +576,15 @@ def reply(
         now,
         after={"review_item": item.id, "message": message.id},
     )
+    pharmacy = _pharmacy(session, item.pharmacy_id)
+    held = replies.goes_at(patient, pharmacy, phone, now, outreach or OutreachSettings())
+    if held is not None:
+        when = display.local(held, pharmacy.timezone)
+        return Outcome(
+            f"Reply queued: sending hours hold it until {when} (pharmacy time), "
+            "then it goes by itself.",
+            (message.id,),
+        )
     return Outcome("Reply queued: it appears in the conversation below.", (message.id,))
 
 

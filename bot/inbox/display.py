@@ -18,6 +18,8 @@ KIND_LABELS: dict[ReviewKind, str] = {
     ReviewKind.NO_ANSWER: "No answer",
     ReviewKind.MESSAGE: "Message",
     ReviewKind.RENEWAL: "Renewal needed",
+    ReviewKind.NOT_PICKED_UP: "Not picked up",
+    ReviewKind.DROPPED_OUT: "Dropped out",
 }
 STATUS_LABELS: dict[str, str] = {
     ReviewStatus.PENDING.value: "Pending",
@@ -82,3 +84,33 @@ def ago(when: dt.datetime, now: dt.datetime) -> str:
     if hours < 48:
         return f"{hours} h"
     return f"{hours // 24} days"
+
+
+def key_words(key: str | None) -> str:
+    """An internal key as staff read it: 'missed_doses' -> 'Missed doses'."""
+    text = str(key or "").replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+ENROLLMENT_WORDS = {
+    "consented": "Said yes; no pickup day chosen yet",
+    "pending_review": "Waiting for a pharmacist's review",
+    "active": "Active",
+    "declined": "Declined med sync",
+    "disenrolled": "Left med sync",
+}
+
+
+def enrollment_words(status: str | None, enrollment_item_status: str | None = None) -> str:
+    """The patient's med sync status in words, from the enrollment and the latest enrollment
+    review item: a pharmacist's decline shows as declined, never as "pending review"."""
+    if status is None:
+        return "Not enrolled"
+    if status == "pending_review" and enrollment_item_status == ReviewStatus.DECLINED.value:
+        return "Enrollment declined by a pharmacist"
+    return ENROLLMENT_WORDS.get(status, key_words(status))
+
+
+def status_words(status: ReviewStatus | str) -> str:
+    value = status.value if isinstance(status, ReviewStatus) else str(status)
+    return STATUS_LABELS.get(value, key_words(value))

@@ -29,12 +29,13 @@ from bot.inbox.web import (
     today_at,
 )
 from bot.languages.patient_language import origin as language_origin
+from bot.program import pickups
 from bot.program import preferences as patient_preferences
 from store import inbox as store
 from store import queries
 from store.audit import record
 from store.db import transaction
-from store.models import Pharmacy
+from store.models import Pharmacy, ReviewKind
 from store.preferences import changes_of
 
 router = APIRouter(include_in_schema=False)
@@ -51,10 +52,11 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
             enrollment = queries.enrollments_of(session, [patient.id]).get(patient.id)
             items = list(store.items_of_patient(session, patient.id))
             check_ins = [
-                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date))
+                (c, answer_lines(c.answers, c.flags, c.definition, c.anchor_date, c.words))
                 for c in store.check_ins_of(session, patient.id)
             ]
             subjects = [f"patient:{patient.id}"] + [f"review_item:{i.id}" for i in items]
+            subjects += [f"prescription:{rx.id}" for rx in patient.prescriptions]
             household = household_view(session, patient)
             context = {
                 "title": f"{patient.first_name} {patient.last_name}",
@@ -64,7 +66,15 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "language": language_origin(patient, pharmacy),
                 "age": display.age(patient.birth_date, today),
                 "enrollment": enrollment,
+                "enrollment_words": display.enrollment_words(
+                    enrollment.status.value if enrollment else None,
+                    next(
+                        (i.status.value for i in items if i.kind == ReviewKind.NEW_ENROLLMENT),
+                        None,
+                    ),
+                ),
                 "prescriptions": list(patient.prescriptions),
+                "pickup_cycles": pickups.cycles_of(session, patient.id),
                 "plan": plan_view(patient, today, enrollment.anchor_day if enrollment else None),
                 "consents": list(store.consents_of(session, patient.id)),
                 "caregivers": caregiver_rows(session, patient.id),

@@ -285,6 +285,7 @@ def all_vocabularies() -> dict[str, Vocabulary]:
 
 
 @lru_cache
+@lru_cache(maxsize=64)
 def vocabulary_for(language: str) -> Vocabulary:
     """The patient's words, English, and every language's opt-out words and language names."""
     vocabularies = all_vocabularies()

@@ -16,14 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import exists, func, insert, select
+from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
 from bot.clock import Clock, local_date
 from bot.conversation.runtime import Runtime
-from bot.outreach.jobs import Jobs
-from bot.outreach.scheduler import textable
-from bot.program.plans import medication, program_from, program_settings
+from bot.outreach.cycle_events import textable
+from bot.outreach.jobs import Jobs, send_all
+from bot.program.plans import medication, pharmacy_program, program_settings
 from dialogs import prompts
 from dialogs.plan.model import PlanError, ProgramSettings
 from dialogs.plan.reconcile import check_eligibility, reconcile_all
@@ -91,7 +91,7 @@ def verdict(
             f"declined med sync (no invitations until {enrollment.declined_until})",
         )
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
     except PlanError as error:
         return Verdict(RecipientStatus.SKIPPED, f"prescription data needs review: {error}")
     program = program or program_settings(patient)  # a campaign works it out once
@@ -188,7 +188,7 @@ def create_campaign(
     ):
         raise CampaignError(f"A campaign called {name!r} exists already; choose another name.")
     today = local_date_at(now, pharmacy.timezone)
-    program = program_from(pharmacy.state, dict(pharmacy.program or {}))
+    program = pharmacy_program(pharmacy)
     patients = _audience(session, pharmacy, patient_ids)
     enrollments = enrollments_at(session, pharmacy.id)
     invited = set(
@@ -309,8 +309,15 @@ class RunResult:
     invited: int = 0
     skipped: int = 0
     stopped: str | None = None  # why the run stopped early (paused, cancelled)
+    handed_on: int = 0  # recipients handed to the workers in chunk jobs
+    jobs: int = 0
 
     def summary(self, name: str) -> str:
+        if self.handed_on:
+            return (
+                f"Campaign {name!r}: {self.handed_on:,} invitations handed to the workers in "
+                f"{self.jobs:,} jobs; `medsync campaign report {name}` shows how far they are."
+            )
         text = f"Campaign {name!r}: {self.invited} invitations handed to the sender"
         if self.skipped:
             text += f", {self.skipped} patients skipped (no longer eligible)"
@@ -333,6 +340,10 @@ def pending_count(sessions: sessionmaker[Session], pharmacy_id: int, name: str) 
         )
 
 
+InviteChunks = Callable[[int, list[int]], int]
+"""Hands a campaign's recipient ids to the workers in chunk jobs; the number of jobs."""
+
+
 def run_campaign(
     sessions: sessionmaker[Session],
     runtime: Runtime,
@@ -342,9 +353,14 @@ def run_campaign(
     name: str,
     actor: str,
     advance: Callable[[int], None] = lambda n: None,
+    chunks: InviteChunks | None = None,
 ) -> RunResult:
-    """Invite every pending recipient, one at a time; stop when the campaign is paused or
-    cancelled (from another terminal). Running it again carries on where it stopped."""
+    """Invite every pending recipient; stop when the campaign is paused or cancelled (from
+    another terminal). Running it again carries on where it stopped.
+
+    With `chunks` (RQ workers) the pending recipients go to the workers in chunk jobs
+    (`invite_chunk`, CHUNK recipients each, enqueued in one pipeline) and this returns at
+    once: `campaign_progress` follows them. Without, the chunks are written here."""
     with transaction(sessions) as session:
         campaign = _campaign(session, pharmacy_id, name)
         if campaign.status == CampaignStatus.CANCELLED:
@@ -367,78 +383,226 @@ def run_campaign(
                 .order_by(CampaignRecipient.id)
             )
         )
+    if chunks is not None:
+        if not pending:
+            _done_if_everyone_is_invited(sessions, campaign_id, clock)
+            return RunResult(stopped="everyone was invited already")
+        return RunResult(handed_on=len(pending), jobs=chunks(campaign_id, pending))
     result = RunResult()
-    for recipient_id in pending:
-        step = _invite_one(sessions, runtime, clock, campaign_id, recipient_id)
-        if step == "stop":
-            with transaction(sessions) as session:
-                status = session.get(Campaign, campaign_id)
-                assert status is not None
-                result.stopped = f"stopped because it was {status.status.value}"
+    for start in range(0, len(pending), CHUNK):
+        # Here, one invitation a transaction: a pause from another terminal stops the run
+        # after the invitation being written.
+        part = invite_chunk(
+            sessions,
+            runtime,
+            jobs,
+            clock,
+            campaign_id,
+            pending[start : start + CHUNK],
+            advance,
+            per_transaction=1,
+        )
+        result.invited += part.invited
+        result.skipped += part.skipped
+        if part.stopped:
+            result.stopped = part.stopped
             break
-        if isinstance(step, int):
-            jobs.send(step)
-            result.invited += 1
-        else:
-            result.skipped += step == "skipped"
-        advance(1)
-    else:
-        with transaction(sessions) as session:
-            done = session.get(Campaign, campaign_id)
-            assert done is not None
-            if done.status == CampaignStatus.RUNNING:
-                done.status = CampaignStatus.DONE
-                done.updated_at = clock.now()
     return result
 
 
-def _invite_one(
+CHUNK = 500  # recipients per chunk job
+INVITES_PER_TRANSACTION = 20  # short transactions: webhooks wait for none of them long
+SEND_GROUP = 50  # invitations handed to the sender together (a batch send job on RQ)
+
+
+def invite_chunk(
+    sessions: sessionmaker[Session],
+    runtime: Runtime,
+    jobs: Jobs,
+    clock: Clock,
+    campaign_id: int,
+    recipient_ids: Sequence[int],
+    advance: Callable[[int], None] = lambda n: None,
+    per_transaction: int = INVITES_PER_TRANSACTION,
+) -> RunResult:
+    """Write the invitations of these recipients and hand their sends to the jobs (in
+    batches), a few recipients a transaction. Safe to run twice or side by side: a recipient
+    is taken under its row lock, only while pending, and its invitation's idempotency key
+    finds one written by a run that died before marking the recipient."""
+    result = RunResult()
+    ids = sorted(set(recipient_ids))
+    waiting: list[int] = []  # written, handed to the sender SEND_GROUP at a time
+    for start in range(0, len(ids), per_transaction):
+        part = ids[start : start + per_transaction]
+        written, skipped, stopped = _invite_part(sessions, runtime, clock, campaign_id, part)
+        if stopped is not None:
+            result.stopped = stopped
+            break
+        waiting += written
+        if len(waiting) >= SEND_GROUP:
+            send_all(jobs, waiting)
+            waiting = []
+        result.invited += len(written)
+        result.skipped += skipped
+        advance(len(part))
+    send_all(jobs, waiting)
+    if result.stopped is None:
+        _done_if_everyone_is_invited(sessions, campaign_id, clock)
+    return result
+
+
+def _invite_part(
     sessions: sessionmaker[Session],
     runtime: Runtime,
     clock: Clock,
     campaign_id: int,
-    recipient_id: int,
-) -> int | str:
-    """The message id to send, "skipped", "already" or "stop"."""
-    key = f"campaign:{campaign_id}:invite:{recipient_id}"
+    recipient_ids: list[int],
+) -> tuple[list[int], int, str | None]:
+    """One transaction: (the invitations' message ids, how many were skipped, why it
+    stopped if the campaign is no longer running)."""
+    now = clock.now()
     with transaction(sessions) as session:
         campaign = session.get(Campaign, campaign_id)
-        recipient = session.get(CampaignRecipient, recipient_id)
-        assert campaign is not None and recipient is not None
+        assert campaign is not None
         if campaign.status != CampaignStatus.RUNNING:
-            return "stop"
-        if recipient.status != RecipientStatus.PENDING:
-            return "already"
-        patient = session.get(Patient, recipient.patient_id)
-        assert patient is not None
-        enrollment = session.scalar(select(Enrollment).where(Enrollment.patient_id == patient.id))
+            return [], 0, f"stopped because it was {campaign.status.value}"
         pharmacy = session.get(Pharmacy, campaign.pharmacy_id)
         assert pharmacy is not None
-        judged = verdict(patient, enrollment, local_date(clock, pharmacy.timezone))
-        if judged.status != RecipientStatus.PENDING:
-            recipient.status = judged.status or RecipientStatus.SKIPPED
-            recipient.note = judged.reason
-            recipient.updated_at = clock.now()
-            return "skipped"
-        pharmacy_id, external_id = pharmacy.id, patient.external_id
-    outbound = runtime.invite(pharmacy_id, external_id, key)
-    with transaction(sessions) as session:
-        recipient = session.get(CampaignRecipient, recipient_id)
-        assert recipient is not None
-        # A run that stopped after writing the invitation finds it by its key.
-        message_id = (
-            outbound.message_id
-            if outbound is not None
-            else session.scalar(select(Message.id).where(Message.idempotency_key == key))
+        recipients = list(
+            session.scalars(
+                select(CampaignRecipient)
+                .where(
+                    CampaignRecipient.id.in_(recipient_ids),
+                    CampaignRecipient.status == RecipientStatus.PENDING,
+                )
+                .order_by(CampaignRecipient.id)
+                .with_for_update(skip_locked=True)
+            )
         )
-        recipient.updated_at = clock.now()
-        if message_id is None:
-            recipient.status = RecipientStatus.SKIPPED
-            recipient.note = "Nothing could be sent (the patient may have opted out)."
-            return "skipped"
-        recipient.status = RecipientStatus.INVITED
-        recipient.message_id = message_id
-    return message_id
+        if not recipients:
+            return [], 0, None
+        patient_ids = [r.patient_id for r in recipients]
+        patients = {
+            p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))
+        }
+        enrollments = {
+            e.patient_id: e
+            for e in session.scalars(
+                select(Enrollment).where(Enrollment.patient_id.in_(patient_ids))
+            )
+        }
+        keys = {r.id: f"campaign:{campaign_id}:invite:{r.id}" for r in recipients}
+        written_before = dict(
+            session.execute(
+                select(Message.idempotency_key, Message.id).where(
+                    Message.idempotency_key.in_(list(keys.values()))
+                )
+            ).all()
+        )
+        today = local_date(clock, pharmacy.timezone)
+        written: list[int] = []
+        skipped = 0
+        for recipient in recipients:
+            patient = patients[recipient.patient_id]
+            recipient.updated_at = now
+            judged = verdict(patient, enrollments.get(patient.id), today)
+            if judged.status != RecipientStatus.PENDING:
+                recipient.status = judged.status or RecipientStatus.SKIPPED
+                recipient.note = judged.reason
+                skipped += 1
+                continue
+            message_id = written_before.get(keys[recipient.id])
+            if message_id is None:
+                outbound = runtime.invite_in(session, pharmacy, patient, keys[recipient.id], now)
+                message_id = outbound.message_id if outbound is not None else None
+            if message_id is None:
+                recipient.status = RecipientStatus.SKIPPED
+                recipient.note = "Nothing could be sent (the patient may have opted out)."
+                skipped += 1
+                continue
+            recipient.status = RecipientStatus.INVITED
+            recipient.message_id = message_id
+            written.append(message_id)
+    return written, skipped, None
+
+
+def _done_if_everyone_is_invited(
+    sessions: sessionmaker[Session], campaign_id: int, clock: Clock
+) -> None:
+    with transaction(sessions) as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        if campaign.status != CampaignStatus.RUNNING:
+            return
+        left = session.scalar(
+            select(CampaignRecipient.id)
+            .where(
+                CampaignRecipient.campaign_id == campaign_id,
+                CampaignRecipient.status == RecipientStatus.PENDING,
+            )
+            .limit(1)
+        )
+        if left is None:
+            campaign.status = CampaignStatus.DONE
+            campaign.updated_at = clock.now()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a campaign has got: recipients by state, invitations by message status."""
+
+    status: str
+    recipients: int
+    pending: int
+    invited: int
+    not_invited: int  # skipped or on a landline
+    queued: int
+    sent: int
+
+    @property
+    def written(self) -> int:
+        return self.invited + self.not_invited
+
+    def summary(self) -> str:
+        share = self.written / self.recipients if self.recipients else 1.0
+        return (
+            f"{self.invited:,} of {self.recipients:,} invited, {self.not_invited:,} not "
+            f"invited, {self.pending:,} still to write ({share:.0%} done); "
+            f"{self.sent:,} sent, {self.queued:,} waiting to go"
+        )
+
+
+def campaign_progress(session: Session, pharmacy_id: int, name: str) -> Progress:
+    """Two grouped counts, however large the campaign."""
+    campaign = _campaign(session, pharmacy_id, name)
+    by_status = dict(
+        session.execute(
+            select(CampaignRecipient.status, func.count())
+            .where(CampaignRecipient.campaign_id == campaign.id)
+            .group_by(CampaignRecipient.status)
+        ).all()
+    )
+    by_message = dict(
+        session.execute(
+            select(Message.status, func.count())
+            .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
+            .where(CampaignRecipient.campaign_id == campaign.id)
+            .group_by(Message.status)
+        ).all()
+    )
+    return Progress(
+        status=campaign.status.value,
+        recipients=sum(by_status.values()),
+        pending=by_status.get(RecipientStatus.PENDING, 0),
+        invited=by_status.get(RecipientStatus.INVITED, 0),
+        not_invited=by_status.get(RecipientStatus.SKIPPED, 0)
+        + by_status.get(RecipientStatus.LANDLINE, 0),
+        queued=by_message.get(MessageStatus.QUEUED, 0) + by_message.get(MessageStatus.SENDING, 0),
+        sent=sum(
+            by_message.get(s, 0)
+            for s in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED)
+        ),
+    )
 
 
 def set_status(
@@ -490,8 +654,7 @@ def set_status(
             )
         )
     if action == "resume":
-        for message_id in held:
-            jobs.send(message_id)  # the sends held by the pause go now (or at their time)
+        send_all(jobs, held)  # the sends held by the pause go now (or at their time)
         return (
             f"Campaign {name!r} resumed: {len(held)} held invitations handed to the sender. "
             "Run `medsync campaign run` to invite the rest."
@@ -556,7 +719,7 @@ def campaign_report(session: Session, pharmacy_id: int, name: str) -> Report:
             )
         )
     )
-    replied = _replied(session, [(p.id, m) for _, p, m in rows if m is not None])
+    replied = _replied(session, campaign.id)
     by_language: dict[str, Counter[str]] = {}
     outcomes: list[PatientOutcome] = []
     for recipient, patient, message in rows:
@@ -586,22 +749,23 @@ def campaign_report(session: Session, pharmacy_id: int, name: str) -> Report:
     return Report(campaign.name, campaign.template, campaign.status.value, by_language, outcomes)
 
 
-def _replied(session: Session, sent: Iterable[tuple[int, Message]]) -> set[int]:
-    """Patients who wrote to the pharmacy after their invitation."""
-    found: set[int] = set()
-    for patient_id, message in sent:
-        answer = session.scalar(
-            select(Message.id)
+def _replied(session: Session, campaign_id: int) -> set[int]:
+    """Patients who wrote to the pharmacy after their invitation (one statement)."""
+    invitation, answer = aliased(Message), aliased(Message)
+    return set(
+        session.scalars(
+            select(CampaignRecipient.patient_id)
+            .join(invitation, invitation.id == CampaignRecipient.message_id)
             .where(
-                Message.patient_id == patient_id,
-                Message.direction == Direction.INBOUND,
-                Message.created_at >= message.created_at,
+                CampaignRecipient.campaign_id == campaign_id,
+                exists().where(
+                    answer.patient_id == CampaignRecipient.patient_id,
+                    answer.direction == Direction.INBOUND,
+                    answer.created_at >= invitation.created_at,
+                ),
             )
-            .limit(1)
         )
-        if answer is not None:
-            found.add(patient_id)
-    return found
+    )
 
 
 def list_campaigns(session: Session, pharmacy_id: int) -> list[Campaign]:

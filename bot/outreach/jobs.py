@@ -8,6 +8,7 @@ data) and are safe to run twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +22,17 @@ class Jobs(Protocol):
     def send(self, message_id: int) -> None:
         """Send outbound message `message_id` (call after the commit that wrote it)."""
         ...
+
+
+def send_all(jobs: Jobs, message_ids: Sequence[int]) -> None:
+    """Hand many texts over at once: in batch jobs where the jobs take batches (RQ), else
+    one by one."""
+    many = getattr(jobs, "send_many", None)
+    if many is not None:
+        many(list(message_ids))
+        return
+    for message_id in message_ids:
+        jobs.send(message_id)
 
 
 class InProcessJobs:

@@ -145,7 +145,7 @@ def candidates(
         if judged.status not in (RecipientStatus.PENDING, RecipientStatus.LANDLINE):
             continue
         try:
-            meds = [medication(rx) for rx in patient.prescriptions]
+            meds = [medication(rx) for rx in patient.prescriptions if rx.active]
         except PlanError:
             continue  # verdict() has already left these out; kept for the type checker
         in_program = [

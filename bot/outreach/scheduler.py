@@ -5,11 +5,18 @@ Redis). Each step happens once per patient per cycle however often this runs and
 however many workers: a (patient, anchor date, kind) row in cycle_event is the proof, and
 the check-in and message rows have unique keys of their own.
 
+Every "T-n" counts back from the day the patient really comes: a pickup whose anchor falls on a
+day the pharmacy is closed (a Sunday, Christmas Day, the pharmacy's own dates) is handed out on
+the previous open day (bot/program/open_days.py), and the texts name that day. The cycle still
+counts from the anchor by the calendar (enrollment.next_anchor_date).
+
 - T-7: open the check-in (its first question goes out as a text).
 - 48 h after it opened with the check-in still open: one follow-up that re-asks the question.
 - T-3 and still no answer (or no way to text): the patient goes on the staff call list.
 - T-1 with the check-in clear: the pickup reminder.
-- After the pickup day: the enrollment moves on to its next anchor date.
+- After the pickup day: the anchor becomes a pickup cycle (bot/outreach/pickups.py), judged
+  `not_picked_up_days` later from the dispensing records, and the enrollment moves on to its
+  next anchor date.
 - Queued texts whose time has come and no job in sight are handed to the jobs again.
 """
 
@@ -21,8 +28,6 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,14 +37,18 @@ from bot.conversation.messages import outbound_message
 from bot.conversation.runtime import Runtime
 from bot.languages import serving
 from bot.languages.catalogs import format_date
-from bot.outreach.jobs import Jobs
+from bot.outreach import pickups as pickup_steps
+from bot.outreach.cycle_events import record_event, textable
+from bot.outreach.jobs import Jobs, send_all
 from bot.program import households
 from bot.program.caregivers import recipients as caregiver_phones
+from bot.program.open_days import open_days_of, pickup_on
 from bot.program.preferences import calling
 from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
 from dialogs.plan.cycles import next_anchor
 from dialogs.plan.model import Cycle, PlanError
+from dialogs.plan.open_days import ALWAYS_OPEN, LONGEST_CLOSURE_DAYS, OpenDays
 from dialogs.turn import Say
 from store import queries
 from store.caregivers import caregivers_of
@@ -63,7 +72,7 @@ from store.outreach import CycleEvent, CycleEventKind
 from store.preferences import detailed_messages
 
 log = logging.getLogger(__name__)
-CYCLES = ("monthly", "28_day", "90_day")
+CYCLES = ("monthly", "28_day", "84_day", "91_day", "90_day")
 SWEEP_LIMIT = 500
 
 
@@ -78,42 +87,22 @@ class DueReport:
     reminders: int = 0
     resent: int = 0
     to_send: list[int] = field(default_factory=list)
+    pickups: pickup_steps.PickupReport = field(default_factory=pickup_steps.PickupReport)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.check_ins} check-ins opened, {self.follow_ups} follow-ups, "
             f"{self.reminders} pickup reminders, {self.call_list} added to the call list, "
             f"{self.anchors_moved} pickup dates moved on, {self.resent} queued texts handed "
             "to the sender again"
         )
-
-
-def textable(patient: Patient) -> bool:
-    return patient.sms_capable is not False and patient.phone_type != "landline"
-
-
-def record_event(
-    session: Session,
-    patient_id: int,
-    anchor_date: dt.date,
-    kind: CycleEventKind,
-    now: dt.datetime,
-    message_id: int | None = None,
-    note: str | None = None,
-) -> bool:
-    """Claim this cycle's `kind` for the patient; False if it was claimed already."""
-    values = {
-        "patient_id": patient_id,
-        "anchor_date": anchor_date,
-        "kind": kind.value,
-        "message_id": message_id,
-        "note": note,
-        "created_at": now,
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(CycleEvent).values(**values).on_conflict_do_nothing()
-    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT here.
-    return session.scalar(statement.returning(CycleEvent.id)) is not None
+        p = self.pickups
+        if p.not_picked_up or p.picked_up or p.partly_picked_up:
+            text += (
+                f"; pickups: {p.picked_up} picked up, {p.partly_picked_up} partly, "
+                f"{p.not_picked_up} not picked up, {p.dropped_out} dropped out"
+            )
+        return text
 
 
 def _claimed(kind: CycleEventKind, anchor: object) -> object:
@@ -140,25 +129,38 @@ class Scheduler:
     def run(self, jobs: Jobs) -> DueReport:
         """Find and write what is due, then hand the new texts to the jobs (after commit)."""
         report = self.find_due()
-        for message_id in report.to_send:
-            jobs.send(message_id)
+        send_all(jobs, report.to_send)  # a morning's reminders go in batch jobs on RQ
         return report
 
     def find_due(self) -> DueReport:
         report = DueReport()
         with transaction(self.sessions) as session:
-            pharmacies = [(p.id, p.timezone) for p in session.scalars(select(Pharmacy))]
-        for pharmacy_id, zone in pharmacies:
+            pharmacies = [
+                (p.id, p.timezone, _calendar(p)) for p in session.scalars(select(Pharmacy))
+            ]
+        for pharmacy_id, zone, days in pharmacies:
             today = local_date(self.clock, zone)
+            self._pickup_cycles(pharmacy_id, today, report)  # before the anchors move on
             self._move_anchors(pharmacy_id, today, report)
-            self._open_check_ins(pharmacy_id, today, report)
+            self._open_check_ins(pharmacy_id, today, report, days)
             self._follow_ups(pharmacy_id, today, report)
-            self._call_list(pharmacy_id, today, report)
-            self._pickup_reminders(pharmacy_id, today, report)
+            self._call_list(pharmacy_id, today, report, days)
+            self._pickup_reminders(pharmacy_id, today, report, days)
         self._sweep(report)
         return report
 
     # ------------------------------------------------------------------ the steps
+
+    def _pickup_cycles(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+        """Passed anchors become pickup cycles; those past their grace days are judged
+        (bot/outreach/pickups.py: not picked up, dropped out)."""
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            opened = pickup_steps.open_cycles(session, pharmacy_id, today, now)
+            report.pickups.cycles_opened += opened
+            pharmacy = session.get(Pharmacy, pharmacy_id)
+            assert pharmacy is not None
+            pickup_steps.judge_cycles(session, pharmacy, today, now, report.pickups, report.to_send)
 
     def _move_anchors(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
         with transaction(self.sessions) as session:
@@ -190,23 +192,34 @@ class Scheduler:
                 )
                 report.anchors_moved += int(getattr(moved, "rowcount", 0))
 
-    def _open_check_ins(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+    def _open_check_ins(
+        self, pharmacy_id: int, today: dt.date, report: DueReport, days: OpenDays = ALWAYS_OPEN
+    ) -> None:
         s = self.settings
         anchor = Enrollment.next_anchor_date
+        slack = dt.timedelta(days=_slack(days))
         with transaction(self.sessions) as session:
-            due = session.execute(
+            found = session.execute(
                 select(Patient, anchor)
                 .join(Enrollment, Enrollment.patient_id == Patient.id)
                 .where(
                     Patient.pharmacy_id == pharmacy_id,
                     Patient.opted_out.is_(False),
                     Enrollment.status == EnrollmentStatus.ACTIVE,
-                    anchor <= today + dt.timedelta(days=s.check_in_days_before),
+                    anchor <= today + dt.timedelta(days=s.check_in_days_before) + slack,
                     # Too late for a text once the call list has taken over.
                     anchor > today + dt.timedelta(days=s.call_list_days_before),
                     ~_claimed(CycleEventKind.CHECK_IN, anchor),  # type: ignore[operator]
                 )
             ).all()
+            # Counted back from the day the patient comes (moved off a closed day).
+            due = [
+                (p, a)
+                for p, a in found
+                if a is not None
+                and _pickup(days, a, today) - dt.timedelta(days=s.check_in_days_before) <= today
+                and _pickup(days, a, today) > today + dt.timedelta(days=s.call_list_days_before)
+            ]
             # A patient without a textable phone is still texted through a caregiver's.
             work = [
                 (p.id, p.external_id, textable(p) or bool(caregivers_of(session, p.id)), a)
@@ -285,10 +298,13 @@ class Scheduler:
                 report.to_send.append(outbound.message_id)
                 report.to_send.extend(outbound.others)  # the patient's caregivers
 
-    def _call_list(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+    def _call_list(
+        self, pharmacy_id: int, today: dt.date, report: DueReport, days: OpenDays = ALWAYS_OPEN
+    ) -> None:
         s = self.settings
         anchor = Enrollment.next_anchor_date
         now = self.clock.now()
+        slack = dt.timedelta(days=_slack(days))
         with transaction(self.sessions) as session:
             due = session.execute(
                 select(Patient.id, anchor, CheckIn.id)
@@ -300,18 +316,29 @@ class Scheduler:
                     Patient.pharmacy_id == pharmacy_id,
                     Enrollment.status == EnrollmentStatus.ACTIVE,
                     anchor >= today,
-                    anchor <= today + dt.timedelta(days=s.call_list_days_before),
+                    anchor <= today + dt.timedelta(days=s.call_list_days_before) + slack,
                     or_(CheckIn.id.is_(None), CheckIn.status == CheckInStatus.OPEN),
                     ~_claimed(CycleEventKind.CALL_LIST, anchor),  # type: ignore[operator]
                 )
             ).all()
+            # Staff call on an open day: T-3 from the real pickup, or the open day before it.
+            due = [
+                row
+                for row in due
+                if row[1] is not None
+                and _pickup(days, row[1], today) >= today
+                and days.open_on_or_before(
+                    _pickup(days, row[1], today) - dt.timedelta(days=s.call_list_days_before)
+                )
+                <= today
+            ]
             for patient_id, anchor_date, check_in_id in due:
                 # The event and the review item commit together: exactly one item per cycle.
                 if anchor_date is None or not record_event(
                     session, patient_id, anchor_date, CycleEventKind.CALL_LIST, now
                 ):
                     continue
-                when = format_date(anchor_date, "en")
+                when = format_date(_pickup(days, anchor_date, today), "en")
                 if check_in_id is None:
                     summary = (
                         f"No check-in could be sent by text before the pickup on {when}. "
@@ -342,13 +369,16 @@ class Scheduler:
                 )
                 report.call_list += 1
 
-    def _pickup_reminders(self, pharmacy_id: int, today: dt.date, report: DueReport) -> None:
+    def _pickup_reminders(
+        self, pharmacy_id: int, today: dt.date, report: DueReport, days: OpenDays = ALWAYS_OPEN
+    ) -> None:
         ahead = today + dt.timedelta(days=self.settings.pickup_reminder_days_before)
+        slack = dt.timedelta(days=_slack(days))
         now = self.clock.now()
         with transaction(self.sessions) as session:
             pharmacy = session.get(Pharmacy, pharmacy_id)
             assert pharmacy is not None
-            due = session.execute(
+            found_reminders = session.execute(
                 select(Patient, CheckIn.anchor_date)
                 .join(CheckIn, CheckIn.patient_id == Patient.id)
                 .where(
@@ -356,10 +386,12 @@ class Scheduler:
                     Patient.opted_out.is_(False),
                     CheckIn.status.in_((CheckInStatus.READY, CheckInStatus.APPROVED)),
                     CheckIn.anchor_date > today,
-                    CheckIn.anchor_date <= ahead,
+                    CheckIn.anchor_date <= ahead + slack,
                     ~_claimed(CycleEventKind.PICKUP_REMINDER, CheckIn.anchor_date),  # type: ignore[operator]
                 )
             ).all()
+            # The day before the patient really comes, which the text names.
+            due = [(p, a) for p, a in found_reminders if today < _pickup(days, a, today) <= ahead]
             wants_calls = calling(session, [p.id for p, _ in due])
             detailed = detailed_messages(session, [p.id for p, _ in due])
             for patient, anchor_date in due:
@@ -380,7 +412,8 @@ class Scheduler:
                     session, patient.id, anchor_date, CycleEventKind.PICKUP_REMINDER, now
                 ):
                     continue
-                say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": anchor_date})
+                pickup = _pickup(days, anchor_date, today)
+                say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": pickup})
                 say = households.reminder_naming(session, patient, say)
                 # Medicines are named only to the patient's own phone, and only if they opted in.
                 own = _detailed_reminder(patient, say) if detailed[patient.id] else say
@@ -453,10 +486,33 @@ class Scheduler:
         report.to_send.extend(again)
 
 
+def _calendar(pharmacy: Pharmacy) -> OpenDays:
+    try:
+        return open_days_of(pharmacy)
+    except PlanError as error:  # only `medsync pharmacy days` writes it, and it checks
+        log.warning("pharmacy %s: its open days cannot be used (%s)", pharmacy.id, error)
+        return OpenDays()
+
+
+def _slack(days: OpenDays) -> int:
+    """How much earlier than its anchor a pickup may be (a run of closed days)."""
+    return 0 if days.never_closed else LONGEST_CLOSURE_DAYS
+
+
+def _pickup(days: OpenDays, anchor: dt.date, today: dt.date) -> dt.date:
+    return pickup_on(days, anchor, today).actual
+
+
 def _detailed_reminder(patient: Patient, plain: Say) -> Say:
     """The reminder naming the patient's regular medicines (they opted in to detailed
     messages); the plain one when none is on file."""
-    names = sorted({rx.drug_name for rx in patient.prescriptions if rx.maintenance and not rx.prn})
+    names = sorted(
+        {
+            rx.drug_name
+            for rx in patient.prescriptions
+            if rx.active and rx.maintenance and not rx.prn
+        }
+    )
     if not names:
         return plain
     return Say(prompts.PICKUP_REMINDER_DETAILED, {**plain.params, "medicines": ", ".join(names)})

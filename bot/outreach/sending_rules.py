@@ -3,13 +3,15 @@
 Quiet hours are in the recipient's local time: the patient's stored zone and the zones of
 the number's area code (phonenumbers), else the pharmacy's; the window ends earlier in the
 states that say so (the number's state or the pharmacy's). Where several apply, the
-stricter wins: a time must be allowed in every one of them. Nothing is ever dropped: a
-message that may not go now gets the next time it may.
+stricter wins: a time must be allowed in every one of them. A message that may not go now
+gets the next time it may; only a question the patient has answered meanwhile is dropped
+then (bot/outreach/outbound.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import geocoder
 from phonenumbers import timezone as number_timezone
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from bot.languages import segments
@@ -96,13 +98,17 @@ def _valid_zone(name: str | None) -> str | None:
     return name
 
 
-def number_facts(e164: str) -> tuple[list[str], str | None]:
-    """The zones of a number's area code and its US state, when phonenumbers knows them."""
+@functools.lru_cache(maxsize=65536)
+def number_facts(e164: str) -> tuple[tuple[str, ...], str | None]:
+    """The zones of a number's area code and its US state, when phonenumbers knows them
+    (remembered per number: a worker sending a campaign asks about each many times)."""
     try:
         number = phonenumbers.parse(e164, "US")
     except phonenumbers.NumberParseException:
-        return [], None
-    zones = [z for z in number_timezone.time_zones_for_number(number) if _valid_zone(z) is not None]
+        return (), None
+    zones = tuple(
+        z for z in number_timezone.time_zones_for_number(number) if _valid_zone(z) is not None
+    )
     place = geocoder.description_for_number(number, "en")
     state = place.rsplit(", ", 1)[1] if ", " in place else _STATES.get(place)
     if state is not None and (len(state) != 2 or not state.isupper()):
@@ -139,8 +145,6 @@ def next_allowed(at: dt.datetime, windows: Sequence[Window]) -> dt.datetime:
     return candidate
 
 
-
-
 def with_preferred_time(windows: Sequence[Window], time_of_day: str | None) -> list[Window]:
     """The legal windows plus the patient's preferred part of the day, in their own zone
     (the first window's), cut to the legal hours; unchanged when nothing is left of it."""
@@ -169,6 +173,18 @@ def next_preferred(
 # ---------------------------------------------------------------------- caps
 
 
+def counted_automated_sends(since: dt.datetime) -> list[ColumnElement[bool]]:
+    """The conditions on a message row that make it count against a patient's caps."""
+    return [
+        Message.direction == Direction.OUTBOUND,
+        Message.status.in_(COUNTED),
+        Message.sent_at.is_not(None),
+        Message.sent_at > since,
+        (Message.purpose.is_(None)) | (Message.purpose != NOT_AUTOMATED),
+        (Message.idempotency_key.is_(None)) | (Message.idempotency_key.not_like(STAFF_REPLY)),
+    ]
+
+
 def automated_sends(
     session: Session,
     patient_id: int,
@@ -179,13 +195,7 @@ def automated_sends(
     """When this patient's automated messages went out since `since`, oldest first (to
     `phone` only, when given: a caregiver's copy does not use up the patient's own caps)."""
     query = select(Message.sent_at).where(
-        Message.patient_id == patient_id,
-        Message.direction == Direction.OUTBOUND,
-        Message.status.in_(COUNTED),
-        Message.sent_at.is_not(None),
-        Message.sent_at > since,
-        (Message.purpose.is_(None)) | (Message.purpose != NOT_AUTOMATED),
-        (Message.idempotency_key.is_(None)) | (Message.idempotency_key.not_like(STAFF_REPLY)),
+        Message.patient_id == patient_id, *counted_automated_sends(since)
     )
     if excluding is not None:
         query = query.where(Message.id != excluding)
@@ -203,8 +213,16 @@ def cap_free_at(
     phone: str | None = None,
 ) -> dt.datetime | None:
     """None if another automated message may go now, else when the caps allow one."""
+    sent = automated_sends(session, patient_id, now - dt.timedelta(days=7), excluding, phone)
+    return cap_free_from(sent, now, settings)
+
+
+def cap_free_from(
+    sent: Sequence[dt.datetime], now: dt.datetime, settings: OutreachSettings
+) -> dt.datetime | None:
+    """`cap_free_at` for sends already read (the past week's, any order)."""
     day, week = dt.timedelta(days=1), dt.timedelta(days=7)
-    sent = automated_sends(session, patient_id, now - week, excluding, phone)
+    sent = sorted(sent)
     free: list[dt.datetime] = []
     for window, cap in ((day, settings.cap_per_day), (week, settings.cap_per_week)):
         inside = [t for t in sent if t > now - window]
@@ -221,6 +239,15 @@ class Throttle(Protocol):
     def reserve(self, sender: str, segments: int, now: float | None = None) -> float:
         """Book `segments` of the sender's throughput; return the seconds to wait first."""
         ...
+
+
+def reserve_many(throttle: Throttle, sender: str, segments: Sequence[int]) -> list[float]:
+    """Book several texts back to back in one go (one Redis round trip where the throttle
+    can); the seconds to wait before each."""
+    many = getattr(throttle, "reserve_many", None)
+    if many is not None:
+        return list(many(sender, segments))
+    return [throttle.reserve(sender, n) for n in segments]
 
 
 class LocalThrottle:
@@ -251,12 +278,40 @@ return tostring(start - now)
 """
 
 
+_RESERVE_MANY = """
+local now = tonumber(ARGV[1])
+local start = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+if start < now then start = now end
+local waits = {}
+for i = 2, #ARGV do
+  waits[#waits + 1] = tostring(start - now)
+  start = start + tonumber(ARGV[i])
+end
+local keep = math.ceil((start - now) * 1000) + 1000
+redis.call('SET', KEYS[1], tostring(start), 'PX', keep)
+return waits
+"""
+
+
 class RedisThrottle:
     """Across every worker: the same schedule kept in Redis, booked atomically."""
 
     def __init__(self, connection: object, per_second: float) -> None:
         self.per_second = per_second
         self._script = connection.register_script(_RESERVE)  # type: ignore[attr-defined]
+        self._many = connection.register_script(_RESERVE_MANY)  # type: ignore[attr-defined]
+
+    def reserve_many(
+        self, sender: str, segments: Sequence[int], now: float | None = None
+    ) -> list[float]:
+        if not segments:
+            return []
+        now = time.time() if now is None else now
+        waits = self._many(
+            keys=[f"medsync:throughput:{sender}"],
+            args=[repr(now), *(repr(n / self.per_second) for n in segments)],
+        )
+        return [max(0.0, float(w)) for w in waits]
 
     def reserve(self, sender: str, segments: int, now: float | None = None) -> float:
         now = time.time() if now is None else now
@@ -270,6 +325,7 @@ class RedisThrottle:
 # ---------------------------------------------------------------------- segments
 
 
+@functools.lru_cache(maxsize=4096)
 def sms_segments(body: str) -> int:
     """Segments a carrier bills for `body` (an empty text still goes out as one)."""
     return max(1, segments.count(body).count)

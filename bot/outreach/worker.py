@@ -9,10 +9,12 @@ nothing about a patient ever sits in Redis. Each worker process builds its own c
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.conversation.runtime import Runtime, runtime_for
+from bot.outreach.batches import BATCH_SIZE, deliver_many, record_answers
+from bot.outreach.campaigns import CHUNK, invite_chunk
 from bot.outreach.jobs import InProcessJobs, Jobs
 from bot.outreach.outbound import SendingPolicy, deliver
 from bot.outreach.scheduler import Scheduler
@@ -147,6 +151,11 @@ class RQJobs:
         enqueue_send(self.queue, message_id, at)
         self.results.append("queued" if at is None else f"queued for {at:%Y-%m-%d %H:%M} UTC")
 
+    def send_many(self, message_ids: list[int]) -> None:
+        """Many texts in batch jobs of `BATCH_SIZE`, enqueued in one Redis pipeline."""
+        enqueue_batches(self.queue, message_ids)
+        self.results.extend("queued" for _ in message_ids)
+
 
 def make_jobs(
     redis_url: str | None,
@@ -184,6 +193,37 @@ def enqueue_send(queue: Queue, message_id: int, at: dt.datetime | None = None) -
         queue.enqueue_at(at.astimezone(dt.UTC), send_message, message_id, **options)
 
 
+def batch_job_id(message_ids: Sequence[int]) -> str:
+    """The same batch enqueued twice is one job."""
+    digest = hashlib.sha1(",".join(map(str, message_ids)).encode()).hexdigest()[:20]
+    return f"send-batch-{message_ids[0]}-{len(message_ids)}-{digest}"
+
+
+def enqueue_batches(queue: Queue, message_ids: Sequence[int], size: int = BATCH_SIZE) -> int:
+    """Batch send jobs of at most `size` texts, in one pipeline (`Queue.enqueue_many`); the
+    number of jobs. Each job is safe to run twice (a sent text is never sent again)."""
+    from rq import Queue as RQQueue
+
+    ids = sorted(set(message_ids))
+    chunks = [ids[n : n + size] for n in range(0, len(ids), size)]
+    if not chunks:
+        return 0
+    jobs = [
+        RQQueue.prepare_data(
+            send_messages,
+            args=(chunk,),
+            job_id=batch_job_id(chunk),
+            description=f"send {len(chunk)} messages from {chunk[0]}",
+            result_ttl=3600,
+        )
+        for chunk in chunks
+    ]
+    with queue.connection.pipeline() as pipe:
+        queue.enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()
+    return len(chunks)
+
+
 def current_retry_intervals() -> list[int]:
     return list(
         _context.outreach.retry_intervals if _context else OutreachSettings().retry_intervals
@@ -201,9 +241,69 @@ def send_message(message_id: int) -> str:
     return delivery.detail
 
 
+def send_messages(message_ids: list[int]) -> str:
+    """The batch send job: deliver them all; each text told to wait comes back in a job of
+    its own at its time, and what the batch could not book in time goes in another batch."""
+    ctx = current()
+    result = deliver_many(
+        ctx.sessions,
+        ctx.sender,
+        message_ids,
+        ctx.clock,
+        ctx.policy,
+        more_to_come=ctx.queue.count > 0,  # then the next batch books on without a gap
+    )
+    for message_id, delivery in result.deliveries.items():
+        if delivery.outcome in ("deferred", "retry") and delivery.at is not None:
+            enqueue_send(ctx.queue, message_id, delivery.at)
+    if result.later:
+        enqueue_batches(ctx.queue, result.later)
+    return result.summary()
+
+
+def enqueue_invitations(queue: Queue, campaign_id: int, recipient_ids: Sequence[int]) -> int:
+    """A campaign's recipients in chunk jobs of `campaigns.CHUNK`, enqueued in one pipeline
+    (`Queue.enqueue_many`); the number of jobs. Each chunk is safe to run twice."""
+    from rq import Queue as RQQueue
+
+    ids = sorted(set(recipient_ids))
+    chunks = [ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK)]
+    jobs = [
+        RQQueue.prepare_data(
+            invite_recipients,
+            args=(campaign_id, chunk),
+            job_id=f"invite-{campaign_id}-{chunk[0]}-{len(chunk)}",
+            description=f"campaign {campaign_id}: invite {len(chunk)} from {chunk[0]}",
+            result_ttl=3600,
+            timeout=1800,
+        )
+        for chunk in chunks
+    ]
+    with queue.connection.pipeline() as pipe:
+        queue.enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()
+    return len(jobs)
+
+
+def invite_recipients(campaign_id: int, recipient_ids: list[int]) -> str:
+    """The campaign chunk job: write these invitations, hand their sends on in batches."""
+    ctx = current()
+    result = invite_chunk(
+        ctx.sessions, ctx.runtime, ctx.jobs, ctx.clock, campaign_id, recipient_ids
+    )
+    return f"{result.invited} invited, {result.skipped} skipped" + (
+        f"; {result.stopped}" if result.stopped else ""
+    )
+
+
 def run_scheduler() -> str:
     """The periodic job: write what is due, enqueue its sends, place the calls that are due."""
     ctx = current()
+    for message_id, delivery in record_answers(
+        ctx.sessions, ctx.clock, ctx.policy
+    ).deliveries.items():
+        if delivery.outcome in ("deferred", "retry") and delivery.at is not None:
+            enqueue_send(ctx.queue, message_id, delivery.at)
     report = Scheduler(ctx.sessions, ctx.runtime, ctx.clock, ctx.outreach).run(ctx.jobs)
     placed = place_due_calls(ctx.runtime, ctx.settings, ctx.outreach)
     return report.summary() + (f" Calls: {'; '.join(placed)}." if placed else "")
@@ -268,10 +368,10 @@ class Ticker:
 
 
 def warm_up(ctx: WorkerContext) -> None:
-    """Load once, in the worker's own process, what every job needs: RQ forks a work horse
-    per job, and a horse inherits what its parent loaded but loses what it loads itself. The
-    twilio client imports its REST resources on first use (0.4-0.9 s of a send job on a
-    busy machine, tests/bench/sending.py), and the engine compiles its dialect on connect."""
+    """Load once what every job needs, before the first job: the twilio client imports its
+    REST resources on first use (0.4-0.9 s of a send job on a busy machine,
+    tests/bench/sending.py), and the engine compiles its dialect on connect. `medsync worker`
+    runs its jobs in its own process (RQ's SimpleWorker), so all of it stays warm."""
     client = getattr(ctx.sender, "client", None)
     if client is not None:
         client.messages  # noqa: B018 (the attribute's first read imports the Messages API)
@@ -286,12 +386,21 @@ def run_worker(burst: bool = False, reconnect_seconds: float = 2.0) -> None:
     """`medsync worker`: an RQ worker with the scheduler (for enqueue_at and retries), and
     a ticker that enqueues the anchor-cycle job every few minutes.
 
+    Jobs run in the worker's own process (RQ's SimpleWorker), not in a forked work horse
+    each: the database connections, compiled statements, the twilio client and the sending
+    threads stay warm from one job to the next (17 to hundreds of texts a second,
+    docs/BENCHMARKS.md). A job that kills the process takes the worker with it: run it under
+    a supervisor that restarts it (docs/DEPLOY.md). Nothing is lost then: a text it had
+    claimed is settled with Twilio by the scheduler's sweep after MEDSYNC_SEND_LEASE_SECONDS,
+    a text it had not claimed yet is still `queued` and swept after
+    MEDSYNC_SWEEP_GRACE_SECONDS.
+
     RQ's worker quits when Redis goes away; this one waits and starts again, so a Redis
     restart needs no restart of the workers. Nothing is lost meanwhile: sends are rows in
     the database, and the first scheduler run after Redis is back sweeps them into jobs."""
     from redis.exceptions import ConnectionError as RedisDown
 
-    from bot.outreach.rq_workers import Worker
+    from bot.outreach.rq_workers import SimpleWorker
 
     ctx = current()
     warm_up(ctx)
@@ -304,7 +413,7 @@ def run_worker(burst: bool = False, reconnect_seconds: float = 2.0) -> None:
     try:
         while True:
             try:
-                Worker([ctx.queue], connection=ctx.connection).work(
+                SimpleWorker([ctx.queue], connection=ctx.connection).work(
                     burst=burst, with_scheduler=True
                 )
                 return

@@ -33,7 +33,7 @@ from bot.program import therapy_classes
 from dialogs.plan.adherence import ADHERENT
 from dialogs.plan.adherence import Fill as SupplyFill
 from dialogs.plan.class_pdc import class_pdc
-from store.fills import Fill
+from store.fills import COUNTED, Fill
 from store.models import (
     ConsentEvent,
     ConsentKind,
@@ -210,7 +210,12 @@ def _fill_rows(
                 Prescription.rx_number == Fill.rx_number,
             ),
         )
-        .where(Patient.pharmacy_id == pharmacy_id, Fill.fill_date.between(start, end))
+        .where(
+            Patient.pharmacy_id == pharmacy_id,
+            Fill.fill_date.between(start, end),
+            # Reversed fills and fills returned to stock were never the patient's supply.
+            Fill.state.in_(COUNTED),
+        )
         .order_by(Patient.external_id, Fill.fill_date)
     )
     if patient_id is not None:

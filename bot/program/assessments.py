@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.program.words import kept
 from dialogs.assessment import Assessment, Question, in_language
 from dialogs.assessment_file import standalone_for
 from dialogs.turn import Event, SaveAssessment, Start
@@ -64,8 +65,10 @@ def in_play(
 
 
 def save_response(
-    session: Session, pharmacy_id: int, effect: SaveAssessment, now: dt.datetime
+    session: Session, pharmacy_id: int, effect: SaveAssessment, now: dt.datetime, said: str = ""
 ) -> None:
+    """Save the answers so far, each with the patient's words (`said`: the message this turn
+    read, for answers the dialog gave no words of their own)."""
     response = store.response_for(session, effect.patient_id, effect.sending)
     status = ResponseStatus(effect.status)
     if response is None:
@@ -80,6 +83,7 @@ def save_response(
             status=status,
             answers={},
             flags=[],
+            words={},
             sent_at=now,
         )
         session.add(response)
@@ -87,6 +91,7 @@ def save_response(
         return
     response.status = status
     if effect.answers or status != ResponseStatus.WAITING:
+        response.words = kept(response.words, effect.words, effect.answers, response.answers, said)
         response.answers = dict(effect.answers)
     response.flags = list(effect.flags)
     finished = _RANK[status] == 2
@@ -107,6 +112,7 @@ class EnglishAnswer:
     question: str
     answer: str
     flagged: bool
+    id: str = ""  # the question's id (its words are kept under it)
 
 
 def english_answers(
@@ -129,7 +135,7 @@ def english_answers(
             shown = labels.get(str(value), shown)
         if value in ("yes", "no"):
             shown = str(value).capitalize()
-        lines.append(EnglishAnswer(question, shown, qid in flags))
+        lines.append(EnglishAnswer(question, shown, qid in flags, qid))
     return lines
 
 

@@ -215,6 +215,7 @@ def pooled_proposal(patients: Sequence[Patient], today: dt.date) -> Proposal | N
         replace(medication(rx), rx_number=f"{p.external_id}:{rx.rx_number}")
         for p in patients
         for rx in p.prescriptions
+        if rx.active
     ]
     if not meds:
         return None

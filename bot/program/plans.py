@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from dialogs.plan.model import Medication, Package, PlanError, ProgramSettings, Schedule
+from bot.program.open_days import open_days_of
+from dialogs.context import TripPlan
+from dialogs.plan.model import (
+    Medication,
+    Package,
+    PayerKind,
+    PlanError,
+    ProgramSettings,
+    Schedule,
+)
+from dialogs.plan.open_days import OpenDays
 from dialogs.plan.plan import NotEligible, SyncPlan, build_plan
-from store.models import Patient, Prescription
+from dialogs.plan.reconcile import check_eligibility, reconcile_all
+from store.models import Patient, Pharmacy, Prescription
 
 FALLBACK_DAY = 15  # only when no plan can be made: a mid-month day every month has
 
@@ -28,6 +40,8 @@ def medication(rx: Prescription) -> Medication:
         maintenance=rx.maintenance,
         package=cast(Package | None, rx.package),
         copay=rx.copay,
+        payer=cast(PayerKind | None, rx.payer),
+        max_days_supply=rx.max_days_supply,
     )
 
 
@@ -39,11 +53,16 @@ PROGRAM_KEYS: dict[str, type] = {
     "anchor_policy": str,
     "cycle": str,
     "dropout_cycles": int,
+    "not_picked_up_days": int,
     "month_supply_days": int,
+    "max_days_supply": int,
+    "sync_visit_overrides": bool,
 }
 
 
-def program_from(state: str | None, chosen: dict[str, Any]) -> ProgramSettings:
+def program_from(
+    state: str | None, chosen: dict[str, Any], open_days: OpenDays | None = None
+) -> ProgramSettings:
     """The pharmacy's program: its choices over the documented defaults.
 
     Raises PlanError with a sentence for an unknown setting or a value that cannot be used.
@@ -53,7 +72,9 @@ def program_from(state: str | None, chosen: dict[str, Any]) -> ProgramSettings:
         raise PlanError(
             f"Unknown program setting {', '.join(unknown)}; known: {', '.join(PROGRAM_KEYS)}."
         )
-    return ProgramSettings(state=state, **chosen)
+    if open_days is None:
+        return ProgramSettings(state=state, **chosen)
+    return ProgramSettings(state=state, open_days=open_days, **chosen)
 
 
 def parse_program_value(key: str, raw: str) -> Any:
@@ -74,7 +95,12 @@ def parse_program_value(key: str, raw: str) -> Any:
 
 def program_settings(patient: Patient) -> ProgramSettings:
     pharmacy = patient.pharmacy
-    return program_from(pharmacy.state, dict(pharmacy.program or {}))
+    return pharmacy_program(pharmacy)
+
+
+def pharmacy_program(pharmacy: Pharmacy) -> ProgramSettings:
+    """The pharmacy's program with its calendar (closed days) and state."""
+    return program_from(pharmacy.state, dict(pharmacy.program or {}), open_days_of(pharmacy))
 
 
 @dataclass(frozen=True)
@@ -88,8 +114,17 @@ class Proposal:
 
 def plan_for(patient: Patient, today: dt.date, anchor_day: int | None = None) -> SyncPlan:
     """The plan, or NotEligible / PlanError with a sentence for the pharmacist."""
-    meds = [medication(rx) for rx in patient.prescriptions]
+    meds = [medication(rx) for rx in patient.prescriptions if rx.active]
     return build_plan(meds, today, program_settings(patient), anchor_day=anchor_day)
+
+
+def eligible(patient: Patient) -> bool:
+    """Whether two or more medicines can be synced, without planning any day (cheap)."""
+    try:
+        meds = [medication(rx) for rx in patient.prescriptions]
+        return check_eligibility(reconcile_all(meds, program_settings(patient))).eligible
+    except PlanError:
+        return True  # bad data is the pharmacist's to fix, as in `proposal`
 
 
 def proposal(patient: Patient, today: dt.date) -> Proposal:
@@ -101,3 +136,53 @@ def proposal(patient: Patient, today: dt.date) -> Proposal:
         # Bad data is the pharmacist's to fix; the patient may still choose a day.
         return Proposal(True, FALLBACK_DAY, str(error))
     return Proposal(True, plan.anchor_day, plan.anchor_reason)
+
+
+class DayPlans:
+    """A patient's plan for each pickup day, worked out only when asked and then kept: the
+    anchor dialog asks about the day a patient chose, for its cost and its trips, and a plan is
+    ~6 ms, so nothing is planned on a text that does not need it."""
+
+    def __init__(self, patient: Patient, today: dt.date) -> None:
+        self.patient, self.today = patient, today
+        self._known: dict[int, SyncPlan | None] = {}
+
+    def get(self, day: int) -> SyncPlan | None:
+        if not 1 <= day <= 28:
+            return None
+        if day not in self._known:
+            try:
+                self._known[day] = plan_for(self.patient, self.today, day)
+            except PlanError:
+                self._known[day] = None
+        return self._known[day]
+
+
+def trip_plan(plan: SyncPlan) -> TripPlan:
+    """What the anchor dialog tells the patient about getting in sync on this plan's day."""
+    visit = plan.sync_visit
+    return TripPlan(
+        first_synced_anchor=plan.first_synced_anchor,
+        first_synced_pickup=plan.first_synced_pickup,
+        visits=tuple(t.date for t in plan.visits_before_sync),
+        overrides=visit.overrides if visit is not None and visit.adopted else (),
+    )
+
+
+class TripPlans(Mapping[int, TripPlan]):
+    """The trips for each day 1-28, each worked out when a dialog asks about it."""
+
+    def __init__(self, plans: DayPlans) -> None:
+        self._plans = plans
+
+    def __getitem__(self, day: int) -> TripPlan:
+        found = self._plans.get(day)
+        if found is None:
+            raise KeyError(day)
+        return trip_plan(found)
+
+    def __iter__(self) -> Iterator[int]:
+        return (day for day in range(1, 29) if day in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

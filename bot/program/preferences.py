@@ -15,9 +15,9 @@ from babel.numbers import format_currency
 from sqlalchemy.orm import Session
 
 from bot.languages import catalogs
-from bot.program.plans import plan_for
+from bot.program.plans import DayPlans
 from dialogs.context import CostEstimate
-from dialogs.plan.model import PlanError
+from dialogs.plan.plan import SyncPlan
 from store.models import Channel, ConsentEvent, ConsentKind, Patient
 from store.preferences import (
     PatientPreference,
@@ -218,23 +218,25 @@ def money(amount: Decimal, language: str) -> str:
     return format_currency(amount, "USD", locale=catalogs.babel_locale(language))
 
 
-def cost_estimates(patient: Patient, today: dt.date) -> Mapping[int, CostEstimate]:
+def cost_estimates(
+    patient: Patient, today: dt.date, plans: DayPlans | None = None
+) -> Mapping[int, CostEstimate]:
     """For each pickup day the patient may choose: what the shorter fills before the first
     synced pickup cost (prorated copays) against a full month of the same medicines."""
-    return _CostEstimates(patient, today)
+    return _CostEstimates(patient, plans or DayPlans(patient, today))
 
 
 class _CostEstimates(Mapping[int, CostEstimate]):
     """Worked out for a day only when a dialog asks about it: every text of a patient who is
     choosing a day carries these, and planning all 28 days each time would be wasted work."""
 
-    def __init__(self, patient: Patient, today: dt.date) -> None:
-        self._patient, self._today = patient, today
+    def __init__(self, patient: Patient, plans: DayPlans) -> None:
+        self._patient, self._plans = patient, plans
         self._known: dict[int, CostEstimate | None] = {}
 
     def __getitem__(self, day: int) -> CostEstimate:
         if day not in self._known:
-            self._known[day] = _estimate(self._patient, self._today, day)
+            self._known[day] = _estimate(self._patient, self._plans.get(day))
         found = self._known[day]
         if found is None:
             raise KeyError(day)
@@ -247,12 +249,8 @@ class _CostEstimates(Mapping[int, CostEstimate]):
         return sum(1 for _ in self)
 
 
-def _estimate(patient: Patient, today: dt.date, day: int) -> CostEstimate | None:
-    if not 1 <= day <= 28:
-        return None
-    try:
-        plan = plan_for(patient, today, day)
-    except PlanError:
+def _estimate(patient: Patient, plan: SyncPlan | None) -> CostEstimate | None:
+    if plan is None:
         return None
     shortened = [line for line in plan.lines if line.short_fill_cost is not None]
     prorated = sum((line.short_fill_cost or Decimal(0) for line in shortened), Decimal(0))

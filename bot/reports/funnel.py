@@ -55,7 +55,7 @@ class Funnel:
 
 def is_eligible(patient: Patient) -> bool:
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
     except PlanError:
         return False  # data to fix first: not counted as eligible
     return check_eligibility(reconcile_all(meds, program_settings(patient))).eligible

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     decline_quiet_days: int = 180
     # Days between the choice of an anchor day and the first synced pickup, at least.
     preparation_days: int = 3
+    # A staff member's reply keeps a two-way thread open this many hours (or until its item is
+    # decided): what the patient writes back outside a dialog question goes to that item.
+    staff_thread_hours: float = Field(default=72, gt=0)
     # Where `serve --demo` keeps its generated Twilio auth token for `medsync chat`.
     demo_token_file: str = "medsync.demo-token"
     # Signs the inbox's session cookies (MEDSYNC_SECRET_KEY). Unset: a random key per process,

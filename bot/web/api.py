@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.clock import local_date
 from bot.inbox import decisions
 from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound
-from bot.inbox.items import send_after_commit
+from bot.inbox.items import assessment_words, item_answers, quoted, send_after_commit
 from bot.inbox.staff import Actor
 from bot.inbox.web import clock_of, now_of, sessions_of, settings_of
 from bot.web.tokens import Decider, ItemsReader, PatientsReader
@@ -55,8 +55,26 @@ class ReviewItemSummary(BaseModel):
     decision_note: str | None
 
 
+class AnswerShown(BaseModel):
+    question: str = Field(description="The question in English, as asked.")
+    answer: str = Field(description='The value recorded: "Yes", "No", a day, free text.')
+    wrote: str | None = Field(description="The patient's own words it was read from.")
+    flagged: bool = Field(description="This answer holds the fill.")
+    shown: str = Field(description="\"No — wrote: '...'\": the value beside the words.")
+
+
 class ReviewItemDetail(ReviewItemSummary):
     answers: dict[str, Any] = Field(description="The check-in answers, by question id.")
+    words: dict[str, str] = Field(
+        description="The patient's own words behind each answer, by question id."
+    )
+    answer_lines: list[AnswerShown] = Field(
+        description="Each answer in English beside the patient's words, in the order asked "
+        "(a new enrollment: joining and the pickup day)."
+    )
+    wrote: list[str] = Field(
+        description="What the patient wrote, quoted by a call-back raised after unclear answers."
+    )
     flags: list[str]
     check_in_anchor_date: dt.date | None
     message_body: str | None = Field(description="What the patient wrote, when a text opened it.")
@@ -187,9 +205,27 @@ def read_review_item(request: Request, item_id: RowId, actor: ItemsReader) -> Re
             now_of(request),
             after={"patient_id": item.patient_id, "via": "api"},
         )
+        lines = item_answers(session, item, check_in, message)
+        words = (
+            dict(check_in.words or {})
+            if check_in
+            else (assessment_words(session, item) or dict(details.get("words") or {}))
+        )
         return ReviewItemDetail(
             **_summary(item, patient).model_dump(),
             answers=dict(check_in.answers if check_in else details.get("answers") or {}),
+            words=words,
+            answer_lines=[
+                AnswerShown(
+                    question=a.question,
+                    answer=a.answer,
+                    wrote=a.wrote or None,
+                    flagged=a.flagged,
+                    shown=a.shown,
+                )
+                for a in lines
+            ],
+            wrote=quoted(item),
             flags=list(check_in.flags if check_in else details.get("flags") or []),
             check_in_anchor_date=check_in.anchor_date if check_in else None,
             message_body=message.body if message else None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.responses import HTMLResponse
 
 from bot import inbox
 from bot.channels import sms, voice
@@ -14,9 +16,11 @@ from bot.outreach.sender import Sender, sender_for
 from bot.settings import Settings, get_settings
 from bot.settings.outreach import OutreachSettings
 from bot.settings.voice import VoiceSettings
-from bot.web import api
+from bot.web import api, dispensing_api
 from bot.web.outreach import attach_outreach, outreach_jobs
 from store.db import make_engine, make_sessionmaker
+
+SWAGGER = "/static/inbox/vendor/swagger-ui"
 
 
 def create_app(
@@ -30,7 +34,7 @@ def create_app(
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
     sender = sender or sender_for(settings)
-    app = FastAPI(title="MedSync", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(title="MedSync", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.clock = clock
@@ -44,6 +48,19 @@ def create_app(
     attach_outreach(app)
     inbox.install(app)
     app.include_router(api.router)
+    app.include_router(dispensing_api.router)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        # Swagger UI's files come from the package (bot/inbox/static/vendor/swagger-ui), never
+        # a CDN: the page works on a pharmacy network without internet.
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="MedSync API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -160,6 +160,8 @@ class ProgramSettings:
     anchor_policy: AnchorPolicy = "latest_due"
     cycle: Cycle = "monthly"
     dropout_cycles: int = 3
+    # A cycle not picked up this many days after its anchor is "not picked up" (issue 16).
+    not_picked_up_days: int = 7
     adherence_threshold: Decimal = Decimal("0.80")
     month_supply_days: int = 30  # the plan's "month's supply" for Part D daily cost-sharing
     # The most days' supply plans pay for in one fill; a prescription's own limit may be lower.
@@ -189,6 +191,8 @@ class ProgramSettings:
                 problems.append(f"{name} cannot be negative")
         if self.dropout_cycles < 1:
             problems.append("dropout_cycles must be at least 1")
+        if not 1 <= self.not_picked_up_days <= 14:
+            problems.append("not_picked_up_days must be between 1 and 14")
         if self.month_supply_days < 1:
             problems.append("month_supply_days must be at least 1")
         if self.max_days_supply < 28:

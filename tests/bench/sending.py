@@ -1,15 +1,19 @@
-"""One RQ worker's sending rate against the fake Twilio API, and the throttle's accuracy.
+"""One worker's sending rate against the fake Twilio API, and the throttle's accuracy.
 
     .venv/bin/python -m tests.bench.sending [sqlite|postgresql] [--messages 1000]
-        [--rate 50] [--worker simple|fork]
+        [--rate 50] [--worker medsync|simple|fork] [--jobs batch|single]
 
-Seeds `--messages` queued texts (one per generated patient), enqueues a send job for each
-through `RQJobs` (Redis from MEDSYNC_TEST_REDIS_URL, database 7 unless told otherwise; only
-that database is emptied), and runs one RQ worker in burst mode on them, sending with the
-real twilio client to tests/fake_twilio.py served over HTTP on loopback by a process of its
-own. Two runs: the throttle set far above what a worker can do (the worker's own ceiling),
-then at `--rate` segments a second (MEDSYNC_SEGMENTS_PER_SECOND), where the achieved rate is
-measured between the fake API's first and last request. Prints figures; asserts nothing.
+Seeds `--messages` queued texts (one per generated patient), enqueues their sends through
+`RQJobs` (Redis from MEDSYNC_TEST_REDIS_URL, database 7 unless told otherwise; only that
+database is emptied): `--jobs batch` as the scheduler and campaigns do (`send_many`, batch
+jobs of 50), `single` a job per text as a pharmacist's reply does. Then one worker runs in
+burst mode on them, sending with the real twilio client to tests/fake_twilio.py served over
+HTTP on loopback by a process of its own. `--worker medsync` (the default) is `medsync worker
+--burst` as shipped, in a process of its own with the environment docs/DEPLOY.md lists;
+`simple` and `fork` are RQ's SimpleWorker and forking Worker in this process. Two runs: the
+throttle set far above what a worker can do (the worker's own ceiling), then at `--rate`
+segments a second (MEDSYNC_SEGMENTS_PER_SECOND), where the achieved rate is measured between
+the fake API's first and last request. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from bot.settings import Settings
 from bot.settings.outreach import OutreachSettings
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Channel, Direction, Message, MessageStatus, Patient, Pharmacy
+from tests.bench.common import PHARMACY_NUMBER as BENCH_NUMBER
 from tests.bench.common import fresh_database, seed_patients
 
 NOW = dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC)  # 10:00 in New York
@@ -98,8 +103,48 @@ def queue_messages(url: str, count: int) -> list[int]:
     return ids
 
 
+def shipped_worker(url: str, fake_url: str, per_second: float) -> tuple[float, float]:
+    """`medsync worker --burst` in a process of its own: its seconds and CPU seconds."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDSYNC_", "TWILIO_"))}
+    env.update(
+        {
+            "MEDSYNC_DATABASE_URL": url,
+            "MEDSYNC_REDIS_URL": REDIS,
+            "MEDSYNC_QUEUE_NAME": QUEUE,
+            "MEDSYNC_SENDER": "twilio",
+            "TWILIO_ACCOUNT_SID": ACCOUNT,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "MEDSYNC_TWILIO_API_URL": fake_url,
+            "MEDSYNC_SEGMENTS_PER_SECOND": repr(per_second),
+            "MEDSYNC_SENDING_HOURS_START": "00:00:00",
+            "MEDSYNC_SENDING_HOURS_END": "23:59:59",
+            "MEDSYNC_SENDING_HOURS_END_BY_STATE": "{}",
+            "MEDSYNC_CAP_PER_DAY": "100",
+            "MEDSYNC_CAP_PER_WEEK": "100",
+            "MEDSYNC_SCHEDULER_INTERVAL": "3600",
+        }
+    )
+    # This hour's anchor-cycle run is taken already: the figures are the sends alone.
+    Redis.from_url(REDIS).set(f"medsync:scheduler:{int(time.time() // 3600)}", "1", ex=7200)
+    medsync = str(Path(sys.executable).with_name("medsync"))
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as log:  # RQ's line per job; kept out of the figures
+        worker = subprocess.Popen([medsync, "worker", "--burst"], env=env, stdout=log, stderr=log)
+        _, status, usage = os.wait4(worker.pid, 0)
+        seconds = time.perf_counter() - started
+        if status != 0:
+            log.seek(0)
+            raise SystemExit(f"medsync worker exited ({status}): {log.read()[-2000:]!r}")
+    return seconds, usage.ru_utime + usage.ru_stime
+
+
 def run(
-    url: str, ids: Sequence[int], per_second: float, worker_kind: str, warm: bool = True
+    url: str,
+    ids: Sequence[int],
+    per_second: float,
+    worker_kind: str,
+    warm: bool = True,
+    batches: bool = True,
 ) -> tuple[float, float, list[float]]:
     """Seconds for one worker to send `ids`, the CPU seconds it used (its work horses'
     included), and the fake API's arrival times."""
@@ -108,6 +153,7 @@ def run(
     from bot.outreach.rq_workers import SimpleWorker, Worker
 
     connection = Redis.from_url(REDIS)
+    connection.delete(f"medsync:throughput:{BENCH_NUMBER}")
     Queue(QUEUE, connection=connection).empty()  # type: ignore[no-untyped-call]
     fake = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.sending", "--serve-fake"],
@@ -126,19 +172,27 @@ def run(
         connection=connection,
     )
     configure(context)
-    if warm:
-        warm_up(context)  # as `medsync worker` does before its first job
     jobs = RQJobs(connection, QUEUE)
-    for message_id in ids:
-        jobs.send(message_id)
-    kind = SimpleWorker if worker_kind == "simple" else Worker
-    started, cpu = time.perf_counter(), cpu_seconds()
-    kind([jobs.queue], connection=connection).work(
-        burst=True, logging_level=os.environ.get("BENCH_RQ_LOG", "WARNING")
-    )
-    seconds = time.perf_counter() - started
-    cpu = cpu_seconds() - cpu
+    if batches:
+        jobs.send_many(list(ids))
+    else:
+        for message_id in ids:
+            jobs.send(message_id)
     configure(None)
+    if worker_kind == "medsync":
+        seconds, cpu = shipped_worker(url, fake_url, per_second)
+    else:
+        configure(context)
+        if warm:
+            warm_up(context)  # as `medsync worker` does before its first job
+        kind = SimpleWorker if worker_kind == "simple" else Worker
+        started, cpu = time.perf_counter(), cpu_seconds()
+        kind([jobs.queue], connection=connection).work(
+            burst=True, logging_level=os.environ.get("BENCH_RQ_LOG", "WARNING")
+        )
+        seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu
+        configure(None)
     arrivals = json.loads(fake.communicate("")[0])
     Queue(QUEUE, connection=connection).empty()  # type: ignore[no-untyped-call]
     return seconds, cpu, arrivals
@@ -159,7 +213,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("database", nargs="?", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50.0, help="throttle, segments a second")
-    parser.add_argument("--worker", default="fork", choices=["fork", "simple"])
+    parser.add_argument("--worker", default="medsync", choices=["medsync", "simple", "fork"])
+    parser.add_argument("--jobs", default="batch", choices=["batch", "single"])
     parser.add_argument("--cold", action="store_true", help="skip the worker's warm-up")
     parser.add_argument("--serve-fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -167,14 +222,16 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         serve_fake()
         return
     warmth = "cold" if args.cold else "warmed up"
-    out(f"One RQ worker ({args.worker}, {warmth}) sending on {args.database}:")
+    out(f"One worker ({args.worker}, {args.jobs} jobs, {warmth}) sending on {args.database}:")
     for label, per_second in [("ceiling", 1_000_000.0), (f"throttle {args.rate:g}/s", args.rate)]:
         with (
             tempfile.TemporaryDirectory() as folder,
             fresh_database(args.database, Path(folder)) as url,
         ):
             ids = queue_messages(url, args.messages)
-            seconds, cpu, arrivals = run(url, ids, per_second, args.worker, not args.cold)
+            seconds, cpu, arrivals = run(
+                url, ids, per_second, args.worker, not args.cold, args.jobs == "batch"
+            )
             done = sent(url)
         line = (
             f"  {label:16} {done:5d} sent in {seconds:6.2f} s: {done / seconds:6.1f} a second; "

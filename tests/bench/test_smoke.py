@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bench import campaign, importing, scheduler, sending
+from tests.bench import campaign, importing, scheduler, sending, worklist
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -65,3 +65,8 @@ def test_sending_sends_every_message_and_measures_the_throttle(
     ceiling, throttled = printed.splitlines()[1:3]
     assert "6 sent" in ceiling and "at the API" in ceiling
     assert "6 sent" in throttled and "of the set rate" in throttled
+
+
+def test_worklist_lists_every_enrolled_patient_once() -> None:
+    printed = _run(worklist.main, ["sqlite", "--patients", "56"])
+    assert "56 patient pickups" in printed  # each pickup on exactly one preparation day

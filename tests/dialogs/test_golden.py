@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 from bot.languages import catalogs as i18n
-from dialogs.context import PatientFacts
+from dialogs.context import PatientFacts, TripPlan
+from dialogs.plan.open_days import OpenDays
 from dialogs.turn import Digits, Event, Start, Text, Timeout
 from tests.dialogs.transcript import Case, check, patient
 
@@ -42,8 +43,16 @@ CASES: dict[str, dict[str, Case]] = {
         "es": Case("", texts("hola", "no gracias")),
     },
     "enroll_unclear_twice": {
-        "en": Case("", texts("hi", "maybe later?", "🤷‍♀️"), note="re-asked once, then staff call"),
-        "es": Case("", texts("hola", "tal vez", "🤷‍♀️"), note="re-asked once, then staff call"),
+        "en": Case(
+            "",
+            texts("hi", "maybe later?", "🤷‍♀️", "yes"),
+            note="re-asked once, then staff call; a yes after it still answers the question",
+        ),
+        "es": Case(
+            "",
+            texts("hola", "tal vez", "🤷‍♀️", "sí"),
+            note="re-asked once, then staff call; a yes after it still answers the question",
+        ),
     },
     "anchor_day_forms": {
         "en": Case(
@@ -81,7 +90,11 @@ CASES: dict[str, dict[str, Case]] = {
     },
     "check_in_unclear_twice": {
         "en": Case("", [open_check_in(), *texts("what?", "12345")]),
-        "es": Case("", [open_check_in(), *texts("¿qué?", "12345")]),
+        "es": Case(
+            "",
+            [open_check_in(), *texts("¿qué?", "12345", "🤷")],
+            note="a question back is answered, then two unclear answers",
+        ),
     },
     "check_in_follow_up": {
         "en": Case(
@@ -119,6 +132,56 @@ CASES: dict[str, dict[str, Case]] = {
         "en": Case("", texts("thanks!", "Can I come on the 18th instead?")),
         "es": Case("", texts("gracias", "¿Puedo ir el 18 mejor?")),
     },
+    # Issue 16: the trips named truthfully, and closed days.
+    "anchor_sync_visit": {
+        "en": Case("", texts("the 15th"), note="one sync visit before the first synced pickup"),
+        "es": Case("", texts("el 15"), note="one sync visit before the first synced pickup"),
+    },
+    "anchor_closed_day": {
+        "en": Case("", texts("25"), note="Dec 25 is closed: Dec 24; two visits, one override"),
+        "es": Case("", texts("25"), note="Dec 25 is closed: Dec 24; two visits, one override"),
+    },
+    "check_in_service_offer": {
+        "en": Case(
+            "",
+            [open_check_in(), *texts("no", "no", "no", "no", "yes", "yes please")],
+            note="all clear, then a flu shot offered and accepted",
+        ),
+        "es": Case(
+            "",
+            [open_check_in(), *texts("no", "no", "no", "no", "sí", "no gracias")],
+            note="all clear, then a flu shot offered and declined",
+        ),
+    },
+    "check_in_closed_day": {
+        "en": Case(
+            "", [open_check_in(), *texts("no", "no", "no", "no", "yes")], note="Dec 15 closed"
+        ),
+        "es": Case(
+            "", [open_check_in(), *texts("no", "no", "no", "no", "sí")], note="Dec 15 closed"
+        ),
+    },
+}
+
+# The trips each case's plan gives (bot/program/plans.py works them out from the store).
+SYNC_VISIT = {
+    15: TripPlan(ANCHOR, ANCHOR, (dt.date(2026, 12, 7),)),
+    10: TripPlan(dt.date(2026, 12, 10), dt.date(2026, 12, 10), ()),
+}
+CLOSED_25 = {
+    25: TripPlan(
+        dt.date(2026, 12, 25),
+        dt.date(2026, 12, 24),
+        (dt.date(2026, 12, 2), dt.date(2026, 12, 11)),
+        overrides=("RX1002",),
+    )
+}
+# A pharmacy closed on Dec 15, 2026 (its own date) and on US federal holidays.
+CLOSED_15 = OpenDays(closed_dates=frozenset({ANCHOR}))
+CASE_SETUP: dict[str, dict[str, object]] = {
+    "anchor_sync_visit": {"trip_plans": SYNC_VISIT, "proposed_anchor_day": 15},
+    "anchor_closed_day": {"trip_plans": CLOSED_25},
+    "check_in_service_offer": {"service_offer": ("flu_shot", "flu_shot")},
 }
 
 # Conversations whose patient has already chosen a day start from that context.
@@ -131,8 +194,10 @@ PRE_ENROLLED = {
     "help_and_pharmacist_mid_check_in",
     "stop_mid_check_in",
     "enrolled_patient_writes",
+    "check_in_closed_day",
+    "check_in_service_offer",
 }
-CONSENTED = {"anchor_day_forms"}
+CONSENTED = {"anchor_day_forms", "anchor_sync_visit", "anchor_closed_day"}
 
 
 def build(name: str, language: str) -> Case:
@@ -145,7 +210,10 @@ def build(name: str, language: str) -> Case:
             overrides |= {"enrollment": "active"}
     if name in CONSENTED:
         overrides |= {"enrollment": "consented"}
+    overrides |= CASE_SETUP.get(name, {})
     case.patients = (patient(language, **overrides),)
+    if name == "check_in_closed_day":
+        case.open_days = CLOSED_15
     if name in CONSENTED:  # the patient said yes and was asked for a day
         case.state = {"version": 1, "dialog": "anchor", "step": "day", "subject": 1}
     return case
@@ -162,6 +230,29 @@ def _millers(language: str) -> tuple[PatientFacts, ...]:
         PatientFacts(id=11, first_name="Robert", language=language, birth_year=1944),
         PatientFacts(id=12, first_name="Linda", language=language, birth_year=1947),
     )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_golden_staff_thread(language: str) -> None:
+    """A pharmacist replied: what the patient writes back goes to that item, not to a canned
+    answer; STOP, HELP and "call me" still work, and a check-in question still gets its answer."""
+    words = {
+        "en": ("After 3pm please, I feel a bit dizzy", "thanks!", "HELP", "STOP"),
+        "es": (
+            "Después de las 3, por favor, me siento un poco mareado",
+            "¡gracias!",
+            "AYUDA",
+            "ALTO",
+        ),
+    }[language]
+    case = Case(
+        "staff_thread",
+        [*texts(*words[:3]), open_check_in(), Text(words[1]), Text(words[3])],
+        patients=(patient(language, **{**ENROLLED, "enrollment": "active"}),),  # type: ignore[arg-type]
+        staff_thread=41,
+        note="a pharmacist's reply to item 41 is open",
+    )
+    check(case, language)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -18,6 +18,7 @@ from dialogs import engine
 from dialogs.assessment import Assessment
 from dialogs.caregiver import display
 from dialogs.context import Context, PatientFacts
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 from dialogs.state import load
 from dialogs.turn import (
     Digits,
@@ -26,6 +27,7 @@ from dialogs.turn import (
     NoInput,
     OpenReviewItem,
     RecordConsent,
+    RecordServiceOffer,
     SaveAssessment,
     SaveCheckIn,
     SetCaregiver,
@@ -36,6 +38,7 @@ from dialogs.turn import (
     Start,
     Text,
     Timeout,
+    ToStaffThread,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -65,6 +68,9 @@ class Case:
     state: dict[str, object] = field(default_factory=dict)
     assessments: tuple[Assessment, ...] = ()  # a pharmacy's standalone assessments
     cared_for: tuple[int, ...] = ()  # patients reached through a caregiver's permission
+    open_days: OpenDays = ALWAYS_OPEN  # the pharmacy's closed days
+    facts: dict[str, object] = field(default_factory=dict)  # the patient's, over the defaults
+    staff_thread: int | None = None  # the review item a pharmacist's reply opened a thread on
 
 
 def patient(language: str, **overrides: object) -> PatientFacts:
@@ -116,6 +122,10 @@ def effect_line(effect: Effect) -> str:
             return f"caregiver {what} {whose} by {by}: {json.dumps(wording)}"
         case SetCaregiverPhone(opted_out=opted_out, wording=wording):
             return f"caregiver phone {'opted out' if opted_out else 'opted in'}: {wording}"
+        case RecordServiceOffer(service=service, anchor_date=anchor, status=status):
+            return f"service {service} {status} for {anchor}"
+        case ToStaffThread(review_item_id=item):
+            return f"to the staff thread on review item {item} (marked unread)"
     raise TypeError(effect)
 
 
@@ -180,6 +190,8 @@ def play(case: Case) -> str:
             assessments=case.assessments,
             cared_for=case.cared_for,
             phone_opted_out=opted_out_phone,
+            open_days=case.open_days,
+            staff_thread=case.staff_thread,
         )
         turn = engine.step(state, event, ctx)
         for effect in turn.effects:

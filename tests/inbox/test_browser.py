@@ -88,7 +88,10 @@ def test_a_pharmacist_signs_in_opens_a_flagged_check_in_and_approves_it(
             expect(page.get_by_text("<script>alert(1)</script>")).to_be_visible()  # as text
             page.get_by_role("button", name="Approve: fill proceeds").click()
 
+            # Nothing else waits: the decision leads back to the (now clear) queue.
+            expect(page).to_have_url(f"{base}/inbox")
             expect(page.get_by_text("Approved: the fill proceeds")).to_be_visible()
+            page.goto(f"{base}/inbox/items/{item_id}")
             expect(page.get_by_text("Approved by Dana Reyes")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "inbox-approved.png"), full_page=True)
 

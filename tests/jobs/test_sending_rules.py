@@ -41,10 +41,10 @@ def allowed(phone: str, at: dt.datetime, patient_zone: str | None = None, state:
 
 
 def test_numbers_give_their_zone_and_state() -> None:
-    assert number_facts(MIAMI) == (["America/New_York"], "FL")
-    assert number_facts(OKC) == (["America/Chicago"], "OK")
+    assert number_facts(MIAMI) == (("America/New_York",), "FL")
+    assert number_facts(OKC) == (("America/Chicago",), "OK")
     assert number_facts(NY)[1] == "NY"
-    assert number_facts("555-0100") == ([], None)  # not a real number: the pharmacy's zone
+    assert number_facts("555-0100") == ((), None)  # not a real number: the pharmacy's zone
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,9 @@ def test_the_english_default_after_an_unclear_menu_is_no_ones_choice(
         "vi",
     )
     (answer,) = phone.text("chào")  # the invitation is still waiting for yes or no
-    assert answer.startswith("Xin lỗi, tôi chưa hiểu ý quý vị.\nQuý vị có muốn tham gia")
+    assert answer.startswith(
+        "Xin lỗi, chúng tôi muốn chắc chắn là đã hiểu đúng ý quý vị.\nQuý vị có muốn tham gia"
+    )
 
 
 def test_the_importer_keeps_a_chosen_language_and_records_the_exports(

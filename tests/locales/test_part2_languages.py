@@ -447,6 +447,7 @@ SAMPLE: dict[str, Param] = {
     "first_name": "Ana",
     "pharmacy": "Main Street Pharmacy",
     "pharmacy_phone": "(212) 555-0199",
+    "hours": "9-7",
     "day": 15,
     "date": PICKUP,
     "names": ("Robert", "Linda"),

@@ -37,12 +37,14 @@ def served(db_url: str, processes: int = 1) -> Iterator[str]:
     env.pop("MEDSYNC_REDIS_URL", None)  # jobs in process: these tests are about the webhook
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bot.web.app:create_app", "--factory",
-         "--port", str(port), "--workers", str(processes), "--log-level", "warning"],
+         "--port", str(port), "--workers", str(processes), "--log-level", "warning",
+         # a process still importing the app on a busy machine is not hung
+         "--timeout-worker-healthcheck", "60"],
         env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:

@@ -18,6 +18,11 @@ from tests.bench.statements import per_message
 # Preferences (issue 10): +1 on every text of a known patient (their preferences and the latest
 # detailed-messages consent, in one statement); +2 more on the pickup day (the preference
 # questions are marked as asked: a row written; the cost estimate reads the prescriptions).
+# The patient's words (issue 15): check-in answers keep the text they were read from in the
+# same UPDATE as the answers; the two check-in figures were pinned before the words were kept.
+# Two-way threads (issue 18): a text while a pharmacist's reply is open costs one statement
+# fewer than the same text outside a dialog (one UPDATE of the item instead of looking for a
+# pending item and inserting one); the thread itself is read from the locked conversation row.
 AT_MOST = {
     "sqlite": {
         "hi (the offer)": 15,
@@ -25,6 +30,10 @@ AT_MOST = {
         "a pickup day": 19,
         "a retried MessageSid": 4,
         "an unknown sender": 13,
+        "a check-in answer": 15,
+        "the last check-in answer": 15,
+        "a text outside a dialog": 13,
+        "a text to a staff thread": 12,
     },
     # No BEGIN IMMEDIATE statement: PostgreSQL's transactions begin implicitly.
     "postgresql": {
@@ -33,6 +42,10 @@ AT_MOST = {
         "a pickup day": 18,
         "a retried MessageSid": 3,
         "an unknown sender": 12,
+        "a check-in answer": 14,
+        "the last check-in answer": 14,
+        "a text outside a dialog": 12,
+        "a text to a staff thread": 11,
     },
 }
 
@@ -47,3 +60,4 @@ def test_statements_per_inbound_text_do_not_grow(db_url: str) -> None:
     assert not over, f"more SQL statements per message than before (found, bound): {over}"
     # A retry is answered from the stored reply, before any dialog work.
     assert figures["a retried MessageSid"] < figures["a pickup day"]
+    assert figures["a text to a staff thread"] <= figures["a text outside a dialog"]

@@ -1,0 +1,592 @@
+"""Reading a patient's answer: what it says to the question asked, to the other questions still
+open, what else it says that a pharmacist must see, and whether it is a question back.
+
+Pure and fast (it runs on every text and speech result): the words are data, in the
+[reading] table of locales/<lang>/vocabulary.toml, compiled once per vocabulary into a
+`Lexicon`. The method is NegEx and ConText's (docs/UNDERSTANDING.md): the message is cut into
+clauses at punctuation and connectors ("but", "pero", "但是"), and each clause gets its topics
+(hospital, changes, missed doses, a pharmacy's own words), their polarity (a negation's scope
+ends with the clause), whose they are (the patient's, or "my husband's"), and how sure the
+patient is ("I don't think so", "no sé" are not a no).
+
+The safety rule lives in the dialogs that use a reading (dialogs/answers.py): the clear value
+only when the message says that and nothing else that could matter.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extractOne
+
+from dialogs.parse import Vocabulary, normalize
+
+Said = Literal["yes", "no", "number", "day", "message"]
+Back = Literal["who", "what_mean", "cost", "hours"]
+BACKS: tuple[Back, ...] = ("who", "what_mean", "cost", "hours")
+# Built-in topics: the default check-in's yes/no questions ask about these.
+TOPICS = ("hospital", "changes", "missed_doses")
+
+# ---------------------------------------------------------------- the words, compiled
+
+# Categories of the [reading] table that are lists of phrases.
+PHRASE_KEYS = (
+    "negation",  # "not", "didn't", "never", "sin", "没", "không": negate what follows in a clause
+    "connectors",  # "but", "pero", "但是", "nhưng": end a negation's scope, start a clause
+    "unsure",  # "maybe", "I don't think so", "no sé", "không biết": never a clear answer
+    "others",  # "my husband", "mi hija": someone else's news
+    "self",  # "I", "me", "yo", "tôi": the patient
+    "not_me",  # "not me", "yo no": the patient says no, someone else said yes
+    "function",  # words that carry no news: "the", "to", "since", "was", "de", "了"
+    "polite",  # "thanks", "all good", "feeling fine": no news either
+    "nothing_else",  # "that's all", "I'm good", "todo bien": no to "anything else?"
+    "hypothetical",  # "if", "in case": not something that happened
+    "zero",  # "zero", "none", "ninguna": a count of nought
+    "who",  # "who is this": questions back, answered and not recorded
+    "what_mean",
+    "cost",
+    "hours",
+)
+
+_EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
+_EMOJI_NO = ("👎", "❌", "✖", "🙅", "🚫", "⛔", "❎")
+_EMOJI_SKIN = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
+YES_TOKEN, NO_TOKEN = "emojiyes", "emojino"
+
+# Clause breaks: sentence and list punctuation in every script (Arabic comma, CJK marks).
+_BREAKS = re.compile(r"[.;!?\n,،؛؟。！？；，、…]+|\s[-–—]+\s|\s/\s")
+_QUESTION_MARK = re.compile(r"[?¿؟？]")
+_DIGITS = re.compile(r"\d+")
+# English contractions come apart in `normalize` ("didn't" -> "didn t"): joined again here,
+# in the vocabulary and in texts alike, so "didnt" and "didn't" are one word.
+_CONTRACTION_NT = re.compile(r"\b(\w+n) t\b|\b(ma) (am)\b")
+_CONTRACTION_I = re.compile(
+    r"\b(i|you|we|they|that|it|there|what|who|he|she) (m|ve|ll|d|re)\b|\b([a-z]{2,}) (s)\b"
+)
+_REPEATS = re.compile(r"(.)\1+")
+_ORDINAL = re.compile(r"x?\d+(?:x|st|nd|rd|th|º|ª|er|e)?")  # "2", "2x", "15th", "15º"
+
+
+def words_of(text: str) -> list[str]:
+    """Normalised words, contractions joined: "I didn't!" -> ["i", "didnt"]."""
+    joined = _CONTRACTION_NT.sub(lambda m: f"{m[1]}t" if m[1] else "maam", normalize(text))
+    return _CONTRACTION_I.sub(lambda m: f"{m[1]}{m[2]}" if m[1] else f"{m[3]}s", joined).split()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """One vocabulary's reading words, indexed: phrase -> its tags."""
+
+    index: Mapping[str, frozenset[str]]
+    longest: int
+    counts: Mapping[str, tuple[int, int]]
+    numbers: Mapping[str, int]
+    fuzzy_choices: tuple[str, ...]  # single words worth a typo: yes/no, topics, negations
+    endings: tuple[str, ...] = ()  # particles written onto a word ("응급실에" -> "응급실")
+
+    def tags(self, phrase: str) -> frozenset[str]:
+        return self.index.get(phrase, frozenset())
+
+
+def _phrases(values: Iterable[str]) -> set[str]:
+    return {" ".join(words_of(v)) for v in values} - {""}
+
+
+def compile_lexicon(vocab: Vocabulary) -> Lexicon:
+    """Every phrase the reader knows, with its tags ("no", "negation", "topic:hospital", ...)."""
+    index: dict[str, set[str]] = {}
+
+    def add(phrases: Iterable[str], tag: str) -> None:
+        for p in _phrases(phrases):
+            index.setdefault(p, set()).add(tag)
+
+    raw = vocab.reading
+    add(vocab.yes, "yes")
+    add(vocab.no, "no")
+    add(vocab.filler, "function")
+    index.setdefault(YES_TOKEN, set()).add("yes")
+    index.setdefault(NO_TOKEN, set()).add("no")
+    for key in PHRASE_KEYS:
+        add(raw.get(key, ()), key)
+    for topic, phrases in raw.get("topics", {}).items():
+        add(phrases, f"topic:{topic}")
+    topic_words = {t: _phrases(p) for t, p in raw.get("topics", {}).items()}
+    for topic, phrases in raw.get("topic_no", {}).items():
+        # "no missed doses" names its topic (an answer to it wherever it is asked); "same as
+        # always" only implies it (an answer only to the question asked).
+        for p in _phrases(phrases):
+            words = p.split()
+            spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+            named = bool(spans & topic_words.get(topic, set()))
+            index.setdefault(p, set()).add(f"topic_{'said' if named else 'no'}:{topic}")
+    counts: dict[str, tuple[int, int]] = {}
+    for phrase, value in raw.get("counts", {}).items():
+        for p in _phrases([phrase]):
+            counts[p] = value
+            index.setdefault(p, set()).add("count")
+    numbers = {" ".join(words_of(k)): v for k, v in vocab.numbers.items()}
+    for p in numbers:
+        index.setdefault(p, set()).add("count")
+    frozen = {k: frozenset(v) for k, v in index.items()}
+    worth = ("yes", "no")
+    fuzzy = tuple(
+        sorted(
+            p
+            for p, tags in frozen.items()
+            if " " not in p
+            and len(p) >= 3
+            and p.isalpha()
+            and (any(t in worth or t.startswith("topic:") for t in tags))
+        )
+    )
+    return Lexicon(
+        index=frozen,
+        longest=max((len(p.split()) for p in frozen), default=1),
+        counts=counts,
+        numbers=numbers,
+        fuzzy_choices=fuzzy,
+        endings=tuple(sorted(_phrases(raw.get("endings", ())), key=len, reverse=True)),
+    )
+
+
+_LEXICONS: dict[int, tuple[Vocabulary, Lexicon]] = {}
+
+
+def lexicon(vocab: Vocabulary) -> Lexicon:
+    """The vocabulary's lexicon, compiled on first use and kept (the runtime keeps one merged
+    vocabulary per language, so this compiles once per language per process)."""
+    kept = _LEXICONS.get(id(vocab))
+    if kept is not None and kept[0] is vocab:
+        return kept[1]
+    compiled = compile_lexicon(vocab)
+    if len(_LEXICONS) > 64:
+        _LEXICONS.pop(next(iter(_LEXICONS)))
+    _LEXICONS[id(vocab)] = (vocab, compiled)
+    return compiled
+
+
+# ---------------------------------------------------------------- what a reading is
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The question a text answers: its kind, and for a yes/no question its topic (one of
+    TOPICS) or its own topic words (a pharmacy's question)."""
+
+    kind: str = "yes_no"  # yes_no | text_or_no | date_confirm | number | day | choice
+    topic: str | None = None
+    topic_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Other:
+    """An answer the text gives to another question (by topic) than the one asked."""
+
+    topic: str
+    value: Literal["yes", "no"]
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    said: Said | None = None  # None: no answer to the question asked
+    value: str | int | None = None  # "yes"/"no", a number or day, or the message's text
+    evidence: str = ""  # the words that carry it
+    sure: bool = True  # False: hedged ("I think", "maybe"), or yes and no at once
+    count: tuple[int, int] | None = None  # "missed 2 or 3" -> (2, 3)
+    others: tuple[Other, ...] = ()
+    notes: tuple[str, ...] = ()  # other content a pharmacist must see (clauses, as written)
+    question_back: Back | None = None
+
+    @property
+    def understood(self) -> bool:
+        return self.said is not None and self.sure
+
+
+# ---------------------------------------------------------------- clauses
+
+
+@dataclass
+class _Word:
+    text: str
+    tags: frozenset[str]
+    count: tuple[int, int] | None = None
+    fuzzy: bool = False
+
+
+@dataclass
+class _Clause:
+    words: list[_Word]
+    raw: str
+    asked_back: bool = False  # the piece of text ended with a question mark
+
+    def has(self, tag: str) -> bool:
+        return any(tag in w.tags for w in self.words)
+
+    def first(self, tag: str) -> int | None:
+        for i, w in enumerate(self.words):
+            if tag in w.tags:
+                return i
+        return None
+
+
+_NEUTRAL = frozenset({"function", "polite", "self", "yes", "no", "negation", "count", "zero"})
+
+
+def _match(words: list[str], lex: Lexicon) -> list[_Word]:
+    """Longest phrases first (as written, then without particles); unknown words tried for a
+    number, then for a typo."""
+    stems = [_stem(w, lex) for w in words] if lex.endings else words
+    out: list[_Word] = []
+    i = 0
+    short = len(words) <= 3
+    while i < len(words):
+        found = _longest(words, stems, i, lex)
+        if found is None:
+            out.append(_unknown(words[i], lex, short))
+            i += 1
+            continue
+        phrase, n = found
+        tags = lex.tags(phrase)
+        # "I didn't take them": an answer phrase that starts with the patient ("i didn't")
+        # gives way to a topic phrase starting inside it ("didn't take").
+        if n > 1 and tags & {"yes", "no"} and "self" in lex.tags(words[i]):
+            inner = _longest(words, stems, i + 1, lex)
+            if inner is not None and i + 1 + inner[1] > i + n and _topical(lex.tags(inner[0])):
+                out.append(_Word(words[i], lex.tags(words[i])))
+                i += 1
+                continue
+        count = lex.counts.get(phrase)
+        if count is None and phrase in lex.numbers:
+            value = lex.numbers[phrase]
+            count = (value, value)
+        out.append(_Word(phrase, tags, count))
+        i += n
+    return out
+
+
+def _topical(tags: frozenset[str]) -> bool:
+    return any(t.startswith(("topic:", "topic_no:", "topic_said:")) for t in tags)
+
+
+def _longest(words: list[str], stems: list[str], i: int, lex: Lexicon) -> tuple[str, int] | None:
+    for n in range(min(lex.longest, len(words) - i), 0, -1):
+        for source in (words, stems):
+            phrase = " ".join(source[i : i + n])
+            if phrase in lex.index:
+                return phrase, n
+    return None
+
+
+def _stem(word: str, lex: Lexicon) -> str:
+    """A word without the particle written onto it, when its stem is known."""
+    for ending in lex.endings:
+        stem = word.removesuffix(ending)
+        if stem != word and stem in lex.index:
+            return stem
+    return word
+
+
+def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
+    digits = _DIGITS.findall(unicodedata.normalize("NFKC", word))
+    if digits and len(digits) == 1 and _ORDINAL.fullmatch(word):
+        value = int(digits[0])
+        return _Word(word, frozenset({"count", "zero"} if value == 0 else {"count"}), (value, value))
+    if len(word) < 3 or not word.isalpha():
+        return _Word(word, frozenset())
+    # "siii", "noooo", "yesss": repeated letters are emphasis.
+    for squeezed in {_REPEATS.sub(r"\1\1", word), _REPEATS.sub(r"\1", word)} - {word}:
+        tags = lex.tags(squeezed)
+        if tags and (short or not tags & {"yes", "no"}):
+            return _Word(squeezed, tags, fuzzy=True)
+    # One typo in a word of 3-5 letters, two in a longer one ("yse", "hospitl", "forgott").
+    limit = 1 if len(word) <= 5 else 2
+    best = extractOne(word, lex.fuzzy_choices, scorer=OSA.distance, score_cutoff=limit)
+    if best is not None and best[0][0] == word[0]:  # typos rarely hit the first letter
+        found = best[0]
+        tags = lex.tags(found)
+        # A yes or a no from a typo only in a short message ("yse", "nop"): never inside a
+        # sentence, where a near word may be anything ("hope" is one letter from "nope").
+        # A no from a typo needs a word of four letters ("nope"): "chao" is no "chả".
+        if (short or not tags & {"yes", "no"}) and ("no" not in tags or len(found) >= 4):
+            if abs(len(found) - len(word)) <= limit:
+                return _Word(found, tags, fuzzy=True)
+    return _Word(word, frozenset())
+
+
+def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
+    text = _EMOJI_SKIN.sub("", text)
+    for emoji in _EMOJI_YES:
+        text = text.replace(emoji, f" {YES_TOKEN} ")
+    for emoji in _EMOJI_NO:
+        text = text.replace(emoji, f" {NO_TOKEN} ")
+    clauses: list[_Clause] = []
+    pieces = _BREAKS.split(text)
+    marks = _BREAKS.findall(text)
+    for n, piece in enumerate(pieces):
+        words = words_of(piece)
+        if not words:
+            continue
+        ended = n < len(marks) and bool(_QUESTION_MARK.search(marks[n]))
+        matched = _match(words, lex)
+        current: list[_Word] = []
+        for w in matched:
+            if "connectors" in w.tags:
+                if current:
+                    clauses.append(_Clause(current, _raw(current), ended))
+                current = []
+                continue
+            current.append(w)
+        if current:
+            clauses.append(_Clause(current, _raw(current), ended))
+    return clauses
+
+
+def _raw(words: list[_Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+# ---------------------------------------------------------------- one clause's meaning
+
+
+@dataclass
+class _Meaning:
+    clause: _Clause
+    topics: dict[str, bool] = field(default_factory=dict)  # topic -> affirmed?
+    # Topics only a "no" phrase named ("same as always"): an answer to the question asked,
+    # never to another one.
+    implied: set[str] = field(default_factory=set)
+    answer: Literal["yes", "no"] | None = None  # a bare yes or no, or "I haven't"
+    unsure: bool = False
+    other_person: bool = False
+    not_me: bool = False
+    hypothetical: bool = False
+    count: tuple[int, int] | None = None
+    zero: bool = False
+    content: list[str] = field(default_factory=list)
+    nothing_else: bool = False
+    back: Back | None = None
+
+
+_NEGATION_REACH = 8  # words a negation reaches, within its clause
+
+
+def _meaning(
+    clause: _Clause, own_topic: str | None, own_words: frozenset[str], lex: Lexicon
+) -> _Meaning:
+    m = _Meaning(clause)
+    words = clause.words
+    m.unsure = clause.has("unsure")
+    m.other_person = clause.has("others") and not clause.has("self")
+    m.not_me = clause.has("not_me")
+    if m.not_me:
+        m.other_person = False
+    m.hypothetical = clause.has("hypothetical")
+    m.nothing_else = clause.has("nothing_else")
+    for back in BACKS:
+        at = clause.first(back)
+        if at is None:
+            continue
+        # One word ("hours", "cost") asks back only as a short message or a question.
+        if " " in words[at].text or clause.asked_back or len(words) == 1:
+            m.back = back
+            break
+    # Where negations are: an answer-no at the start negates what follows until the patient
+    # names themselves ("no hospital" / "no, I went to the ER"); a verb's negation reaches on.
+    negated_at: set[int] = set()
+    for i, w in enumerate(words):
+        if "negation" in w.tags or ("no" in w.tags and not w.fuzzy):
+            for j in range(i + 1, min(len(words), i + 1 + _NEGATION_REACH)):
+                if "self" in words[j].tags and "no" in w.tags:
+                    break  # "no, I went to the ER": the no is the answer, not the verb's
+                if "yes" in words[j].tags and "no" not in words[j].tags:
+                    break
+                negated_at.add(j)
+    counts: list[int] = []
+    for i, w in enumerate(words):
+        topics = [t.removeprefix("topic:") for t in w.tags if t.startswith("topic:")]
+        if own_topic and w.text in own_words:
+            topics.append(own_topic)
+        for topic in topics:
+            affirmed = i not in negated_at and "negation" not in w.tags
+            # One mention affirmed wins over one negated in the same clause.
+            m.topics[topic] = m.topics.get(topic, False) or affirmed
+        for t in w.tags:
+            if t.startswith(("topic_no:", "topic_said:")):
+                topic = t.split(":", 1)[1]
+                if topic not in m.topics and t.startswith("topic_no:"):
+                    m.implied.add(topic)
+                m.topics.setdefault(topic, False)
+        if w.count is not None and i not in negated_at:
+            counts.extend(w.count)
+        if "zero" in w.tags:
+            m.zero = True
+        known = bool(w.tags) or (own_topic is not None and w.text in own_words)
+        if not known:
+            m.content.append(w.text)
+    if counts:
+        m.count = (min(counts), max(counts))
+        if m.count == (0, 0):
+            m.zero, m.count = True, None
+    if clause.asked_back and len(words) > 1 and not m.topics:
+        return m  # "when is good?", "ok?": a question, not an answer
+    # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
+    # have", "i was") counts only in a clause that says nothing more.
+    answering = [
+        w
+        for w in words
+        if not (m.content and " " in w.text and "self" in lex.tags(w.text.split()[0]))
+    ]
+    has_no = any(("no" in w.tags or "negation" in w.tags) for w in answering) or m.not_me
+    # "No, I've been good", "nope 👍": a polite yes-word beside a no is no yes.
+    weak = {"polite", "function"} if has_no else set()
+    has_yes = any("yes" in w.tags and "no" not in w.tags and not w.tags & weak for w in answering)
+    if has_yes and not has_no and not m.topics:
+        m.answer = "yes"
+    elif has_no and not has_yes and not m.topics:
+        m.answer = "no"
+    elif has_no and has_yes and not m.topics:
+        m.unsure = True  # "yes no", "是不是"
+    return m
+
+
+def _is_news(m: _Meaning) -> bool:
+    """Something in the clause a pharmacist should read."""
+    return bool(m.content) or (m.other_person and bool(m.topics)) or m.hypothetical
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read(text: str, asked: Asked, vocab: Vocabulary) -> Reading:
+    """What `text` says to the question `asked` (see Reading). Never raises on any text."""
+    lex = lexicon(vocab)
+    clauses = _clauses(text, lex)
+    if not clauses:
+        return Reading()
+    own_topic = asked.topic
+    own_words: frozenset[str] = frozenset()
+    if asked.topic_words:
+        own_words = frozenset(_phrases(asked.topic_words))
+        own_topic = own_topic or "own"
+    meanings = [_meaning(c, own_topic, own_words, lex) for c in clauses]
+    back = next((m.back for m in meanings if m.back), None)
+    if asked.kind == "text_or_no":
+        return _anything_else(text, meanings, back)
+    if asked.kind in ("number", "day", "date_confirm"):
+        return _numbers(text, asked, meanings, vocab, back)
+    return _yes_no(own_topic, meanings, back)
+
+
+def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> Reading:
+    counts_for_topic = topic == "missed_doses"
+    yes: list[_Meaning] = []
+    no: list[_Meaning] = []
+    hedged = False
+    count: tuple[int, int] | None = None
+    others: list[Other] = []
+    notes: list[str] = []
+    for m in meanings:
+        if m.back:
+            continue
+        if m.other_person or m.hypothetical:
+            notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
+            continue
+        hedged = hedged or m.unsure
+        on_topic = topic is not None and topic in m.topics
+        if on_topic:
+            (yes if m.topics[topic] else no).append(m)
+        elif counts_for_topic and m.count and not m.topics and not m.content:
+            yes.append(m)  # "2", "a couple times", "maybe one"
+        elif counts_for_topic and m.zero and not m.topics:
+            no.append(m)  # "0", "none"
+        elif m.answer == "yes":
+            yes.append(m)
+        elif m.answer == "no" or m.not_me:
+            no.append(m)
+        for t, affirmed in m.topics.items():
+            if t == topic:
+                continue
+            if affirmed or (not m.content and not m.unsure and t not in m.implied):
+                others.append(Other(t, "yes" if affirmed else "no", m.clause.raw))
+        if counts_for_topic and m.count and m in yes:
+            count = m.count if count is None else (min(count[0], m.count[0]), max(count[1], m.count[1]))
+        supporting = m in yes or m in no
+        carried = any(o.evidence == m.clause.raw and o.value == "yes" for o in others)
+        if m.content and not carried and (not supporting or m in no):
+            notes.append(m.clause.raw)
+    topical_yes = [m for m in yes if topic is not None and m.topics.get(topic)]
+    counted_yes = [m for m in yes if m.count]
+    if topical_yes or counted_yes:
+        chosen = topical_yes or counted_yes
+        return Reading(
+            "yes", "yes", _evidence(chosen), sure=True, count=count,
+            others=tuple(others), notes=_notes(notes, chosen), question_back=back,
+        )
+    if yes and no:
+        return Reading(None, None, sure=False, others=tuple(others), notes=tuple(notes),
+                       question_back=back)
+    if yes and hedged:  # "I think so", "I don't think I did": asked again, never guessed
+        return Reading(None, None, sure=False, others=tuple(others), notes=_notes(notes, yes),
+                       question_back=back)
+    if yes:
+        return Reading("yes", "yes", _evidence(yes), sure=True, count=count,
+                       others=tuple(others), notes=_notes(notes, yes), question_back=back)
+    if no:
+        return Reading("no", "no", _evidence(no), sure=not hedged,
+                       others=tuple(others), notes=_notes(notes, []), question_back=back)
+    return Reading(None, None, sure=not hedged, others=tuple(others), notes=tuple(notes),
+                   question_back=back)
+
+
+def _notes(notes: list[str], used: list[_Meaning]) -> tuple[str, ...]:
+    taken = {m.clause.raw for m in used}
+    return tuple(n for n in dict.fromkeys(notes) if n not in taken)
+
+
+def _evidence(meanings: list[_Meaning]) -> str:
+    return ", ".join(dict.fromkeys(m.clause.raw for m in meanings))
+
+
+def _anything_else(text: str, meanings: list[_Meaning], back: Back | None) -> Reading:
+    """ "Anything else?": a no in any of its forms, or a message for the pharmacist."""
+    news = [m for m in meanings if m.content or m.topics or m.unsure or m.other_person]
+    if back is not None and not any(m.content for m in meanings if not m.back):
+        return Reading(question_back=back)
+    if not news:
+        return Reading("no", "no", _evidence(meanings))
+    return Reading("message", text.strip(), text.strip())
+
+
+def _numbers(
+    text: str, asked: Asked, meanings: list[_Meaning], vocab: Vocabulary, back: Back | None
+) -> Reading:
+    from dialogs.parse import number  # the parser's own rules for days and numbers
+
+    value = number(text, vocab)
+    answers = {m.answer for m in meanings if m.answer}
+    news = [m.clause.raw for m in meanings if m.content and not m.back]
+    if value is None:
+        zero = any(m.zero for m in meanings)
+        counted = [m.count for m in meanings if m.count and m.count[0] == m.count[1]]
+        if asked.kind == "number" and zero and not counted:
+            value = 0
+        elif len({c for c in counted}) == 1:
+            value = counted[0][0]
+    if back is not None and value is None and not answers:
+        return Reading(question_back=back)
+    unsure = any(m.unsure for m in meanings)
+    if value is not None:
+        said: Said = "day" if asked.kind != "number" else "number"
+        kept = tuple(news) if asked.kind == "number" else ()  # a new day is flagged anyway
+        return Reading(said, value, str(value), sure=not unsure, notes=kept)
+    if answers == {"yes"}:
+        return Reading("yes", "yes", _evidence(meanings), sure=not unsure, notes=tuple(news))
+    if answers == {"no"}:  # a refused date is flagged anyway: nothing more to carry
+        return Reading("no", "no", _evidence(meanings), sure=not unsure)
+    return Reading(None, None, sure=False, notes=tuple(news), question_back=back)

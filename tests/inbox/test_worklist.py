@@ -1,0 +1,218 @@
+"""The prep-day worklist (issue 16 item 4) through `medsync worklist` and the inbox page:
+pickups prepared on a day (moved off closed days), each prescription's fill, the check-in's
+state, renewals pending, delivery, ticks recorded and audited; CSV and print."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from bot.cli.main import main
+from store.db import transaction
+from store.models import (
+    AuditEvent,
+    CheckIn,
+    CheckInStatus,
+    Enrollment,
+    EnrollmentStatus,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
+from store.preferences import PatientPreference
+from store.worklist import WorklistTick
+from tests.helpers import NOW
+from tests.inbox import factories
+from tests.inbox.conftest import SQLITE_ONLY, TOM, UMA, Inbox, csrf_from
+
+CHRISTMAS = dt.date(2026, 12, 25)  # a Friday: the pickup is Thursday Dec 24
+PREP = dt.date(2026, 12, 21)  # Monday: Dec 24 - 3 days
+MAIN = "Main Street Pharmacy"
+
+
+def medsync(*args: str) -> str:
+    result = CliRunner().invoke(main, [*args, "--pharmacy", MAIN], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def medsync_fails(*args: str) -> str:
+    result = CliRunner().invoke(main, [*args, "--pharmacy", MAIN], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def enroll(inbox: Inbox, external_id: str, anchor: dt.date, held: bool = False) -> None:
+    with transaction(inbox.sessions) as session:
+        patient = factories.patient(session, external_id, inbox.ids["main"])
+        session.add(
+            Enrollment(
+                patient_id=patient.id,
+                status=EnrollmentStatus.ACTIVE,
+                anchor_day=anchor.day,
+                cycle="monthly",
+                next_anchor_date=anchor,
+                updated_at=NOW,
+            )
+        )
+        if held:
+            session.add(
+                CheckIn(
+                    patient_id=patient.id,
+                    anchor_date=anchor,
+                    status=CheckInStatus.FLAGGED,
+                    definition="check_in@1",
+                    answers={},
+                    opened_at=NOW,
+                )
+            )
+            session.add(
+                ReviewItem(
+                    pharmacy_id=inbox.ids["main"],
+                    patient_id=patient.id,
+                    kind=ReviewKind.RENEWAL,
+                    status=ReviewStatus.PENDING,
+                    priority=1,
+                    summary="Renewal needed",
+                    details={"rx_number": "RX700103", "anchor_date": anchor.isoformat()},
+                    created_at=NOW,
+                )
+            )
+            session.add(PatientPreference(patient_id=patient.id, delivery=True, updated_at=NOW))
+
+
+def test_example_43_the_cli_lists_ticks_and_exports_the_fills_of_a_moved_pickup(cli: Inbox) -> None:
+    enroll(cli, "P1001", CHRISTMAS, held=True)
+    enroll(cli, "P1002", dt.date(2026, 12, 28))  # prepared Dec 24 (Dec 25 is closed)
+    shown = medsync("worklist", "--date", PREP.isoformat())
+    assert "Prep-day worklist at Main Street Pharmacy for Mon Dec 21, 2026" in shown
+    assert "Pickup Thu Dec 24, 2026: 1 patients, 3 fills" in shown
+    assert "Margaret Okafor (P1001) (anchor Dec 25, closed): check-in held; delivery" in shown
+    assert "[ ] RX700101 Lisinopril 10 mg tablet: full fill, 31 days, 31 units" in shown
+    assert "RX700103 Metformin 500 mg tablet: full fill, 31 days, 62 units [renewal pending]" in (
+        shown
+    )
+    assert "P1002" not in shown
+    # The Dec 28 pickup is prepared Thursday Dec 24: its T-3, Dec 25, is Christmas Day.
+    later = medsync("worklist", "--date", "2026-12-24")
+    assert "Pickup Mon Dec 28, 2026" in later and "P1002" in later
+
+    ticked = medsync("worklist", "--date", PREP.isoformat(), "--tick", "P1001:RX700101")
+    assert "Ticked P1001:RX700101." in ticked
+    assert "[x] RX700101 Lisinopril 10 mg tablet" in ticked and "ticked by cli" in ticked
+    again = medsync("worklist", "--date", PREP.isoformat(), "--tick", "P1001:RX700101")
+    assert "P1001:RX700101 was already ticked." in again
+
+    rows = list(csv.DictReader(io.StringIO(medsync("worklist", "--date", "2026-12-21", "--csv"))))
+    assert [(r["rx_number"], r["fill"], r["ticked_by"]) for r in rows] == [
+        ("RX700101", "full fill", "cli"),
+        ("RX700102", "full fill", ""),
+        ("RX700103", "full fill", ""),
+    ]
+    assert rows[0]["pickup_date"] == "2026-12-24" and rows[0]["anchor_date"] == "2026-12-25"
+    assert rows[0]["check_in"] == "held" and rows[0]["delivery"] == "delivery"
+    assert rows[2]["renewal_pending"] == "yes"
+
+    medsync("worklist", "--date", PREP.isoformat(), "--untick", "P1001:RX700101")
+    with transaction(cli.sessions) as session:
+        ticks = session.scalars(select(WorklistTick).order_by(WorklistTick.id)).all()
+        assert [(t.rx_number, t.undone, t.actor) for t in ticks] == [
+            ("RX700101", False, "cli"),
+            ("RX700101", True, "cli"),
+        ]
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("worklist.%"))
+        ).all()
+        assert actions == ["worklist.tick", "worklist.untick"]
+    assert "[ ] RX700101" in medsync("worklist", "--date", PREP.isoformat())
+
+
+@SQLITE_ONLY
+def test_bad_ticks_are_refused_in_a_sentence(cli: Inbox) -> None:
+    enroll(cli, "P1001", CHRISTMAS)
+    assert "Write the fill as PATIENT:RX" in medsync_fails("worklist", "--tick", "P1001")
+    out = medsync_fails("worklist", "--date", PREP.isoformat(), "--tick", "P1004:RX1")
+    assert "P1004 is not on the worklist for Dec 21, 2026. Nothing was ticked." in out
+    out = medsync_fails("worklist", "--date", PREP.isoformat(), "--tick", "P1001:RX999")
+    assert "P1001 has no prescription RX999. Nothing was ticked." in out
+    empty = medsync("worklist", "--date", "2026-12-22")
+    assert "Nothing to prepare" in empty
+
+
+@SQLITE_ONLY
+def test_the_inbox_page_escapes_ticks_audits_and_prints(inbox: Inbox) -> None:
+    enroll(inbox, "P1001", CHRISTMAS, held=True)
+    with transaction(inbox.sessions) as session:
+        factories.patient(session, "P1001", inbox.ids["main"]).last_name = factories.XSS
+    client = inbox.sign_in(TOM)  # a technician prepares the fills
+    page = client.get(f"/inbox/worklist?date={PREP.isoformat()}")
+    assert page.status_code == 200
+    html = page.text
+    assert "Pickup Thu Dec 24, 2026" in html and "Lisinopril 10 mg tablet" in html
+    assert factories.XSS not in html and "&lt;script&gt;" in html
+    assert "Renewal pending" in html and ">held<" in html and "Delivery" in html
+    assert 'href="/inbox/worklist.csv?pharmacy=' in html
+
+    response = client.post(
+        "/inbox/worklist/tick",
+        data={
+            "csrf_token": csrf_from(html),
+            "pharmacy": str(inbox.ids["main"]),
+            "date": PREP.isoformat(),
+            "patient": "P1001",
+            "rx_number": "RX700102",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    after = client.get(response.headers["location"]).text
+    assert "Ticked by tom@example.org" in after
+
+    exported = client.get(f"/inbox/worklist.csv?date={PREP.isoformat()}")
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "medsync-worklist-2026-12-21.csv" in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert rows[1]["ticked_by"] == "tom@example.org"
+    assert rows[0]["patient"] == "Margaret " + factories.XSS  # plain text in a CSV
+
+    with transaction(inbox.sessions) as session:
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.actor == TOM).order_by(AuditEvent.id)
+        ).all()
+    assert {"view_worklist", "worklist.tick", "export_worklist"} <= set(actions)
+
+    assert client.get("/inbox/worklist?date=12/21").status_code == 400
+    assert client.get(f"/inbox/worklist?pharmacy={inbox.ids['uptown']}").status_code == 403
+
+
+@SQLITE_ONLY
+def test_another_pharmacys_staff_cannot_tick(inbox: Inbox) -> None:
+    enroll(inbox, "P1001", CHRISTMAS)
+    client = inbox.sign_in(UMA)
+    html = client.get("/inbox/worklist").text
+    response = client.post(
+        "/inbox/worklist/tick",
+        data={
+            "csrf_token": csrf_from(html),
+            "pharmacy": str(inbox.ids["main"]),
+            "date": PREP.isoformat(),
+            "patient": "P1001",
+            "rx_number": "RX700101",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    with transaction(inbox.sessions) as session:
+        assert session.scalar(select(WorklistTick.id)) is None
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_print_stylesheet_hides_the_forms(inbox: Inbox) -> None:
+    css = inbox.client.get("/static/inbox/inbox.css").text
+    printed = css[css.index("@media print") :]
+    assert ".worklist form" in printed and ".print-only { display: inline" in printed
