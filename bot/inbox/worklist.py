@@ -149,8 +149,12 @@ def tick_fill(
     except BadDate as problem:
         return _refused(request, actor, str(problem), 400)
     except work.WorklistError as problem:
-        flash(request, "error", f"{problem} Nothing was ticked.")
+        said = str(problem)
+        if (patient and patient in said) or (rx_number and rx_number in said):
+            # The notice rides in the readable session cookie: no patient's or fill's ids.
+            said = "That prescription is not this patient's on this worklist."
+        flash(request, "error", f"{said} Nothing was ticked.")
         return see_other(back)
     if not done:
-        flash(request, "ok", f"Nothing changed: {rx_number} was already so.")
+        flash(request, "ok", "Nothing changed: that fill was already so.")
     return see_other(f"{back}#patient-{patient}")
