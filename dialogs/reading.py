@@ -56,6 +56,9 @@ PHRASE_KEYS = (
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
 _EMOJI_NO = ("👎", "❌", "✖", "🙅", "🚫", "⛔", "❎")
 _EMOJI_SKIN = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
+_EMOJI = re.compile(
+    "|".join(re.escape(e) for e in sorted({*_EMOJI_YES, *_EMOJI_NO}, key=len, reverse=True))
+)
 YES_TOKEN, NO_TOKEN = "emojiyes", "emojino"
 
 # Clause breaks: sentence and list punctuation in every script (Arabic comma, CJK marks).
@@ -121,7 +124,11 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
         # always" only implies it (an answer only to the question asked).
         for p in _phrases(phrases):
             words = p.split()
-            spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+            spans = {
+                " ".join(words[i:j])
+                for i in range(len(words))
+                for j in range(i + 1, len(words) + 1)
+            }
             named = bool(spans & topic_words.get(topic, set()))
             index.setdefault(p, set()).add(f"topic_{'said' if named else 'no'}:{topic}")
     counts: dict[str, tuple[int, int]] = {}
@@ -225,8 +232,11 @@ class _Clause:
     raw: str
     asked_back: bool = False  # the piece of text ended with a question mark
 
+    def __post_init__(self) -> None:
+        self.tags: frozenset[str] = frozenset().union(*(w.tags for w in self.words))
+
     def has(self, tag: str) -> bool:
-        return any(tag in w.tags for w in self.words)
+        return tag in self.tags
 
     def first(self, tag: str) -> int | None:
         for i, w in enumerate(self.words):
@@ -296,7 +306,9 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
     digits = _DIGITS.findall(unicodedata.normalize("NFKC", word))
     if digits and len(digits) == 1 and _ORDINAL.fullmatch(word):
         value = int(digits[0])
-        return _Word(word, frozenset({"count", "zero"} if value == 0 else {"count"}), (value, value))
+        return _Word(
+            word, frozenset({"count", "zero"} if value == 0 else {"count"}), (value, value)
+        )
     if len(word) < 3 or not word.isalpha():
         return _Word(word, frozenset())
     # "siii", "noooo", "yesss": repeated letters are emphasis.
@@ -313,18 +325,22 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
         # A yes or a no from a typo only in a short message ("yse", "nop"): never inside a
         # sentence, where a near word may be anything ("hope" is one letter from "nope").
         # A no from a typo needs a word of four letters ("nope"): "chao" is no "chả".
-        if (short or not tags & {"yes", "no"}) and ("no" not in tags or len(found) >= 4):
-            if abs(len(found) - len(word)) <= limit:
-                return _Word(found, tags, fuzzy=True)
+        answer_ok = short or not tags & {"yes", "no"}
+        if (
+            answer_ok
+            and ("no" not in tags or len(found) >= 4)
+            and abs(len(found) - len(word)) <= limit
+        ):
+            return _Word(found, tags, fuzzy=True)
     return _Word(word, frozenset())
 
 
 def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
-    text = _EMOJI_SKIN.sub("", text)
-    for emoji in _EMOJI_YES:
-        text = text.replace(emoji, f" {YES_TOKEN} ")
-    for emoji in _EMOJI_NO:
-        text = text.replace(emoji, f" {NO_TOKEN} ")
+    if not text.isascii():
+        text = _EMOJI.sub(
+            lambda m: f" {YES_TOKEN if m[0] in _EMOJI_YES else NO_TOKEN} ",
+            _EMOJI_SKIN.sub("", text),
+        )
     clauses: list[_Clause] = []
     pieces = _BREAKS.split(text)
     marks = _BREAKS.findall(text)
@@ -408,6 +424,7 @@ def _meaning(
                     break
                 negated_at.add(j)
     counts: list[int] = []
+    named_by_no: set[str] = set()  # topics only a "no" phrase named ("no changes")
     for i, w in enumerate(words):
         topics = [t.removeprefix("topic:") for t in w.tags if t.startswith("topic:")]
         if own_topic and w.text in own_words:
@@ -422,6 +439,7 @@ def _meaning(
                 if topic not in m.topics and t.startswith("topic_no:"):
                     m.implied.add(topic)
                 m.topics.setdefault(topic, False)
+                named_by_no.add(topic)
         if w.count is not None and i not in negated_at:
             counts.extend(w.count)
         if "zero" in w.tags:
@@ -433,7 +451,8 @@ def _meaning(
         m.count = (min(counts), max(counts))
         if m.count == (0, 0):
             m.zero, m.count = True, None
-    if clause.asked_back and len(words) > 1 and not m.topics:
+    real = set(m.topics) - named_by_no  # topics named as such, not by an answer phrase
+    if clause.asked_back and len(words) > 1 and not real:
         return m  # "when is good?", "ok?": a question, not an answer
     # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
     # have", "i was") counts only in a clause that says nothing more.
@@ -446,11 +465,11 @@ def _meaning(
     # "No, I've been good", "nope 👍": a polite yes-word beside a no is no yes.
     weak = {"polite", "function"} if has_no else set()
     has_yes = any("yes" in w.tags and "no" not in w.tags and not w.tags & weak for w in answering)
-    if has_yes and not has_no and not m.topics:
+    if has_yes and not has_no and not real:
         m.answer = "yes"
-    elif has_no and not has_yes and not m.topics:
+    elif has_no and not has_yes and not real:
         m.answer = "no"
-    elif has_no and has_yes and not m.topics:
+    elif has_no and has_yes and not real:
         m.unsure = True  # "yes no", "是不是"
     return m
 
@@ -498,8 +517,7 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
             notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
             continue
         hedged = hedged or m.unsure
-        on_topic = topic is not None and topic in m.topics
-        if on_topic:
+        if topic is not None and topic in m.topics:
             (yes if m.topics[topic] else no).append(m)
         elif counts_for_topic and m.count and not m.topics and not m.content:
             yes.append(m)  # "2", "a couple times", "maybe one"
@@ -515,7 +533,9 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
             if affirmed or (not m.content and not m.unsure and t not in m.implied):
                 others.append(Other(t, "yes" if affirmed else "no", m.clause.raw))
         if counts_for_topic and m.count and m in yes:
-            count = m.count if count is None else (min(count[0], m.count[0]), max(count[1], m.count[1]))
+            count = (
+                m.count if count is None else (min(count[0], m.count[0]), max(count[1], m.count[1]))
+            )
         supporting = m in yes or m in no
         carried = any(o.evidence == m.clause.raw and o.value == "yes" for o in others)
         if m.content and not carried and (not supporting or m in no):
@@ -525,23 +545,52 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
     if topical_yes or counted_yes:
         chosen = topical_yes or counted_yes
         return Reading(
-            "yes", "yes", _evidence(chosen), sure=True, count=count,
-            others=tuple(others), notes=_notes(notes, chosen), question_back=back,
+            "yes",
+            "yes",
+            _evidence(chosen),
+            sure=True,
+            count=count,
+            others=tuple(others),
+            notes=_notes(notes, chosen),
+            question_back=back,
         )
     if yes and no:
-        return Reading(None, None, sure=False, others=tuple(others), notes=tuple(notes),
-                       question_back=back)
+        return Reading(
+            None, None, sure=False, others=tuple(others), notes=tuple(notes), question_back=back
+        )
     if yes and hedged:  # "I think so", "I don't think I did": asked again, never guessed
-        return Reading(None, None, sure=False, others=tuple(others), notes=_notes(notes, yes),
-                       question_back=back)
+        return Reading(
+            None,
+            None,
+            sure=False,
+            others=tuple(others),
+            notes=_notes(notes, yes),
+            question_back=back,
+        )
     if yes:
-        return Reading("yes", "yes", _evidence(yes), sure=True, count=count,
-                       others=tuple(others), notes=_notes(notes, yes), question_back=back)
+        return Reading(
+            "yes",
+            "yes",
+            _evidence(yes),
+            sure=True,
+            count=count,
+            others=tuple(others),
+            notes=_notes(notes, yes),
+            question_back=back,
+        )
     if no:
-        return Reading("no", "no", _evidence(no), sure=not hedged,
-                       others=tuple(others), notes=_notes(notes, []), question_back=back)
-    return Reading(None, None, sure=not hedged, others=tuple(others), notes=tuple(notes),
-                   question_back=back)
+        return Reading(
+            "no",
+            "no",
+            _evidence(no),
+            sure=not hedged,
+            others=tuple(others),
+            notes=_notes(notes, []),
+            question_back=back,
+        )
+    return Reading(
+        None, None, sure=not hedged, others=tuple(others), notes=tuple(notes), question_back=back
+    )
 
 
 def _notes(notes: list[str], used: list[_Meaning]) -> tuple[str, ...]:
@@ -589,4 +638,4 @@ def _numbers(
         return Reading("yes", "yes", _evidence(meanings), sure=not unsure, notes=tuple(news))
     if answers == {"no"}:  # a refused date is flagged anyway: nothing more to carry
         return Reading("no", "no", _evidence(meanings), sure=not unsure)
-    return Reading(None, None, sure=False, notes=tuple(news), question_back=back)
+    return Reading(None, None, sure=False, question_back=back)  # asked again, quoted if need be

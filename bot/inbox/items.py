@@ -4,6 +4,7 @@ the history of decisions on this patient; and the forms that act on it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from bot.inbox.web import (
 )
 from bot.languages import catalogs
 from bot.program.assessments import english_answers
+from bot.program.preferences import of as preferences_of
 from bot.program.words import said_in
 from bot.settings.outreach import OutreachSettings
 from dialogs.check_in_definition import DEFAULT_CHECK_IN
@@ -100,7 +102,7 @@ def answer_lines(
     for key in ordered:
         q = questions.get(key)
         if q is None:
-            question = display.key_words(key)
+            question = EXTRA_LABELS.get(key) or display.key_words(key)
         else:
             when: str | dt.date = anchor if anchor else "the pickup date"
             question = catalogs.render(Say(q.prompt, {"date": when}), "en")
@@ -136,7 +138,14 @@ def quoted(item: ReviewItem) -> list[str]:
     return []
 
 
+# Answers no question asked: what else the patient wrote with an answer (the reader keeps it
+# under "notes", a list of their own words, and it holds the fill).
+EXTRA_LABELS = {"notes": "Also wrote, for the pharmacist"}
+
+
 def _answer_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return " / ".join(str(v) for v in value)
     if value in ("yes", "no"):
         return str(value).capitalize()
     if isinstance(value, dict) and "day" in value:
@@ -276,7 +285,7 @@ def _item_context(
     answers = item_answers(session, item, check_in, trigger)
     phone = patient.phone if patient else item.phone
     messages = store.thread(session, item.pharmacy_id, phone) if phone else []
-    outreach = OutreachSettings()
+    outreach = outreach_settings()
     thread = [
         ThreadLine(
             m,
@@ -365,9 +374,17 @@ def _item_context(
         "reply_goes_at": replies.goes_at(patient, pharmacy, phone, now, outreach)
         if phone
         else None,
+        "detailed": patient is not None and preferences_of(session, patient).detailed,
         "thread_hours": settings_of(request).staff_thread_hours,
         "thread_open_until": _thread_until(session, item, phone, now),
     }
+
+
+@functools.cache
+def outreach_settings() -> OutreachSettings:
+    """The sending hours (MEDSYNC_SENDING_HOURS_*), read from the environment once: parsing
+    them costs more than the rest of a page's sums."""
+    return OutreachSettings()
 
 
 # Items about reaching the patient by phone: staff may reveal the number (audited).
@@ -477,10 +494,13 @@ def show_number(request: Request, item_id: int, actor: CurrentActor, _: CsrfChec
     return _render_item(request, actor, item_id, phone_shown=True)
 
 
-def _back(from_item: str) -> str | None:
-    """After acting on another open item of the patient, back to the page it was on."""
+def _back(from_item: str, item_id: int) -> str | None:
+    """After acting on another open item of the patient, back to the page it was on; after
+    deciding the page's own item, None (on to the next item: bot/inbox/triage.py)."""
     text = from_item.strip()
-    return f"/inbox/items/{int(text)}" if text.isdigit() and 0 < int(text) < 2**31 else None
+    if not text.isdigit() or not 0 < int(text) < 2**31 or int(text) == item_id:
+        return None
+    return f"/inbox/items/{int(text)}"
 
 
 def _act(
@@ -549,7 +569,7 @@ def approve(
         lambda s: decisions.approve(
             s, actor, item_id, now, _today(s, request, item_id), preparation, note
         ),
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -569,7 +589,7 @@ def decline(
         item_id,
         lambda s: decisions.decline(s, actor, item_id, reason, now),
         draft={"reason": reason},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -589,7 +609,7 @@ def called(
         item_id,
         lambda s: decisions.mark_called(s, actor, item_id, note, now),
         draft={"call_note": note},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -609,7 +629,7 @@ def done(
         item_id,
         lambda s: decisions.close(s, actor, item_id, note, now),
         draft={"done_note": note},
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -627,7 +647,7 @@ def opt_out(
         actor,
         item_id,
         lambda s: decisions.confirm_opt_out(s, actor, item_id, now),
-        back=_back(from_item),
+        back=_back(from_item, item_id),
     )
 
 
@@ -647,7 +667,7 @@ def reply(
         actor,
         item_id,
         lambda s: decisions.reply(
-            s, actor, item_id, body, reply_key, now, hours, OutreachSettings()
+            s, actor, item_id, body, reply_key, now, hours, outreach_settings()
         ),
         draft={"body": body, "reply_key": reply_key},
     )

@@ -333,8 +333,10 @@ def may_go(
             "sending hours or the caps), so it was not sent.",
             "not sent: answered already",
         )
-    if patient is not None and not to_caregiver and (
-        patient.sms_capable is False or patient.phone_type == "landline"
+    if (
+        patient is not None
+        and not to_caregiver
+        and (patient.sms_capable is False or patient.phone_type == "landline")
     ):
         return _suppress(
             message,

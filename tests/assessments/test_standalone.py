@@ -193,6 +193,8 @@ def test_a_flu_offer_is_sent_answered_by_text_and_flagged_in_english_and_spanish
     assert (margaret.name, margaret.version, margaret.status.value) == ("flu_offer", 1, "flagged")
     assert (margaret.answers, margaret.flags) == ({"flu_shot": "yes"}, ["flu_shot"])
     assert (jose.status.value, jose.answers, jose.flags) == ("done", {"flu_shot": "no"}, [])
+    # Each answer keeps the patient's own words (issue 15).
+    assert (margaret.words, jose.words) == ({"flu_shot": "Yes please"}, {"flu_shot": "no, gracias"})
     [item] = assessment_items(sessions)
     assert item.priority == 0 and item.patient_id == margaret.patient_id
     assert item.summary == (
@@ -210,6 +212,7 @@ def test_a_flu_offer_is_sent_answered_by_text_and_flagged_in_english_and_spanish
     assert page.status_code == 200
     assert "Would you like a flu shot at your next pickup?" in page.text
     assert "The flu_offer@1 assessment" in page.text
+    assert "Yes <span class=\"wrote\">— wrote: 'Yes please'</span>" in page.text
     with transaction(sessions) as s:
         viewed = s.scalars(select(AuditEvent).where(AuditEvent.action == "view_review_item"))
         assert [e.subject for e in viewed] == [f"review_item:{item.id}"]

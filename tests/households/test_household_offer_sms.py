@@ -103,7 +103,7 @@ def test_an_unclear_answer_is_asked_once_more_then_the_day_comes(client: TestCli
     phone = Phone(client, MILLERS)
     robert_on_day_20_then_linda_joins(phone)
     (again,) = phone.text("maybe")
-    assert again.startswith("Sorry, I didn't understand.\nThank you! Robert and Linda use")
+    assert again.startswith("Sorry, I want to be sure I got that right.\nThank you! Robert and")
     (day_question,) = phone.text("what?")
     assert day_question.startswith("Thank you! Which day of the month should be your pickup")
 

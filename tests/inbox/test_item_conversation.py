@@ -13,6 +13,7 @@ from store.db import transaction
 from store.models import (
     AuditEvent,
     Channel,
+    CheckIn,
     ConsentEvent,
     ConsentKind,
     Conversation,
@@ -163,14 +164,13 @@ def test_answers_show_the_patient_s_words_and_keys_read_as_words(inbox: Inbox) -
     with transaction(inbox.sessions) as s:
         margaret = patient(s, "P1001")
         item = flagged_check_in(s, margaret)
-        item.details = {
-            **item.details,
-            "words": {"hospital": "no hospital but my doctor added lisinopril"},
-        }
+        check_in = s.get(CheckIn, item.check_in_id)
+        assert check_in is not None
+        check_in.words = {"hospital": "no hospital but my doctor added lisinopril"}
         margaret.language = "zh-Hans"
     inbox.sign_in()
     html = inbox.client.get(f"/inbox/items/{item.id}").text
-    assert "wrote: “no hospital but my doctor added lisinopril”" in html
+    assert "— wrote: 'no hospital but my doctor added lisinopril'" in html
     assert "Chinese (Simplified)" in html and "zh-Hans" not in html
     assert "missed_doses" not in html and "anything_else" not in html
     assert "Anything else" in html or "anything else" in html

@@ -43,11 +43,14 @@ def test_a_row_shows_the_latest_words_escaped_and_the_wait_since_them(inbox: Inb
         item = written_item(
             s, inbox.ids["main"], "Is it ready?", margaret, created_at=NOW - 5 * HOUR
         )
+        stranger = written_item(s, inbox.ids["main"], "Who is this? <i>", phone="+19175550042")
     inbox.clock.at = NOW - 2 * HOUR
     Phone(inbox.client, margaret.phone).text(f"I feel a bit dizzy {XSS}")
     inbox.clock.at = NOW
     inbox.sign_in()
-    row = row_of(inbox.client.get("/inbox").text, item.id)
+    html = inbox.client.get("/inbox").text
+    assert "Who is this? &lt;i&gt;" in row_of(html, stranger.id)  # a number with no patient
+    row = row_of(html, item.id)
     assert "I feel a bit dizzy &lt;script&gt;alert(1)&lt;/script&gt;" in row
     assert XSS not in row and "Is it ready?" not in row
     assert "2 h" in row  # from the latest text, not the item's five hours

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
@@ -18,12 +19,15 @@ from sqlalchemy import select
 from bot.outreach.worker import WorkerContext
 from store.db import transaction
 from store.models import CheckIn, CheckInStatus, Message, MessageStatus
+from tests.caregivers.test_caregiver_scheduler import ANN, add_ann
 from tests.jobs.conftest import World, burst
 from tests.jobs.test_scheduler import answer, enroll, tick
 
 OPENED = dt.datetime(2026, 12, 8, 5, 5, tzinfo=dt.UTC)  # 00:05 in New York, T-7
 EARLY = dt.datetime(2026, 12, 8, 11, 30, tzinfo=dt.UTC)  # 06:30: the patient replies early
 EIGHT = dt.datetime(2026, 12, 8, 13, 0, tzinfo=dt.UTC)  # 08:00: sending hours begin
+# The first test runs on both databases; the others are about the rule, on SQLite alone.
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def held_question(world: World) -> Message:
@@ -64,6 +68,7 @@ def test_a_question_answered_before_sending_hours_is_dropped(world: World) -> No
     assert tick(world).resent == 0  # and it is never tried again
 
 
+@SQLITE_ONLY
 def test_a_question_answered_in_part_is_dropped_too(world: World) -> None:
     """The patient answered the first question early: the text that asks it is stale (the
     webhook's answer already asked the next one)."""
@@ -79,6 +84,7 @@ def test_a_question_answered_in_part_is_dropped_too(world: World) -> None:
     assert world.fake.accepted_messages == []
 
 
+@SQLITE_ONLY
 def test_a_question_still_open_goes_at_eight(world: World) -> None:
     enroll(world)
     world.clock.at = OPENED
@@ -92,6 +98,7 @@ def test_a_question_still_open_goes_at_eight(world: World) -> None:
     assert len(world.fake.accepted_messages) == 1
 
 
+@SQLITE_ONLY
 def test_the_rq_job_scheduled_for_eight_drops_an_answered_question(
     world: World, context: WorkerContext
 ) -> None:
@@ -118,3 +125,26 @@ def test_the_rq_job_scheduled_for_eight_drops_an_answered_question(
     )
     assert world.message(question.id).status == MessageStatus.SUPPRESSED
     assert world.fake.accepted_messages == []
+
+
+@SQLITE_ONLY
+def test_the_caregivers_copy_is_dropped_when_the_patient_finished(world: World) -> None:
+    """The check-in also waits for the caregiver's phone; the patient finishes it on theirs
+    at 06:30, so at 08:00 neither copy goes."""
+    enroll(world)
+    add_ann(world, "P1001")
+    world.clock.at = OPENED
+    tick(world)
+    with transaction(world.sessions) as session:
+        copies = session.scalars(
+            select(Message).where(Message.idempotency_key.like("check_in:%:open%"))
+        ).all()
+        assert sorted(m.phone for m in copies) == sorted(["+12125550123", ANN])
+        ids = [m.id for m in copies]
+    world.clock.at = EARLY
+    answer(world, "no", "no", "no", "no", "yes")
+    world.clock.at = EIGHT + dt.timedelta(minutes=5)
+    tick(world)
+    assert [world.message(i).status for i in ids] == [MessageStatus.SUPPRESSED] * 2
+    sent = [r.form["Body"] for r in world.fake.accepted_messages]
+    assert not [b for b in sent if "check-in" in b]  # only Ann's welcome as a caregiver went

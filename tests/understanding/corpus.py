@@ -109,7 +109,9 @@ def _ctx(language: str, patient: PatientFacts) -> Context:
 
 def _patient(language: str, step: str) -> PatientFacts:
     if step in ("enroll", "anchor"):
-        return PatientFacts(id=1, first_name="Ana", language=language, proposed_anchor_day=SUGGESTED)
+        return PatientFacts(
+            id=1, first_name="Ana", language=language, proposed_anchor_day=SUGGESTED
+        )
     return PatientFacts(
         id=1,
         first_name="Ana",

@@ -160,6 +160,15 @@ def test_each_value_is_shown_beside_the_words() -> None:
     assert AnswerLine("Q", "Yes", False).shown == "Yes"
 
 
+def test_what_else_the_patient_wrote_is_shown_in_their_words() -> None:
+    [line] = answer_lines({"notes": ["I fell on Sunday", "need test strips"]}, ["notes"], "", None)
+    assert (line.question, line.shown, line.flagged) == (
+        "Also wrote, for the pharmacist",
+        "I fell on Sunday / need test strips",
+        True,
+    )
+
+
 @pytest.mark.parametrize(
     ("details", "shown"),
     [
