@@ -184,7 +184,13 @@ def test_the_inbox_page_escapes_ticks_audits_and_prints(inbox: Inbox) -> None:
         actions = session.scalars(
             select(AuditEvent.action).where(AuditEvent.actor == TOM).order_by(AuditEvent.id)
         ).all()
+        # The rows name the patients listed (issue 17: /audit?patient= finds the worklist).
+        shown = session.scalars(
+            select(AuditEvent.patients).where(AuditEvent.action == "export_worklist")
+        ).one()
+        margaret_id = factories.patient(session, "P1001").id
     assert {"view_worklist", "worklist.tick", "export_worklist"} <= set(actions)
+    assert str(margaret_id) in (shown or "").split()
 
     assert client.get("/inbox/worklist?date=12/21").status_code == 400
     assert client.get(f"/inbox/worklist?pharmacy={inbox.ids['uptown']}").status_code == 403
