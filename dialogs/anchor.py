@@ -97,7 +97,7 @@ def cost(ctx: Context, patient: PatientFacts) -> tuple[Say, ...]:
     """ "How much will it cost?" before a day is chosen: the estimate for the suggested day
     (the sync plan is worked out only now, for that day: cost_estimates is lazy)."""
     day = patient.proposed_anchor_day
-    first_pickup = first_anchor_date(day, ctx.today, ctx.preparation_days)
+    first_pickup = (patient.trip_plans.get(day) or _without_plan(day, ctx)).first_synced_pickup
     return _cost(patient, day, first_pickup) or (Say(prompts.COST_GENERAL),)
 
 

@@ -100,16 +100,13 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         words[qid] = text
     told = answering.noted(definition, got.others)
     if got.value is None:
-        if got.others or got.notes:
-            # Answers to other questions were taken: this one is asked again, specifically.
-            kept = state.at(q.id, answers=answers, words=words, **{answering.NOTES: notes})
-            return Turn(
-                state=kept,
-                replies=(*told, *answering.clarifying(q, ask)),
-                effects=(_save(patient, anchor_date, definition, "open", answers, words),),
-            )
-        return unclear(
-            state,
+        # Answers to other questions and notes are kept; this one is asked again,
+        # specifically, and a second miss goes to a pharmacist as before.
+        kept = replace(
+            state, data={**state.data, "answers": answers, "words": words, answering.NOTES: notes}
+        )
+        again = unclear(
+            kept,
             ctx,
             patient,
             ask,
@@ -127,6 +124,12 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
             ),
             wrote=text,
             clarifying=answering.clarifying(q, ask),
+        )
+        saved = (_save(patient, anchor_date, definition, "open", answers, words),)
+        return replace(
+            again,
+            replies=(*told, *again.replies),
+            effects=(*(saved if got.others and again.state.dialog else ()), *again.effects),
         )
     answers[q.id] = got.value
     if text:

@@ -99,16 +99,18 @@ def unclear(
         kept = replace(state, data={**state.data, "unclear_wrote": said}) if said else state
         return Turn(state=_retry(kept), replies=again)
     details: dict[str, object] = {"dialog": state.dialog, "step": state.step}
-    quoted = ""
     if said:
+        # What they wrote travels in the details, never in the summary: the summary is a
+        # plain sentence for staff (API, queue rows, notifications) with no patient text.
         details["wrote"] = " / ".join(said)
-        quoted = " They wrote: " + " / ".join(f"'{w}'" for w in said) + "."
     item = OpenReviewItem(
         kind="call_back",
         patient_id=patient.id,
         flagged=True,
-        summary=f"Could not understand the patient's answer ({what}) twice.{quoted} "
-        "Please call them.",
+        summary=f"Could not understand the patient's answer ({what}) twice. "
+        "Their words are on the item. Please call them."
+        if said
+        else f"Could not understand the patient's answer ({what}) twice. Please call them.",
         details=details,
     )
     return Turn(

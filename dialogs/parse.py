@@ -184,9 +184,8 @@ def _merge_reading(into: dict[str, Any], more: Mapping[str, Any]) -> None:
             for topic, phrases in value.items():
                 table[topic] = (*table.get(topic, ()), *phrases)
         elif key == "counts":
-            into.setdefault(key, {}).update(
-                {k: v for k, v in value.items() if k not in into.get(key, {})}
-            )
+            counts = into.setdefault(key, {})
+            counts.update({k: v for k, v in value.items() if k not in counts})
         else:
             into[key] = (*into.get(key, ()), *value)
 

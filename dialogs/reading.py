@@ -56,6 +56,9 @@ PHRASE_KEYS = (
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
 _EMOJI_NO = ("👎", "❌", "✖", "🙅", "🚫", "⛔", "❎")
 _EMOJI_SKIN = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
+_EMOJI = re.compile(
+    "|".join(re.escape(e) for e in sorted({*_EMOJI_YES, *_EMOJI_NO}, key=len, reverse=True))
+)
 YES_TOKEN, NO_TOKEN = "emojiyes", "emojino"
 
 # Clause breaks: sentence and list punctuation in every script (Arabic comma, CJK marks).
@@ -229,8 +232,11 @@ class _Clause:
     raw: str
     asked_back: bool = False  # the piece of text ended with a question mark
 
+    def __post_init__(self) -> None:
+        self.tags: frozenset[str] = frozenset().union(*(w.tags for w in self.words))
+
     def has(self, tag: str) -> bool:
-        return any(tag in w.tags for w in self.words)
+        return tag in self.tags
 
     def first(self, tag: str) -> int | None:
         for i, w in enumerate(self.words):
@@ -319,8 +325,9 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
         # A yes or a no from a typo only in a short message ("yse", "nop"): never inside a
         # sentence, where a near word may be anything ("hope" is one letter from "nope").
         # A no from a typo needs a word of four letters ("nope"): "chao" is no "chả".
+        answer_ok = short or not tags & {"yes", "no"}
         if (
-            (short or not tags & {"yes", "no"})
+            answer_ok
             and ("no" not in tags or len(found) >= 4)
             and abs(len(found) - len(word)) <= limit
         ):
@@ -329,11 +336,11 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
 
 
 def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
-    text = _EMOJI_SKIN.sub("", text)
-    for emoji in _EMOJI_YES:
-        text = text.replace(emoji, f" {YES_TOKEN} ")
-    for emoji in _EMOJI_NO:
-        text = text.replace(emoji, f" {NO_TOKEN} ")
+    if not text.isascii():
+        text = _EMOJI.sub(
+            lambda m: f" {YES_TOKEN if m[0] in _EMOJI_YES else NO_TOKEN} ",
+            _EMOJI_SKIN.sub("", text),
+        )
     clauses: list[_Clause] = []
     pieces = _BREAKS.split(text)
     marks = _BREAKS.findall(text)
@@ -417,6 +424,7 @@ def _meaning(
                     break
                 negated_at.add(j)
     counts: list[int] = []
+    named_by_no: set[str] = set()  # topics only a "no" phrase named ("no changes")
     for i, w in enumerate(words):
         topics = [t.removeprefix("topic:") for t in w.tags if t.startswith("topic:")]
         if own_topic and w.text in own_words:
@@ -431,6 +439,7 @@ def _meaning(
                 if topic not in m.topics and t.startswith("topic_no:"):
                     m.implied.add(topic)
                 m.topics.setdefault(topic, False)
+                named_by_no.add(topic)
         if w.count is not None and i not in negated_at:
             counts.extend(w.count)
         if "zero" in w.tags:
@@ -442,7 +451,8 @@ def _meaning(
         m.count = (min(counts), max(counts))
         if m.count == (0, 0):
             m.zero, m.count = True, None
-    if clause.asked_back and len(words) > 1 and not m.topics:
+    real = set(m.topics) - named_by_no  # topics named as such, not by an answer phrase
+    if clause.asked_back and len(words) > 1 and not real:
         return m  # "when is good?", "ok?": a question, not an answer
     # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
     # have", "i was") counts only in a clause that says nothing more.
@@ -455,11 +465,11 @@ def _meaning(
     # "No, I've been good", "nope 👍": a polite yes-word beside a no is no yes.
     weak = {"polite", "function"} if has_no else set()
     has_yes = any("yes" in w.tags and "no" not in w.tags and not w.tags & weak for w in answering)
-    if has_yes and not has_no and not m.topics:
+    if has_yes and not has_no and not real:
         m.answer = "yes"
-    elif has_no and not has_yes and not m.topics:
+    elif has_no and not has_yes and not real:
         m.answer = "no"
-    elif has_no and has_yes and not m.topics:
+    elif has_no and has_yes and not real:
         m.unsure = True  # "yes no", "是不是"
     return m
 
@@ -628,4 +638,4 @@ def _numbers(
         return Reading("yes", "yes", _evidence(meanings), sure=not unsure, notes=tuple(news))
     if answers == {"no"}:  # a refused date is flagged anyway: nothing more to carry
         return Reading("no", "no", _evidence(meanings), sure=not unsure)
-    return Reading(None, None, sure=False, notes=tuple(news), question_back=back)
+    return Reading(None, None, sure=False, question_back=back)  # asked again, quoted if need be

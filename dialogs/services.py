@@ -68,6 +68,21 @@ def offer(
     )
 
 
+def waiting(patient_id: int, service: str, kind: str, anchor_date: dt.date) -> State:
+    """The conversation's state once an offer went out with the pickup reminder."""
+    return State(
+        dialog=NAME,
+        step="answer",
+        subject=patient_id,
+        data={"service": service, "kind": kind, "anchor_date": anchor_date.isoformat()},
+    )
+
+
+def question(kind: str, pickup: dt.date) -> Ask:
+    """The offer as the reminder carries it (`pickup`: the real pickup day)."""
+    return Ask(QUESTIONS[kind], {"date": pickup}, expects="yes_no")
+
+
 def prompt(state: State, ctx: Context, patient: PatientFacts) -> tuple[Reply, ...]:
     return (_ask(state, ctx),)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from dialogs import answering, prompts
@@ -83,6 +84,9 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         answers[qid], words[qid] = other, text
     value = got.value
     if value is None:
+        state = replace(
+            state, data={**state.data, "answers": answers, "words": words, answering.NOTES: notes}
+        )
         return unclear(
             state,
             ctx,

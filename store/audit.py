@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import bindparam, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -130,13 +130,28 @@ def _insert_head(session: Session, chain: int) -> None:
         session.execute(sqlite.insert(AuditChain).values(**values).on_conflict_do_nothing())
 
 
-def _locked_head(session: Session, chain: int) -> AuditChain:
-    query = select(AuditChain).where(AuditChain.chain == chain).with_for_update()
-    head = session.scalars(query).one_or_none()
+# Built once: these run on every audited request.
+_HEAD = (
+    select(AuditChain.seq, AuditChain.head_hash)
+    .where(AuditChain.chain == bindparam("chain"))
+    .with_for_update()
+)
+_MOVE = (
+    update(AuditChain)
+    .where(AuditChain.chain == bindparam("which"))
+    .values(seq=bindparam("position"), head_hash=bindparam("head"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _locked_head(session: Session, chain: int) -> tuple[int, str]:
+    """The chain's last position and hash, its head row locked to the end of the
+    transaction."""
+    head = session.execute(_HEAD, {"chain": chain}).first()
     if head is None:
         _insert_head(session, chain)  # the chain's first row: two at once make one head
-        head = session.scalars(query).one()
-    return head
+        head = session.execute(_HEAD, {"chain": chain}).one()
+    return int(head.seq), str(head.head_hash)
 
 
 def record(
@@ -183,10 +198,10 @@ def _chain(session: Session, row: AuditEvent, patients: Iterable[int] = ()) -> N
     row.before, row.after = _plain(row.before), _plain(row.after)
     listed = [int(p) for p in (row.patients or "").split() if p.isdigit() and len(p) < 11]
     row.patients = patients_text([*implied_patients, *listed, *patients])
-    head = _locked_head(session, row.chain)
-    row.seq = head.seq + 1
-    row.chain_hash = row_hash(row, head.head_hash)
-    head.seq, head.head_hash = row.seq, row.chain_hash
+    seq, previous = _locked_head(session, row.chain)
+    row.seq = seq + 1
+    row.chain_hash = row_hash(row, previous)
+    session.execute(_MOVE, {"which": row.chain, "position": row.seq, "head": row.chain_hash})
 
 
 @event.listens_for(Session, "before_flush")

@@ -42,6 +42,8 @@ class DispensingEvent(Base):
     __table_args__ = (
         UniqueConstraint("pharmacy_id", "event_id", name="uq_dispensing_event_id"),
         Index("ix_dispensing_event_patient", "patient_id", "fill_date"),
+        # The scheduler's "since when does this pharmacy report pickups" on every tick.
+        Index("ix_dispensing_event_kind", "pharmacy_id", "kind", "occurred_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

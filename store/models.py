@@ -260,7 +260,8 @@ class Prescription(Base):
 
     @property
     def active(self) -> bool:
-        return self.status == "active"
+        # None: a record not stored yet, which gets the default (active) when it is.
+        return self.status in (None, "active")
 
 
 class Enrollment(Base):

@@ -37,7 +37,7 @@ def only_pharmacy(session: Session) -> Pharmacy | None:
 
 
 def locked_conversation(
-    session: Session, pharmacy_id: int, phone: str, now: dt.datetime
+    session: Session, pharmacy_id: int, phone: str, now: dt.datetime, looked: bool = False
 ) -> Conversation:
     """The conversation with this phone, created if new, locked until the transaction ends.
 
@@ -52,7 +52,8 @@ def locked_conversation(
     )
     # Most texts come from a phone already talking to us: lock first, insert only if new
     # (one statement instead of two on the hot path; tests/bench/statements.py).
-    conversation = session.scalars(locked).one_or_none()
+    # (`looked`: the caller has just looked for it and found none.)
+    conversation = None if looked else session.scalars(locked).one_or_none()
     if conversation is not None:
         return conversation
     values = {"pharmacy_id": pharmacy_id, "phone": phone, "state": {}, "updated_at": now}
@@ -62,6 +63,30 @@ def locked_conversation(
     else:
         session.execute(sqlite_insert(Conversation).values(**values).on_conflict_do_nothing())
     return session.scalars(locked).one()
+
+
+def pharmacy_and_conversation(
+    session: Session, twilio_number: str, phone: str, now: dt.datetime
+) -> tuple[Pharmacy, Conversation] | None:
+    """The pharmacy owning `twilio_number` and its locked conversation with `phone`, in one
+    statement when the phone has written before (the hot path: a text's first statement);
+    else as `pharmacy_for_number` and `locked_conversation` find or make them."""
+    row = session.execute(
+        select(Pharmacy, Conversation)
+        .join(Conversation, Conversation.pharmacy_id == Pharmacy.id)
+        .where(Pharmacy.twilio_number == twilio_number, Conversation.phone == phone)
+        .with_for_update(of=Conversation)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is not None:
+        return row[0], row[1]
+    pharmacy = pharmacy_for_number(session, twilio_number)
+    if pharmacy is None:
+        return None
+    # The join found no conversation of this pharmacy's number with the phone: make it (or
+    # find it, if another request just did) without looking for it again.
+    new = pharmacy.twilio_number == twilio_number
+    return pharmacy, locked_conversation(session, pharmacy.id, phone, now, looked=new)
 
 
 def message_by_sid(session: Session, sid: str) -> Message | None:
@@ -88,7 +113,37 @@ def enrollments_of(session: Session, patient_ids: Sequence[int]) -> dict[int, En
     if not patient_ids:
         return {}
     rows = session.scalars(select(Enrollment).where(Enrollment.patient_id.in_(patient_ids)))
-    return {e.patient_id: e for e in rows}
+    found = {e.patient_id: e for e in rows}
+    read = _enrollments_read(session)
+    for patient_id in patient_ids:
+        read[patient_id] = found.get(patient_id)
+    return found
+
+
+def enrollment_of(session: Session, patient_id: int) -> Enrollment | None:
+    """The patient's enrollment; read again only if this transaction has not read it yet (an
+    inbound text reads it for the dialog, then its effects write it: one statement, not two).
+    The object read first is the one the second read returned anyway (the identity map)."""
+    read = _enrollments_read(session)
+    if patient_id in read:
+        return read[patient_id]
+    return enrollments_of(session, [patient_id]).get(patient_id)
+
+
+def enrollment_added(session: Session, enrollment: Enrollment) -> None:
+    """A new enrollment was added in this transaction: later reads find it."""
+    _enrollments_read(session)[enrollment.patient_id] = enrollment
+
+
+def _enrollments_read(session: Session) -> dict[int, Enrollment | None]:
+    """What this transaction has read of enrollments (forgotten with the transaction)."""
+    transaction = session.get_transaction()
+    kept = session.info.get("medsync_enrollments")
+    if kept is None or kept[0] is not transaction:
+        kept = (transaction, {})
+        session.info["medsync_enrollments"] = kept
+    read: dict[int, Enrollment | None] = kept[1]
+    return read
 
 
 def check_in_for(session: Session, patient_id: int, anchor_date: dt.date) -> CheckIn | None:

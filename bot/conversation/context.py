@@ -107,9 +107,10 @@ def facts(
         offer = proposal(patient, today)
     elif choosing:
         offer = Proposal(eligible(patient), FALLBACK_DAY, "")
-    # Only while the pickup day is being chosen: the anchor dialog tells the trips and the cost,
-    # each day planned when (and if) the dialog asks about it.
-    plans = DayPlans(patient, today) if status == "consented" else None
+    # Only while the invitation or the pickup day is open: the anchor dialog tells the trips and
+    # the cost, and "how much will it cost?" at the invitation gets the suggested day's; each day
+    # is planned when (and if) a dialog asks about it, never on other texts.
+    plans = DayPlans(patient, today) if choosing else None
     return PatientFacts(
         id=patient.id,
         first_name=patient.first_name,
@@ -128,7 +129,6 @@ def facts(
         detailed_messages=prefs.detailed if prefs else False,
         preferences_asked=prefs.asked if prefs else False,
         can_text=patient.sms_capable is not False and patient.phone_type != "landline",
-        # Only while the pickup day is being chosen: the anchor dialog tells the cost.
         cost_estimates=cost_estimates(patient, today, plans) if plans else {},
         trip_plans=TripPlans(plans) if plans else {},
     )

@@ -117,10 +117,11 @@ def apply_effects(
 
 
 def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:
-    enrollment = queries.enrollments_of(session, [effect.patient_id]).get(effect.patient_id)
+    enrollment = queries.enrollment_of(session, effect.patient_id)
     if enrollment is None:
         enrollment = Enrollment(patient_id=effect.patient_id, cycle="monthly")
         session.add(enrollment)
+        queries.enrollment_added(session, enrollment)
     enrollment.status = EnrollmentStatus(effect.status)
     if effect.anchor_day is not None:
         enrollment.anchor_day = effect.anchor_day

@@ -117,12 +117,13 @@ class Runtime:
         """The pharmacy and the sender's locked conversation; or the TwiML to answer when
         there is nothing new to do (no pharmacy owns the number, or a retried MessageSid,
         which gets what it got before)."""
-        pharmacy = queries.pharmacy_for_number(session, normalize_phone(inbound.to))
-        if pharmacy is None:
+        found = queries.pharmacy_and_conversation(
+            session, normalize_phone(inbound.to), normalize_phone(inbound.from_), now
+        )
+        if found is None:
             log.error("inbound text to a number no pharmacy owns; see `medsync pharmacy add`")
             return EMPTY_TWIML
-        phone = normalize_phone(inbound.from_)
-        conversation = queries.locked_conversation(session, pharmacy.id, phone, now)
+        pharmacy, conversation = found
         earlier = queries.message_by_sid(session, inbound.sid)
         if earlier is not None:
             return earlier.reply or EMPTY_TWIML

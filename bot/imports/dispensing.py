@@ -27,7 +27,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import (
+    String,
+    Table,
+    any_,
+    bindparam,
+    column,
+    insert,
+    select,
+    table,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.imports.pharmacy_export import chunks, count
@@ -155,7 +167,12 @@ def record_events(
     answers: dict[int, Outcome] = {}
     if pharmacy.id is None or session.new or session.dirty:
         session.flush()
-    patients = _patient_ids(session, pharmacy.id, {e.patient_id for e in batch})
+    # A NUL cannot be stored (PostgreSQL refuses it): such an event is answered, not looked up.
+    unreadable = {
+        i for i, e in enumerate(batch) if "\x00" in f"{e.patient_id}{e.rx_number}{e.event_id}"
+    }
+    wanted = {e.patient_id for i, e in enumerate(batch) if i not in unreadable}
+    patients = _patient_ids(session, pharmacy.id, wanted)
     known_rx = _prescriptions(session, set(patients.values())) if require_prescription else None
 
     def reject(index: int, event: Event, reason: str) -> None:
@@ -166,6 +183,9 @@ def record_events(
     # 1. Who and what: the patient and the prescription must be the pharmacy's.
     checked: list[tuple[int, Event, int, str]] = []  # (index, event, patient.id, event id)
     for index, event in enumerate(batch):
+        if index in unreadable:
+            reject(index, event, "an id contains a NUL character")
+            continue
         patient_id = patients.get(event.patient_id)
         if patient_id is None:
             reject(
@@ -330,7 +350,7 @@ def _patient_ids(session: Session, pharmacy_id: int, external: set[str]) -> dict
     found: dict[str, int] = {}
     for chunk in chunks(sorted(external), CHUNK):
         query = select(Patient.external_id, Patient.id).where(
-            Patient.pharmacy_id == pharmacy_id, Patient.external_id.in_(chunk)
+            Patient.pharmacy_id == pharmacy_id, _among(session, Patient.external_id, chunk)
         )
         found.update({ext: pid for ext, pid in session.execute(query)})
     return found
@@ -340,10 +360,18 @@ def _prescriptions(session: Session, patient_ids: set[int]) -> set[tuple[int, st
     found: set[tuple[int, str]] = set()
     for chunk in chunks(sorted(patient_ids), CHUNK):
         query = select(Prescription.patient_id, Prescription.rx_number).where(
-            Prescription.patient_id.in_(chunk)
+            _among(session, Prescription.patient_id, chunk)
         )
         found.update((pid, rx) for pid, rx in session.execute(query))
     return found
+
+
+def _among(session: Session, column_: Any, chunk: Sequence[Any]) -> Any:
+    """`column IN chunk`; on PostgreSQL `column = ANY(array)`: one parameter, so a prepared
+    statement's generic plan still uses the index (a long IN list may not)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column_ == any_(bindparam(None, list(chunk), type_=ARRAY(column_.type)))
+    return column_.in_(chunk)
 
 
 def _stored_events(
@@ -351,17 +379,45 @@ def _stored_events(
 ) -> dict[str, tuple[Any, ...]]:
     found: dict[str, tuple[Any, ...]] = {}
     e = DispensingEvent
-    for chunk in chunks(sorted(set(event_ids)), CHUNK):
-        query = select(
-            e.event_id,
-            e.patient_id,
-            e.rx_number,
-            e.kind,
-            e.fill_date,
-            e.occurred_on,
-            e.days_supply,
-            e.quantity,
-        ).where(e.pharmacy_id == pharmacy_id, e.event_id.in_(chunk))
+    columns = (
+        e.event_id,
+        e.patient_id,
+        e.rx_number,
+        e.kind,
+        e.fill_date,
+        e.occurred_on,
+        e.days_supply,
+        e.quantity,
+    )
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        return found
+    if session.get_bind().dialect.name == "postgresql":
+        # The ids go to a temporary table and are joined: a hash join whatever the planner
+        # knows of a table that just grew (IN or ANY lists may be compared row by row).
+        raw: Any = session.connection().connection.driver_connection
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS wanted_event (event_id varchar(128)) "
+                "ON COMMIT DROP"
+            )
+            cursor.execute("TRUNCATE wanted_event")
+            with cursor.copy("COPY wanted_event (event_id) FROM STDIN") as copy:
+                for event_id in wanted:
+                    copy.write_row([event_id])
+            cursor.execute("ANALYZE wanted_event")
+        chosen = table("wanted_event", column("event_id", String(128)))
+        queries = [
+            select(*columns)
+            .join(chosen, chosen.c.event_id == e.event_id)
+            .where(e.pharmacy_id == pharmacy_id)
+        ]
+    else:
+        queries = [
+            select(*columns).where(e.pharmacy_id == pharmacy_id, e.event_id.in_(chunk))
+            for chunk in chunks(wanted, CHUNK)
+        ]
+    for query in queries:
         for event_id, *content in session.execute(query):
             quantity: Any = content[-1]
             if quantity is not None:
@@ -389,7 +445,7 @@ def _stored_fills(session: Session, keys: set[FillKey]) -> dict[FillKey, dict[st
                 Fill.state,
                 Fill.picked_up_on,
             )
-            .where(Fill.patient_id.in_(chunk), Fill.fill_date.between(first, last))
+            .where(_among(session, Fill.patient_id, chunk), Fill.fill_date.between(first, last))
             .execution_options(yield_per=5000)
         )
         for fid, pid, rx, date, days, qty, state, picked in session.execute(query):
@@ -429,10 +485,32 @@ def _write(
             changed.append({"id": fill["id"], "imported_at": now} | values)
         else:
             report.fills_unchanged += 1
-    # Core statements, not the ORM's bulk paths: a third of the time for 100,000 rows.
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_postgres(connection, new, changed, new_events)
+    else:
+        _executemany(connection, new, changed, new_events)
+    report.fills_created, report.fills_updated = len(new), len(changed)
+    for record in list(session.identity_map.values()):
+        if isinstance(record, Fill):
+            session.expire(record)
+
+
+_EVENT_COLUMNS = (
+    "pharmacy_id", "event_id", "patient_id", "rx_number", "kind", "fill_date", "occurred_on",
+    "days_supply", "quantity", "source", "recorded_at",
+)  # fmt: skip
+_NEW_FILL_COLUMNS = ("patient_id", "rx_number", "fill_date", "imported_at", *_FILL_FIELDS)
+
+
+def _executemany(
+    connection: Connection,
+    new: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    new_events: list[dict[str, Any]],
+) -> None:
+    """Core executemany a chunk at a time (SQLite: in process, no round trips)."""
     fill_table = cast(Table, Fill.__table__)
-    event_table = cast(Table, DispensingEvent.__table__)
     by_id = (
         update(fill_table)
         .where(fill_table.c.id == bindparam("fill_id"))
@@ -441,13 +519,53 @@ def _write(
     for part in chunks(new, CHUNK):
         connection.execute(insert(fill_table), list(part))
     for part in chunks(changed, CHUNK):
-        connection.execute(by_id, [{"fill_id": row.pop("id"), **row} for row in part])
+        rows = [{"fill_id": r["id"], **{k: v for k, v in r.items() if k != "id"}} for r in part]
+        connection.execute(by_id, rows)
     for part in chunks(new_events, CHUNK):
-        connection.execute(insert(event_table), list(part))
-    report.fills_created, report.fills_updated = len(new), len(changed)
-    for record in list(session.identity_map.values()):
-        if isinstance(record, Fill):
-            session.expire(record)
+        connection.execute(insert(cast(Table, DispensingEvent.__table__)), list(part))
+
+
+def _copy_postgres(
+    connection: Connection,
+    new: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    new_events: list[dict[str, Any]],
+) -> None:
+    """PostgreSQL's COPY: new rows straight in, changed fills through a temporary table and one
+    UPDATE ... FROM. Same transaction as the rest of the import."""
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        _copy(cursor, "fill", _NEW_FILL_COLUMNS, new)
+        _copy(cursor, "dispensing_event", _EVENT_COLUMNS, new_events)
+        if not changed:
+            return
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS fill_change (fill_id integer, "
+            "days_supply integer, quantity numeric(12, 3), state varchar(20), picked_up_on date, "
+            "imported_at timestamptz) ON COMMIT DROP"
+        )
+        cursor.execute("TRUNCATE fill_change")
+        _copy(cursor, "fill_change", ("fill_id", *_FILL_FIELDS, "imported_at"), changed, "id")
+        cursor.execute(
+            "UPDATE fill SET days_supply = c.days_supply, quantity = c.quantity, "
+            "state = c.state, picked_up_on = c.picked_up_on, imported_at = c.imported_at "
+            "FROM fill_change AS c WHERE fill.id = c.fill_id"
+        )
+
+
+def _copy(
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: list[dict[str, Any]],
+    first: str | None = None,
+) -> None:
+    if not rows:
+        return
+    names = [first, *columns[1:]] if first else list(columns)
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _differs(old: Any, new: Any) -> bool:

@@ -230,12 +230,13 @@ def import_export(
         session.flush()  # the caller's own changes first: what follows writes past the ORM
     pharmacy_id = pharmacy.id
 
-    before = prescription_status.snapshot(session, pharmacy_id)
+    before = prescription_status.snapshot(session, pharmacy_id, only_ended=not full)
     patient_ids = _write_patients(session, pharmacy_id, patient_values, now, report)
     _write_prescriptions(session, pharmacy_id, patient_ids, prescription_values, now, report)
     rejected = [(e.patient_id, e.rx_number) for e in report.errors]
+    statuses = {key: values["status"] for key, values in prescription_values.items()}
     report.status_changes, report.made_inactive = prescription_status.settle(
-        session, pharmacy_id, before, prescription_values, rejected, full, now
+        session, pharmacy_id, before, statuses, rejected, full, now
     )
     # Records the session loaded before the import would show the old values: reload them.
     for record in list(session.identity_map.values()):

@@ -24,14 +24,19 @@ ACTOR = "medsync import"
 Key = tuple[str, str]  # (patient external id, rx_number)
 
 
-def snapshot(session: Session, pharmacy_id: int) -> dict[Key, tuple[int, str]]:
-    """Every prescription of the pharmacy: (id, status) by (patient_id, rx_number)."""
+def snapshot(
+    session: Session, pharmacy_id: int, only_ended: bool = False
+) -> dict[Key, tuple[int, str]]:
+    """The pharmacy's prescriptions (only those not active, if asked): (id, status) by
+    (patient_id, rx_number)."""
     query = (
         select(Patient.external_id, Prescription.rx_number, Prescription.id, Prescription.status)
         .join(Patient, Patient.id == Prescription.patient_id)
         .where(Patient.pharmacy_id == pharmacy_id)
         .execution_options(yield_per=5000)
     )
+    if only_ended:
+        query = query.where(Prescription.status != "active")
     return {(ext, rx): (pid, status) for ext, rx, pid, status in session.execute(query)}
 
 
@@ -39,34 +44,40 @@ def settle(
     session: Session,
     pharmacy_id: int,
     before: dict[Key, tuple[int, str]],
-    in_file: Iterable[Key],
+    statuses: dict[Key, str],
     rejected: Iterable[Key],
     full: bool,
     now: dt.datetime,
 ) -> tuple[list[tuple[Key, str, str]], list[Key]]:
     """Date and audit the status changes the import made; with `full`, make the absent ones
-    inactive. Returns (changes made by the file's status column, keys made inactive)."""
-    listed = set(in_file)
-    after = snapshot(session, pharmacy_id)
+    inactive. `before` is the snapshot taken before the import (all prescriptions for a full
+    import, else only those not active); `statuses` the file's, by key. Returns (changes made
+    by the file, keys made inactive)."""
+    ids = {key: rx_id for key, (rx_id, _) in before.items()}
+    if any(status != "active" for status in statuses.values()):
+        ids.update(
+            (key, rx_id)
+            for key, (rx_id, _) in snapshot(session, pharmacy_id, only_ended=True).items()
+            if key not in ids
+        )
     changes: list[tuple[Key, str, str]] = []
-    for key in sorted(listed):
-        rx_id, status = after.get(key, (0, "active"))
-        old = before.get(key, (0, "active"))[1]
-        if key in after and status != old:
-            changes.append((key, old, status))
-            _audit(session, rx_id, key, old, status, now, "the export's status column")
-    dated = [after[key][0] for key, _, _ in changes]
+    for key in sorted(statuses):
+        new, old = statuses[key], before.get(key, (0, "active"))[1]
+        if new != old and key in ids:
+            changes.append((key, old, new))
+            _audit(session, ids[key], key, old, new, now, "the export's status column")
+    dated = [ids[key] for key, _, _ in changes]
     absent: list[Key] = []
     if full:
-        skip = listed | set(rejected)
-        absent = sorted(k for k, (_, s) in after.items() if s == "active" and k not in skip)
+        skip = set(statuses) | set(rejected)
+        absent = sorted(k for k, (_, s) in before.items() if s == "active" and k not in skip)
         for key in absent:
-            _audit(session, after[key][0], key, "active", "inactive", now, "absent from --full")
-        ids = [after[key][0] for key in absent]
-        for start in range(0, len(ids), 1000):
+            _audit(session, ids[key], key, "active", "inactive", now, "absent from --full")
+        made = [ids[key] for key in absent]
+        for start in range(0, len(made), 1000):
             session.execute(
                 update(Prescription)
-                .where(Prescription.id.in_(ids[start : start + 1000]))
+                .where(Prescription.id.in_(made[start : start + 1000]))
                 .values(status="inactive", status_changed_at=now, updated_at=now)
             )
     for start in range(0, len(dated), 1000):

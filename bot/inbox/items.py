@@ -518,6 +518,7 @@ def _act(
     except AlreadyDecided as done:
         return _render_item(request, actor, item_id, str(done), 409)
     except NotAllowed as refused:
+        request.state.refusal_reason = str(refused)  # in the audit row (inbox/refusals.py)
         return _render_item(request, actor, item_id, str(refused), 403, draft)
     except NotFound:
         return _render_item(request, actor, item_id)

@@ -63,14 +63,22 @@ class AuditRefusals:
                 actor = state.get("actor")
                 if isinstance(actor, Actor) and not state.get("refusal_audited"):
                     state["refusal_audited"] = True
-                    await run_in_threadpool(_write, scope, actor, message["status"])
+                    reason = state.get("refusal_reason")
+                    await run_in_threadpool(_write, scope, actor, message["status"], reason)
             await send(message)
 
         await self.app(scope, receive, audited_send)
 
 
-def _write(scope: Scope, actor: Actor, status: int) -> None:
+def _write(scope: Scope, actor: Actor, status: int, reason: Any = None) -> None:
     app = scope["app"]
+    after: dict[str, Any] = {
+        "status": status,
+        "method": scope.get("method"),
+        "path": str(scope["path"]).replace("\x00", "")[:300],
+    }
+    if isinstance(reason, str) and reason:
+        after["reason"] = reason[:300]  # the policy's sentence, when a role was refused
     try:
         with transaction(app.state.sessions) as session:
             record(
@@ -79,11 +87,7 @@ def _write(scope: Scope, actor: Actor, status: int) -> None:
                 action_of(scope),
                 subject_of(scope),
                 app.state.clock.now(),
-                after={
-                    "status": status,
-                    "method": scope.get("method"),
-                    "path": str(scope["path"]).replace("\x00", "")[:300],
-                },
+                after=after,
                 outcome=OUTCOMES[status],
             )
     except Exception:

@@ -116,7 +116,8 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
 
 def refused(request: Request, staff: Any, text: str) -> Response:
     """The role may not do this (bot/inbox/policy.py): a 403 page, audited as refused by
-    bot/inbox/refusals.py. Nothing was changed."""
+    bot/inbox/refusals.py, with `text` as the reason. Nothing was changed."""
+    request.state.refusal_reason = text
     return page(
         request,
         "message.html",

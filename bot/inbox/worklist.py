@@ -62,6 +62,7 @@ def worklist_page(
                 f"pharmacy:{chosen.id}",
                 now_of(request),
                 after={"date": day.isoformat()},
+                patients=[p.patient_id for d in listed.days for p in d.patients],
             )
             context = {
                 "title": f"Worklist {day.isoformat()}",
@@ -88,7 +89,8 @@ def worklist_csv(
         with transaction(sessions_of(request)) as session:
             chosen, _mine = _pharmacies(session, actor, pharmacy)
             day = _day(date, today_at(request, chosen.timezone))
-            text = work.as_csv(work.worklist(session, chosen, day))
+            listed = work.worklist(session, chosen, day)
+            text = work.as_csv(listed)
             record(
                 session,
                 actor.audit_name,
@@ -96,6 +98,7 @@ def worklist_csv(
                 f"pharmacy:{chosen.id}",
                 now_of(request),
                 after={"date": day.isoformat()},
+                patients=[p.patient_id for d in listed.days for p in d.patients],
             )
     except (NotYours, BadDate) as problem:
         status = 403 if isinstance(problem, NotYours) else 400
@@ -146,8 +149,12 @@ def tick_fill(
     except BadDate as problem:
         return _refused(request, actor, str(problem), 400)
     except work.WorklistError as problem:
-        flash(request, "error", f"{problem} Nothing was ticked.")
+        said = str(problem)
+        if (patient and patient in said) or (rx_number and rx_number in said):
+            # The notice rides in the readable session cookie: no patient's or fill's ids.
+            said = "That prescription is not this patient's on this worklist."
+        flash(request, "error", f"{said} Nothing was ticked.")
         return see_other(back)
     if not done:
-        flash(request, "ok", f"Nothing changed: {rx_number} was already so.")
+        flash(request, "ok", "Nothing changed: that fill was already so.")
     return see_other(f"{back}#patient-{patient}")

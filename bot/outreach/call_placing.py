@@ -19,10 +19,12 @@ from bot.conversation.call_records import move_status, note_unanswered
 from bot.conversation.runtime import NotEnrolled, PatientNotFound
 from bot.outreach.caller import Caller, CallError
 from bot.outreach.sending_rules import next_preferred, windows_for
+from bot.program.open_days import open_days_of, pickup_on
 from bot.program.plans import proposal
 from bot.program.preferences import calling, time_of_day
 from bot.settings.outreach import OutreachSettings
 from bot.settings.voice import VoiceSettings
+from dialogs.plan.open_days import LONGEST_CLOSURE_DAYS
 from store import queries
 from store.calls import (
     FINAL,
@@ -204,6 +206,8 @@ class CallPlacer:
         with transaction(self.sessions) as session:
             for pharmacy in session.scalars(select(Pharmacy)):
                 today = local_date(self.clock, pharmacy.timezone)
+                days = open_days_of(pharmacy)
+                slack = dt.timedelta(days=0 if days.never_closed else LONGEST_CLOSURE_DAYS)
                 rows = session.execute(
                     select(Patient, Enrollment.next_anchor_date)
                     .join(Enrollment, Enrollment.patient_id == Patient.id)
@@ -212,16 +216,25 @@ class CallPlacer:
                         Patient.opted_out.is_(False),
                         Enrollment.status == EnrollmentStatus.ACTIVE,
                         Enrollment.next_anchor_date
-                        <= today + dt.timedelta(days=s.check_in_days_before),
+                        <= today + dt.timedelta(days=s.check_in_days_before) + slack,
                         Enrollment.next_anchor_date
                         > today + dt.timedelta(days=s.call_list_days_before),
                     )
                 ).all()
-                wants_calls = calling(session, [p.id for p, _ in rows])
+                # Counted from the day the patient really comes, as the texts are.
+                found = [
+                    (p, a)
+                    for p, a in rows
+                    if a is not None
+                    and today + dt.timedelta(days=s.call_list_days_before)
+                    < pickup_on(days, a, today).actual
+                    <= today + dt.timedelta(days=s.check_in_days_before)
+                ]
+                wants_calls = calling(session, [p.id for p, _ in found])
                 due += [
                     (pharmacy.id, p.external_id, anchor)
-                    for p, anchor in rows
-                    if anchor is not None and (prefers_calls(p) or p.id in wants_calls)
+                    for p, anchor in found
+                    if prefers_calls(p) or p.id in wants_calls
                 ]
         return self._schedule_each(due, CallPurpose.CHECK_IN)
 
@@ -234,6 +247,8 @@ class CallPlacer:
         with transaction(self.sessions) as session:
             for pharmacy in session.scalars(select(Pharmacy)):
                 today = local_date(self.clock, pharmacy.timezone)
+                days = open_days_of(pharmacy)
+                slack = dt.timedelta(days=0 if days.never_closed else LONGEST_CLOSURE_DAYS)
                 rows = session.execute(
                     select(Patient, CheckIn.anchor_date)
                     .join(CheckIn, CheckIn.patient_id == Patient.id)
@@ -242,13 +257,18 @@ class CallPlacer:
                         Patient.opted_out.is_(False),
                         CheckIn.status.in_((CheckInStatus.READY, CheckInStatus.APPROVED)),
                         CheckIn.anchor_date > today,
-                        CheckIn.anchor_date <= today + dt.timedelta(days=ahead),
+                        CheckIn.anchor_date <= today + dt.timedelta(days=ahead) + slack,
                     )
                 ).all()
-                wants_calls = calling(session, [p.id for p, _ in rows])
+                ready = [
+                    (p, a)
+                    for p, a in rows
+                    if today < pickup_on(days, a, today).actual <= today + dt.timedelta(days=ahead)
+                ]
+                wants_calls = calling(session, [p.id for p, _ in ready])
                 due += [
                     (pharmacy.id, p.external_id, anchor)
-                    for p, anchor in rows
+                    for p, anchor in ready
                     if prefers_calls(p) or p.id in wants_calls
                 ]
         return self._schedule_each(due, CallPurpose.REMINDER)

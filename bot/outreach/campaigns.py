@@ -158,6 +158,7 @@ def _audit(
             before=None,
             after={"name": campaign.name, "status": campaign.status.value, **after},
             created_at=now,
+            chain=campaign.pharmacy_id,  # the pharmacy's audit chain (store/audit.py)
         )
     )
 

@@ -40,15 +40,17 @@ from bot.languages.catalogs import format_date
 from bot.outreach import pickups as pickup_steps
 from bot.outreach.cycle_events import record_event, textable
 from bot.outreach.jobs import Jobs, send_all
-from bot.program import households
+from bot.program import households, services
 from bot.program.caregivers import recipients as caregiver_phones
 from bot.program.open_days import open_days_of, pickup_on
 from bot.program.preferences import calling
 from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
+from dialogs import services as service_dialog
 from dialogs.plan.cycles import next_anchor
 from dialogs.plan.model import Cycle, PlanError
 from dialogs.plan.open_days import ALWAYS_OPEN, LONGEST_CLOSURE_DAYS, OpenDays
+from dialogs.state import load
 from dialogs.turn import Say
 from store import queries
 from store.caregivers import caregivers_of
@@ -57,6 +59,7 @@ from store.models import (
     Channel,
     CheckIn,
     CheckInStatus,
+    Conversation,
     Direction,
     Enrollment,
     EnrollmentStatus,
@@ -422,13 +425,18 @@ class Scheduler:
                 written = []
                 for phone in phones:  # the patient's own phone first, then each caregiver's
                     conversation = queries.locked_conversation(session, pharmacy_id, phone, now)
+                    replies: list[Say] = [own if phone == patient.phone else say]
+                    if phone == patient.phone and pharmacy.services:
+                        replies += _offer_with_reminder(
+                            session, pharmacy, patient, conversation, anchor_date, pickup, now
+                        )
                     written.append(
                         outbound_message(
                             conversation.id,
                             pharmacy_id,
                             patient.id,
                             phone,
-                            compose([own if phone == patient.phone else say], language, True),
+                            compose(replies, language, True),
                             language,
                             now,
                             idempotency_key=key if phone == patient.phone else f"{key}:{phone}",
@@ -484,6 +492,29 @@ class Scheduler:
         again = [i for i in ids if i not in fresh]
         report.resent += len(again)
         report.to_send.extend(again)
+
+
+def _offer_with_reminder(
+    session: Session,
+    pharmacy: Pharmacy,
+    patient: Patient,
+    conversation: Conversation,
+    anchor: dt.date,
+    pickup: dt.date,
+    now: dt.datetime,
+) -> list[Say]:
+    """A service the pharmacy offers with the reminder (docs/SERVICES.md), asked in the same
+    text, when the patient's own conversation is not waiting for another answer."""
+    if load(conversation.state or {}).dialog is not None:
+        return []
+    due = services.due_offer(session, pharmacy, patient, anchor, now, moment="reminder")
+    if due is None:
+        return []
+    service, kind = due
+    services.record_offer(session, patient.id, service, anchor, "offered", now, pharmacy)
+    conversation.state = service_dialog.waiting(patient.id, service, kind, anchor).to_json()
+    conversation.updated_at = now
+    return [service_dialog.question(kind, pickup)]
 
 
 def _calendar(pharmacy: Pharmacy) -> OpenDays:

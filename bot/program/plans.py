@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -121,15 +123,44 @@ def plan_for(patient: Patient, today: dt.date, anchor_day: int | None = None) ->
 def eligible(patient: Patient) -> bool:
     """Whether two or more medicines can be synced, without planning any day (cheap)."""
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
         return check_eligibility(reconcile_all(meds, program_settings(patient))).eligible
     except PlanError:
         return True  # bad data is the pharmacist's to fix, as in `proposal`
 
 
 def proposal(patient: Patient, today: dt.date) -> Proposal:
+    """What the anchor dialog may offer, worked out once per set of inputs: a patient who
+    texts "hi", "yes", then a day gets the plan computed for the first text only, and again
+    only when a prescription, the program's settings or the day change (the cache is keyed
+    on their values, so a change is never missed)."""
     try:
-        plan = plan_for(patient, today)
+        meds = tuple(medication(rx) for rx in patient.prescriptions if rx.active)
+        settings = program_settings(patient)
+    except PlanError as error:
+        return Proposal(True, FALLBACK_DAY, str(error))
+    key = (meds, today, repr(settings))  # the settings carry the pharmacy's closed days
+    with _plans_guard:
+        found = _plans.get(key)
+        if found is not None:
+            _plans.move_to_end(key)
+            return found
+    made = _proposal(meds, today, settings)
+    with _plans_guard:
+        _plans[key] = made
+        while len(_plans) > PLANS_KEPT:
+            _plans.popitem(last=False)
+    return made
+
+
+PLANS_KEPT = 20_000  # proposals remembered per process (a few hundred bytes each)
+_plans: OrderedDict[tuple[object, ...], Proposal] = OrderedDict()
+_plans_guard = threading.Lock()
+
+
+def _proposal(meds: tuple[Medication, ...], today: dt.date, settings: ProgramSettings) -> Proposal:
+    try:
+        plan = build_plan(list(meds), today, settings)
     except NotEligible as error:
         return Proposal(False, FALLBACK_DAY, error.eligibility.reason)
     except PlanError as error:

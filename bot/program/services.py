@@ -10,10 +10,12 @@ pharmacy's services file (TOML, stored on the pharmacy; `medsync pharmacy servic
     months = [9, 10, 11, 12, 1]  # the season: months of the pickup
     therapy_classes = ["diabetes", "statins"]  # takes any of these (therapy_classes.toml)
     every_days = 300             # not offered again within this many days (default 365)
+    with = "check_in"            # asked with the check-in's all clear (default) or "reminder"
 
 The first service of the file whose rules hold is offered, once per cycle, in the same text as
-the check-in's "you're all set": an offer never adds a text of its own, so sending caps and quiet
-hours are those of the conversation. The question names the service, never a condition.
+the check-in's "you're all set" or the pickup reminder: an offer never adds a text of its own,
+so sending caps and quiet hours are those of that text. The question names the service, never
+a condition.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from store.models import Patient, Pharmacy
 from store.worklist import ServiceOffer
 
 KINDS = ("flu_shot", "shingles_shot", "blood_pressure_check", "medication_review")
-KEYS = {"id", "kind", "min_age", "max_age", "months", "therapy_classes", "every_days"}
+KEYS = {"id", "kind", "min_age", "max_age", "months", "therapy_classes", "every_days", "with"}
+MOMENTS = ("check_in", "reminder")  # asked with the check-in's all clear, or the reminder
 
 
 class ServicesError(ValueError):
@@ -47,9 +50,10 @@ class Service:
     months: frozenset[int] = frozenset()
     therapy_classes: frozenset[str] = frozenset()
     every_days: int = 365
+    moment: str = "check_in"  # the file's `with`: check_in or reminder
 
     def describe(self) -> str:
-        rules = []
+        rules = [f"with the {self.moment.replace('_', '-')}"]
         if self.min_age is not None or self.max_age is not None:
             rules.append(f"ages {self.min_age or 0}-{self.max_age or 'any'}")
         if self.months:
@@ -105,6 +109,9 @@ def _service(n: int, entry: dict[str, Any], known_classes: set[str]) -> Service:
     every = entry.get("every_days", 365)
     if not isinstance(every, int) or every < 1:
         problems.append("every_days is a whole number of days, at least 1")
+    moment = entry.get("with", "check_in")
+    if moment not in MOMENTS:
+        problems.append(f"with is check_in or reminder (got {moment!r})")
     service_id = entry.get("id", kind)
     if not isinstance(service_id, str) or not service_id.strip() or len(service_id) > 64:
         problems.append("id is a short name")
@@ -118,6 +125,7 @@ def _service(n: int, entry: dict[str, Any], known_classes: set[str]) -> Service:
         months=frozenset(months),
         therapy_classes=frozenset(classes),
         every_days=every,
+        moment=str(moment),
     )
 
 
@@ -147,17 +155,28 @@ def holds(service: Service, patient: Patient, anchor: dt.date) -> bool:
     if service.months and anchor.month not in service.months:
         return False
     if service.therapy_classes:
-        taken = {m.therapy_class for rx in patient.prescriptions for m in classify(rx.drug_name)}
+        taken = {
+            m.therapy_class
+            for rx in patient.prescriptions
+            if rx.active
+            for m in classify(rx.drug_name)
+        }
         if not taken & service.therapy_classes:
             return False
     return True
 
 
 def due_offer(
-    session: Session, pharmacy: Pharmacy, patient: Patient, anchor: dt.date, now: dt.datetime
+    session: Session,
+    pharmacy: Pharmacy,
+    patient: Patient,
+    anchor: dt.date,
+    now: dt.datetime,
+    moment: str = "check_in",
 ) -> tuple[str, str] | None:
-    """(service id, kind) of the first service to offer at this cycle's check-in, or None."""
-    offered = [s for s in services_of(pharmacy) if holds(s, patient, anchor)]
+    """(service id, kind) of the first service to offer at this cycle's check-in (or with its
+    reminder), or None."""
+    offered = [s for s in services_of(pharmacy) if s.moment == moment and holds(s, patient, anchor)]
     if not offered:
         return None
     past = session.execute(

@@ -234,7 +234,7 @@ def _fills(
     if anchor.day > 28:
         return (), f"The anchor {anchor:%b %d} is past the 28th: see `medsync plan`."
     try:
-        meds = [medication(rx) for rx in patient.prescriptions]
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
         plan = day_plan(anchor.day, reconcile_all(meds, settings), prepare_on, settings, False)
     except PlanError as error:
         return (), str(error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
@@ -50,20 +50,24 @@ def create_app(
     app.include_router(api.router)
     app.include_router(dispensing_api.router)
 
-    @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        # Swagger UI's files come from the package (bot/inbox/static/vendor/swagger-ui), never
-        # a CDN: the page works on a pharmacy network without internet.
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title="MedSync API",
-            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
-        )
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.add_api_route("/api/docs", api_docs, include_in_schema=False)
+    app.add_api_route("/healthz", healthz)
     return app
+
+
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI's files come from the package (bot/inbox/static/vendor/swagger-ui), never a
+    CDN: the page works on a pharmacy network without internet. A module-level function, not a
+    closure over the app: FastAPI caches facts about endpoints by identity, and a closure would
+    keep every app (and its database pool) alive."""
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url or "/openapi.json",
+        title="MedSync API",
+        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+    )
+
+
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}

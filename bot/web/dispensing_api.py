@@ -155,6 +155,8 @@ def _read(items: list[DispensingEventIn]) -> tuple[list[Event], list[Outcome]]:
         fill_date = _date("fill_date", item.fill_date, reasons)
         event_date = _date("event_date", item.event_date, reasons) if item.event_date else None
         patient, rx = item.patient_id.strip(), item.rx_number.strip()
+        if not item.event_id.strip():
+            reasons.append("event_id is blank")
         if not patient or len(patient) > 64:
             reasons.append("patient_id must be 1 to 64 characters")
         if not rx or len(rx) > 64:

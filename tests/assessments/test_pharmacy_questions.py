@@ -123,7 +123,8 @@ def test_the_command_loads_shows_refuses_and_resets(
     broken.write_text(pharmacy_file().replace('kind = "choice"', 'kind = "scale"'), "utf-8")
     refused = run("--load", str(broken))
     assert refused.exit_code == 1
-    assert "line 76: question 'feeling': unknown kind 'scale'" in refused.output
+    line = broken.read_text("utf-8").splitlines().index('kind = "scale"') + 1
+    assert f"line {line}: question 'feeling': unknown kind 'scale'" in refused.output
     assert "Nothing was changed." in refused.output
 
     # Changed questions under the same version would change what stored answers mean.

@@ -70,3 +70,11 @@ def test_sending_sends_every_message_and_measures_the_throttle(
 def test_worklist_lists_every_enrolled_patient_once() -> None:
     printed = _run(worklist.main, ["sqlite", "--patients", "56"])
     assert "56 patient pickups" in printed  # each pickup on exactly one preparation day
+
+
+def test_understanding_reports_every_language_and_step_and_the_time() -> None:
+    from tests.bench import understanding
+
+    printed = _run(understanding.main, ["--repeat", "1"])
+    assert "Understanding: " in printed and "zh-Hant" in printed and "still_coming" in printed
+    assert "µs per message" in printed

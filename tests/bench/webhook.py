@@ -73,7 +73,7 @@ def serve(factory: str, env: dict[str, str], processes: int) -> tuple[subprocess
         env={**os.environ, **env},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # importing the app takes a while on a busy machine
     while time.monotonic() < deadline:
         try:
             httpx.post(base + "/twilio/sms", timeout=1)

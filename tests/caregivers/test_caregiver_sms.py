@@ -98,7 +98,7 @@ def test_no_caregiver_is_added_when_the_patient_says_no_or_sends_no_number(
     enroll(margaret)
     margaret.text("caregiver")
     (again,) = margaret.text("my daughter")
-    assert again.startswith("Sorry, I didn't understand.")
+    assert again.startswith("Sorry, I want to be sure I got that right.")
     margaret.text("6175550199")
     assert margaret.text("no") == ["OK, no one was added."]
     with transaction(sessions) as s:

@@ -112,8 +112,9 @@ def effect_line(effect: Effect) -> str:
         case SaveAssessment(definition=key, status=status, answers=answers, flags=flags):
             shown = json.dumps(answers, ensure_ascii=False, sort_keys=True)
             return f"assessment {key} {status} answers={shown} flags={list(flags)}"
-        case OpenReviewItem(kind=kind, flagged=flagged, summary=summary):
-            return f"review {kind}{' (flagged)' if flagged else ''}: {summary}"
+        case OpenReviewItem(kind=kind, flagged=flagged, summary=summary, details=details):
+            wrote = f" [wrote: {details['wrote']}]" if details.get("wrote") else ""
+            return f"review {kind}{' (flagged)' if flagged else ''}: {summary}{wrote}"
         case SetPreference(name=name, value=value):
             return f"preference {name}={value}"
         case SetCaregiver(phone=phone, granted=granted, wording=wording, by=by):

@@ -117,7 +117,7 @@ def test_the_year_question_answered_unclearly_twice_goes_to_staff() -> None:
     state = saved(engine.step(State(), Text("hi"), c))
     state = saved(engine.step(state, Text("Robert"), c))
     again = engine.step(state, Text("Robert"), c)
-    assert isinstance(again.replies[0], Say) and again.replies[0].msgid == prompts.DIDNT_UNDERSTAND
+    assert isinstance(again.replies[0], Say) and again.replies[0].msgid == prompts.JUST_TO_BE_SURE
     gave_up = engine.step(saved(again), Text("Robert!"), c)
     assert [e.kind for e in gave_up.effects if isinstance(e, OpenReviewItem)] == ["call_back"]
     assert len(gave_up.effects) == 1

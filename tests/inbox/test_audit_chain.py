@@ -21,7 +21,15 @@ from store.db import make_engine, make_sessionmaker, transaction
 from store.models import AuditChain, AuditEvent
 from tests.helpers import NOW
 from tests.inbox import factories
-from tests.inbox.conftest import DANA, SQLITE_ONLY, Inbox, RecordingJobs, settings_for, sign_in
+from tests.inbox.conftest import (
+    DANA,
+    SQLITE_ONLY,
+    Inbox,
+    RecordingJobs,
+    post_form,
+    settings_for,
+    sign_in,
+)
 
 APP_ROLE = "medsync_app"
 
@@ -212,6 +220,8 @@ def test_the_inbox_serves_as_the_app_role_on_postgresql(inbox: Inbox) -> None:
         assert client.get("/inbox").status_code == 200
         assert client.get(f"/inbox/items/{item.id}").status_code == 200
         assert client.get(f"/patients/{inbox.ids['una']}").status_code == 404
+        page = f"/inbox/items/{item.id}"
+        assert post_form(client, page, f"{page}/approve", note="ok").status_code == 303
     with transaction(inbox.sessions) as s:
         for chain in audit.chains(s):
             assert audit.verify(s, chain).intact

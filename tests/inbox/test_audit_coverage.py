@@ -224,3 +224,22 @@ def test_flash_messages_carry_no_patient_data(inbox: Inbox) -> None:
         leaked = [w for w in names | phones | ids if w in notices]
         assert leaked == [], (action, notices)  # ... and it names no one
         client.get(page)  # the page shows (and drops) the notice
+
+
+@SQLITE_ONLY
+def test_worklist_notices_carry_no_patient_or_prescription_ids(inbox: Inbox) -> None:
+    from tests.inbox.test_worklist import CHRISTMAS, PREP, enroll
+
+    enroll(inbox, "P1001", CHRISTMAS)
+    client = inbox.sign_in(DANA)
+    page = f"/inbox/worklist?date={PREP.isoformat()}"
+    for rx in ("RX999", "RX700102", "RX700102"):  # unknown; ticked; ticked again (no change)
+        response = post_form(
+            client, page, "/inbox/worklist/tick",
+            pharmacy=str(inbox.ids["main"]), date=PREP.isoformat(), patient="P1001",
+            rx_number=rx,
+        )  # fmt: skip
+        assert response.status_code == 303
+        notices = " ".join(f["text"] for f in json.loads(_cookie_text(client)).get("flash", []))
+        assert "P1001" not in notices and "RX" not in notices, notices
+        client.get(page)

@@ -139,3 +139,20 @@ def test_the_patient_page_shows_status_and_pickups(inbox: Inbox) -> None:
     page = inbox.sign_in().get(f"/patients/{margaret_id}").text
     assert "transferred" in page and "out of the sync plan" in page
     assert "Pickups" in page and "not picked up" in page
+
+
+def test_odd_ids_are_answered_never_a_server_error(cli: Inbox) -> None:
+    writer = token("dispensing:write")
+    batch = {
+        "events": [
+            event("N1", "dispensed", patient_id="P1\u0000", days_supply=30, quantity=30),
+            event("   ", "dispensed", days_supply=30, quantity=30),
+            event("N3", "dispensed", days_supply="1e400", quantity="NaN"),
+        ]
+    }
+    answer = cli.client.post(URL, json=batch, headers=writer)
+    assert answer.status_code == 200, answer.text
+    reasons = [r["reason"] for r in answer.json()["results"]]
+    assert reasons[0] == "an id contains a NUL character"
+    assert reasons[1] == "event_id is blank"
+    assert "days_supply" in reasons[2] and "quantity 'NaN' is not a number" in reasons[2]

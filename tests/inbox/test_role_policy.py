@@ -86,6 +86,7 @@ def test_a_technician_confirming_an_opt_out_is_refused_and_audited(inbox: Inbox)
         403,
     )  # type: ignore[index]
     assert row.patients == f" {patient_id} "
+    assert row.after["reason"].startswith("Only a pharmacist or an admin may confirm")  # type: ignore[index]
     pharmacist = inbox.new_client()
     sign_in(pharmacist, DANA)
     assert post_form(pharmacist, page, f"{page}/opt-out").status_code == 303

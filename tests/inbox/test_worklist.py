@@ -184,7 +184,13 @@ def test_the_inbox_page_escapes_ticks_audits_and_prints(inbox: Inbox) -> None:
         actions = session.scalars(
             select(AuditEvent.action).where(AuditEvent.actor == TOM).order_by(AuditEvent.id)
         ).all()
+        # The rows name the patients listed (issue 17: /audit?patient= finds the worklist).
+        shown = session.scalars(
+            select(AuditEvent.patients).where(AuditEvent.action == "export_worklist")
+        ).one()
+        margaret_id = factories.patient(session, "P1001").id
     assert {"view_worklist", "worklist.tick", "export_worklist"} <= set(actions)
+    assert str(margaret_id) in (shown or "").split()
 
     assert client.get("/inbox/worklist?date=12/21").status_code == 400
     assert client.get(f"/inbox/worklist?pharmacy={inbox.ids['uptown']}").status_code == 403
@@ -216,3 +222,15 @@ def test_the_print_stylesheet_hides_the_forms(inbox: Inbox) -> None:
     css = inbox.client.get("/static/inbox/inbox.css").text
     printed = css[css.index("@media print") :]
     assert ".worklist form" in printed and ".print-only { display: inline" in printed
+
+
+@SQLITE_ONLY
+def test_an_inactive_prescription_is_not_on_the_worklist(cli: Inbox) -> None:
+    enroll(cli, "P1001", CHRISTMAS)
+    with transaction(cli.sessions) as session:
+        patient = factories.patient(session, "P1001", cli.ids["main"])
+        [rx] = [r for r in patient.prescriptions if r.rx_number == "RX700102"]
+        rx.status = "discontinued"
+    shown = medsync("worklist", "--date", PREP.isoformat())
+    assert "RX700101" in shown and "RX700102" not in shown
+    assert "Pickup Thu Dec 24, 2026: 1 patients, 2 fills" in shown

@@ -130,7 +130,9 @@ def test_the_services_file_is_checked_by_the_cli(world: World, tmp_path: Path, d
         good.write_text(SERVICES, encoding="utf-8")
         result = CliRunner().invoke(main, ["pharmacy", "services", str(good)])
         assert result.exit_code == 0, result.output
-        assert "shingles (shingles_shot): ages 50-any; takes statins" in result.output
+        assert "shingles (shingles_shot): with the check-in; ages 50-any; takes statins" in (
+            result.output
+        )
         bad = tmp_path / "bad.toml"
         bad.write_text('[[service]]\nkind = "massage"\nmonths = [13]\n', encoding="utf-8")
         result = CliRunner().invoke(main, ["pharmacy", "services", str(bad)])
@@ -143,3 +145,31 @@ def test_the_services_file_is_checked_by_the_cli(world: World, tmp_path: Path, d
         assert "offers no services at pickup" in result.output
     finally:
         del os.environ["MEDSYNC_DATABASE_URL"]
+
+
+def test_an_offer_with_the_reminder_rides_in_the_reminder(world: World) -> None:
+    set_services(world, '[[service]]\nkind = "blood_pressure_check"\nwith = "reminder"\n')
+    enroll(world)
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    tick(world)
+    answer(world, "no", "no", "no", "no", "yes")
+    with transaction(world.sessions) as session:
+        assert session.scalar(select(ServiceOffer.id)) is None  # not with the check-in
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))
+    before = outbound_count(world)
+    assert tick(world, times=2).reminders == 1
+    assert outbound_count(world) == before + 1  # the reminder is still one text
+    with transaction(world.sessions) as session:
+        reminder = session.scalars(
+            select(Message.body).where(Message.direction == "outbound").order_by(Message.id)
+        ).all()[-1]
+    assert reminder.startswith(
+        "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
+        "Tuesday, December 15, 2026."
+    )
+    assert "would you like a blood pressure check? Reply YES or NO." in reminder
+    answer(world, "yes")
+    with transaction(world.sessions) as session:
+        assert session.scalar(select(ServiceOffer.status)) == "accepted"
+        item = session.scalar(select(ReviewItem).where(ReviewItem.kind == ReviewKind.SERVICE))
+        assert item is not None and "a blood pressure check" in item.summary

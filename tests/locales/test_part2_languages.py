@@ -463,6 +463,7 @@ SAMPLE: dict[str, Param] = {
     "prorated": "$18.40",  # preferences and cost disclosure
     "usual": "$30.00",
     "medicines": "Lisinopril 10 mg tablet",
+    "count": 2,  # the visits before the first synced pickup (issue 16)
 }
 
 

@@ -152,7 +152,7 @@ def test_an_unclear_answer_is_asked_again_once_then_skipped_without_calling_staf
     ctx = ctx_for(p)
     state = preferences.start(State(subject=1), ctx, p).state
     once = engine.step(state, Text("hmm"), ctx)
-    assert say(once) == [prompts.DIDNT_UNDERSTAND, prompts.PREF_ASK_DELIVERY]
+    assert say(once) == [prompts.JUST_TO_BE_SURE, prompts.PREF_ASK_DELIVERY]
     twice = engine.step(once.state, Text("what?"), ctx)
     assert say(twice) == [prompts.PREF_ASK_CHANNEL]
     assert twice.effects == ()

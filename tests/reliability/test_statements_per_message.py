@@ -23,29 +23,34 @@ from tests.bench.statements import per_message
 # Two-way threads (issue 18): a text while a pharmacist's reply is open costs one statement
 # fewer than the same text outside a dialog (one UPDATE of the item instead of looking for a
 # pending item and inserting one); the thread itself is read from the locked conversation row.
+# Issue 19: the pharmacy and the locked conversation in one statement once the phone has
+# written before (-1; a first text finds neither and looks the pharmacy up alone: +-0); the
+# enrollment read for the dialog is the one its effects write (-1 on yes and the pickup day).
+# SQLite's BEGIN IMMEDIATE is issued under the process's writer lock on the DBAPI connection
+# (store/sqlite_writers.py), which the counting listener does not see: it is still there.
 AT_MOST = {
     "sqlite": {
-        "hi (the offer)": 15,
-        "yes": 16,
-        "a pickup day": 19,
-        "a retried MessageSid": 4,
-        "an unknown sender": 13,
-        "a check-in answer": 15,
-        "the last check-in answer": 15,
-        "a text outside a dialog": 13,
-        "a text to a staff thread": 12,
+        "hi (the offer)": 14,
+        "yes": 13,
+        "a pickup day": 16,
+        "a retried MessageSid": 2,
+        "an unknown sender": 12,
+        "a check-in answer": 13,
+        "the last check-in answer": 13,
+        "a text outside a dialog": 11,
+        "a text to a staff thread": 10,
     },
     # No BEGIN IMMEDIATE statement: PostgreSQL's transactions begin implicitly.
     "postgresql": {
         "hi (the offer)": 14,
-        "yes": 15,
-        "a pickup day": 18,
-        "a retried MessageSid": 3,
+        "yes": 13,
+        "a pickup day": 16,
+        "a retried MessageSid": 2,
         "an unknown sender": 12,
-        "a check-in answer": 14,
-        "the last check-in answer": 14,
-        "a text outside a dialog": 12,
-        "a text to a staff thread": 11,
+        "a check-in answer": 13,
+        "the last check-in answer": 13,
+        "a text outside a dialog": 11,
+        "a text to a staff thread": 10,
     },
 }
 

@@ -240,7 +240,7 @@ def test_an_answer_the_dialog_cannot_read_twice_ends_with_the_offer(
     call = PhoneCall(client, DOROTHY)
     call.dial_in()
     again = call.say("purple elephants")
-    assert again.says[0] == "Sorry, I didn't understand."
+    assert again.says[0] == "Sorry, I want to be sure I got that right."  # never a bare "what?"
     assert again.says[1] == "Would you like to join med sync?"
     offer = call.say("purple elephants")
     assert offer.says[0] == "Sorry for the trouble. A pharmacist will call you to help."

@@ -142,3 +142,30 @@ def test_no_reminder_call_before_the_fills_are_ready(
     assert [r for r in desk.run_due(caller, PUBLIC_URL) if "reminder" in r] == []
     with transaction(sessions) as s:
         assert not s.scalars(select(Call).where(Call.purpose == CallPurpose.REMINDER)).all()
+
+
+def test_a_reminder_call_comes_the_day_before_the_real_pickup_and_names_it(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Issue 16: the pharmacy is closed on Dec 15 (its own date), so Dorothy's pickup is Monday
+    Dec 14; the reminder call goes on Dec 13 and names Dec 14."""
+    from store.models import Pharmacy
+
+    ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
+    with transaction(sessions) as s:
+        for pharmacy in s.scalars(select(Pharmacy)):
+            pharmacy.open_days = {"closed_dates": ["2026-12-15"]}
+    clock.at = dt.datetime(2026, 12, 12, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == []
+    clock.at = dt.datetime(2026, 12, 13, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]
+    heard = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid).pick_up(1)
+    assert heard.says[0] == (
+        "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
+        "Monday, December 14, 2026."
+    )

@@ -15,6 +15,7 @@ from bot.conversation.calls import verifying
 from bot.conversation.calls.gathering import after_turn, due_check_in, menu
 from bot.conversation.calls.leg import Leg, converse, emit, params, pharmacy_phone, subject_of
 from bot.conversation.calls.transferring import offer
+from bot.program.open_days import real_pickup
 from bot.program.plans import proposal
 from dialogs import engine, prompts
 from dialogs.state import State, load
@@ -67,10 +68,10 @@ def open_outbound(leg: Leg) -> str:
             return start_check_in(leg, patient, call.anchor_date)
     elif call.purpose == CallPurpose.REMINDER and call.anchor_date is not None:
         # The reminder (no medicine named), then the menu: the pharmacist is one key away.
-        reminder = Say(
-            prompts.PICKUP_REMINDER,
-            {"pharmacy": leg.pharmacy.name, "date": call.anchor_date},
-        )
+        # The day the patient really comes (the open day before a closed anchor).
+        today = local_date(leg.runtime.clock, leg.pharmacy.timezone)
+        pickup = real_pickup(leg.pharmacy, call.anchor_date, today)
+        reminder = Say(prompts.PICKUP_REMINDER, {"pharmacy": leg.pharmacy.name, "date": pickup})
         return menu(leg, [reminder], None)
     elif call.purpose == CallPurpose.INVITATION:
         if waiting and state.dialog in ("enrollment", "anchor"):

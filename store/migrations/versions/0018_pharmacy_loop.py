@@ -52,6 +52,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("pharmacy_id", "event_id", name="uq_dispensing_event_id"),
     )
     op.create_index("ix_dispensing_event_patient", "dispensing_event", ["patient_id", "fill_date"])
+    op.create_index(
+        "ix_dispensing_event_kind", "dispensing_event", ["pharmacy_id", "kind", "occurred_on"]
+    )
     op.create_table(
         "pickup_cycle",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -68,6 +71,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_pickup_cycle_state", table_name="pickup_cycle")
     op.drop_table("pickup_cycle")
+    op.drop_index("ix_dispensing_event_kind", table_name="dispensing_event")
     op.drop_index("ix_dispensing_event_patient", table_name="dispensing_event")
     op.drop_table("dispensing_event")
     with op.batch_alter_table("fill") as batch:

@@ -1,0 +1,75 @@
+"""The sync plan a dialog offers is worked out once per set of inputs (issue 19): a patient's
+texts while choosing a day reuse it, and any change to a prescription, the program or the
+day works it out again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from bot.program import plans
+from store.models import Patient, Pharmacy, Prescription
+
+TODAY = dt.date(2026, 11, 29)
+
+
+def patient() -> Patient:
+    pharmacy = Pharmacy(name="Main Street", state="NY", program={})
+    person = Patient(id=4242, pharmacy=pharmacy)
+    for n, (days, last) in enumerate([(30, dt.date(2026, 11, 10)), (30, dt.date(2026, 11, 20))]):
+        person.prescriptions.append(
+            Prescription(
+                rx_number=f"RX{n}",
+                drug_name=f"Medicine {n}",
+                daily_quantity=Decimal(1),
+                days_supply=days,
+                quantity=Decimal(days),
+                last_fill_date=last,
+                refills_remaining=5,
+                written_date=dt.date(2026, 6, 1),
+                dea_schedule=None,
+                prn=False,
+                maintenance=True,
+                package=None,
+                copay=Decimal("5.00"),
+                status="active",
+            )
+        )
+    return person
+
+
+def test_the_plan_is_worked_out_once_and_again_on_any_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[int] = []
+    real = plans.build_plan
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plans, "build_plan", counted)
+    monkeypatch.setattr(plans, "_plans", type(plans._plans)())
+    person = patient()
+    first = plans.proposal(person, TODAY)
+    assert plans.proposal(person, TODAY) == first and len(made) == 1
+    assert plans.proposal(patient(), TODAY) == first and len(made) == 1  # the same inputs
+    person.prescriptions[1].last_fill_date = dt.date(2026, 11, 25)  # a fill
+    plans.proposal(person, TODAY)
+    assert len(made) == 2
+    plans.proposal(person, TODAY + dt.timedelta(days=1))  # another day
+    assert len(made) == 3
+    person.pharmacy.program = {"preparation_days": 2}  # the pharmacy's program
+    plans.proposal(person, TODAY + dt.timedelta(days=1))
+    assert len(made) == 4
+
+
+def test_the_cache_keeps_a_bounded_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plans, "_plans", type(plans._plans)())
+    monkeypatch.setattr(plans, "PLANS_KEPT", 3)
+    person = patient()
+    for day in range(6):
+        plans.proposal(person, TODAY + dt.timedelta(days=day))
+    assert len(plans._plans) == 3

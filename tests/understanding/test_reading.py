@@ -1,0 +1,316 @@
+"""The reader and its use in the dialogs: the issue's own examples, the safety rule, questions
+back, typos and opt-out words, a pharmacy's topic words, speech, and the time it takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from bot.languages.catalogs import vocabulary_for
+from dialogs import engine, prompts
+from dialogs.assessment_file import DEFAULT_FILE, load
+from dialogs.context import Context, CostEstimate, PatientFacts
+from dialogs.reading import Asked, read
+from dialogs.state import State
+from dialogs.turn import OpenReviewItem, RecordConsent, SaveCheckIn, Start, Text, Turn
+
+PICKUP = dt.date(2026, 12, 15)
+STEPS = ("hospital", "changes", "missed_doses", "anything_else", "still_coming")
+
+
+def en(text: str, topic: str | None = "hospital", kind: str = "yes_no"):  # type: ignore[no-untyped-def]
+    return read(text, Asked(kind, topic), vocabulary_for("en"))
+
+
+def context(language: str = "en", **patient: object) -> Context:
+    facts = {"enrollment": "active", "anchor_day": 15, "next_anchor_date": PICKUP, **patient}
+    return Context(
+        today=dt.date(2026, 12, 1),
+        pharmacy_name="Main Street Pharmacy",
+        pharmacy_phone="(212) 555-0199",
+        patients=(PatientFacts(1, "Ana", language=language, **facts),),  # type: ignore[arg-type]
+        vocab=vocabulary_for(language),
+        hours="Mon-Fri 9am-7pm",
+    )
+
+
+def at_step(step: str, ctx: Context) -> State:
+    state = engine.step(State(), Start("check_in", {"patient_id": 1, "anchor_date": PICKUP}), ctx)
+    for _ in range(STEPS.index(step)):
+        state = engine.step(state.state, Text("no"), ctx)
+    return state.state
+
+
+def send(step: str, text: str, language: str = "en") -> Turn:
+    ctx = context(language)
+    return engine.step(at_step(step, ctx), Text(text), ctx)
+
+
+def saved(turn: Turn) -> SaveCheckIn:
+    return [e for e in turn.effects if isinstance(e, SaveCheckIn)][-1]
+
+
+# ------------------------------------------------------------------ the issue's table
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "recorded"),
+    [
+        ("hospital", "No overnight stay but I did go to the ER Saturday", "yes"),
+        ("changes", "No new meds but the dr changed my metformin dose", "yes"),
+        ("missed_doses", "Not really, maybe one", "yes"),
+        ("anything_else", "No but I need more test strips", "No but I need more test strips"),
+    ],
+)
+def test_the_misreadings_of_the_issue_are_recorded_flagged_with_the_words(
+    step: str, text: str, recorded: str
+) -> None:
+    turn = send(step, text)
+    assert saved(turn).answers[step] == recorded
+    assert saved(turn).words[step] == text
+
+
+def test_a_no_with_other_clinical_news_is_recorded_with_a_note_that_holds_the_fill() -> None:
+    ctx = context()
+    state = engine.step(at_step("hospital", ctx), Text("No, but I fell last week"), ctx)
+    assert prompts.NOTE_PASSED in [r.msgid for r in state.replies]
+    for _ in range(4):
+        state = engine.step(state.state, Text("no" if _ < 3 else "yes"), ctx)
+    final = saved(state)
+    assert final.status == "flagged" and final.answers["notes"] == ["i fell last week"]
+    review = next(e for e in state.effects if isinstance(e, OpenReviewItem))
+    assert "wrote something more for the pharmacist" in review.summary
+
+
+def test_several_answers_in_one_text_fill_the_open_questions_and_say_so() -> None:
+    turn = send("hospital", "no hospital, no new meds, but I missed 2 doses")
+    answers = saved(turn).answers
+    assert answers == {"hospital": "no", "changes": "no", "missed_doses": "yes"}
+    msgids = [r.msgid for r in turn.replies]
+    assert msgids == [
+        prompts.NOTED_CHANGES_NO,
+        prompts.NOTED_MISSED_DOSES_YES,
+        prompts.Q_ANYTHING_ELSE,
+    ]
+    assert saved(turn).words["missed_doses"] == "no hospital, no new meds, but I missed 2 doses"
+
+
+def test_someone_elses_hospital_stay_does_not_answer_for_the_patient() -> None:
+    assert en("my husband was in the hospital, not me").said == "no"
+    assert en("my husband was in the hospital, not me").notes
+    turn = send("hospital", "My husband was in the hospital")
+    assert (
+        not saved(turn).answers if any(isinstance(e, SaveCheckIn) for e in turn.effects) else True
+    )
+    assert turn.replies[0].msgid == prompts.CLARIFY_HOSPITAL
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I don't think so"),
+        ("en", "maybe"),
+        ("es", "no sé"),
+        ("vi", "không biết"),
+        ("ru", "не знаю"),
+        ("es", "creo que no"),
+    ],
+)
+def test_uncertainty_is_never_a_clear_no_and_gets_one_specific_question(
+    language: str, text: str
+) -> None:
+    turn = send("missed_doses", text, language)
+    assert "missed_doses" not in (
+        saved(turn).answers if any(isinstance(e, SaveCheckIn) for e in turn.effects) else {}
+    )
+    assert turn.replies[0].msgid == prompts.CLARIFY_MISSED_DOSES
+    assert prompts.DIDNT_UNDERSTAND not in [r.msgid for r in turn.replies]
+
+
+def test_two_unclear_answers_raise_a_call_back_that_quotes_the_patient() -> None:
+    ctx = context()
+    first = engine.step(at_step("hospital", ctx), Text("idk"), ctx)
+    second = engine.step(first.state, Text("hmm maybe"), ctx)
+    item = next(e for e in second.effects if isinstance(e, OpenReviewItem))
+    assert item.kind == "call_back" and item.details["wrote"] == "idk / hmm maybe"
+    assert "'idk' / 'hmm maybe'" in item.summary
+
+
+# ------------------------------------------------------------------ forms of yes, no and counts
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("yse", "yes"),
+        ("noo", "no"),
+        ("ya", "yes"),
+        ("nop", "no"),
+        ("👍", "yes"),
+        ("👎", "no"),
+        ("👍🏽", "yes"),
+        ("I did", "yes"),
+        ("I didn't", "no"),
+        ("i did not", "no"),
+        ("not that I know of", "no"),
+        ("Yesss!!", "yes"),
+        ("NOPE", "no"),
+    ],
+)
+def test_typos_slang_emoji_and_i_did(text: str, said: str) -> None:
+    assert en(text).said == said and en(text).sure
+
+
+def test_spanish_typos_and_emphasis() -> None:
+    es = vocabulary_for("es")
+    assert read("siii", Asked("yes_no", "hospital"), es).said == "yes"
+    assert read("nooo", Asked("yes_no", "hospital"), es).said == "no"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "count"),
+    [
+        ("en", "missed 2 or 3", (2, 3)),
+        ("en", "forgot a couple times", (2, 2)),
+        ("en", "only once", (1, 1)),
+        ("en", "two or three", (2, 3)),
+        ("zh-Hans", "忘了两次", (2, 2)),
+        ("vi", "tôi quên 2 lần", (2, 2)),
+        ("ru", "пропустил пару раз", (2, 2)),
+    ],
+)
+def test_counts_of_missed_doses(language: str, text: str, count: tuple[int, int]) -> None:
+    reading = read(text, Asked("yes_no", "missed_doses"), vocabulary_for(language))
+    assert (reading.said, reading.count) == ("yes", count)
+
+
+@pytest.mark.parametrize("text", ["0", "none", "haven't missed any", "zero", "Nope took them all"])
+def test_nought_is_a_no(text: str) -> None:
+    assert en(text, "missed_doses").said == "no"
+
+
+def test_a_typo_never_opts_out_or_in() -> None:
+    ctx = context()
+    state = at_step("hospital", ctx)
+    for typo in ("stpo", "stoop", "unsubscibe"):
+        turn = engine.step(state, Text(typo), ctx)
+        assert not any(isinstance(e, RecordConsent) for e in turn.effects), typo
+    stopped = engine.step(state, Text("STOP"), ctx)
+    assert any(isinstance(e, RecordConsent) and e.kind == "opt_out" for e in stopped.effects)
+
+
+# ------------------------------------------------------------------ "anything else?"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "no"),
+        ("en", "that's all"),
+        ("en", "I'm good"),
+        ("es", "todo bien, gracias"),
+        ("en", "nope thanks"),
+        ("es", "eso es todo"),
+    ],
+)
+def test_nothing_else_is_a_no(language: str, text: str) -> None:
+    assert saved(send("anything_else", text, language)).answers["anything_else"] == "no"
+
+
+def test_anything_with_content_is_a_message_even_after_no() -> None:
+    turn = send("anything_else", "No but I need more test strips")
+    assert saved(turn).answers["anything_else"] == "No but I need more test strips"
+
+
+# ------------------------------------------------------------------ questions back
+
+
+def test_who_is_this_gets_the_pharmacy_and_the_question_again() -> None:
+    turn = send("hospital", "who is this?")
+    assert [r.msgid for r in turn.replies] == [prompts.WHO_IS_THIS, prompts.Q_HOSPITAL]
+    assert turn.replies[0].params["pharmacy_phone"] == "(212) 555-0199"
+    assert turn.state.retries == 0  # a question back is no unclear answer
+
+
+def test_what_do_you_mean_gets_the_question_in_other_words() -> None:
+    turn = send("changes", "what do you mean?")
+    assert [r.msgid for r in turn.replies] == [prompts.MEANING_CHANGES, prompts.Q_CHANGES]
+
+
+def test_hours_are_the_pharmacys_setting() -> None:
+    turn = send("still_coming", "what time do you open?")
+    assert turn.replies[0].msgid == prompts.PHARMACY_HOURS
+    assert turn.replies[0].params["hours"] == "Mon-Fri 9am-7pm"
+
+
+def test_cost_at_the_invitation_is_the_patients_own_estimate() -> None:
+    asked: list[int] = []
+
+    class Lazy(dict[int, CostEstimate]):
+        def get(self, day: int, default: object = None) -> CostEstimate:  # type: ignore[override]
+            asked.append(day)
+            return CostEstimate("$18.40", "$45.00")
+
+    ctx = context(enrollment=None, anchor_day=None, next_anchor_date=None, proposed_anchor_day=12)
+    patient = ctx.patients[0]
+    ctx = Context(
+        **{
+            **ctx.__dict__,
+            "patients": (  # type: ignore[arg-type]
+                PatientFacts(**{**patient.__dict__, "cost_estimates": Lazy()}),
+            ),
+        }
+    )
+    invited = engine.step(State(), Start("enrollment", {"patient_id": 1}), ctx)
+    assert asked == []  # nothing is worked out for the invitation itself
+    turn = engine.step(invited.state, Text("How much will it cost?"), ctx)
+    assert asked == [12]
+    assert turn.replies[0].msgid == prompts.COST_ESTIMATE
+    assert turn.replies[0].params["prorated"] == "$18.40"
+    assert turn.replies[-1].msgid == prompts.ENROLL_REASK
+
+
+# ------------------------------------------------------------------ pharmacy words, speech, speed
+
+
+def test_a_pharmacys_question_names_its_own_topic_words() -> None:
+    text = DEFAULT_FILE.read_text("utf-8").replace(
+        '[[question]]\nid = "anything_else"',
+        '[[question]]\nid = "flu"\nkind = "yes_no"\ntext.en = "Had a flu shot this year?"\n'
+        'flag_on = "no"\nflag_reason = "no flu shot"\ntopic_words = ["flu shot", "vaccine"]\n\n'
+        '[[question]]\nid = "anything_else"',
+    )
+    q = load(text).question("flu")
+    assert q.topic_words == ("flu shot", "vaccine")
+    reading = read(
+        "I got the vaccine at CVS", Asked("yes_no", None, q.topic_words), vocabulary_for("en")
+    )
+    assert reading.said == "yes"
+
+
+def test_speech_results_read_like_texts() -> None:
+    speech = "no overnight stay but i went to the emergency room saturday"
+    ctx = context()
+    turn = engine.step(at_step("hospital", ctx), Text(speech, speech=True, confidence=0.9), ctx)
+    assert saved(turn).answers["hospital"] == "yes"
+
+
+def test_a_message_is_read_in_under_a_millisecond() -> None:
+    vocab = vocabulary_for("en")
+    texts = [
+        "no",
+        "No overnight stay but I did go to the ER Saturday",
+        "no hospital, no new meds, but I missed 2 doses",
+        "yse",
+        "I don't think so",
+    ]
+    for t in texts:
+        read(t, Asked("yes_no", "hospital"), vocab)  # compiled once
+    start = time.perf_counter()
+    for _ in range(200):
+        for t in texts:
+            read(t, Asked("yes_no", "hospital"), vocab)
+    per_message = (time.perf_counter() - start) / (200 * len(texts))
+    assert per_message < 0.001
