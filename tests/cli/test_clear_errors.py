@@ -29,6 +29,7 @@ NO_DATABASE = {
     "catalogs report",
     "chat",  # no auth token: says so first
     "phone",
+    "user roles",  # issue 17: prints the role policy (bot/inbox/policy.py), a table in code
     "worker",  # no Redis URL: says so first
 }
 # Commands that make the database on purpose (the embedded default) or run a server.

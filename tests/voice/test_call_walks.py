@@ -125,13 +125,23 @@ def test_enroll_pick_a_day_and_check_in_by_keypad(
 
     chosen = call.press("9")  # the ninth, not "stop"
     assert chosen.says[0].startswith("Your pickup day is day 9 of each month.")
+    # Issue 16 (one trip to get in sync, trips named truthfully): Dorothy's warfarin was filled
+    # on Nov 18, so on Dec 9 it is still too soon to refill (eligible Dec 12) and, without a
+    # refill-too-soon override, it joins the sync on Jan 9. Dec 9 is an open Wednesday well
+    # past the preparation days, so neither rule moves it: it is one of the visits before the
+    # first synced pickup, which is the day the enrollment keeps and the cycle counts from.
+    assert "Your first synced pickup is Saturday, January 9, 2027." in chosen.says[0]
+    assert chosen.says[1].startswith(
+        "To get in sync, please also come in before then for the medicines that are due "
+        "sooner: 3 visits, the first on Sunday, December 6, 2026."
+    )
     # Then the cost, and the preference questions (tests/preferences): pickup, evening, no names.
     done = answer_preferences(call, "2", "3#", "2")
     assert done.verbs == ["Say", "Say", "Hangup"]
     assert done.says[-1] == "Thank you. Goodbye."
     enrollment = enrollment_of(sessions, DOROTHY)
     assert (enrollment.status.value, enrollment.anchor_day) == ("pending_review", 9)
-    assert enrollment.next_anchor_date == dt.date(2026, 12, 9)
+    assert enrollment.next_anchor_date == dt.date(2027, 1, 9)  # the first synced anchor
     with transaction(sessions) as s:
         consent, names = s.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()
         assert names.kind.value == "detailed_messages_off"  # the last preference question
@@ -142,18 +152,18 @@ def test_enroll_pick_a_day_and_check_in_by_keypad(
         )
 
     approve(sessions, DOROTHY)
-    clock.advance(days=3)  # Dec 2: the check-in before the Dec 9 pickup is due
+    clock.advance(days=34)  # Jan 2: the check-in before the Jan 9 pickup is due
     check_in = PhoneCall(client, DOROTHY)
     first = check_in.dial_in()
     assert_asks(first, language="en-US")
     assert first.says[0].startswith("Hi Dorothy, it's Main Street Pharmacy with your check-in")
-    assert "Wednesday, December 9, 2026" in first.says[0]
+    assert "Saturday, January 9, 2027" in first.says[0]
     assert first.says[1].startswith("Since your last pickup, have you stayed in a hospital")
     for _ in range(3):  # hospital, changes, missed doses
         assert_asks(check_in.press("2"), language="en-US")
     last = check_in.press("2")  # nothing for the pharmacist
     assert_asks(last, language="en-US", day=True)
-    assert last.says[0] == "Will you pick up on Wednesday, December 9, 2026?"
+    assert last.says[0] == "Will you pick up on Saturday, January 9, 2027?"
     finished = check_in.press("1")
     assert finished.hangs_up
     assert finished.says[0].startswith("Thank you! Your medicines will be ready for pickup")
