@@ -129,13 +129,15 @@ def test_uncertainty_is_never_a_clear_no_and_gets_one_specific_question(
     assert prompts.DIDNT_UNDERSTAND not in [r.msgid for r in turn.replies]
 
 
-def test_two_unclear_answers_raise_a_call_back_that_quotes_the_patient() -> None:
+def test_two_unclear_answers_raise_a_call_back_that_keeps_the_patients_words() -> None:
     ctx = context()
     first = engine.step(at_step("hospital", ctx), Text("idk"), ctx)
     second = engine.step(first.state, Text("hmm maybe"), ctx)
     item = next(e for e in second.effects if isinstance(e, OpenReviewItem))
     assert item.kind == "call_back" and item.details["wrote"] == "idk / hmm maybe"
-    assert "'idk' / 'hmm maybe'" in item.summary
+    # The words travel in the details (shown on the item page); the summary is a staff sentence
+    # with no patient text (the API documents it so).
+    assert "idk" not in item.summary and "Their words are on the item" in item.summary
 
 
 # ------------------------------------------------------------------ forms of yes, no and counts
