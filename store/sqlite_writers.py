@@ -14,6 +14,7 @@ moment the previous one ends. Another process on the same file (a `medsync` comm
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import threading
@@ -29,6 +30,17 @@ _RETRY_PAUSE = (0.001, 0.004)  # seconds between tries against another process, 
 
 _locks: dict[str, WriterLock] = {}
 _locks_guard = threading.Lock()
+
+
+def _forget_locks_in_child() -> None:
+    """A forked child (RQ's forking worker) starts with no writer holding anything: a lock
+    held by another thread of the parent at the fork would otherwise never be released."""
+    global _locks_guard
+    _locks.clear()
+    _locks_guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_locks_in_child)
 
 
 class WriterLock:

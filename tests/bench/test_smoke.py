@@ -56,7 +56,9 @@ def test_campaign_plans_everyone_and_runs_the_first(
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("worker", ["simple", "fork"])
+# The shipped worker does not fork (RQ's SimpleWorker); the forking one stays in the bench for
+# the before/after figures, run by hand: forking a test process that holds threads can hang.
+@pytest.mark.parametrize("worker", ["simple"])
 def test_sending_sends_every_message_and_measures_the_throttle(
     worker: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
