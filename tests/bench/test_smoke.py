@@ -50,9 +50,10 @@ def test_campaign_plans_everyone_and_runs_the_first(
     database: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(campaign, "REDIS", redis_url)
-    printed = _run(campaign.main, [database, "--patients", "12", "--run", "4"])
+    printed = _run(campaign.main, [database, "--patients", "12", "--write", "4", "--pace", "50"])
     assert "{'pending': 12}" in printed
-    assert "4 jobs queued" in printed
+    assert "enqueue (12 in 1 chunk jobs)" in printed
+    assert "write (4 invitations" in printed and "texts a second at the API" in printed
 
 
 @pytest.mark.redis
