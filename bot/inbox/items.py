@@ -4,7 +4,6 @@ the history of decisions on this patient; and the forms that act on it."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -380,10 +379,10 @@ def _item_context(
     }
 
 
-@functools.cache
 def outreach_settings() -> OutreachSettings:
-    """The sending hours (MEDSYNC_SENDING_HOURS_*), read from the environment once: parsing
-    them costs more than the rest of a page's sums."""
+    """The sending hours (MEDSYNC_SENDING_HOURS_*), read afresh for each page like the rest of
+    the settings: a process-wide cache kept the first value it saw (a test's, or a setting
+    changed while serving)."""
     return OutreachSettings()
 
 
