@@ -8,10 +8,10 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -73,13 +73,14 @@ def _patient_ids(session: Session, typed: str | None) -> tuple[int, ...] | None:
 
 
 def _asked(
-    who: str | None,
-    patient: str | None,
-    kind: str | None,
-    outcome: str | None,
-    pharmacy: str | None,
-    subject: str | None,
+    who: str | None = None,
+    patient: str | None = None,
+    kind: str | None = None,
+    outcome: str | None = None,
+    pharmacy: str | None = None,
+    subject: str | None = None,
 ) -> Asked:
+    """The trail's filters from the query string (a dependency of the page and the CSV)."""
     return Asked(
         who=_text(who, 200) or "",
         patient=_text(patient, 64) or "",
@@ -88,6 +89,9 @@ def _asked(
         pharmacy=str(_number(pharmacy) or ""),
         subject=_text(subject, 64) or "",
     )
+
+
+AskedFilters = Annotated[Asked, Depends(_asked)]
 
 
 def _filter(session: Session, asked: Asked) -> trail.Filter:
@@ -117,18 +121,12 @@ def _admins_only(request: Request, actor: Actor) -> Response | None:
 def audit_trail(
     request: Request,
     actor: CurrentActor,
+    asked: AskedFilters,
     before: str | None = None,
-    who: str | None = None,
-    patient: str | None = None,
-    kind: str | None = None,
-    outcome: str | None = None,
-    pharmacy: str | None = None,
-    subject: str | None = None,
 ) -> Response:
     refused = _admins_only(request, actor)
     if refused is not None:
         return refused
-    asked = _asked(who, patient, kind, outcome, pharmacy, subject)
     before_id = _number(before)
     with transaction(sessions_of(request)) as session:
         events = list(trail.search(session, _filter(session, asked), PAGE_SIZE, before_id))
@@ -184,17 +182,11 @@ def _csv_row(event: AuditEvent) -> list[str]:
 def audit_csv(
     request: Request,
     actor: CurrentActor,
-    who: str | None = None,
-    patient: str | None = None,
-    kind: str | None = None,
-    outcome: str | None = None,
-    pharmacy: str | None = None,
-    subject: str | None = None,
+    asked: AskedFilters,
 ) -> Response:
     refused = _admins_only(request, actor)
     if refused is not None:
         return refused
-    asked = _asked(who, patient, kind, outcome, pharmacy, subject)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
