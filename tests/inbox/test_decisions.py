@@ -393,6 +393,10 @@ def test_a_pickup_day_set_by_hand_on_a_closed_day_moves_to_the_open_day_before(
     assert "next pickup Thu Dec 24, 2026 (moved from Fri Dec 25, 2026: closed, Christmas Day)" in (
         shown
     )
+    assert (
+        "New enrollment: pickup day 25, first synced pickup Thu Dec 24, 2026 (moved from Fri Dec "
+        "25, 2026: closed, Christmas Day)."
+    ) in shown
     with transaction(inbox.sessions) as s:
         assert s.scalars(select(Enrollment.next_anchor_date)).one() == dt.date(2026, 12, 25)
     [event] = audit(inbox, "edit_anchor_day")
