@@ -36,7 +36,8 @@ def worklist_command(
 ) -> None:
     """The prep-day worklist: for each pickup prepared that day, each patient and prescription
     to fill (full or short fill, days, units), the check-in (clear / held / no answer),
-    renewals pending, delivery or pickup, and what staff ticked off."""
+    renewals pending, delivery or pickup, and what staff ticked off. A first cycle's sync
+    visits (the short fills before the first synced pickup) are listed on their own days."""
     from bot.clock import SystemClock, local_date
     from bot.program import worklist as work
     from store import queries
@@ -50,15 +51,7 @@ def worklist_command(
             external_id, sep, rx_number = raw.partition(":")
             if not sep or not rx_number.strip():
                 raise Fail(f"Write the fill as PATIENT:RX, as the worklist shows it (got {raw!r}).")
-            found = next(
-                (
-                    p
-                    for d in listed.days
-                    for p in d.patients
-                    if p.external_id == external_id.strip()
-                ),
-                None,
-            )
+            found = work.on_list(listed, external_id.strip(), rx_number.strip())
             if found is None:
                 raise Fail(
                     f"{external_id.strip()} is not on the worklist for {day:%b %d, %Y}. "

@@ -24,9 +24,10 @@ from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.languages import serving
 from bot.program.open_days import real_pickup
+from bot.program.plans import first_synced_pickup
 from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
-from dialogs.plan.dates import check_anchor_day, first_anchor_date
+from dialogs.plan.dates import check_anchor_day
 from dialogs.plan.model import PlanError
 from dialogs.turn import Param, Say
 from store import queries
@@ -325,10 +326,10 @@ def _approve_enrollment(
     before = _enrollment_state(enrollment)
     earliest = today + dt.timedelta(days=preparation_days)
     if enrollment.next_anchor_date is None or enrollment.next_anchor_date < earliest:
-        # Approved late: the first pickup moves to the next anchor the pharmacy can prepare.
-        enrollment.next_anchor_date = first_anchor_date(
-            enrollment.anchor_day, today, preparation_days
-        )
+        # Approved late: the first synced pickup moves to what the plan makes of today (the
+        # next anchor the pharmacy can prepare with every medicine joined; off closed days).
+        first = first_synced_pickup(patient, enrollment.anchor_day, today)
+        enrollment.next_anchor_date = first.pickup.planned
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.updated_at = now
     sent: list[int] = []
@@ -611,8 +612,11 @@ def set_anchor_day(
     ):
         raise BadRequest("The patient is not enrolled in med sync, so there is no pickup day.")
     before = _enrollment_state(enrollment)
+    # As the anchor dialog does: the enrollment keeps the plan's first synced pickup (its
+    # visits before it are on the prep-day worklist), moved off a closed day when shown.
+    first = first_synced_pickup(patient, day, today)
     enrollment.anchor_day = day
-    enrollment.next_anchor_date = first_anchor_date(day, today, preparation_days)
+    enrollment.next_anchor_date = first.pickup.planned
     enrollment.updated_at = now
     record(
         session,
@@ -621,10 +625,23 @@ def set_anchor_day(
         f"patient:{patient.id}",
         now,
         before={"enrollment": before},
-        after={"enrollment": _enrollment_state(enrollment)},
+        after={
+            "enrollment": _enrollment_state(enrollment),
+            # The day the patient comes, when the pharmacy is closed on the anchor.
+            **(
+                {
+                    "pickup": {
+                        "date": first.pickup.actual.isoformat(),
+                        "closed": first.pickup.because,
+                    }
+                }
+                if first.pickup.moved
+                else {}
+            ),
+        },
     )
     return Outcome(
-        f"Pickup day set to day {day}; next pickup {enrollment.next_anchor_date:%b %d, %Y}. "
+        f"Pickup day set to day {day}; {first.sentence()}. "
         "The patient was not texted: tell them (reply or call)."
     )
 

@@ -36,6 +36,7 @@ from bot.inbox.web import (
 )
 from bot.languages import catalogs
 from bot.program.assessments import english_answers
+from bot.program.open_days import next_pickup
 from bot.program.preferences import of as preferences_of
 from bot.program.words import said_in
 from bot.settings.outreach import OutreachSettings
@@ -346,6 +347,9 @@ def _item_context(
         "may_show_number": bool(phone) and item.kind in CALLING_KINDS,
         "age": display.age(patient.birth_date, today) if patient else None,
         "enrollment": enrollment,
+        "next_pickup": next_pickup(
+            pharmacy, enrollment.next_anchor_date if enrollment else None, today
+        ),
         "enrollment_words": display.enrollment_words(
             enrollment.status.value if enrollment else None,
             enrollment_item.status.value if enrollment_item else None,

@@ -31,6 +31,7 @@ from bot.inbox.web import (
 from bot.languages.patient_language import origin as language_origin
 from bot.program import pickups
 from bot.program import preferences as patient_preferences
+from bot.program.open_days import next_pickup
 from store import inbox as store
 from store import queries
 from store.audit import record
@@ -66,6 +67,9 @@ def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Resp
                 "language": language_origin(patient, pharmacy),
                 "age": display.age(patient.birth_date, today),
                 "enrollment": enrollment,
+                "next_pickup": next_pickup(
+                    pharmacy, enrollment.next_anchor_date if enrollment else None, today
+                ),
                 "enrollment_words": display.enrollment_words(
                     enrollment.status.value if enrollment else None,
                     next(

@@ -5,7 +5,9 @@ declines, so the pages and the queue rows read it from here."""
 from __future__ import annotations
 
 from bot.inbox.display import day, key_words
+from bot.program.open_days import open_days_of, pickup_on
 from dialogs.assessment_file import check_in_for
+from dialogs.plan.model import PlanError
 from store.models import (
     CheckIn,
     CheckInStatus,
@@ -41,7 +43,7 @@ def current_summary(
 ) -> str:
     pending = item.status == ReviewStatus.PENDING
     if item.kind == ReviewKind.NEW_ENROLLMENT and enrollment is not None:
-        return _enrollment(enrollment, pending, item)
+        return _enrollment(enrollment, pending, item, pharmacy)
     if item.kind == ReviewKind.FLAGGED_CHECK_IN and check_in is not None:
         reasons = "; ".join(flag_reasons(check_in, pharmacy)) or "an answer needs a look"
         head = f"Check-in for the {day(check_in.anchor_date)} pickup needs review: {reasons}."
@@ -53,7 +55,25 @@ def current_summary(
     return item.summary
 
 
-def _enrollment(enrollment: Enrollment, pending: bool, item: ReviewItem) -> str:
+def _pickup_words(enrollment: Enrollment, pharmacy: Pharmacy | None) -> str:
+    """The day the patient comes, and the anchor it was moved from when the pharmacy is closed."""
+    anchor = enrollment.next_anchor_date
+    if anchor is None:
+        return "not set"
+    if pharmacy is None:
+        return day(anchor)
+    try:
+        pickup = pickup_on(open_days_of(pharmacy), anchor)
+    except PlanError:
+        return day(anchor)
+    return day(pickup.actual) + (
+        f" (moved from {day(anchor)}: closed, {pickup.because})" if pickup.moved else ""
+    )
+
+
+def _enrollment(
+    enrollment: Enrollment, pending: bool, item: ReviewItem, pharmacy: Pharmacy | None = None
+) -> str:
     status = enrollment.status
     if status == EnrollmentStatus.DECLINED:
         return "The patient declined med sync; there is nothing to approve."
@@ -61,7 +81,7 @@ def _enrollment(enrollment: Enrollment, pending: bool, item: ReviewItem) -> str:
         return "The patient has left med sync; there is nothing to approve."
     if enrollment.anchor_day is None:
         return "The patient said yes to med sync and has not chosen a pickup day yet."
-    first = day(enrollment.next_anchor_date) if enrollment.next_anchor_date else "not set"
+    first = _pickup_words(enrollment, pharmacy)
     if status == EnrollmentStatus.ACTIVE:
         return f"Enrolled: pickup day {enrollment.anchor_day}, next pickup {first}."
     if item.status == ReviewStatus.DECLINED:

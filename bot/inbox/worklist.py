@@ -127,9 +127,7 @@ def tick_fill(
             day = _day(date, today_at(request, chosen.timezone))
             back = f"/inbox/worklist?pharmacy={chosen.id}&date={day.isoformat()}"
             listed = work.worklist(session, chosen, day)
-            found = next(
-                (p for d in listed.days for p in d.patients if p.external_id == patient), None
-            )
+            found = work.on_list(listed, patient, rx_number)
             stored = queries.patient_by_external_id(session, chosen.id, patient)
             if found is None or stored is None:
                 raise work.WorklistError("That patient is not on this day's worklist.")

@@ -46,11 +46,9 @@ from bot.program.open_days import open_days_of, pickup_on
 from bot.program.preferences import calling
 from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
-from dialogs import services as service_dialog
 from dialogs.plan.cycles import next_anchor
 from dialogs.plan.model import Cycle, PlanError
 from dialogs.plan.open_days import ALWAYS_OPEN, LONGEST_CLOSURE_DAYS, OpenDays
-from dialogs.state import load
 from dialogs.turn import Say
 from store import queries
 from store.caregivers import caregivers_of
@@ -505,16 +503,10 @@ def _offer_with_reminder(
 ) -> list[Say]:
     """A service the pharmacy offers with the reminder (docs/SERVICES.md), asked in the same
     text, when the patient's own conversation is not waiting for another answer."""
-    if load(conversation.state or {}).dialog is not None:
-        return []
-    due = services.due_offer(session, pharmacy, patient, anchor, now, moment="reminder")
-    if due is None:
-        return []
-    service, kind = due
-    services.record_offer(session, patient.id, service, anchor, "offered", now, pharmacy)
-    conversation.state = service_dialog.waiting(patient.id, service, kind, anchor).to_json()
-    conversation.updated_at = now
-    return [service_dialog.question(kind, pickup)]
+    asked = services.offer_with_reminder(
+        session, pharmacy, patient, conversation, anchor, pickup, now
+    )
+    return [] if asked is None else [asked]
 
 
 def _calendar(pharmacy: Pharmacy) -> OpenDays:

@@ -72,6 +72,11 @@ def real_pickup(pharmacy: Pharmacy, anchor: dt.date, today: dt.date) -> dt.date:
     return pickup_on(open_days_of(pharmacy), anchor, today).actual
 
 
+def next_pickup(pharmacy: Pharmacy, anchor: dt.date | None, today: dt.date) -> MovedDate | None:
+    """An enrollment's next anchor and the day the patient really comes, for staff screens."""
+    return None if anchor is None else pickup_on(open_days_of(pharmacy), anchor, today)
+
+
 def weekday_number(name: str) -> int:
     """ "sun", "Sunday" or "6" -> 6; PlanError with a sentence otherwise."""
     text = name.strip().lower()

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from bot.program.open_days import open_days_of
 from dialogs.context import TripPlan
+from dialogs.plan.day_plan import first_pickup
 from dialogs.plan.model import (
     Medication,
     Package,
@@ -19,7 +20,7 @@ from dialogs.plan.model import (
     ProgramSettings,
     Schedule,
 )
-from dialogs.plan.open_days import OpenDays
+from dialogs.plan.open_days import MovedDate, OpenDays
 from dialogs.plan.plan import NotEligible, SyncPlan, build_plan
 from dialogs.plan.reconcile import check_eligibility, reconcile_all
 from store.models import Patient, Pharmacy, Prescription
@@ -187,6 +188,48 @@ class DayPlans:
             except PlanError:
                 self._known[day] = None
         return self._known[day]
+
+
+@dataclass(frozen=True)
+class FirstPickup:
+    """Where a pickup day chosen by hand starts: the first pickup with every medicine."""
+
+    pickup: MovedDate  # its anchor by the calendar, and the day it really happens
+    visits: tuple[dt.date, ...]  # the plan's trips before it (sync visit, short fills)
+
+    def sentence(self) -> str:
+        """ "next pickup Thu Dec 24, 2026 (moved from Fri Dec 25: the pharmacy is closed,
+        Christmas Day; the open day before)", for the pharmacist's screen."""
+        real, planned = self.pickup.actual, self.pickup.planned
+        when = f"next pickup {real:%a %b} {real.day}, {real.year}"
+        if self.pickup.moved:
+            when += (
+                f" (moved from {planned:%a %b} {planned.day}: the pharmacy is closed, "
+                f"{self.pickup.because}; the open day before)"
+            )
+        if self.visits:
+            days = ", ".join(f"{d:%b} {d.day}" for d in self.visits)
+            when += f"; visits before it for the short fills: {days} (see the plan)"
+        return when
+
+
+def first_synced_pickup(patient: Patient, day: int, today: dt.date) -> FirstPickup:
+    """The first pickup on `day` as the patient's plan has it (dialogs.plan: the anchor where
+    every medicine has joined, moved to the previous open day when the pharmacy is closed),
+    the one an enrollment keeps, as the anchor dialog does. Without a plan (fewer than two
+    medicines, bad data) the first anchor the pharmacy can prepare, moved off a closed day
+    by the same rule."""
+    settings = program_settings(patient)
+    try:
+        plan = plan_for(patient, today, anchor_day=day)
+    except PlanError:
+        return FirstPickup(first_pickup(day, today, settings), ())
+    anchor = plan.first_synced_anchor
+    because = settings.open_days.closed_because(anchor) or ""
+    return FirstPickup(
+        MovedDate(anchor, plan.first_synced_pickup, because),
+        tuple(t.date for t in plan.visits_before_sync),
+    )
 
 
 def trip_plan(plan: SyncPlan) -> TripPlan:

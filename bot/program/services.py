@@ -15,7 +15,9 @@ pharmacy's services file (TOML, stored on the pharmacy; `medsync pharmacy servic
 The first service of the file whose rules hold is offered, once per cycle, in the same text as
 the check-in's "you're all set" or the pickup reminder: an offer never adds a text of its own,
 so sending caps and quiet hours are those of that text. The question names the service, never
-a condition.
+a condition. A patient reminded by phone (a landline, or calls asked for) hears the same
+question in the reminder call, answered with a key or a word: it adds no call either, and it
+is made to the patient's own phone only (`offer_with_reminder`, for the text and the call).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.program.therapy_classes import classify, therapy_classes
-from store.models import Patient, Pharmacy
+from dialogs import services as service_dialog
+from dialogs.state import load
+from dialogs.turn import Ask
+from store.models import Conversation, Patient, Pharmacy
 from store.worklist import ServiceOffer
 
 KINDS = ("flu_shot", "shingles_shot", "blood_pressure_check", "medication_review")
@@ -248,3 +253,30 @@ def accepted_for(
     for patient_id, anchor, kind in rows:
         found.setdefault((patient_id, anchor), []).append(kind)
     return found
+
+
+def offer_with_reminder(
+    session: Session,
+    pharmacy: Pharmacy,
+    patient: Patient,
+    conversation: Conversation,
+    anchor: dt.date,
+    pickup: dt.date,
+    now: dt.datetime,
+) -> Ask | None:
+    """The question of a service the pharmacy offers with the pickup reminder (text or call),
+    when one is due and the patient's own conversation is not waiting for another answer:
+    the offer is recorded and the conversation waits for the YES or NO. `pickup` is the day the
+    patient really comes. The caller asks only on the patient's own phone."""
+    if not pharmacy.services or conversation.phone != patient.phone:
+        return None
+    if load(conversation.state or {}).dialog is not None:
+        return None
+    due = due_offer(session, pharmacy, patient, anchor, now, moment="reminder")
+    if due is None or due[1] not in service_dialog.QUESTIONS:
+        return None
+    service, kind = due
+    record_offer(session, patient.id, service, anchor, "offered", now, pharmacy)
+    conversation.state = service_dialog.waiting(patient.id, service, kind, anchor).to_json()
+    conversation.updated_at = now
+    return service_dialog.question(kind, pickup)

@@ -8,6 +8,13 @@ enrollment whose pickup is prepared on the day asked, the patient's plan for tha
 fill: a full fill on the anchor, a short fill, or a unit-of-use package, with its days and
 units. Beside it: the check-in's state, renewals still pending, delivery or pickup, and
 whether staff ticked it off (store/worklist.py, append-only, audited).
+
+The first cycle needs more trips than the synced pickup: the plan's visits before it (the sync
+visit, short fills on their own due dates, an anchor pickup before every medicine has joined).
+An enrollment that has not reached its first anchor yet (no pickup cycle) is planned as of the
+day it was set up, the plan the patient was told, and each of those trips prepared on the day
+asked is listed too, marked as a sync visit, its anchor date being the visit's own day (so
+ticks of a visit and of the synced pickup stay apart). A sync visit has no check-in.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.program import services
@@ -27,9 +35,10 @@ from dialogs.plan.day_plan import day_plan
 from dialogs.plan.model import PlanError, ProgramSettings
 from dialogs.plan.open_days import LONGEST_CLOSURE_DAYS, pickup_day
 from dialogs.plan.reconcile import reconcile_all
-from dialogs.plan.trips import TripFill
+from dialogs.plan.trips import Trip, TripFill
 from dialogs.services import NAMES
 from store.audit import record
+from store.dispensing import PickupCycle
 from store.models import (
     CheckIn,
     CheckInStatus,
@@ -69,7 +78,14 @@ CSV_COLUMNS = (
     "delivery",
     "services",
     "ticked_by",
+    "trip",
 )
+SYNC_VISIT = "sync visit"
+SYNCED_PICKUP = "synced pickup"
+NO_CHECK_IN = "none (sync visit)"
+# How far after a preparation day a first synced pickup may be and still have sync visits
+# prepared that day: the longest first cycle a plan makes (a 90-day supply joining late).
+FIRST_CYCLE_DAYS = 120
 
 
 class WorklistError(ValueError):
@@ -106,6 +122,16 @@ class PatientPickup:
     fills: tuple[FillRow, ...]
     problem: str | None = None  # no plan could be made: why, for the pharmacist
     services: tuple[str, ...] = ()  # services at pickup the patient accepted ("a flu shot")
+    # A trip of the first cycle before the first synced pickup (that pickup's day when so).
+    synced_pickup: dt.date | None = None
+
+    @property
+    def sync_visit(self) -> bool:
+        return self.synced_pickup is not None
+
+    @property
+    def trip(self) -> str:
+        return SYNC_VISIT if self.sync_visit else SYNCED_PICKUP
 
     @property
     def moved_because(self) -> str | None:
@@ -175,28 +201,37 @@ def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Workl
         else []
     )
     due = [(p, *when[p.id]) for p in patients]
-    ids = [p.id for p, _, _ in due]
+    visits = _sync_visits(session, pharmacy, prepare_on, settings)
+    ids = sorted({p.id for p, _, _ in due} | {v.patient.id for v in visits})
     check_ins = _check_ins(session, [(p.id, a) for p, a, _ in due])
     renewals = _renewals(session, ids)
     prefs = preferences_of(session, ids)
-    ticks = _ticks(session, pharmacy.id, [a for _, a, _ in due])
+    ticks = _ticks(session, pharmacy.id, [a for _, a, _ in due] + [v.trip.date for v in visits])
     accepted = services.accepted_for(session, ids, [a for _, a, _ in due])
+    order = {
+        p.id: (p.last_name, p.first_name, p.id)
+        for p in [*(p for p, _, _ in due), *(v.patient for v in visits)]
+    }
     by_day: dict[dt.date, list[PatientPickup]] = {}
+    for visit in visits:  # the first cycle's trips before the synced pickup
+        patient, day = visit.patient, visit.trip.date
+        pref = prefs.get(patient.id)
+        by_day.setdefault(day, []).append(
+            PatientPickup(
+                patient.id,
+                patient.external_id,
+                f"{patient.first_name} {patient.last_name}",
+                day,
+                day,
+                NO_CHECK_IN,
+                bool(pref and pref.delivery),
+                _rows(visit.trip.fills, patient.id, day, renewals, ticks),
+                synced_pickup=visit.synced_pickup,
+            )
+        )
     for patient, anchor, pickup in due:
         fills, problem = _fills(patient, anchor, pickup, prepare_on, settings)
-        rows_out = tuple(
-            FillRow(
-                f.rx_number,
-                f.drug_name,
-                KIND_NAMES[f.kind],
-                f.days,
-                f.units,
-                f.needs_override,
-                (patient.id, f.rx_number) in renewals,
-                ticks.get((patient.id, f.rx_number, anchor)),
-            )
-            for f in fills
-        )
+        rows_out = _rows(fills, patient.id, anchor, renewals, ticks)
         pref = prefs.get(patient.id)
         by_day.setdefault(pickup, []).append(
             PatientPickup(
@@ -216,8 +251,92 @@ def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Workl
         pharmacy.name,
         prepare_on,
         closed,
-        tuple(PickupDay(d, tuple(by_day[d])) for d in sorted(by_day)),
+        tuple(
+            PickupDay(d, tuple(sorted(by_day[d], key=lambda p: order[p.patient_id])))
+            for d in sorted(by_day)
+        ),
     )
+
+
+def _rows(
+    fills: Sequence[TripFill],
+    patient_id: int,
+    anchor: dt.date,
+    renewals: set[tuple[int, str]],
+    ticks: dict[tuple[int, str, dt.date], Tick],
+) -> tuple[FillRow, ...]:
+    return tuple(
+        FillRow(
+            f.rx_number,
+            f.drug_name,
+            KIND_NAMES[f.kind],
+            f.days,
+            f.units,
+            f.needs_override,
+            (patient_id, f.rx_number) in renewals,
+            ticks.get((patient_id, f.rx_number, anchor)),
+        )
+        for f in fills
+    )
+
+
+@dataclass(frozen=True)
+class _Visit:
+    patient: Patient
+    trip: Trip
+    synced_pickup: dt.date
+
+
+def _sync_visits(
+    session: Session, pharmacy: Pharmacy, prepare_on: dt.date, settings: ProgramSettings
+) -> list[_Visit]:
+    """The first cycle's trips before the synced pickup that are prepared on `prepare_on`.
+
+    Only enrollments still before their first anchor (no pickup cycle yet) with their synced
+    pickup after the trips prepared that day; each is planned as of the day it was set up
+    (enrollment.updated_at, not after `prepare_on`), with the enrollment's anchor day: the
+    plan whose trips the patient was told (dialogs/plan/day_plan.py), not a copy of it."""
+    soonest = prepare_on + dt.timedelta(days=settings.preparation_days)
+    found = session.scalars(
+        select(Enrollment)
+        .join(Patient, Patient.id == Enrollment.patient_id)
+        .where(
+            Patient.pharmacy_id == pharmacy.id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+            Enrollment.next_anchor_date > soonest,
+            Enrollment.next_anchor_date <= soonest + dt.timedelta(days=FIRST_CYCLE_DAYS),
+            ~exists().where(PickupCycle.patient_id == Enrollment.patient_id),
+        )
+    ).all()
+    if not found:
+        return []
+    enrollments = {e.patient_id: e for e in found}
+    patients = session.scalars(
+        select(Patient)
+        .where(Patient.id.in_(sorted(enrollments)))
+        .options(selectinload(Patient.prescriptions))
+        .order_by(Patient.id)
+    ).all()
+    zone = ZoneInfo(pharmacy.timezone)
+    visits: list[_Visit] = []
+    for patient in patients:
+        enrollment = enrollments[patient.id]
+        anchor = enrollment.next_anchor_date
+        assert anchor is not None
+        synced = pickup_day(anchor, settings.open_days, not_before=prepare_on).actual
+        planned_on = min(prepare_on, enrollment.updated_at.astimezone(zone).date())
+        day = enrollment.anchor_day or anchor.day
+        try:
+            meds = [medication(rx) for rx in patient.prescriptions if rx.active]
+            plan = day_plan(day, reconcile_all(meds, settings), planned_on, settings, False)
+        except PlanError:
+            continue  # the synced pickup's own entry says why no plan could be made
+        visits.extend(
+            _Visit(patient, trip, synced)
+            for trip in plan.trips
+            if soonest <= trip.date < synced and prepare_day(trip.date, settings) == prepare_on
+        )
+    return visits
 
 
 def _fills(
@@ -338,6 +457,14 @@ def tick(
     return True
 
 
+def on_list(listed: Worklist, external_id: str, rx_number: str = "") -> PatientPickup | None:
+    """The patient's entry on the list, the one with `rx_number` when they have two (a sync
+    visit and the synced pickup prepared on one day)."""
+    found = [p for d in listed.days for p in d.patients if p.external_id == external_id]
+    with_rx = [p for p in found if any(f.rx_number == rx_number for f in p.fills)]
+    return next(iter(with_rx or found), None)
+
+
 def as_csv(listed: Worklist) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -362,6 +489,7 @@ def as_csv(listed: Worklist) -> str:
                         "delivery" if p.delivery else "pickup",
                         "; ".join(p.services),
                         _cell(f.tick.actor) if f.tick else "",
+                        p.trip,
                     ]
                 )
     return out.getvalue()
@@ -377,14 +505,20 @@ def lines(listed: Worklist) -> list[str]:
     head = f"Prep-day worklist at {listed.pharmacy} for {listed.prepare_on:%a %b %d, %Y}"
     shown = [head + (f" (the pharmacy is closed: {listed.closed})" if listed.closed else "")]
     if not listed.days:
-        shown.append("Nothing to prepare: no synced pickup is prepared this day.")
+        shown.append("Nothing to prepare: no pickup or sync visit is prepared this day.")
     for day in listed.days:
         count = sum(len(p.fills) for p in day.patients)
         shown.append(f"Pickup {day.date:%a %b %d, %Y}: {len(day.patients)} patients, {count} fills")
         for p in day.patients:
             moved = f" (anchor {p.anchor_date:%b %d}, closed)" if p.moved_because else ""
             how = "delivery" if p.delivery else "pickup"
-            shown.append(f"  {p.name} ({p.external_id}){moved}: check-in {p.check_in}; {how}")
+            if p.synced_pickup is not None:
+                shown.append(
+                    f"  {p.name} ({p.external_id}): sync visit before the first synced pickup "
+                    f"{p.synced_pickup:%a %b %d}, no check-in; {how}"
+                )
+            else:
+                shown.append(f"  {p.name} ({p.external_id}){moved}: check-in {p.check_in}; {how}")
             if p.services:
                 shown.append(f"    Services accepted: {', '.join(p.services)}")
             if p.problem:

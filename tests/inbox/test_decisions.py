@@ -335,8 +335,10 @@ def test_changing_the_pickup_day_recomputes_the_next_pickup_and_is_audited(
     with transaction(inbox.sessions) as s:
         enrollment = s.scalars(select(Enrollment)).one()
         assert enrollment.anchor_day == 2
-        # Today is Nov 29 and fills take three days: Dec 2 is the first possible.
-        assert enrollment.next_anchor_date == dt.date(2026, 12, 2)
+        # Today is Nov 29 and fills take three days: Dec 2 is the first anchor possible, but
+        # her plan on the 2nd joins every medicine on Jan 2 (visits Nov 29, Dec 2, Dec 10 for
+        # the short fills): the enrollment keeps the first synced pickup, as a text would.
+        assert enrollment.next_anchor_date == dt.date(2027, 1, 2)
         assert s.get(ReviewItem, item_id).status == ReviewStatus.PENDING  # type: ignore[union-attr]
     [event] = audit(inbox, "edit_anchor_day")
     assert event.before == {
@@ -347,7 +349,7 @@ def test_changing_the_pickup_day_recomputes_the_next_pickup_and_is_audited(
         }
     }
     assert event.after is not None
-    assert event.after["enrollment"]["next_anchor_date"] == "2026-12-02"
+    assert event.after["enrollment"]["next_anchor_date"] == "2027-01-02"
     # Approving now confirms the new day.
     act(inbox, item_id, "approve")
     assert "day 2 of each month" in outbound(inbox)[0].body
@@ -367,6 +369,81 @@ def test_the_patient_page_changes_the_pickup_day_too(inbox: Inbox) -> None:
     assert "from 1 to 28" in inbox.client.get(page).text
     with transaction(inbox.sessions) as s:
         assert s.scalars(select(Enrollment.anchor_day)).one() == 20
+
+
+def test_a_pickup_day_set_by_hand_on_a_closed_day_moves_to_the_open_day_before(
+    inbox: Inbox,
+) -> None:
+    """Issue 16: day 25 chosen by staff on Nov 29 makes Friday Dec 25 (Christmas Day) the first
+    anchor; the patient comes Thursday Dec 24, and the item page, the patient page and the
+    audit trail say so. The cycle still counts from the 25th (the stored anchor)."""
+    with transaction(inbox.sessions) as s:
+        margaret = patient(s, "P1001")
+        item_id = new_enrollment(s, margaret).id
+        patient_id = margaret.id
+    inbox.sign_in()
+    response = act(inbox, item_id, "anchor-day", day="25")
+    assert response.status_code == 303
+    shown = inbox.client.get(response.headers["location"]).text
+    assert (
+        "Pickup day set to day 25; next pickup Thu Dec 24, 2026 (moved from Fri Dec 25: "
+        "the pharmacy is closed, Christmas Day; the open day before); visits before it for the "
+        "short fills: Nov 29, Dec 10 (see the plan)."
+    ) in shown
+    assert "next pickup Thu Dec 24, 2026 (moved from Fri Dec 25, 2026: closed, Christmas Day)" in (
+        shown
+    )
+    assert (
+        "New enrollment: pickup day 25, first synced pickup Thu Dec 24, 2026 (moved from Fri Dec "
+        "25, 2026: closed, Christmas Day)."
+    ) in shown
+    with transaction(inbox.sessions) as s:
+        assert s.scalars(select(Enrollment.next_anchor_date)).one() == dt.date(2026, 12, 25)
+    [event] = audit(inbox, "edit_anchor_day")
+    assert event.after is not None
+    assert event.after["pickup"] == {"date": "2026-12-24", "closed": "Christmas Day"}
+    page = inbox.client.get(f"/patients/{patient_id}").text
+    assert (
+        'Thu Dec 24, 2026 <span class="muted moved">(moved from Fri Dec 25, 2026: the pharmacy '
+        "is closed, Christmas Day)</span>"
+    ) in page
+    # The approval text names the real day too.
+    act(inbox, item_id, "approve")
+    assert "Dec 24" in outbound(inbox)[0].body or "December 24" in outbound(inbox)[0].body
+
+
+@SQLITE_ONLY
+def test_a_pickup_day_with_sync_visits_before_it_names_them(inbox: Inbox) -> None:
+    with transaction(inbox.sessions) as s:
+        dorothy = patient(s, "P1005")
+        flagged_check_in(s, dorothy)
+        patient_id = dorothy.id
+    inbox.sign_in()
+    page = f"/patients/{patient_id}"
+    assert post_form(inbox.client, page, f"{page}/anchor-day", day="9").status_code == 303
+    assert (
+        "Pickup day set to day 9; next pickup Sat Jan 9, 2027; visits before it for the short "
+        "fills: Dec 6, Dec 9, Dec 18 (see the plan)."
+    ) in inbox.client.get(page).text
+
+
+@SQLITE_ONLY
+def test_the_first_pickup_without_a_plan_moves_off_a_closed_day_too(inbox: Inbox) -> None:
+    """Units: Min-jun (P1006) has one syncable medicine (no plan): the first anchor the
+    pharmacy can prepare on day 25 is Christmas Day, handed out the day before."""
+    from bot.program.plans import first_synced_pickup
+
+    with transaction(inbox.sessions) as s:
+        first = first_synced_pickup(patient(s, "P1006"), 25, dt.date(2026, 11, 29))
+    assert (first.pickup.planned, first.pickup.actual) == (
+        dt.date(2026, 12, 25),
+        dt.date(2026, 12, 24),
+    )
+    assert first.visits == () and first.pickup.because == "Christmas Day"
+    assert first.sentence() == (
+        "next pickup Thu Dec 24, 2026 (moved from Fri Dec 25: the pharmacy is closed, "
+        "Christmas Day; the open day before)"
+    )
 
 
 # ------------------------------------------------------------------ calls, closing, opt-out

@@ -234,3 +234,136 @@ def test_an_inactive_prescription_is_not_on_the_worklist(cli: Inbox) -> None:
     shown = medsync("worklist", "--date", PREP.isoformat())
     assert "RX700101" in shown and "RX700102" not in shown
     assert "Pickup Thu Dec 24, 2026: 1 patients, 2 fills" in shown
+
+
+# ------------------------------------------------------------------ the first cycle's sync visits
+# Dorothy Walsh (P1005) chose the 9th on Nov 29: her plan (`medsync plan P1005 --anchor 9`)
+# makes visits on Dec 6 (two short fills), Dec 9 (their first full fills on the anchor) and
+# Dec 18 (the warfarin's short fill; one sync visit would need an override), then every
+# medicine on Jan 9, 2027, the first synced pickup her enrollment keeps.
+DOROTHY_SYNCED = dt.date(2027, 1, 9)
+
+
+def enroll_dorothy(inbox: Inbox) -> None:
+    enroll(inbox, "P1005", DOROTHY_SYNCED)
+
+
+def test_the_cli_lists_each_sync_visit_on_its_prep_day_with_the_short_fills(cli: Inbox) -> None:
+    enroll_dorothy(cli)
+    first = medsync("worklist", "--date", "2026-12-03")
+    assert "Pickup Sun Dec 06, 2026: 1 patients, 2 fills" in first
+    assert (
+        "Dorothy Walsh (P1005): sync visit before the first synced pickup Sat Jan 09, "
+        "no check-in; pickup"
+    ) in first
+    assert "[ ] RX700502 Furosemide 20 mg tablet: short fill, 3 days, 3 units" in first
+    assert "[ ] RX700503 Potassium chloride ER 10 mEq tablet: short fill, 3 days, 3 units" in first
+    assert "RX700501" not in first
+    anchor_visit = medsync("worklist", "--date", "2026-12-06")
+    assert "Pickup Wed Dec 09, 2026: 1 patients, 2 fills" in anchor_visit
+    assert "RX700502 Furosemide 20 mg tablet: full fill, 31 days" in anchor_visit
+    warfarin = medsync("worklist", "--date", "2026-12-15")
+    assert "Pickup Fri Dec 18, 2026: 1 patients, 1 fills" in warfarin
+    assert "[ ] RX700501 Warfarin 5 mg tablet: short fill, 22 days, 22 units" in warfarin
+    # No trip on the days between, and the synced pickup is the enrollment's own entry.
+    assert "Nothing to prepare" in medsync("worklist", "--date", "2026-12-04")
+    synced = medsync("worklist", "--date", "2027-01-06")
+    assert "Pickup Sat Jan 09, 2027: 1 patients, 3 fills" in synced
+    assert "Dorothy Walsh (P1005): check-in not sent; pickup" in synced
+    assert "sync visit" not in synced
+
+    rows = list(csv.DictReader(io.StringIO(medsync("worklist", "--date", "2026-12-15", "--csv"))))
+    assert [(r["rx_number"], r["fill"], r["days"], r["trip"], r["check_in"]) for r in rows] == [
+        ("RX700501", "short fill", "22", "sync visit", "none (sync visit)")
+    ]
+    assert rows[0]["pickup_date"] == rows[0]["anchor_date"] == "2026-12-18"
+    synced_rows = list(
+        csv.DictReader(io.StringIO(medsync("worklist", "--date", "2027-01-06", "--csv")))
+    )
+    assert {r["trip"] for r in synced_rows} == {"synced pickup"}
+
+    # A visit's tick is its own: the synced pickup's same prescription stays unticked.
+    ticked = medsync("worklist", "--date", "2026-12-15", "--tick", "P1005:RX700501")
+    assert "Ticked P1005:RX700501." in ticked and "[x] RX700501" in ticked
+    assert "[ ] RX700501" in medsync("worklist", "--date", "2027-01-06")
+    with transaction(cli.sessions) as session:
+        [tick] = session.scalars(select(WorklistTick)).all()
+        assert (tick.anchor_date, tick.pickup_date) == (dt.date(2026, 12, 18),) * 2
+
+
+def test_the_inbox_page_marks_a_sync_visit(inbox: Inbox) -> None:
+    enroll_dorothy(inbox)
+    client = inbox.sign_in(TOM)
+    html = client.get("/inbox/worklist?date=2026-12-03").text
+    assert "Pickup Sun Dec 06, 2026" in html and "Furosemide 20 mg tablet" in html
+    assert "Sync visit" in html and "first synced pickup Sat Jan 09" in html
+    assert "none (sync visit)" in html and "short fill: 3 days, 3 units" in html
+    response = client.post(
+        "/inbox/worklist/tick",
+        data={
+            "csrf_token": csrf_from(html),
+            "pharmacy": str(inbox.ids["main"]),
+            "date": "2026-12-03",
+            "patient": "P1005",
+            "rx_number": "RX700503",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert "Ticked by tom@example.org" in client.get(response.headers["location"]).text
+    rows = list(csv.DictReader(io.StringIO(client.get("/inbox/worklist.csv?date=2026-12-03").text)))
+    assert [(r["rx_number"], r["trip"], r["ticked_by"]) for r in rows] == [
+        ("RX700502", "sync visit", ""),
+        ("RX700503", "sync visit", "tom@example.org"),
+    ]
+    assert (
+        "Nothing to prepare: no pickup or sync visit"
+        in client.get("/inbox/worklist?date=2026-12-04").text
+    )
+
+
+@SQLITE_ONLY
+def test_sync_visits_stop_once_the_first_anchor_has_passed(cli: Inbox) -> None:
+    """A patient past a pickup cycle is in sync: the plan's short fills are not first-cycle
+    visits any more (only the enrollment's own pickup is listed)."""
+    from store.dispensing import CycleState, PickupCycle
+
+    enroll_dorothy(cli)
+    with transaction(cli.sessions) as session:
+        session.add(
+            PickupCycle(
+                patient_id=factories.patient(session, "P1005").id,
+                anchor_date=dt.date(2026, 11, 9),
+                state=CycleState.PICKED_UP.value,
+                updated_at=NOW,
+            )
+        )
+    assert "Nothing to prepare" in medsync("worklist", "--date", "2026-12-03")
+
+
+@SQLITE_ONLY
+def test_a_sync_visit_on_a_closed_day_is_prepared_for_the_open_day_before(cli: Inbox) -> None:
+    """Units: closed on Sundays, the plan hands the Dec 6 short fills out on Saturday Dec 5
+    (dialogs/plan/open_days.py); the worklist takes the plan's day and prepares it Dec 2."""
+    from bot.program import worklist as work
+    from store.models import Pharmacy
+
+    enroll_dorothy(cli)
+    with transaction(cli.sessions) as session:
+        pharmacy = session.get(Pharmacy, cli.ids["main"])
+        assert pharmacy is not None
+        pharmacy.open_days = {"closed_weekdays": [6]}
+        listed = work.worklist(session, pharmacy, dt.date(2026, 12, 2))
+        [day] = listed.days
+        [visit] = day.patients
+        assert day.date == dt.date(2026, 12, 5) and visit.synced_pickup == DOROTHY_SYNCED
+        assert (
+            visit.sync_visit and visit.trip == "sync visit" and visit.check_in == work.NO_CHECK_IN
+        )
+        assert [(f.rx_number, f.kind) for f in visit.fills] == [
+            ("RX700502", "short fill"),
+            ("RX700503", "short fill"),
+        ]
+        assert work.on_list(listed, "P1005", "RX700502") is visit
+        assert work.on_list(listed, "P1005") is visit and work.on_list(listed, "P1001") is None
+        assert work.worklist(session, pharmacy, dt.date(2026, 12, 3)).days == ()

@@ -247,3 +247,25 @@ def test_the_periodic_job_places_a_check_in_call_for_a_landline(
     assert call.form["MachineDetection"]
     assert call.form["Url"].startswith(context.settings.public_url or "")
     assert enqueue_scheduler_tick(context.connection, context.outreach, 9000.0) is False
+
+
+def test_the_first_cycle_checks_in_before_the_first_synced_pickup_only(world: World) -> None:
+    """Margaret chose the 2nd on Nov 29: her plan visits Nov 29, Dec 2 and Dec 10 for short
+    fills and a first anchor before every medicine joins, then Jan 2, 2027 with all of them,
+    the anchor her enrollment keeps. The visits are prepared from the worklist; the one
+    check-in of the first cycle is for Jan 2 (T-7: Dec 26), and no text names a visit day."""
+    synced = dt.date(2027, 1, 2)
+    enroll(world, anchor=synced)
+    day = dt.date(2026, 11, 29)
+    opened: list[dt.date] = []
+    while day < synced:
+        world.clock.at = at_ten_in_new_york(day)
+        if tick(world).check_ins:
+            opened.append(day)
+        day += dt.timedelta(days=1)
+    assert opened == [dt.date(2026, 12, 26)]
+    with transaction(world.sessions) as session:
+        events = session.execute(select(CycleEvent.anchor_date, CycleEvent.kind)).all()
+        assert {a for a, _ in events} == {synced}
+        assert session.scalars(select(Enrollment.next_anchor_date)).one() == synced
+    assert len(bodies(world)) >= 1 and all("December 2," not in b for b in bodies(world))

@@ -169,3 +169,106 @@ def test_a_reminder_call_comes_the_day_before_the_real_pickup_and_names_it(
         "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
         "Monday, December 14, 2026."
     )
+
+
+REMINDER_SERVICE = '[[service]]\nkind = "blood_pressure_check"\nwith = "reminder"\n'
+
+
+def offer_services(factory: sessionmaker[Session], text: str) -> None:
+    from store.models import Pharmacy
+
+    with transaction(factory) as s:
+        for pharmacy in s.scalars(select(Pharmacy)):
+            pharmacy.services = text
+
+
+def test_a_reminder_call_asks_the_service_the_reminder_text_would(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Issue 16: Dorothy (a landline) gets her reminder by phone; the pharmacy offers a blood
+    pressure check with the reminder, so the call asks it as the text would (the service named,
+    no condition, no medicine), and her key 1 is an accepted offer for the pickup."""
+    from store.models import ReviewItem, ReviewKind
+    from store.worklist import ServiceOffer
+
+    offer_services(sessions, REMINDER_SERVICE)
+    ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]
+    call = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid)
+    heard = call.pick_up(1)
+    assert heard.says[0] == (
+        "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
+        "Tuesday, December 15, 2026."
+    )
+    assert (
+        "While you are here for your pickup on Tuesday, December 15, 2026, would you like a "
+        "blood pressure check?"
+    ) in heard.text
+    assert heard.verbs[-1] == "Gather" and "blood pressure" not in heard.says[0]
+    assert not {w for w in drug_words() if w in heard.text.lower()}
+    with transaction(sessions) as s:
+        assert s.scalars(select(ServiceOffer.status)).all() == ["offered"]
+
+    thanks = call.press("1")
+    assert "Thank you: we will have it ready for you at your pickup." in thanks.text
+    with transaction(sessions) as s:
+        offer = s.scalars(select(ServiceOffer)).one()
+        assert (offer.status, offer.anchor_date) == ("accepted", PICKUP)
+        item = s.scalars(select(ReviewItem).where(ReviewItem.kind == ReviewKind.SERVICE)).one()
+        assert "a blood pressure check" in item.summary
+
+
+def test_a_reminder_call_offers_nothing_to_a_machine(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    from store.worklist import ServiceOffer
+
+    offer_services(sessions, REMINDER_SERVICE)
+    ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]
+    machine = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid).pick_up(1, "machine_end_beep")
+    assert "blood pressure" not in machine.text
+    with transaction(sessions) as s:
+        assert s.scalars(select(ServiceOffer)).all() == []
+
+
+def test_a_reminder_call_does_not_offer_again_within_the_services_days(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """The text's rule: an offer declined 30 days ago (within the default 365) is not made
+    again; the call says the reminder and goes to the menu."""
+    from bot.program import services
+    from store.models import Pharmacy
+    from store.worklist import ServiceOffer
+
+    offer_services(sessions, REMINDER_SERVICE)
+    dorothy = ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
+    with transaction(sessions) as s:
+        pharmacy = s.scalars(select(Pharmacy).where(Pharmacy.id == dorothy.pharmacy_id)).one()
+        services.record_offer(
+            s, dorothy.id, "blood_pressure_check", dt.date(2026, 11, 15), "declined", NOW, pharmacy
+        )
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]
+    heard = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid).pick_up(1)
+    assert "Reminder from Main Street Pharmacy" in heard.says[0]
+    assert "blood pressure" not in heard.text and heard.verbs[-1] == "Gather"
+    with transaction(sessions) as s:
+        assert s.scalars(select(ServiceOffer.status)).all() == ["declined"]

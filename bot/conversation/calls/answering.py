@@ -12,9 +12,10 @@ from bot.channels.voice_twiml import (
 )
 from bot.clock import local_date
 from bot.conversation.calls import verifying
-from bot.conversation.calls.gathering import after_turn, due_check_in, menu
+from bot.conversation.calls.gathering import after_turn, ask, due_check_in, menu
 from bot.conversation.calls.leg import Leg, converse, emit, params, pharmacy_phone, subject_of
 from bot.conversation.calls.transferring import offer
+from bot.program import services
 from bot.program.open_days import real_pickup
 from bot.program.plans import proposal
 from dialogs import engine, prompts
@@ -67,11 +68,19 @@ def open_outbound(leg: Leg) -> str:
         if done is None or done.status == CheckInStatus.OPEN:
             return start_check_in(leg, patient, call.anchor_date)
     elif call.purpose == CallPurpose.REMINDER and call.anchor_date is not None:
-        # The reminder (no medicine named), then the menu: the pharmacist is one key away.
+        # The reminder (no medicine named), then a service offer or the menu: the pharmacist
+        # is one key away.
         # The day the patient really comes (the open day before a closed anchor).
         today = local_date(leg.runtime.clock, leg.pharmacy.timezone)
         pickup = real_pickup(leg.pharmacy, call.anchor_date, today)
         reminder = Say(prompts.PICKUP_REMINDER, {"pharmacy": leg.pharmacy.name, "date": pickup})
+        # A service the pharmacy offers with the reminder, as the reminder text would ask it
+        # (bot/program/services.py: the same rules, no condition named, no extra call).
+        offered = services.offer_with_reminder(
+            leg.session, leg.pharmacy, patient, leg.conversation, call.anchor_date, pickup, leg.now
+        )
+        if offered is not None:
+            return ask(leg, [reminder, offered], offered, None)
         return menu(leg, [reminder], None)
     elif call.purpose == CallPurpose.INVITATION:
         if waiting and state.dialog in ("enrollment", "anchor"):
