@@ -39,4 +39,3 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
     return PlainTextResponse(
         MESSAGE, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
     )
-

@@ -40,9 +40,10 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("database", nargs="?", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--rows", type=int, default=1000)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder, fresh_database(
-        args.database, Path(folder)
-    ) as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        fresh_database(args.database, Path(folder)) as url,
+    ):
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         with transaction(sessions) as session:
