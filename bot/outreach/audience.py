@@ -26,6 +26,7 @@ from sqlalchemy import (
     case,
     false,
     func,
+    literal,
     or_,
     select,
     true,
@@ -67,7 +68,7 @@ class Judged:
     synced: int  # active prescriptions reconcile() marks SYNCED
     packages: int  # 1 if any active prescription is a unit-of-use package the program takes
     doubtful: bool  # some active prescription may not make a Medication: ask verdict()
-    invited: bool  # invited by an earlier campaign of the pharmacy
+    invited: bool  # invited by an earlier campaign of the pharmacy (when asked for)
 
 
 def _active() -> ColumnElement[bool]:
@@ -120,9 +121,20 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def facts_query(pharmacy_id: int, program: ProgramSettings) -> Select[*tuple[Any, ...]]:
-    """Per patient of the pharmacy, the columns of `Judged` by name (filter it further by
-    patient, or use it as a subquery)."""
+def facts_query(
+    pharmacy_id: int,
+    program: ProgramSettings,
+    patients: ColumnElement[bool] | None = None,
+    invited: bool = False,
+) -> Select[*tuple[Any, ...]]:
+    """Per patient of the pharmacy (or those of them `patients`, a condition on Patient,
+    picks), the columns of `Judged` by name; usable as a subquery. The condition goes into
+    the prescriptions' aggregate too, so a chunk's facts do not add up the whole pharmacy.
+    `invited` (whether an earlier campaign invited the patient) is read only when asked
+    for: only "all eligible not yet invited" needs it, and it reads every invitation."""
+    chosen = [Patient.pharmacy_id == pharmacy_id]
+    if patients is not None:
+        chosen.append(patients)
     takes = and_(_active(), _takes(program))
     synced = and_(takes, Prescription.package.is_(None), Prescription.daily_quantity.is_not(None))
     rx = (
@@ -133,11 +145,11 @@ def facts_query(pharmacy_id: int, program: ProgramSettings) -> Select[*tuple[Any
             func.max(_flag(and_(_active(), _doubtful()))).label("doubtful"),
         )
         .join(Patient, Patient.id == Prescription.patient_id)
-        .where(Patient.pharmacy_id == pharmacy_id)
+        .where(*chosen)
         .group_by(Prescription.patient_id)
         .subquery("rx")
     )
-    invited = (
+    earlier = (
         select(CampaignRecipient.patient_id)
         .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
         .where(
@@ -156,12 +168,12 @@ def facts_query(pharmacy_id: int, program: ProgramSettings) -> Select[*tuple[Any
             func.coalesce(rx.c.synced, 0).label("synced"),
             func.coalesce(rx.c.packages, 0).label("packages"),
             func.coalesce(rx.c.doubtful, 0).label("doubtful"),
-            _flag(Patient.id.in_(invited)).label("invited"),
+            (_flag(Patient.id.in_(earlier)) if invited else literal(0)).label("invited"),
         )
         .select_from(Patient)
         .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
         .outerjoin(rx, rx.c.patient_id == Patient.id)
-        .where(Patient.pharmacy_id == pharmacy_id)
+        .where(*chosen)
     )
 
 
@@ -192,7 +204,7 @@ def read_facts(
     session: Session, pharmacy_id: int, program: ProgramSettings, patient_ids: Sequence[int]
 ) -> dict[int, Judged]:
     """The facts of these patients (one statement)."""
-    query = facts_query(pharmacy_id, program).where(Patient.id.in_(list(patient_ids)))
+    query = facts_query(pharmacy_id, program, Patient.id.in_(list(patient_ids)))
     return {j.patient_id: j for j in map(judged, session.execute(query))}
 
 

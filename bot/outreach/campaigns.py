@@ -284,7 +284,7 @@ def _plan_everyone(
     """All eligible patients not yet invited, in one INSERT ... SELECT (`verdict`'s rules in
     SQL: bot/outreach/audience.py), then the few with doubtful prescription data judged by
     `verdict` itself, then one grouped count."""
-    facts = audience.facts_query(pharmacy.id, program).subquery("facts")
+    facts = audience.facts_query(pharmacy.id, program, invited=True).subquery("facts")
     textable = facts.c.textable == 1
     stamp = literal(now, CampaignRecipient.created_at.type)
     chosen = (
@@ -334,11 +334,11 @@ def _plan_listed(
 ) -> None:
     """The listed patients in the list's order, each with its verdict (the ineligible kept
     with their reason): their facts read _CHUNK at a time in SQL, no patient loaded."""
-    query = audience.facts_query(pharmacy.id, program)
     found: dict[str, audience.Judged] = {}
     for start in range(0, len(patient_ids), _CHUNK):
         chunk = list(patient_ids[start : start + _CHUNK])
-        result = session.execute(query.where(Patient.external_id.in_(chunk)))
+        listed = Patient.external_id.in_(chunk)
+        result = session.execute(audience.facts_query(pharmacy.id, program, listed))
         found.update((j.external_id, j) for j in map(audience.judged, result))
     unknown = [i for i in patient_ids if i not in found]
     if unknown:
