@@ -13,14 +13,15 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import case, exists, func, insert, literal, null, select
 from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
 from bot.clock import Clock, local_date
 from bot.conversation.runtime import Runtime
+from bot.outreach import audience
 from bot.outreach.cycle_events import textable
 from bot.outreach.jobs import Jobs, send_all
 from bot.program.plans import medication, pharmacy_program, program_settings
@@ -190,18 +191,6 @@ def create_campaign(
         raise CampaignError(f"A campaign called {name!r} exists already; choose another name.")
     today = local_date_at(now, pharmacy.timezone)
     program = pharmacy_program(pharmacy)
-    patients = _audience(session, pharmacy, patient_ids)
-    enrollments = enrollments_at(session, pharmacy.id)
-    invited = set(
-        session.scalars(
-            select(CampaignRecipient.patient_id)
-            .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
-            .where(
-                Campaign.pharmacy_id == pharmacy.id,
-                CampaignRecipient.status == RecipientStatus.INVITED,
-            )
-        )
-    )
     campaign = Campaign(
         pharmacy_id=pharmacy.id,
         name=name,
@@ -217,32 +206,10 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     created = Created(campaign)
-    rows: list[dict[str, object]] = []  # recipients, written a chunk at a time
-    for patient in patients:
-        judged = verdict(patient, enrollments.get(patient.id), today, program)
-        if patient_ids is None and patient.id in invited:
-            continue  # "not yet invited"
-        if patient_ids is None and judged.status == RecipientStatus.SKIPPED:
-            continue  # the eligible audience leaves the ineligible out
-        assert judged.status is not None
-        rows.append(
-            {
-                "campaign_id": campaign.id,
-                "patient_id": patient.id,
-                "status": judged.status,
-                "note": None if judged.status == RecipientStatus.PENDING else judged.reason,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        if len(rows) >= _CHUNK:
-            session.execute(insert(CampaignRecipient), rows)
-            rows = []
-        created.counts[judged.status.value] += 1
-        if judged.status == RecipientStatus.SKIPPED:
-            created.skipped.append(f"{patient.external_id}: {judged.reason}")
-    if rows:
-        session.execute(insert(CampaignRecipient), rows)
+    if patient_ids is None:
+        _plan_everyone(session, pharmacy, program, campaign.id, today, now, created)
+    else:
+        _plan_listed(session, pharmacy, program, campaign.id, patient_ids, today, now, created)
     _audit(
         session,
         actor,
@@ -273,25 +240,106 @@ def local_date_at(now: dt.datetime, zone: str) -> dt.date:
     return now.astimezone(ZoneInfo(zone)).date()
 
 
-def _audience(
-    session: Session, pharmacy: Pharmacy, patient_ids: Sequence[str] | None
-) -> Iterable[Patient]:
-    """The patients with their prescriptions (loaded a chunk at a time, for the verdicts):
-    the whole pharmacy streamed, or the listed ones in the list's order."""
-    query = (
+def _recipient(
+    campaign_id: int, patient_id: int, status: RecipientStatus, reason: str, now: dt.datetime
+) -> dict[str, object]:
+    return {
+        "campaign_id": campaign_id,
+        "patient_id": patient_id,
+        "status": status,
+        "note": None if status == RecipientStatus.PENDING else reason,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _judge_doubtful(
+    session: Session, patient_ids: Sequence[int], today: dt.date, program: ProgramSettings
+) -> dict[int, Verdict]:
+    """`verdict` for the patients whose prescription data may not make a plan (rare), loaded
+    with their prescriptions in one statement; none loaded when there are none."""
+    if not patient_ids:
+        return {}
+    enrollments = {
+        e.patient_id: e
+        for e in session.scalars(select(Enrollment).where(Enrollment.patient_id.in_(patient_ids)))
+    }
+    patients = session.scalars(
         select(Patient)
-        .where(Patient.pharmacy_id == pharmacy.id)
-        .order_by(Patient.id)
+        .where(Patient.id.in_(list(patient_ids)))
         .options(selectinload(Patient.prescriptions))
     )
-    if patient_ids is None:
-        return session.scalars(query.execution_options(yield_per=_CHUNK))
-    found: dict[str, Patient] = {}
-    for start in range(0, len(patient_ids), _CHUNK):
-        chunk = patient_ids[start : start + _CHUNK]
-        found.update(
-            (p.external_id, p) for p in session.scalars(query.where(Patient.external_id.in_(chunk)))
+    return {p.id: verdict(p, enrollments.get(p.id), today, program) for p in patients}
+
+
+def _plan_everyone(
+    session: Session,
+    pharmacy: Pharmacy,
+    program: ProgramSettings,
+    campaign_id: int,
+    today: dt.date,
+    now: dt.datetime,
+    created: Created,
+) -> None:
+    """All eligible patients not yet invited, in one INSERT ... SELECT (`verdict`'s rules in
+    SQL: bot/outreach/audience.py), then the few with doubtful prescription data judged by
+    `verdict` itself, then one grouped count."""
+    facts = audience.facts_query(pharmacy.id, program, invited=True).subquery("facts")
+    textable = facts.c.textable == 1
+    stamp = literal(now, CampaignRecipient.created_at.type)
+    chosen = (
+        select(
+            literal(campaign_id),
+            facts.c.patient_id,
+            case(
+                (textable, literal(RecipientStatus.PENDING.value)),
+                else_=literal(RecipientStatus.LANDLINE.value),
+            ),
+            case((textable, null()), else_=literal(audience.LANDLINE)),
+            stamp,
+            stamp,
         )
+        .where(facts.c.invited == 0, *audience.eligible_where(facts, today))
+        .order_by(facts.c.patient_id)
+    )
+    columns = ["campaign_id", "patient_id", "status", "note", "created_at", "updated_at"]
+    session.execute(insert(CampaignRecipient).from_select(columns, chosen))
+    doubtful = session.scalars(
+        select(facts.c.patient_id).where(facts.c.invited == 0, facts.c.doubtful == 1)
+    ).all()
+    rows = [
+        _recipient(campaign_id, patient_id, judged.status, judged.reason, now)
+        for patient_id, judged in _judge_doubtful(session, doubtful, today, program).items()
+        if judged.status in (RecipientStatus.PENDING, RecipientStatus.LANDLINE)
+    ]
+    if rows:
+        session.execute(insert(CampaignRecipient), rows)
+    for status, count in session.execute(
+        select(CampaignRecipient.status, func.count())
+        .where(CampaignRecipient.campaign_id == campaign_id)
+        .group_by(CampaignRecipient.status)
+    ):
+        created.counts[RecipientStatus(status).value] += count
+
+
+def _plan_listed(
+    session: Session,
+    pharmacy: Pharmacy,
+    program: ProgramSettings,
+    campaign_id: int,
+    patient_ids: Sequence[str],
+    today: dt.date,
+    now: dt.datetime,
+    created: Created,
+) -> None:
+    """The listed patients in the list's order, each with its verdict (the ineligible kept
+    with their reason): their facts read _CHUNK at a time in SQL, no patient loaded."""
+    found: dict[str, audience.Judged] = {}
+    for start in range(0, len(patient_ids), _CHUNK):
+        chunk = list(patient_ids[start : start + _CHUNK])
+        listed = Patient.external_id.in_(chunk)
+        result = session.execute(audience.facts_query(pharmacy.id, program, listed))
+        found.update((j.external_id, j) for j in map(audience.judged, result))
     unknown = [i for i in patient_ids if i not in found]
     if unknown:
         shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
@@ -299,7 +347,27 @@ def _audience(
             f"{len(unknown)} ids in the file are not patients of {pharmacy.name}: {shown}. "
             "Fix the file and try again; nothing was created."
         )
-    return [found[i] for i in patient_ids]
+    decided = {f.patient_id: audience.decide(f, today) for f in found.values()}
+    doubtful = [patient_id for patient_id, said in decided.items() if said is None]
+    judged = _judge_doubtful(session, doubtful, today, program)
+    rows: list[dict[str, object]] = []  # recipients, written a chunk at a time
+    for external_id in patient_ids:
+        patient_id = found[external_id].patient_id
+        said = decided[patient_id]
+        if said is None:
+            verdict_ = judged[patient_id]
+            assert verdict_.status is not None
+            said = (verdict_.status, verdict_.reason)
+        status, reason = said
+        rows.append(_recipient(campaign_id, patient_id, status, reason, now))
+        if len(rows) >= _CHUNK:
+            session.execute(insert(CampaignRecipient), rows)
+            rows = []
+        created.counts[status.value] += 1
+        if status == RecipientStatus.SKIPPED:
+            created.skipped.append(f"{external_id}: {reason}")
+    if rows:
+        session.execute(insert(CampaignRecipient), rows)
 
 
 # ---------------------------------------------------------------------- running
@@ -483,15 +551,19 @@ def _invite_part(
         if not recipients:
             return [], 0, None
         patient_ids = [r.patient_id for r in recipients]
+        # The patients with their prescriptions in one statement (the offer's context asks
+        # whether they are eligible, which reads them); the verdict from SQL facts.
         patients = {
-            p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))
-        }
-        enrollments = {
-            e.patient_id: e
-            for e in session.scalars(
-                select(Enrollment).where(Enrollment.patient_id.in_(patient_ids))
+            p.id: p
+            for p in session.scalars(
+                select(Patient)
+                .where(Patient.id.in_(patient_ids))
+                .options(selectinload(Patient.prescriptions))
             )
         }
+        program = pharmacy_program(pharmacy)
+        facts = audience.read_facts(session, pharmacy.id, program, patient_ids)
+        enrollments: dict[int, Enrollment] | None = None  # only for doubtful data
         keys = {r.id: f"campaign:{campaign_id}:invite:{r.id}" for r in recipients}
         written_before = dict(
             session.execute(
@@ -506,10 +578,21 @@ def _invite_part(
         for recipient in recipients:
             patient = patients[recipient.patient_id]
             recipient.updated_at = now
-            judged = verdict(patient, enrollments.get(patient.id), today)
-            if judged.status != RecipientStatus.PENDING:
-                recipient.status = judged.status or RecipientStatus.SKIPPED
-                recipient.note = judged.reason
+            decided = audience.decide(facts[patient.id], today)
+            if decided is None:
+                if enrollments is None:
+                    enrollments = {
+                        e.patient_id: e
+                        for e in session.scalars(
+                            select(Enrollment).where(Enrollment.patient_id.in_(patient_ids))
+                        )
+                    }
+                judged = verdict(patient, enrollments.get(patient.id), today, program)
+                decided = (judged.status or RecipientStatus.SKIPPED, judged.reason)
+            status, reason = decided
+            if status != RecipientStatus.PENDING:
+                recipient.status = status
+                recipient.note = reason
                 skipped += 1
                 continue
             message_id = written_before.get(keys[recipient.id])

@@ -40,6 +40,14 @@ class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
+        if self.session is not None:
+            # The proxies and CA bundle the environment gives for the API, read once: requests
+            # reads the whole environment on every request otherwise (twice, for the proxies
+            # and their exceptions), a tenth of a sending thread's time (issue 19).
+            found = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
+            self.session.proxies = found["proxies"]
+            self.session.verify = found["verify"]
+            self.session.trust_env = False
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.startswith(TWILIO_API):

@@ -6,7 +6,8 @@ invitations there, and sending them at the configured pace.
 
 Imports `--patients` generated patients (2 prescriptions each) into a fresh database, then
 times `create_campaign` for "all eligible patients not yet invited" (the plan: every patient
-judged, one recipient row each) and `run_campaign` handing every recipient to the workers
+judged in SQL, one recipient row each, bot/outreach/audience.py) and `run_campaign` handing
+every recipient to the workers
 (chunk jobs of 500 enqueued with `Queue.enqueue_many` in one pipeline; Redis from
 MEDSYNC_TEST_REDIS_URL, database 7 unless told otherwise, only this benchmark's queue is
 emptied): "planned and enqueued" is the sum. Then one chunk job's work as a worker does it

@@ -6,7 +6,7 @@
 Seeds `--messages` queued texts (one per generated patient), enqueues their sends through
 `RQJobs` (Redis from MEDSYNC_TEST_REDIS_URL, database 7 unless told otherwise; only that
 database is emptied): `--jobs batch` as the scheduler and campaigns do (`send_many`, batch
-jobs of 50), `single` a job per text as a pharmacist's reply does. Then one worker runs in
+jobs of 100), `single` a job per text as a pharmacist's reply does. Then one worker runs in
 burst mode on them, sending with the real twilio client to tests/fake_twilio.py served over
 HTTP on loopback by a process of its own. `--worker medsync` (the default) is `medsync worker
 --burst` as shipped, in a process of its own with the environment docs/DEPLOY.md lists;

@@ -88,3 +88,31 @@ def test_segments_count_like_carriers() -> None:
     assert segments("a" * 160) == 1 and segments("a" * 161) == 2
     assert segments("ñ" * 70) == 1  # ñ is in GSM-7
     assert segments("ő" * 70) == 1 and segments("ő" * 71) == 2
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},
+        {"HTTPS_PROXY": "http://proxy.example:3128", "HTTP_PROXY": "http://proxy.example:80"},
+        {"HTTPS_PROXY": "http://proxy.example:3128", "NO_PROXY": "api.twilio.com"},
+        {"REQUESTS_CA_BUNDLE": "/etc/ssl/corporate.pem"},
+        {"CURL_CA_BUNDLE": "/etc/ssl/curl.pem"},
+    ],
+)
+def test_the_client_reads_the_environment_once_as_requests_would_per_request(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+) -> None:
+    import requests
+
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        for spelled in (name, name.lower()):
+            monkeypatch.delenv(spelled, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"
+    expected = requests.Session().merge_environment_settings(url, {}, None, None, None)
+    ours = RebasedHttpClient("https://api.twilio.com")
+    monkeypatch.setenv("HTTPS_PROXY", "http://changed-later.example:1")  # read at start only
+    assert ours.session is not None and not ours.session.trust_env
+    assert ours.session.merge_environment_settings(url, {}, None, None, None) == expected
