@@ -130,6 +130,16 @@ def enrollment_of(session: Session, patient_id: int) -> Enrollment | None:
     return enrollments_of(session, [patient_id]).get(patient_id)
 
 
+def enrollments_known(
+    session: Session, patient_ids: Sequence[int], found: dict[int, Enrollment]
+) -> None:
+    """These patients' enrollments were read by another statement (store/phone_read.py):
+    `enrollment_of` finds them, or their absence, without reading again."""
+    read = _enrollments_read(session)
+    for patient_id in patient_ids:
+        read[patient_id] = found.get(patient_id)
+
+
 def enrollment_added(session: Session, enrollment: Enrollment) -> None:
     """A new enrollment was added in this transaction: later reads find it."""
     _enrollments_read(session)[enrollment.patient_id] = enrollment

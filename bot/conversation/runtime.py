@@ -59,6 +59,7 @@ from store.models import (
     ReviewKind,
     ReviewStatus,
 )
+from store.phone_read import PhoneRead
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,12 @@ class Runtime:
             return self._keep_for_staff(inbound)
 
     def _locate(
-        self, session: Session, inbound: InboundText, now: dt.datetime
+        self, session: Session, inbound: InboundText, now: dt.datetime, check_sid: bool = True
     ) -> tuple[Pharmacy, Conversation] | str:
         """The pharmacy and the sender's locked conversation; or the TwiML to answer when
-        there is nothing new to do (no pharmacy owns the number, or a retried MessageSid,
-        which gets what it got before)."""
+        there is nothing new to do (no pharmacy owns the number, or, unless `check_sid` is
+        False because the caller looks with its next statement, a retried MessageSid, which
+        gets what it got before)."""
         found = queries.pharmacy_and_conversation(
             session, normalize_phone(inbound.to), normalize_phone(inbound.from_), now
         )
@@ -124,6 +126,8 @@ class Runtime:
             log.error("inbound text to a number no pharmacy owns; see `medsync pharmacy add`")
             return EMPTY_TWIML
         pharmacy, conversation = found
+        if not check_sid:
+            return pharmacy, conversation
         earlier = queries.message_by_sid(session, inbound.sid)
         if earlier is not None:
             return earlier.reply or EMPTY_TWIML
@@ -170,13 +174,19 @@ class Runtime:
     def _handle_text(self, inbound: InboundText) -> str:
         now = self.clock.now()
         with transaction(self.sessions) as session:
-            located = self._locate(session, inbound, now)
+            located = self._locate(session, inbound, now, check_sid=False)
             if isinstance(located, str):
                 return located
             pharmacy, conversation = located
+            # The phone's patients and all the step needs of them, and whether this
+            # MessageSid was answered before (a retry gets what it got), in one statement
+            # after the conversation is locked (store/phone_read.py).
+            found = caregivers.view_for_step(session, pharmacy.id, conversation.phone, inbound.sid)
+            if found[1].earlier_reply is not None:
+                return found[1].earlier_reply or EMPTY_TWIML
             message = inbound_message(conversation, inbound, now)
             event = Text(inbound.body, num_media=inbound.num_media)
-            answer = self.converse(session, pharmacy, conversation, event, message, now)
+            answer = self.converse(session, pharmacy, conversation, event, message, now, found)
             replies = () if inbound.answered_by_twilio else answer.turn.replies
             body = compose(replies, answer.language)
             twiml = self.render_sms([body]) if body else EMPTY_TWIML
@@ -193,13 +203,15 @@ class Runtime:
         event: Event,
         message: Message | None,
         now: dt.datetime,
+        seen: tuple[caregivers.PhoneView, PhoneRead] | None = None,
     ) -> Answer:
         """One step of the conversation on a locked row, for any channel.
 
         Stores `message` (the inbound text or call input) against the patient it is about,
         applies the turn's effects and saves the new state; the caller renders the replies.
+        `seen`: what the caller read of the phone (`caregivers.view_for_step`).
         """
-        found = caregivers.view(session, pharmacy.id, conversation.phone)
+        found, read = seen or caregivers.view_for_step(session, pharmacy.id, conversation.phone)
         patients = found.patients
         before = load(conversation.state)
         today = local_date(self.clock, pharmacy.timezone)
@@ -214,6 +226,7 @@ class Runtime:
             self.preparation_days,
             self.decline_quiet_days,
             open_staff_thread(conversation, now),
+            read,
         )
         turn = engine.step(before, event, ctx)
         subject = subject_of(patients, turn.state)

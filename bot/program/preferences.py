@@ -85,8 +85,15 @@ def of(session: Session, patient: Patient) -> Preferences:
 
 
 def of_all(session: Session, patients: Sequence[Patient]) -> dict[int, Preferences]:
+    return from_rows(preferences_and_consent(session, [p.id for p in patients]))
+
+
+def from_rows(
+    rows: Mapping[int, tuple[PatientPreference | None, bool]],
+) -> dict[int, Preferences]:
+    """Each patient's preferences from their row and detailed-messages consent as read."""
     out = {}
-    for pid, (row, detailed) in preferences_and_consent(session, [p.id for p in patients]).items():
+    for pid, (row, detailed) in rows.items():
         out[pid] = Preferences(
             row.delivery if row else None,
             row.channel if row else None,
