@@ -18,13 +18,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from store import queries
 from store.caregivers import Caregiver
 from store.households import HouseholdMember
-from store.models import ConsentEvent, Enrollment, Message, Patient, Prescription
+from store.models import (
+    ConsentEvent,
+    Enrollment,
+    Message,
+    Patient,
+    Prescription,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
 from store.preferences import DETAILED, PatientPreference, preferences_known
 
 
@@ -74,6 +83,21 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
         detailed.label("detailed"),
         HouseholdMember.household_id,
     ]
+    pending = (
+        select(
+            func.aggregate_strings(
+                cast(ReviewItem.kind, String).concat(":").concat(cast(ReviewItem.id, String)), ","
+            )
+        )
+        .where(
+            ReviewItem.patient_id == Patient.id,
+            ReviewItem.pharmacy_id == pharmacy_id,
+            ReviewItem.status == ReviewStatus.PENDING,
+        )
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+    columns.append(pending.label("pending"))
     if sid is not None:
         earlier = select(func.coalesce(Message.reply, "")).where(Message.sid == sid)
         columns.append(earlier.scalar_subquery().label("earlier"))
@@ -95,8 +119,15 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
         .all()
     )
     read = PhoneRead([(row[0], bool(row[1])) for row in rows])
+    pending_items: dict[int, dict[ReviewKind, int]] = {}
     for row in rows:
         patient, enrollment, preference, kind, household = row[0], row[2], row[3], row[4], row[5]
+        items = pending_items.setdefault(patient.id, {})
+        for entry in (row[6] or "").split(","):
+            if entry:
+                item_kind, item_id = entry.rsplit(":", 1)
+                known = items.get(ReviewKind(item_kind))
+                items[ReviewKind(item_kind)] = min(int(item_id), known or int(item_id))
         if enrollment is not None:
             read.enrollments[patient.id] = enrollment
         read.preferences[patient.id] = (preference, kind == DETAILED[0])
@@ -105,9 +136,10 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
     ids = [patient.id for patient, _ in read.patients]
     queries.enrollments_known(session, ids, read.enrollments)
     preferences_known(session, ids, {pid: pref for pid, (pref, _) in read.preferences.items()})
+    queries.pending_items_known(session, pharmacy_id, pending_items)
     if sid is not None:
         if rows:
-            read.earlier_reply = rows[0][6]
+            read.earlier_reply = rows[0][7]
         else:
             earlier_message = queries.message_by_sid(session, sid)
             if earlier_message is not None:

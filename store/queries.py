@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from store.models import (
     CheckIn,
@@ -65,28 +67,118 @@ def locked_conversation(
     return session.scalars(locked).one()
 
 
+@dataclass(frozen=True)
+class Located:
+    """An inbound text's pharmacy and locked conversation; on PostgreSQL also two ids taken
+    from the message table's sequence for the text and its reply, so the runtime can write
+    them (and effects pointing at them) in one flush without reading an id back first."""
+
+    pharmacy: Pharmacy
+    conversation: Conversation
+    message_ids: tuple[int, int] | None = None
+
+
 def pharmacy_and_conversation(
     session: Session, twilio_number: str, phone: str, now: dt.datetime
-) -> tuple[Pharmacy, Conversation] | None:
+) -> Located | None:
     """The pharmacy owning `twilio_number` and its locked conversation with `phone`, in one
     statement when the phone has written before (the hot path: a text's first statement);
-    else as `pharmacy_for_number` and `locked_conversation` find or make them."""
+    on PostgreSQL a phone's first text makes (or finds) it with one more, an upsert that
+    locks the row; else as `pharmacy_for_number` and `locked_conversation` find or make them."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    ids = _message_ids() if postgres else []
     row = session.execute(
-        select(Pharmacy, Conversation)
+        select(Pharmacy, Conversation, *ids)
         .join(Conversation, Conversation.pharmacy_id == Pharmacy.id)
         .where(Pharmacy.twilio_number == twilio_number, Conversation.phone == phone)
         .with_for_update(of=Conversation)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if row is not None:
-        return row[0], row[1]
+        return Located(row[0], row[1], (row[2], row[3]) if postgres else None)
+    if postgres:
+        made = _made_conversation(session, twilio_number, phone, now)
+        if made is not None:
+            return made
     pharmacy = pharmacy_for_number(session, twilio_number)
     if pharmacy is None:
         return None
     # The join found no conversation of this pharmacy's number with the phone: make it (or
     # find it, if another request just did) without looking for it again.
     new = pharmacy.twilio_number == twilio_number
-    return pharmacy, locked_conversation(session, pharmacy.id, phone, now, looked=new)
+    return Located(pharmacy, locked_conversation(session, pharmacy.id, phone, now, looked=new))
+
+
+def _message_ids() -> list[Any]:
+    sequence = func.pg_get_serial_sequence("message", "id")
+    return [func.nextval(sequence).label("first_id"), func.nextval(sequence).label("second_id")]
+
+
+def _made_conversation(
+    session: Session, twilio_number: str, phone: str, now: dt.datetime
+) -> Located | None:
+    """PostgreSQL, a phone's first text to the pharmacy owning `twilio_number`: insert its
+    conversation, or on a concurrent insert take that row (ON CONFLICT DO UPDATE locks it, as
+    FOR UPDATE would), and return it with its pharmacy: one statement. None when no pharmacy
+    owns the number."""
+    made = pg_insert(Conversation).from_select(
+        ["pharmacy_id", "phone", "state", "updated_at"],
+        select(
+            Pharmacy.id,
+            literal(phone, String),
+            literal({}, Conversation.__table__.c.state.type),
+            literal(now, Conversation.__table__.c.updated_at.type),
+        ).where(Pharmacy.twilio_number == twilio_number),
+    )
+    made = made.on_conflict_do_update(
+        index_elements=["pharmacy_id", "phone"], set_={"phone": made.excluded.phone}
+    )
+    cte = made.returning(*Conversation.__table__.c).cte("made")
+    conversation = aliased(Conversation, cte)
+    row = session.execute(
+        select(Pharmacy, conversation, *_message_ids())
+        .join(cte, cte.c.pharmacy_id == Pharmacy.id)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        return None
+    return Located(row[0], row[1], (row[2], row[3]))
+
+
+def write_messages(
+    session: Session,
+    messages: Sequence[Message],
+    conversation: Conversation | None = None,
+    state: dict[str, Any] | None = None,
+) -> None:
+    """Insert these message rows (their ids set, as `Located.message_ids` gives them) with one
+    Core statement; with `conversation`, its new `state` and `updated_at` are written by the
+    same statement on PostgreSQL (a CTE), by a second one elsewhere. The objects stay out of
+    the session: nothing after the step reads them back."""
+    rows = [_message_row(m) for m in messages]
+    statement = insert(Message).values(rows) if rows else None
+    if conversation is not None:
+        values = {"state": state, "updated_at": conversation.updated_at}
+        stamp = update(Conversation).where(Conversation.id == conversation.id).values(values)
+        if statement is not None and session.get_bind().dialect.name == "postgresql":
+            statement = statement.add_cte(stamp.cte("conversation_state"))
+        else:
+            session.connection().execute(stamp)
+    if statement is not None:
+        session.connection().execute(statement)
+
+
+def _message_row(message: Message) -> dict[str, Any]:
+    """Every column of a transient message, the columns' own defaults where it has None (every
+    row of one INSERT has the same keys)."""
+    row: dict[str, Any] = {}
+    for column in Message.__table__.columns:
+        value = message.__dict__.get(column.key)
+        default = column.default
+        if value is None and default is not None and getattr(default, "is_scalar", False):
+            value = default.arg
+        row[column.key] = value
+    return row
 
 
 def message_by_sid(session: Session, sid: str) -> Message | None:
@@ -162,9 +254,49 @@ def check_in_for(session: Session, patient_id: int, anchor_date: dt.date) -> Che
     )
 
 
+def pending_items_known(
+    session: Session, pharmacy_id: int, found: dict[int, dict[ReviewKind, int]]
+) -> None:
+    """The pending review items of these patients (patient id -> kind -> item id) were read
+    in this transaction (store/phone_read.py): `pending_review_item` reads nothing for them."""
+    transaction = session.get_transaction()
+    session.info["medsync_pending_items"] = (transaction, pharmacy_id, found)
+
+
+def _pending_known(
+    session: Session, pharmacy_id: int, kind: ReviewKind, patient_id: int
+) -> ReviewItem | bool | None:
+    """What this transaction knows of the patient's pending item of `kind`: the item, None
+    (there is none), or False (not known: look)."""
+    kept = session.info.get("medsync_pending_items")
+    if kept is None or kept[0] is not session.get_transaction() or kept[1] != pharmacy_id:
+        return False
+    if patient_id not in kept[2]:
+        return False
+    # One added or flushed since the read is found as the query (after its autoflush) would.
+    for obj in [*session.new, *session.identity_map.values()]:
+        if (
+            isinstance(obj, ReviewItem)
+            and obj.pharmacy_id == pharmacy_id
+            and obj.kind == kind
+            and obj.status == ReviewStatus.PENDING
+            and obj.patient_id == patient_id
+        ):
+            return obj
+    item_id = kept[2][patient_id].get(kind)
+    if item_id is None:
+        return None
+    item = session.get(ReviewItem, item_id)
+    return item if item is not None and item.status == ReviewStatus.PENDING else None
+
+
 def pending_review_item(
     session: Session, pharmacy_id: int, kind: ReviewKind, patient_id: int | None, phone: str | None
 ) -> ReviewItem | None:
+    if patient_id is not None:
+        known = _pending_known(session, pharmacy_id, kind, patient_id)
+        if known is not False:
+            return known if isinstance(known, ReviewItem) else None
     query = select(ReviewItem).where(
         ReviewItem.pharmacy_id == pharmacy_id,
         ReviewItem.kind == kind,

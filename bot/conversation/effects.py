@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from bot.conversation.messages import when_written
 from bot.languages import catalogs, serving
 from bot.languages.patient_language import set_in_conversation
 from bot.program import assessments, caregivers, households, services, words
@@ -222,9 +223,24 @@ def _to_staff_thread(
     now: dt.datetime,
     conversation: Conversation | None,
 ) -> None:
-    """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE.
-    When that item was decided meanwhile, the thread ends and the text opens an item of its
-    own, as any text outside a dialog would."""
+    """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE
+    (once the text is written: `when_written`). When that item was decided meanwhile, the
+    thread ends and the text opens an item of its own, as any text outside a dialog would."""
+    when_written(
+        session,
+        lambda: _reach_thread(session, pharmacy, effect, message, phone, now, conversation),
+    )
+
+
+def _reach_thread(
+    session: Session,
+    pharmacy: Pharmacy,
+    effect: ToStaffThread,
+    message: Message | None,
+    phone: str,
+    now: dt.datetime,
+    conversation: Conversation | None,
+) -> None:
     result = session.execute(
         update(ReviewItem)
         .where(ReviewItem.id == effect.review_item_id, ReviewItem.status == ReviewStatus.PENDING)
