@@ -69,13 +69,14 @@ def locked_conversation(
 
 @dataclass(frozen=True)
 class Located:
-    """An inbound text's pharmacy and locked conversation; on PostgreSQL also two ids taken
-    from the message table's sequence for the text and its reply, so the runtime can write
-    them (and effects pointing at them) in one flush without reading an id back first."""
+    """An inbound text's pharmacy and locked conversation, and the ids the text and its reply
+    will have, so the runtime can write them (and effects pointing at them) at the end of the
+    step without reading an id back first."""
 
     pharmacy: Pharmacy
     conversation: Conversation
-    message_ids: tuple[int, int] | None = None
+    # PostgreSQL: two ids from the sequence; SQLite: the text's (the reply's is its own).
+    message_ids: tuple[int, int | None] | None = None
 
 
 def pharmacy_and_conversation(
@@ -86,7 +87,7 @@ def pharmacy_and_conversation(
     on PostgreSQL a phone's first text makes (or finds) it with one more, an upsert that
     locks the row; else as `pharmacy_for_number` and `locked_conversation` find or make them."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    ids = _message_ids() if postgres else []
+    ids = _message_ids() if postgres else [_next_message_id()]
     row = session.execute(
         select(Pharmacy, Conversation, *ids)
         .join(Conversation, Conversation.pharmacy_id == Pharmacy.id)
@@ -95,7 +96,7 @@ def pharmacy_and_conversation(
         .execution_options(populate_existing=True)
     ).one_or_none()
     if row is not None:
-        return Located(row[0], row[1], (row[2], row[3]) if postgres else None)
+        return Located(row[0], row[1], (row[2], row[3] if postgres else None))
     if postgres:
         made = _made_conversation(session, twilio_number, phone, now)
         if made is not None:
@@ -112,6 +113,14 @@ def pharmacy_and_conversation(
 def _message_ids() -> list[Any]:
     sequence = func.pg_get_serial_sequence("message", "id")
     return [func.nextval(sequence).label("first_id"), func.nextval(sequence).label("second_id")]
+
+
+def _next_message_id() -> Any:
+    """SQLite: the id the next message row would get (its rowid: the largest plus one; no
+    AUTOINCREMENT, and messages are never deleted). Safe because the transaction holds the
+    database's write lock from its first statement (BEGIN IMMEDIATE, store/sqlite_writers.py)
+    and the runtime writes the text before anything else can insert a message."""
+    return select(func.coalesce(func.max(Message.id), 0) + 1).scalar_subquery().label("first_id")
 
 
 def _made_conversation(

@@ -92,8 +92,8 @@ def apply_effects(
                 patient = by_id[effect.patient_id]
                 set_in_conversation(patient, effect.language, effect.chosen, channel.value, now)
             case SaveCheckIn():
-                _save_check_in(session, effect, words.said_in(message), now)
-                _answered_by(session, by_id.get(effect.patient_id), effect, phone, now)
+                saved = _save_check_in(session, effect, words.said_in(message), now)
+                _answered_by(session, by_id.get(effect.patient_id), effect, saved, phone, now)
             case SetCaregiver() | SetCaregiverPhone():
                 caregivers.apply(session, pharmacy, by_id, effect, message, phone, now, channel)
             case SaveAssessment():
@@ -132,11 +132,15 @@ def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -
 
 
 def _answered_by(
-    session: Session, patient: Patient | None, effect: SaveCheckIn, phone: str, now: dt.datetime
+    session: Session,
+    patient: Patient | None,
+    effect: SaveCheckIn,
+    check_in: CheckIn,
+    phone: str,
+    now: dt.datetime,
 ) -> None:
-    """Whose phone answered (the patient's or a caregiver's); a finished check-in no
-    longer waits on the patient's other phones."""
-    check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
+    """Whose phone answered (the patient's or a caregiver's) on the check-in just saved; a
+    finished check-in no longer waits on the patient's other phones."""
     if patient is None or check_in is None or not effect.answers:
         return
     check_in.answered_by, check_in.caregiver_id = caregivers.answered_by(session, patient, phone)
@@ -144,7 +148,7 @@ def _answered_by(
         caregivers.close_elsewhere(session, patient, effect.anchor_date, phone, now)
 
 
-def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.datetime) -> None:
+def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.datetime) -> CheckIn:
     check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
     if check_in is None:
         check_in = CheckIn(
@@ -159,7 +163,8 @@ def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.dat
     check_in.answers = dict(effect.answers)
     check_in.flags = list(effect.flags)
     check_in.completed_at = None if effect.status == "open" else now
-    session.flush()
+    # Written by the commit's flush (or the next query's): one UPDATE with `_answered_by`'s.
+    return check_in
 
 
 def _open_review_item(

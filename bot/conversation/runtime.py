@@ -443,7 +443,7 @@ class _TextWriter:
     Should anything flush before the end (an effect that reads, or flushes itself), the text is
     written first, so rows pointing at it find it; its reply is then written by an UPDATE."""
 
-    def __init__(self, session: Session, message: Message, ids: tuple[int, int]) -> None:
+    def __init__(self, session: Session, message: Message, ids: tuple[int, int | None]) -> None:
         self.session, self.message, self.ids = session, message, ids
         message.id = ids[0]
         self.written = False
@@ -479,7 +479,7 @@ class _TextWriter:
                 .values(reply=self.message.reply)
             )
         if reply is not None:
-            reply.id = self.ids[1]
+            reply.id = self.ids[1]  # type: ignore[assignment]  # None: SQLite picks it
             rows.append(reply)
         # The locked row in the session says what was saved, with nothing left to flush.
         set_committed_value(conversation, "state", state)

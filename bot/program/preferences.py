@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.languages import catalogs
 from bot.program.plans import DayPlans
 from dialogs.context import CostEstimate
+from dialogs.plan.day_plan import DayPlan
 from dialogs.plan.plan import SyncPlan
 from store.models import Channel, ConsentEvent, ConsentKind, Patient
 from store.preferences import (
@@ -256,7 +257,7 @@ class _CostEstimates(Mapping[int, CostEstimate]):
         return sum(1 for _ in self)
 
 
-def _estimate(patient: Patient, plan: SyncPlan | None) -> CostEstimate | None:
+def _estimate(patient: Patient, plan: SyncPlan | DayPlan | None) -> CostEstimate | None:
     if plan is None:
         return None
     shortened = [line for line in plan.lines if line.short_fill_cost is not None]
