@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, func, insert, literal, select, update
+from sqlalchemy import String, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -164,17 +165,47 @@ def write_messages(
     Core statement; with `conversation`, its new `state` and `updated_at` are written by the
     same statement on PostgreSQL (a CTE), by a second one elsewhere. The objects stay out of
     the session: nothing after the step reads them back."""
-    rows = [_message_row(m) for m in messages]
-    statement = insert(Message).values(rows) if rows else None
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, Any] = {}
+    for n, message in enumerate(messages):
+        params.update({f"{key}_{n}": value for key, value in _message_row(message).items()})
     if conversation is not None:
-        values = {"state": state, "updated_at": conversation.updated_at}
-        stamp = update(Conversation).where(Conversation.id == conversation.id).values(values)
-        if statement is not None and session.get_bind().dialect.name == "postgresql":
-            statement = statement.add_cte(stamp.cte("conversation_state"))
-        else:
-            session.connection().execute(stamp)
-    if statement is not None:
-        session.connection().execute(statement)
+        params.update(
+            conversation_id=conversation.id,
+            conversation_state=state,
+            conversation_updated_at=conversation.updated_at,
+        )
+    together = postgres and conversation is not None and bool(messages)
+    if conversation is not None and not together:
+        session.connection().execute(_state_statement(), params)
+    if messages:
+        session.connection().execute(_messages_statement(len(messages), together), params)
+
+
+@functools.cache
+def _state_statement() -> Any:
+    """The conversation's new state, with bound parameters only: compiled once (cached)."""
+    return (
+        update(Conversation)
+        .where(Conversation.id == bindparam("conversation_id"))
+        .values(
+            state=bindparam("conversation_state", type_=Conversation.__table__.c.state.type),
+            updated_at=bindparam("conversation_updated_at"),
+        )
+    )
+
+
+@functools.cache
+def _messages_statement(count: int, with_state: bool) -> Any:
+    """INSERT of `count` message rows (and on PostgreSQL the state's UPDATE as a CTE), with
+    bound parameters named per row ("body_0"): the same statement each time, so SQLAlchemy
+    compiles it once (a multi-row VALUES of literal values would compile on every text)."""
+    columns = list(Message.__table__.columns)
+    rows = [{c.key: bindparam(f"{c.key}_{n}", type_=c.type) for c in columns} for n in range(count)]
+    statement = insert(Message).values(rows)
+    if with_state:
+        statement = statement.add_cte(_state_statement().cte("conversation_state"))
+    return statement
 
 
 def _message_row(message: Message) -> dict[str, Any]:
