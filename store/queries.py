@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, insert, literal, select, update
+from sqlalchemy import String, bindparam, func, insert, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -199,10 +199,15 @@ def _state_statement() -> Any:
 def _messages_statement(count: int, with_state: bool) -> Any:
     """INSERT of `count` message rows (and on PostgreSQL the state's UPDATE as a CTE), with
     bound parameters named per row ("body_0"): the same statement each time, so SQLAlchemy
-    compiles it once (a multi-row VALUES of literal values would compile on every text)."""
+    compiles it once. (INSERT ... SELECT, UNION ALL: a multi-row VALUES is never cached.)"""
     columns = list(Message.__table__.columns)
-    rows = [{c.key: bindparam(f"{c.key}_{n}", type_=c.type) for c in columns} for n in range(count)]
-    statement = insert(Message).values(rows)
+    rows = [
+        select(*[bindparam(f"{c.key}_{n}", type_=c.type).label(c.key) for c in columns])
+        for n in range(count)
+    ]
+    statement = insert(Message).from_select(
+        [c.key for c in columns], rows[0] if count == 1 else union_all(*rows)
+    )
     if with_state:
         statement = statement.add_cte(_state_statement().cte("conversation_state"))
     return statement
