@@ -14,11 +14,12 @@ What was read is remembered for the transaction (`store.queries.enrollment_of`,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, or_, select
+from sqlalchemy import Integer, String, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from store import queries
@@ -54,8 +55,12 @@ class PhoneRead:
         return {pid: self.households[pid] for pid in patient_ids if pid in self.households}
 
 
-def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None = None) -> PhoneRead:
-    """One statement (two for a phone with no patient and a `sid` to look up)."""
+@functools.cache
+def _statement(with_sid: bool) -> Any:
+    """The statement, built once per process (its values are bound parameters: building it
+    for every text cost more of the text's time than running it)."""
+    pharmacy_id = bindparam("pharmacy_id", type_=Integer)
+    phone = bindparam("phone", type_=String)
     for_phone = select(Caregiver.patient_id).where(
         Caregiver.pharmacy_id == pharmacy_id, Caregiver.phone == phone
     )
@@ -75,14 +80,6 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
         .correlate(Patient)
         .scalar_subquery()
     )
-    columns: list[Any] = [
-        Patient,
-        touched.label("touched"),
-        Enrollment,
-        PatientPreference,
-        detailed.label("detailed"),
-        HouseholdMember.household_id,
-    ]
     pending = (
         select(
             func.aggregate_strings(
@@ -97,27 +94,39 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
         .correlate(Patient)
         .scalar_subquery()
     )
-    columns.append(pending.label("pending"))
-    if sid is not None:
-        earlier = select(func.coalesce(Message.reply, "")).where(Message.sid == sid)
+    columns: list[Any] = [
+        Patient,
+        touched.label("touched"),
+        Enrollment,
+        PatientPreference,
+        detailed.label("detailed"),
+        HouseholdMember.household_id,
+        pending.label("pending"),
+    ]
+    if with_sid:
+        earlier = select(func.coalesce(Message.reply, "")).where(Message.sid == bindparam("sid"))
         columns.append(earlier.scalar_subquery().label("earlier"))
-    rows = (
-        session.execute(
-            select(*columns)
-            .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
-            .outerjoin(PatientPreference, PatientPreference.patient_id == Patient.id)
-            .outerjoin(HouseholdMember, HouseholdMember.patient_id == Patient.id)
-            .outerjoin(Prescription, Prescription.patient_id == Patient.id)
-            .options(contains_eager(Patient.prescriptions))
-            .where(
-                Patient.pharmacy_id == pharmacy_id,
-                or_(Patient.phone == phone, Patient.id.in_(for_phone)),
-            )
-            .order_by(Patient.birth_date, Patient.id, Prescription.rx_number)
+    return (
+        select(*columns)
+        .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+        .outerjoin(PatientPreference, PatientPreference.patient_id == Patient.id)
+        .outerjoin(HouseholdMember, HouseholdMember.patient_id == Patient.id)
+        .outerjoin(Prescription, Prescription.patient_id == Patient.id)
+        .options(contains_eager(Patient.prescriptions))
+        .where(
+            Patient.pharmacy_id == pharmacy_id,
+            or_(Patient.phone == phone, Patient.id.in_(for_phone)),
         )
-        .unique()
-        .all()
+        .order_by(Patient.birth_date, Patient.id, Prescription.rx_number)
     )
+
+
+def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None = None) -> PhoneRead:
+    """One statement (two for a phone with no patient and a `sid` to look up)."""
+    params = {"pharmacy_id": pharmacy_id, "phone": phone}
+    if sid is not None:
+        params["sid"] = sid
+    rows = session.execute(_statement(sid is not None), params).unique().all()
     read = PhoneRead([(row[0], bool(row[1])) for row in rows])
     pending_items: dict[int, dict[ReviewKind, int]] = {}
     for row in rows:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import String, bindparam, func, insert, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -88,14 +88,8 @@ def pharmacy_and_conversation(
     on PostgreSQL a phone's first text makes (or finds) it with one more, an upsert that
     locks the row; else as `pharmacy_for_number` and `locked_conversation` find or make them."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    ids = _message_ids() if postgres else [_next_message_id()]
-    row = session.execute(
-        select(Pharmacy, Conversation, *ids)
-        .join(Conversation, Conversation.pharmacy_id == Pharmacy.id)
-        .where(Pharmacy.twilio_number == twilio_number, Conversation.phone == phone)
-        .with_for_update(of=Conversation)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    params = {"twilio_number": twilio_number, "phone": phone}
+    row = session.execute(_locking_statement(postgres), params).one_or_none()
     if row is not None:
         return Located(row[0], row[1], (row[2], row[3] if postgres else None))
     if postgres:
@@ -109,6 +103,22 @@ def pharmacy_and_conversation(
     # find it, if another request just did) without looking for it again.
     new = pharmacy.twilio_number == twilio_number
     return Located(pharmacy, locked_conversation(session, pharmacy.id, phone, now, looked=new))
+
+
+@functools.cache
+def _locking_statement(postgres: bool) -> Any:
+    """Built once per process (bound parameters only)."""
+    ids = _message_ids() if postgres else [_next_message_id()]
+    return (
+        select(Pharmacy, Conversation, *ids)
+        .join(Conversation, Conversation.pharmacy_id == Pharmacy.id)
+        .where(
+            Pharmacy.twilio_number == bindparam("twilio_number"),
+            Conversation.phone == bindparam("phone"),
+        )
+        .with_for_update(of=Conversation)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _message_ids() -> list[Any]:
@@ -131,28 +141,36 @@ def _made_conversation(
     conversation, or on a concurrent insert take that row (ON CONFLICT DO UPDATE locks it, as
     FOR UPDATE would), and return it with its pharmacy: one statement. None when no pharmacy
     owns the number."""
+    params = {"twilio_number": twilio_number, "phone": phone, "state": {}, "now": now}
+    row = session.execute(_making_statement(), params).one_or_none()
+    if row is None:
+        return None
+    return Located(row[0], row[1], (row[2], row[3]))
+
+
+@functools.cache
+def _making_statement() -> Any:
+    """`_made_conversation`'s statement, built once per process (bound parameters only)."""
+    table = Conversation.__table__.c
     made = pg_insert(Conversation).from_select(
         ["pharmacy_id", "phone", "state", "updated_at"],
         select(
             Pharmacy.id,
-            literal(phone, String),
-            literal({}, Conversation.__table__.c.state.type),
-            literal(now, Conversation.__table__.c.updated_at.type),
-        ).where(Pharmacy.twilio_number == twilio_number),
+            bindparam("phone", type_=String),
+            bindparam("state", type_=table.state.type),
+            bindparam("now", type_=table.updated_at.type),
+        ).where(Pharmacy.twilio_number == bindparam("twilio_number")),
     )
     made = made.on_conflict_do_update(
         index_elements=["pharmacy_id", "phone"], set_={"phone": made.excluded.phone}
     )
     cte = made.returning(*Conversation.__table__.c).cte("made")
     conversation = aliased(Conversation, cte)
-    row = session.execute(
+    return (
         select(Pharmacy, conversation, *_message_ids())
         .join(cte, cte.c.pharmacy_id == Pharmacy.id)
         .execution_options(populate_existing=True)
-    ).one_or_none()
-    if row is None:
-        return None
-    return Located(row[0], row[1], (row[2], row[3]))
+    )
 
 
 def write_messages(
