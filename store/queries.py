@@ -85,17 +85,17 @@ def pharmacy_and_conversation(
 ) -> Located | None:
     """The pharmacy owning `twilio_number` and its locked conversation with `phone`, in one
     statement when the phone has written before (the hot path: a text's first statement);
-    on PostgreSQL a phone's first text makes (or finds) it with one more, an upsert that
-    locks the row; else as `pharmacy_for_number` and `locked_conversation` find or make them."""
+    a phone's first text makes (or finds) it with one more on PostgreSQL, an upsert that
+    locks the row (two on SQLite); a number no pharmacy owns falls back to
+    `pharmacy_for_number` (the only pharmacy) and `locked_conversation`."""
     postgres = session.get_bind().dialect.name == "postgresql"
     params = {"twilio_number": twilio_number, "phone": phone}
     row = session.execute(_locking_statement(postgres), params).one_or_none()
     if row is not None:
         return Located(row[0], row[1], (row[2], row[3] if postgres else None))
-    if postgres:
-        made = _made_conversation(session, twilio_number, phone, now)
-        if made is not None:
-            return made
+    made = (_made_conversation if postgres else _made_on_sqlite)(session, twilio_number, phone, now)
+    if made is not None:
+        return made
     pharmacy = pharmacy_for_number(session, twilio_number)
     if pharmacy is None:
         return None
@@ -146,6 +146,37 @@ def _made_conversation(
     if row is None:
         return None
     return Located(row[0], row[1], (row[2], row[3]))
+
+
+def _made_on_sqlite(
+    session: Session, twilio_number: str, phone: str, now: dt.datetime
+) -> Located | None:
+    """SQLite, a phone's first text (no data-modifying CTE there): the pharmacy owning the
+    number with the next message id, then the conversation inserted, or taken if another
+    transaction made it (an upsert returning the row): two statements. None when no pharmacy
+    owns the number."""
+    found = session.execute(_pharmacy_statement(), {"twilio_number": twilio_number}).first()
+    if found is None:
+        return None
+    pharmacy, next_id = found
+    values = {"pharmacy_id": pharmacy.id, "phone": phone, "state": {}, "updated_at": now}
+    made = sqlite_insert(Conversation).values(**values)
+    made = made.on_conflict_do_update(
+        index_elements=["pharmacy_id", "phone"], set_={"phone": made.excluded.phone}
+    )
+    conversation = session.scalars(
+        made.returning(Conversation), execution_options={"populate_existing": True}
+    ).one()
+    return Located(pharmacy, conversation, (next_id, None))
+
+
+@functools.cache
+def _pharmacy_statement() -> Any:
+    return (
+        select(Pharmacy, _next_message_id())
+        .where(Pharmacy.twilio_number == bindparam("twilio_number"))
+        .order_by(Pharmacy.id)
+    )
 
 
 @functools.cache
