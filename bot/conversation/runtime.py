@@ -187,9 +187,11 @@ class Runtime:
             found = caregivers.view_for_step(session, pharmacy.id, conversation.phone, inbound.sid)
             if found[1].earlier_reply is not None:
                 return found[1].earlier_reply or EMPTY_TWIML
-            # On PostgreSQL the text and its reply have their ids already (taken from the
-            # sequence by the locking statement): both rows and the effects pointing at the
-            # text are written by one flush at the commit, the reply set before it.
+            # The text (and on PostgreSQL its reply) got their ids from the locking statement:
+            # the effects point at the text before it is written, and both rows are one
+            # INSERT at the end of the step, the reply set first (_TextWriter). With no ids
+            # (a number no pharmacy owns, answered by the only pharmacy) the text is flushed
+            # before the effects and its reply updated, as before issue 19.
             ids = located.message_ids
             message = inbound_message(conversation, inbound, now)
             writer = _TextWriter(session, message, ids) if ids else None
