@@ -294,6 +294,11 @@ class ConsentEvent(Base):
     language: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime]
 
+    # Never set or read: it makes a flush insert the message before the events pointing at it,
+    # so the inbound path can write its text (its id taken from the sequence first) and the
+    # effects in one flush (issue 19).
+    message: Mapped[Message | None] = relationship(foreign_keys=[message_id])
+
 
 class Conversation(Base):
     __tablename__ = "conversation"
@@ -400,6 +405,11 @@ class ReviewItem(Base):
     )
     latest_at: Mapped[dt.datetime | None]
     unread: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    # Never set or read: a flush inserts the messages before the items pointing at them (as
+    # ConsentEvent.message).
+    message: Mapped[Message | None] = relationship(foreign_keys=[message_id])
+    latest_message: Mapped[Message | None] = relationship(foreign_keys=[latest_message_id])
 
 
 class AuditEvent(Base):

@@ -8,6 +8,7 @@ a preference is kept in preference_change: who made it, when, and on which chann
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -46,7 +47,36 @@ class PreferenceChange(Base):
 
 
 def preference_of(session: Session, patient_id: int) -> PatientPreference | None:
+    """The patient's preference row; a row this transaction found missing is not looked for
+    again (`preferences_known`: the inbound path read it with everything else)."""
+    kept = session.info.get("medsync_preferences")
+    if kept is not None and kept[0] is session.get_transaction() and patient_id in kept[1]:
+        found: PatientPreference | None = kept[1][patient_id]
+        if found is not None and found in session:
+            return found
+        if found is None:
+            # Missing when read; one added since is pending, or flushed into the identity map.
+            for added in session.new:
+                if isinstance(added, PatientPreference) and added.patient_id == patient_id:
+                    return added
+            key = session.identity_key(PatientPreference, patient_id)
+            known = session.identity_map.get(key)
+            return known if isinstance(known, PatientPreference) else None
     return session.get(PatientPreference, patient_id)
+
+
+def preferences_known(
+    session: Session, patient_ids: Sequence[int], found: dict[int, PatientPreference | None]
+) -> None:
+    """These patients' preference rows (or their absence) were read in this transaction."""
+    kept = session.info.get("medsync_preferences")
+    transaction = session.get_transaction()
+    if kept is None or kept[0] is not transaction:
+        kept = (transaction, {})
+        session.info["medsync_preferences"] = kept
+    read: dict[int, PatientPreference | None] = kept[1]
+    for patient_id in patient_ids:
+        read[patient_id] = found.get(patient_id)
 
 
 def preferences_of(session: Session, patient_ids: list[int]) -> dict[int, PatientPreference]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, insert, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from store.models import (
     CheckIn,
@@ -65,28 +68,211 @@ def locked_conversation(
     return session.scalars(locked).one()
 
 
+@dataclass(frozen=True)
+class Located:
+    """An inbound text's pharmacy and locked conversation, and the ids the text and its reply
+    will have, so the runtime can write them (and effects pointing at them) at the end of the
+    step without reading an id back first."""
+
+    pharmacy: Pharmacy
+    conversation: Conversation
+    # PostgreSQL: two ids from the sequence; SQLite: the text's (the reply's is its own).
+    message_ids: tuple[int, int | None] | None = None
+
+
 def pharmacy_and_conversation(
     session: Session, twilio_number: str, phone: str, now: dt.datetime
-) -> tuple[Pharmacy, Conversation] | None:
+) -> Located | None:
     """The pharmacy owning `twilio_number` and its locked conversation with `phone`, in one
     statement when the phone has written before (the hot path: a text's first statement);
-    else as `pharmacy_for_number` and `locked_conversation` find or make them."""
-    row = session.execute(
-        select(Pharmacy, Conversation)
-        .join(Conversation, Conversation.pharmacy_id == Pharmacy.id)
-        .where(Pharmacy.twilio_number == twilio_number, Conversation.phone == phone)
-        .with_for_update(of=Conversation)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    a phone's first text makes (or finds) it with one more on PostgreSQL, an upsert that
+    locks the row (two on SQLite); a number no pharmacy owns falls back to
+    `pharmacy_for_number` (the only pharmacy) and `locked_conversation`."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params = {"twilio_number": twilio_number, "phone": phone}
+    row = session.execute(_locking_statement(postgres), params).one_or_none()
     if row is not None:
-        return row[0], row[1]
+        return Located(row[0], row[1], (row[2], row[3] if postgres else None))
+    made = (_made_conversation if postgres else _made_on_sqlite)(session, twilio_number, phone, now)
+    if made is not None:
+        return made
     pharmacy = pharmacy_for_number(session, twilio_number)
     if pharmacy is None:
         return None
     # The join found no conversation of this pharmacy's number with the phone: make it (or
     # find it, if another request just did) without looking for it again.
     new = pharmacy.twilio_number == twilio_number
-    return pharmacy, locked_conversation(session, pharmacy.id, phone, now, looked=new)
+    return Located(pharmacy, locked_conversation(session, pharmacy.id, phone, now, looked=new))
+
+
+@functools.cache
+def _locking_statement(postgres: bool) -> Any:
+    """Built once per process (bound parameters only)."""
+    ids = _message_ids() if postgres else [_next_message_id()]
+    return (
+        select(Pharmacy, Conversation, *ids)
+        .join(Conversation, Conversation.pharmacy_id == Pharmacy.id)
+        .where(
+            Pharmacy.twilio_number == bindparam("twilio_number"),
+            Conversation.phone == bindparam("phone"),
+        )
+        .with_for_update(of=Conversation)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _message_ids() -> list[Any]:
+    sequence = func.pg_get_serial_sequence("message", "id")
+    return [func.nextval(sequence).label("first_id"), func.nextval(sequence).label("second_id")]
+
+
+def _next_message_id() -> Any:
+    """SQLite: the id the next message row would get (its rowid: the largest plus one; no
+    AUTOINCREMENT, and messages are never deleted). Safe because the transaction holds the
+    database's write lock from its first statement (BEGIN IMMEDIATE, store/sqlite_writers.py)
+    and the runtime writes the text before anything else can insert a message."""
+    return select(func.coalesce(func.max(Message.id), 0) + 1).scalar_subquery().label("first_id")
+
+
+def _made_conversation(
+    session: Session, twilio_number: str, phone: str, now: dt.datetime
+) -> Located | None:
+    """PostgreSQL, a phone's first text to the pharmacy owning `twilio_number`: insert its
+    conversation, or on a concurrent insert take that row (ON CONFLICT DO UPDATE locks it, as
+    FOR UPDATE would), and return it with its pharmacy: one statement. None when no pharmacy
+    owns the number."""
+    params = {"twilio_number": twilio_number, "phone": phone, "state": {}, "now": now}
+    row = session.execute(_making_statement(), params).one_or_none()
+    if row is None:
+        return None
+    return Located(row[0], row[1], (row[2], row[3]))
+
+
+def _made_on_sqlite(
+    session: Session, twilio_number: str, phone: str, now: dt.datetime
+) -> Located | None:
+    """SQLite, a phone's first text (no data-modifying CTE there): the pharmacy owning the
+    number with the next message id, then the conversation inserted, or taken if another
+    transaction made it (an upsert returning the row): two statements. None when no pharmacy
+    owns the number."""
+    found = session.execute(_pharmacy_statement(), {"twilio_number": twilio_number}).first()
+    if found is None:
+        return None
+    pharmacy, next_id = found
+    values = {"pharmacy_id": pharmacy.id, "phone": phone, "state": {}, "updated_at": now}
+    made = sqlite_insert(Conversation).values(**values)
+    made = made.on_conflict_do_update(
+        index_elements=["pharmacy_id", "phone"], set_={"phone": made.excluded.phone}
+    )
+    conversation = session.scalars(
+        made.returning(Conversation), execution_options={"populate_existing": True}
+    ).one()
+    return Located(pharmacy, conversation, (next_id, None))
+
+
+@functools.cache
+def _pharmacy_statement() -> Any:
+    return (
+        select(Pharmacy, _next_message_id())
+        .where(Pharmacy.twilio_number == bindparam("twilio_number"))
+        .order_by(Pharmacy.id)
+    )
+
+
+@functools.cache
+def _making_statement() -> Any:
+    """`_made_conversation`'s statement, built once per process (bound parameters only)."""
+    table = Conversation.__table__.c
+    made = pg_insert(Conversation).from_select(
+        ["pharmacy_id", "phone", "state", "updated_at"],
+        select(
+            Pharmacy.id,
+            bindparam("phone", type_=String),
+            bindparam("state", type_=table.state.type),
+            bindparam("now", type_=table.updated_at.type),
+        ).where(Pharmacy.twilio_number == bindparam("twilio_number")),
+    )
+    made = made.on_conflict_do_update(
+        index_elements=["pharmacy_id", "phone"], set_={"phone": made.excluded.phone}
+    )
+    cte = made.returning(*Conversation.__table__.c).cte("made")
+    conversation = aliased(Conversation, cte)
+    return (
+        select(Pharmacy, conversation, *_message_ids())
+        .join(cte, cte.c.pharmacy_id == Pharmacy.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def write_messages(
+    session: Session,
+    messages: Sequence[Message],
+    conversation: Conversation | None = None,
+    state: dict[str, Any] | None = None,
+) -> None:
+    """Insert these message rows (their ids set, as `Located.message_ids` gives them) with one
+    Core statement; with `conversation`, its new `state` and `updated_at` are written by the
+    same statement on PostgreSQL (a CTE), by a second one elsewhere. The objects stay out of
+    the session: nothing after the step reads them back."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, Any] = {}
+    for n, message in enumerate(messages):
+        params.update({f"{key}_{n}": value for key, value in _message_row(message).items()})
+    if conversation is not None:
+        params.update(
+            conversation_id=conversation.id,
+            conversation_state=state,
+            conversation_updated_at=conversation.updated_at,
+        )
+    together = postgres and conversation is not None and bool(messages)
+    if conversation is not None and not together:
+        session.connection().execute(_state_statement(), params)
+    if messages:
+        session.connection().execute(_messages_statement(len(messages), together), params)
+
+
+@functools.cache
+def _state_statement() -> Any:
+    """The conversation's new state, with bound parameters only: compiled once (cached)."""
+    return (
+        update(Conversation)
+        .where(Conversation.id == bindparam("conversation_id"))
+        .values(
+            state=bindparam("conversation_state", type_=Conversation.__table__.c.state.type),
+            updated_at=bindparam("conversation_updated_at"),
+        )
+    )
+
+
+@functools.cache
+def _messages_statement(count: int, with_state: bool) -> Any:
+    """INSERT of `count` message rows (and on PostgreSQL the state's UPDATE as a CTE), with
+    bound parameters named per row ("body_0"): the same statement each time, so SQLAlchemy
+    compiles it once. (INSERT ... SELECT, UNION ALL: a multi-row VALUES is never cached.)"""
+    columns = list(Message.__table__.columns)
+    rows = [
+        select(*[bindparam(f"{c.key}_{n}", type_=c.type).label(c.key) for c in columns])
+        for n in range(count)
+    ]
+    statement = insert(Message).from_select(
+        [c.key for c in columns], rows[0] if count == 1 else union_all(*rows)
+    )
+    if with_state:
+        statement = statement.add_cte(_state_statement().cte("conversation_state"))
+    return statement
+
+
+def _message_row(message: Message) -> dict[str, Any]:
+    """Every column of a transient message, the columns' own defaults where it has None (every
+    row of one INSERT has the same keys)."""
+    row: dict[str, Any] = {}
+    for column in Message.__table__.columns:
+        value = message.__dict__.get(column.key)
+        default = column.default
+        if value is None and default is not None and getattr(default, "is_scalar", False):
+            value = default.arg
+        row[column.key] = value
+    return row
 
 
 def message_by_sid(session: Session, sid: str) -> Message | None:
@@ -130,6 +316,16 @@ def enrollment_of(session: Session, patient_id: int) -> Enrollment | None:
     return enrollments_of(session, [patient_id]).get(patient_id)
 
 
+def enrollments_known(
+    session: Session, patient_ids: Sequence[int], found: dict[int, Enrollment]
+) -> None:
+    """These patients' enrollments were read by another statement (store/phone_read.py):
+    `enrollment_of` finds them, or their absence, without reading again."""
+    read = _enrollments_read(session)
+    for patient_id in patient_ids:
+        read[patient_id] = found.get(patient_id)
+
+
 def enrollment_added(session: Session, enrollment: Enrollment) -> None:
     """A new enrollment was added in this transaction: later reads find it."""
     _enrollments_read(session)[enrollment.patient_id] = enrollment
@@ -152,9 +348,49 @@ def check_in_for(session: Session, patient_id: int, anchor_date: dt.date) -> Che
     )
 
 
+def pending_items_known(
+    session: Session, pharmacy_id: int, found: dict[int, dict[ReviewKind, int]]
+) -> None:
+    """The pending review items of these patients (patient id -> kind -> item id) were read
+    in this transaction (store/phone_read.py): `pending_review_item` reads nothing for them."""
+    transaction = session.get_transaction()
+    session.info["medsync_pending_items"] = (transaction, pharmacy_id, found)
+
+
+def _pending_known(
+    session: Session, pharmacy_id: int, kind: ReviewKind, patient_id: int
+) -> ReviewItem | bool | None:
+    """What this transaction knows of the patient's pending item of `kind`: the item, None
+    (there is none), or False (not known: look)."""
+    kept = session.info.get("medsync_pending_items")
+    if kept is None or kept[0] is not session.get_transaction() or kept[1] != pharmacy_id:
+        return False
+    if patient_id not in kept[2]:
+        return False
+    # One added or flushed since the read is found as the query (after its autoflush) would.
+    for obj in [*session.new, *session.identity_map.values()]:
+        if (
+            isinstance(obj, ReviewItem)
+            and obj.pharmacy_id == pharmacy_id
+            and obj.kind == kind
+            and obj.status == ReviewStatus.PENDING
+            and obj.patient_id == patient_id
+        ):
+            return obj
+    item_id = kept[2][patient_id].get(kind)
+    if item_id is None:
+        return None
+    item = session.get(ReviewItem, item_id)
+    return item if item is not None and item.status == ReviewStatus.PENDING else None
+
+
 def pending_review_item(
     session: Session, pharmacy_id: int, kind: ReviewKind, patient_id: int | None, phone: str | None
 ) -> ReviewItem | None:
+    if patient_id is not None:
+        known = _pending_known(session, pharmacy_id, kind, patient_id)
+        if known is not False:
+            return known if isinstance(known, ReviewItem) else None
     query = select(ReviewItem).where(
         ReviewItem.pharmacy_id == pharmacy_id,
         ReviewItem.kind == kind,

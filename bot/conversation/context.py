@@ -16,6 +16,7 @@ from bot.program import assessments, caregivers, households, services
 from bot.program.open_days import open_days_of
 from bot.program.plans import FALLBACK_DAY, DayPlans, Proposal, TripPlans, eligible, proposal
 from bot.program.preferences import Preferences, cost_estimates
+from bot.program.preferences import from_rows as preferences_from
 from bot.program.preferences import of_all as preferences_of
 from dialogs.assessment_file import check_in_for
 from dialogs.context import Context, PatientFacts
@@ -23,6 +24,7 @@ from dialogs.state import State
 from dialogs.turn import Event
 from store import queries
 from store.models import Conversation, Enrollment, Patient, Pharmacy
+from store.phone_read import PhoneRead
 
 
 def dialog_context(
@@ -36,16 +38,24 @@ def dialog_context(
     preparation_days: int,
     decline_quiet_days: int,
     staff_thread: int | None = None,
+    read: PhoneRead | None = None,
 ) -> Context:
-    enrollments = queries.enrollments_of(session, [p.id for p in patients])
-    prefs = preferences_of(session, patients)
+    # `read`: the inbound path read these with the patients, in one statement (issue 19).
+    if read is not None:
+        enrollments = read.enrollments
+        prefs = preferences_from(read.preferences)
+    else:
+        enrollments = queries.enrollments_of(session, [p.id for p in patients])
+        prefs = preferences_of(session, patients)
     # A patient idle before enrolling gets at most the invitation, which names no day: the
     # recommended day (a ~6 ms plan) is worked out only once a dialog may ask for it.
     waiting = state.dialog is not None
     known = tuple(
         facts(p, enrollments.get(p.id), today, prefs.get(p.id), needs_day=waiting) for p in patients
     )
-    known = households.with_households(session, patients, known, today)
+    known = households.with_households(
+        session, patients, known, today, read.households_of if read is not None else None
+    )
     subject = subject_of(patients, state)
     language = subject.language if subject else (patients[0].language if patients else "en")
     ctx = Context(

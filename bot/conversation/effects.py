@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from bot.conversation.messages import when_written
 from bot.languages import catalogs, serving
 from bot.languages.patient_language import set_in_conversation
 from bot.program import assessments, caregivers, households, services, words
@@ -91,8 +92,8 @@ def apply_effects(
                 patient = by_id[effect.patient_id]
                 set_in_conversation(patient, effect.language, effect.chosen, channel.value, now)
             case SaveCheckIn():
-                _save_check_in(session, effect, words.said_in(message), now)
-                _answered_by(session, by_id.get(effect.patient_id), effect, phone, now)
+                saved = _save_check_in(session, effect, words.said_in(message), now)
+                _answered_by(session, by_id.get(effect.patient_id), effect, saved, phone, now)
             case SetCaregiver() | SetCaregiverPhone():
                 caregivers.apply(session, pharmacy, by_id, effect, message, phone, now, channel)
             case SaveAssessment():
@@ -131,11 +132,15 @@ def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -
 
 
 def _answered_by(
-    session: Session, patient: Patient | None, effect: SaveCheckIn, phone: str, now: dt.datetime
+    session: Session,
+    patient: Patient | None,
+    effect: SaveCheckIn,
+    check_in: CheckIn,
+    phone: str,
+    now: dt.datetime,
 ) -> None:
-    """Whose phone answered (the patient's or a caregiver's); a finished check-in no
-    longer waits on the patient's other phones."""
-    check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
+    """Whose phone answered (the patient's or a caregiver's) on the check-in just saved; a
+    finished check-in no longer waits on the patient's other phones."""
     if patient is None or check_in is None or not effect.answers:
         return
     check_in.answered_by, check_in.caregiver_id = caregivers.answered_by(session, patient, phone)
@@ -143,7 +148,7 @@ def _answered_by(
         caregivers.close_elsewhere(session, patient, effect.anchor_date, phone, now)
 
 
-def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.datetime) -> None:
+def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.datetime) -> CheckIn:
     check_in = queries.check_in_for(session, effect.patient_id, effect.anchor_date)
     if check_in is None:
         check_in = CheckIn(
@@ -158,7 +163,8 @@ def _save_check_in(session: Session, effect: SaveCheckIn, said: str, now: dt.dat
     check_in.answers = dict(effect.answers)
     check_in.flags = list(effect.flags)
     check_in.completed_at = None if effect.status == "open" else now
-    session.flush()
+    # Written by the commit's flush (or the next query's): one UPDATE with `_answered_by`'s.
+    return check_in
 
 
 def _open_review_item(
@@ -222,9 +228,24 @@ def _to_staff_thread(
     now: dt.datetime,
     conversation: Conversation | None,
 ) -> None:
-    """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE.
-    When that item was decided meanwhile, the thread ends and the text opens an item of its
-    own, as any text outside a dialog would."""
+    """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE
+    (once the text is written: `when_written`). When that item was decided meanwhile, the
+    thread ends and the text opens an item of its own, as any text outside a dialog would."""
+    when_written(
+        session,
+        lambda: _reach_thread(session, pharmacy, effect, message, phone, now, conversation),
+    )
+
+
+def _reach_thread(
+    session: Session,
+    pharmacy: Pharmacy,
+    effect: ToStaffThread,
+    message: Message | None,
+    phone: str,
+    now: dt.datetime,
+    conversation: Conversation | None,
+) -> None:
     result = session.execute(
         update(ReviewItem)
         .where(ReviewItem.id == effect.review_item_id, ReviewItem.status == ReviewStatus.PENDING)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import phonenumbers
+from sqlalchemy.orm import Session
 
 from bot.channels.sms import InboundText
 from dialogs.state import State, load
@@ -84,6 +85,20 @@ def outbound_message(
         language=language,
         created_at=now,
     )
+
+
+def when_written(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` (a statement pointing at the inbound text) once the text is written: at
+    once, unless the runtime writes the text at the end of the step (runtime._TextWriter),
+    which then runs it after its INSERT instead of writing the text early."""
+    waiting: list[Callable[[], None]] | None = session.info.get(WAITING_FOR_TEXT)
+    if waiting is None:
+        action()
+    else:
+        waiting.append(action)
+
+
+WAITING_FOR_TEXT = "medsync_when_written"
 
 
 def together(sent: Sequence[Outbound | None]) -> Outbound | None:

@@ -14,10 +14,13 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.channels.sms import InboundText, render_sms
 from bot.channels.sms_text import compose
@@ -26,6 +29,7 @@ from bot.conversation.context import dialog_context, open_staff_thread, subject_
 from bot.conversation.effects import apply_effects
 from bot.conversation.messages import (
     EMPTY_TWIML,
+    WAITING_FOR_TEXT,
     Outbound,
     asks,
     inbound_message,
@@ -59,6 +63,7 @@ from store.models import (
     ReviewKind,
     ReviewStatus,
 )
+from store.phone_read import PhoneRead
 
 log = logging.getLogger(__name__)
 
@@ -112,22 +117,24 @@ class Runtime:
             return self._keep_for_staff(inbound)
 
     def _locate(
-        self, session: Session, inbound: InboundText, now: dt.datetime
-    ) -> tuple[Pharmacy, Conversation] | str:
+        self, session: Session, inbound: InboundText, now: dt.datetime, check_sid: bool = True
+    ) -> queries.Located | str:
         """The pharmacy and the sender's locked conversation; or the TwiML to answer when
-        there is nothing new to do (no pharmacy owns the number, or a retried MessageSid,
-        which gets what it got before)."""
+        there is nothing new to do (no pharmacy owns the number, or, unless `check_sid` is
+        False because the caller looks with its next statement, a retried MessageSid, which
+        gets what it got before)."""
         found = queries.pharmacy_and_conversation(
             session, normalize_phone(inbound.to), normalize_phone(inbound.from_), now
         )
         if found is None:
             log.error("inbound text to a number no pharmacy owns; see `medsync pharmacy add`")
             return EMPTY_TWIML
-        pharmacy, conversation = found
+        if not check_sid:
+            return found
         earlier = queries.message_by_sid(session, inbound.sid)
         if earlier is not None:
             return earlier.reply or EMPTY_TWIML
-        return pharmacy, conversation
+        return found
 
     def _keep_for_staff(self, inbound: InboundText) -> str:
         now = self.clock.now()
@@ -135,7 +142,7 @@ class Runtime:
             located = self._locate(session, inbound, now)
             if isinstance(located, str):
                 return located
-            pharmacy, conversation = located
+            pharmacy, conversation = located.pharmacy, located.conversation
             phone = conversation.phone
             patients = queries.patients_with_phone(session, pharmacy.id, phone)
             subject = subject_of(patients, load(conversation.state))
@@ -170,19 +177,37 @@ class Runtime:
     def _handle_text(self, inbound: InboundText) -> str:
         now = self.clock.now()
         with transaction(self.sessions) as session:
-            located = self._locate(session, inbound, now)
+            located = self._locate(session, inbound, now, check_sid=False)
             if isinstance(located, str):
                 return located
-            pharmacy, conversation = located
+            pharmacy, conversation = located.pharmacy, located.conversation
+            # The phone's patients and all the step needs of them, and whether this
+            # MessageSid was answered before (a retry gets what it got), in one statement
+            # after the conversation is locked (store/phone_read.py).
+            found = caregivers.view_for_step(session, pharmacy.id, conversation.phone, inbound.sid)
+            if found[1].earlier_reply is not None:
+                return found[1].earlier_reply or EMPTY_TWIML
+            # The text (and on PostgreSQL its reply) got their ids from the locking statement:
+            # the effects point at the text before it is written, and both rows are one
+            # INSERT at the end of the step, the reply set first (_TextWriter). With no ids
+            # (a number no pharmacy owns, answered by the only pharmacy) the text is flushed
+            # before the effects and its reply updated, as before issue 19.
+            ids = located.message_ids
             message = inbound_message(conversation, inbound, now)
+            writer = _TextWriter(session, message, ids) if ids else None
             event = Text(inbound.body, num_media=inbound.num_media)
-            answer = self.converse(session, pharmacy, conversation, event, message, now)
+            answer = self.converse(
+                session, pharmacy, conversation, event, message, now, found, writer is not None
+            )
             replies = () if inbound.answered_by_twilio else answer.turn.replies
             body = compose(replies, answer.language)
             twiml = self.render_sms([body]) if body else EMPTY_TWIML
             message.reply = twiml
+            reply = None
             if body:
-                self.record_reply(session, message, body, answer.language)
+                reply = self.record_reply(session, message, body, answer.language, writer is None)
+            if writer is not None:
+                writer.finish(reply, conversation, answer.turn.state.to_json(), now)
         return twiml
 
     def converse(
@@ -193,13 +218,17 @@ class Runtime:
         event: Event,
         message: Message | None,
         now: dt.datetime,
+        seen: tuple[caregivers.PhoneView, PhoneRead] | None = None,
+        written_by_caller: bool = False,
     ) -> Answer:
         """One step of the conversation on a locked row, for any channel.
 
         Stores `message` (the inbound text or call input) against the patient it is about,
         applies the turn's effects and saves the new state; the caller renders the replies.
+        `seen`: what the caller read of the phone (`caregivers.view_for_step`).
+        `written_by_caller`: the caller writes `message` and the new state (`_TextWriter`).
         """
-        found = caregivers.view(session, pharmacy.id, conversation.phone)
+        found, read = seen or caregivers.view_for_step(session, pharmacy.id, conversation.phone)
         patients = found.patients
         before = load(conversation.state)
         today = local_date(self.clock, pharmacy.timezone)
@@ -214,6 +243,7 @@ class Runtime:
             self.preparation_days,
             self.decline_quiet_days,
             open_staff_thread(conversation, now),
+            read,
         )
         turn = engine.step(before, event, ctx)
         subject = subject_of(patients, turn.state)
@@ -223,8 +253,9 @@ class Runtime:
             about = subject_of(patients, before) if before.subject else None
             about = about or subject
             message.patient_id = about.id if about else None
-            session.add(message)
-            session.flush()
+            if not written_by_caller:
+                session.add(message)
+                session.flush()  # the effects point at it
         channel = message.channel if message is not None else Channel.SMS
         apply_effects(
             session,
@@ -237,8 +268,9 @@ class Runtime:
             channel,
             conversation,
         )
-        conversation.state = turn.state.to_json()
-        conversation.updated_at = now
+        if not written_by_caller:
+            conversation.state = turn.state.to_json()
+            conversation.updated_at = now
         language = (
             serving.language_for(session, pharmacy, subject, now)
             if subject
@@ -247,8 +279,11 @@ class Runtime:
         return Answer(turn=turn, language=language, patient_id=subject.id if subject else None)
 
     @staticmethod
-    def record_reply(session: Session, inbound: Message, body: str, language: str) -> Message:
-        """Store what we answered in the webhook's own response (it has no SID of its own)."""
+    def record_reply(
+        session: Session, inbound: Message, body: str, language: str, add: bool = True
+    ) -> Message:
+        """Store what we answered in the webhook's own response (it has no SID of its own);
+        `add` False: the caller writes the row (`_TextWriter`)."""
         reply = outbound_message(
             inbound.conversation_id,
             inbound.pharmacy_id,
@@ -260,7 +295,8 @@ class Runtime:
             channel=inbound.channel,
             status=MessageStatus.SENT,  # it went out as the webhook's answer
         )
-        session.add(reply)
+        if add:
+            session.add(reply)
         return reply
 
     # ------------------------------------------------------------------ outbound
@@ -398,6 +434,62 @@ class Runtime:
     # ------------------------------------------------------------------ the step
 
     # ------------------------------------------------------------------ effects
+
+
+class _TextWriter:
+    """PostgreSQL's inbound path: the text and its reply get their ids from the locking
+    statement (`queries.Located`), so the effects can point at the text before it is written;
+    at the end of the step one statement inserts both rows and saves the conversation's state
+    (a CTE), and the commit's flush writes the effects after them (issue 19).
+
+    Should anything flush before the end (an effect that reads, or flushes itself), the text is
+    written first, so rows pointing at it find it; its reply is then written by an UPDATE."""
+
+    def __init__(self, session: Session, message: Message, ids: tuple[int, int | None]) -> None:
+        self.session, self.message, self.ids = session, message, ids
+        message.id = ids[0]
+        self.written = False
+        self.waiting: list[Callable[[], None]] = []
+        session.info[WAITING_FOR_TEXT] = self.waiting
+        sa_event.listen(session, "before_flush", self._before_flush)
+        sa_event.listen(session, "do_orm_execute", self._before_statement)
+
+    def _before_flush(self, session: Session, *_: object) -> None:
+        if not self.written:
+            self.written = True
+            queries.write_messages(session, [self.message])
+
+    def _before_statement(self, state: ORMExecuteState) -> None:
+        # An effect's own INSERT or UPDATE may point at the text (a staff thread's latest).
+        if not state.is_select:
+            self._before_flush(state.session)
+
+    def finish(
+        self,
+        reply: Message | None,
+        conversation: Conversation,
+        state: dict[str, Any],
+        now: dt.datetime,
+    ) -> None:
+        sa_event.remove(self.session, "before_flush", self._before_flush)
+        sa_event.remove(self.session, "do_orm_execute", self._before_statement)
+        rows = [] if self.written else [self.message]
+        if self.written:
+            self.session.connection().execute(
+                update(Message)
+                .where(Message.id == self.message.id)
+                .values(reply=self.message.reply)
+            )
+        if reply is not None:
+            reply.id = self.ids[1]  # type: ignore[assignment]  # None: SQLite picks it
+            rows.append(reply)
+        # The locked row in the session says what was saved, with nothing left to flush.
+        set_committed_value(conversation, "state", state)
+        set_committed_value(conversation, "updated_at", now)
+        queries.write_messages(self.session, rows, conversation, state)
+        del self.session.info[WAITING_FOR_TEXT]
+        for action in self.waiting:
+            action()
 
 
 def runtime_for(

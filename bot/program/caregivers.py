@@ -34,6 +34,7 @@ from store.models import (
     ReviewKind,
     ReviewStatus,
 )
+from store.phone_read import PhoneRead, read_phone
 
 
 class CaregiverError(Exception):
@@ -65,7 +66,22 @@ class PhoneView:
 def view(session: Session, pharmacy_id: int, phone: str) -> PhoneView:
     """One look for each inbound message: a statement more than a phone with no caregiver
     anywhere near it costs; more only when there are caregivers."""
-    found = store.patients_near(session, pharmacy_id, phone)
+    return _view(session, pharmacy_id, phone, store.patients_near(session, pharmacy_id, phone))
+
+
+def view_for_step(
+    session: Session, pharmacy_id: int, phone: str, sid: str | None = None
+) -> tuple[PhoneView, PhoneRead]:
+    """`view`, with everything a conversation step reads about the phone's patients (their
+    enrollments, preferences, households, prescriptions; whether `sid` was answered before)
+    read by the same statement (store/phone_read.py)."""
+    read = read_phone(session, pharmacy_id, phone, sid)
+    return _view(session, pharmacy_id, phone, read.patients), read
+
+
+def _view(
+    session: Session, pharmacy_id: int, phone: str, found: list[tuple[Patient, bool]]
+) -> PhoneView:
     own = [p for p, _ in found if p.phone == phone]
     if not any(touched for _, touched in found):
         return PhoneView(own)  # the usual case: one statement in all

@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from scourgify import normalize_address_record
 from scourgify.exceptions import AddressNormalizationError
@@ -241,7 +242,11 @@ def household_proposal(session: Session, patient: Patient, today: dt.date) -> Pr
 
 
 def with_households(
-    session: Session, patients: Sequence[Patient], facts: Sequence[PatientFacts], today: dt.date
+    session: Session,
+    patients: Sequence[Patient],
+    facts: Sequence[PatientFacts],
+    today: dt.date,
+    known: Callable[[Sequence[int]], dict[int, int]] | None = None,
 ) -> tuple[PatientFacts, ...]:
     """The dialogs' facts with each patient's household, whether they answered the household
     offer, and the household's day as the suggestion for those about to choose one."""
@@ -253,7 +258,8 @@ def with_households(
     if not shared and not choosing:
         return tuple(facts)
     ids = [p.id for p in patients]
-    household_ids = _households_of(session, ids if shared else choosing)
+    # `known`: the households were read with the patients (store/phone_read.py).
+    household_ids = (known or partial(_households_of, session))(ids if shared else choosing)
     answered: set[int] = set()
     if shared:
         answered = set(

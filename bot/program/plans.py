@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from bot.program.open_days import open_days_of
 from dialogs.context import TripPlan
-from dialogs.plan.day_plan import first_pickup
+from dialogs.plan.day_plan import DayPlan, first_pickup
 from dialogs.plan.model import (
     Medication,
     Package,
@@ -21,7 +21,7 @@ from dialogs.plan.model import (
     Schedule,
 )
 from dialogs.plan.open_days import MovedDate, OpenDays
-from dialogs.plan.plan import NotEligible, SyncPlan, build_plan
+from dialogs.plan.plan import NotEligible, SyncPlan, build_plan, plan_on_day
 from dialogs.plan.reconcile import check_eligibility, reconcile_all
 from store.models import Patient, Pharmacy, Prescription
 
@@ -177,14 +177,18 @@ class DayPlans:
 
     def __init__(self, patient: Patient, today: dt.date) -> None:
         self.patient, self.today = patient, today
-        self._known: dict[int, SyncPlan | None] = {}
+        self._known: dict[int, DayPlan | None] = {}
 
-    def get(self, day: int) -> SyncPlan | None:
+    def get(self, day: int) -> DayPlan | None:
+        # Only the day's own plan (`plan_on_day`): `plan_for` would plan all 28 days again to
+        # say which it recommends, which neither the trips nor the cost need (issue 19).
         if not 1 <= day <= 28:
             return None
         if day not in self._known:
             try:
-                self._known[day] = plan_for(self.patient, self.today, day)
+                meds = [medication(rx) for rx in self.patient.prescriptions if rx.active]
+                settings = program_settings(self.patient)
+                self._known[day] = plan_on_day(meds, self.today, settings, day)
             except PlanError:
                 self._known[day] = None
         return self._known[day]
@@ -232,7 +236,7 @@ def first_synced_pickup(patient: Patient, day: int, today: dt.date) -> FirstPick
     )
 
 
-def trip_plan(plan: SyncPlan) -> TripPlan:
+def trip_plan(plan: SyncPlan | DayPlan) -> TripPlan:
     """What the anchor dialog tells the patient about getting in sync on this plan's day."""
     visit = plan.sync_visit
     return TripPlan(

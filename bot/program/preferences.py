@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.languages import catalogs
 from bot.program.plans import DayPlans
 from dialogs.context import CostEstimate
+from dialogs.plan.day_plan import DayPlan
 from dialogs.plan.plan import SyncPlan
 from store.models import Channel, ConsentEvent, ConsentKind, Patient
 from store.preferences import (
@@ -85,8 +86,15 @@ def of(session: Session, patient: Patient) -> Preferences:
 
 
 def of_all(session: Session, patients: Sequence[Patient]) -> dict[int, Preferences]:
+    return from_rows(preferences_and_consent(session, [p.id for p in patients]))
+
+
+def from_rows(
+    rows: Mapping[int, tuple[PatientPreference | None, bool]],
+) -> dict[int, Preferences]:
+    """Each patient's preferences from their row and detailed-messages consent as read."""
     out = {}
-    for pid, (row, detailed) in preferences_and_consent(session, [p.id for p in patients]).items():
+    for pid, (row, detailed) in rows.items():
         out[pid] = Preferences(
             row.delivery if row else None,
             row.channel if row else None,
@@ -249,7 +257,7 @@ class _CostEstimates(Mapping[int, CostEstimate]):
         return sum(1 for _ in self)
 
 
-def _estimate(patient: Patient, plan: SyncPlan | None) -> CostEstimate | None:
+def _estimate(patient: Patient, plan: SyncPlan | DayPlan | None) -> CostEstimate | None:
     if plan is None:
         return None
     shortened = [line for line in plan.lines if line.short_fill_cost is not None]

@@ -97,6 +97,11 @@ class DayPlan:
         return next(p.planned for p in self.pickups if p.actual == self.first_synced_pickup)
 
     @property
+    def visits_before_sync(self) -> tuple[Trip, ...]:
+        """The trips before the first synced pickup (as SyncPlan.visits_before_sync)."""
+        return tuple(t for t in self.trips if t.date != self.first_synced_pickup)
+
+    @property
     def short_fills_total(self) -> Decimal:
         return sum(
             (line.short_fill_cost for line in self.lines if line.short_fill_cost is not None),

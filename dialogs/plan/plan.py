@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from dialogs.plan.anchor import AnchorRecommendation, recommend_anchor
 from dialogs.plan.dates import LAST_ANCHOR_DAY, check_anchor_day, format_date, ordinal, plural
-from dialogs.plan.day_plan import PlanLine, day_plan
+from dialogs.plan.day_plan import DayPlan, PlanLine, day_plan
 from dialogs.plan.model import Cycle, Medication, PlanError, ProgramSettings
 from dialogs.plan.open_days import MovedDate
 from dialogs.plan.plan_json import (
@@ -206,6 +206,22 @@ def _line_summary(line: PlanLine) -> str:
     if line.status is SyncStatus.ALIGNED_BY_ANCHOR:
         return f"{line.reason} Filled {regular}."
     return f"no short fill needed; filled {regular}."
+
+
+def plan_on_day(
+    medications: Sequence[Medication], today: dt.date, settings: ProgramSettings, anchor_day: int
+) -> DayPlan:
+    """`build_plan(..., anchor_day=anchor_day)`'s lines, trips and sync visit (the same
+    `day_plan`), without planning the 27 other days to recommend one: what a dialog tells about
+    a day the patient may choose (its trips and cost). Raises as build_plan does."""
+    numbers = [m.rx_number for m in medications]
+    if len(set(numbers)) != len(numbers):
+        raise PlanError("The same prescription number appears twice in one patient's list.")
+    reconciliations = reconcile_all(medications, settings)
+    eligibility = check_eligibility(reconciliations)
+    if not eligibility.eligible:
+        raise NotEligible(eligibility, reconciliations)
+    return day_plan(check_anchor_day(anchor_day), reconciliations, today, settings)
 
 
 def build_plan(

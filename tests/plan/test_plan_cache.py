@@ -73,3 +73,25 @@ def test_the_cache_keeps_a_bounded_number(monkeypatch: pytest.MonkeyPatch) -> No
     for day in range(6):
         plans.proposal(person, TODAY + dt.timedelta(days=day))
     assert len(plans._plans) == 3
+
+
+def test_a_day_the_patient_may_choose_is_planned_alone_as_the_full_plan_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The anchor dialog's trips and cost for a day (`DayPlans`) come from that day's plan
+    only (issue 19): the same lines, trips and sync visit as `plan_for` with that anchor day,
+    without `build_plan` planning all 28 days to recommend one."""
+    person = patient()
+    full = {day: plans.plan_for(person, TODAY, day) for day in (1, 10, 15, 28)}
+    made: list[int] = []
+    monkeypatch.setattr(plans, "build_plan", lambda *a, **k: made.append(1))
+    days = plans.DayPlans(person, TODAY)
+    for day, plan in full.items():
+        alone = days.get(day)
+        assert alone is not None
+        assert alone.lines == plan.lines and alone.trips == plan.trips
+        assert alone.sync_visit == plan.sync_visit
+        assert alone.visits_before_sync == plan.visits_before_sync
+        assert alone.first_synced_anchor == plan.first_synced_anchor
+        assert plans.trip_plan(alone) == plans.trip_plan(plan)
+    assert made == [] and days.get(29) is None

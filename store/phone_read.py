@@ -1,0 +1,156 @@
+"""Everything one step of a conversation reads about the phone's patients, in one statement.
+
+An inbound text needs, for each patient on the phone (their own and those it looks after as a
+caregiver): the patient, whether a caregiver row touches them, the enrollment, the preference
+row and the latest detailed-messages consent, the household and the prescriptions (the sync
+plan's inputs); and whether its MessageSid was answered before. Issue 19 folded the six
+statements that read these into one joined SELECT (the prescriptions make one row each; the
+rest is one-to-one with the patient). The statement runs after the conversation row is locked,
+so a retried MessageSid racing its first delivery sees the first one's committed message.
+
+What was read is remembered for the transaction (`store.queries.enrollment_of`,
+`store.preferences.preference_of`), so the effects that write these rows read nothing again.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, String, bindparam, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, contains_eager
+
+from store import queries
+from store.caregivers import Caregiver
+from store.households import HouseholdMember
+from store.models import (
+    ConsentEvent,
+    Enrollment,
+    Message,
+    Patient,
+    Prescription,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
+from store.preferences import DETAILED, PatientPreference, preferences_known
+
+
+@dataclass
+class PhoneRead:
+    """The phone's patients by birth date, each with whether a caregiver row touches them or
+    the phone, and what the dialog's context needs of them."""
+
+    patients: list[tuple[Patient, bool]]
+    enrollments: dict[int, Enrollment] = field(default_factory=dict)
+    # patient id -> (preference row or None, allows drug names)
+    preferences: dict[int, tuple[PatientPreference | None, bool]] = field(default_factory=dict)
+    households: dict[int, int] = field(default_factory=dict)  # patient id -> household id
+    # The reply stored for this MessageSid ("" when it had none); None: a new MessageSid.
+    earlier_reply: str | None = None
+
+    def households_of(self, patient_ids: Sequence[int]) -> dict[int, int]:
+        return {pid: self.households[pid] for pid in patient_ids if pid in self.households}
+
+
+@functools.cache
+def _statement(with_sid: bool) -> Any:
+    """The statement, built once per process (its values are bound parameters: building it
+    for every text cost more of the text's time than running it)."""
+    pharmacy_id = bindparam("pharmacy_id", type_=Integer)
+    phone = bindparam("phone", type_=String)
+    for_phone = select(Caregiver.patient_id).where(
+        Caregiver.pharmacy_id == pharmacy_id, Caregiver.phone == phone
+    )
+    touched = (
+        exists()
+        .where(
+            Caregiver.pharmacy_id == pharmacy_id,
+            or_(Caregiver.patient_id == Patient.id, Caregiver.phone == phone),
+        )
+        .correlate(Patient)
+    )
+    detailed = (
+        select(ConsentEvent.kind)
+        .where(ConsentEvent.patient_id == Patient.id, ConsentEvent.kind.in_(DETAILED))
+        .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+    pending = (
+        select(
+            func.aggregate_strings(
+                cast(ReviewItem.kind, String).concat(":").concat(cast(ReviewItem.id, String)), ","
+            )
+        )
+        .where(
+            ReviewItem.patient_id == Patient.id,
+            ReviewItem.pharmacy_id == pharmacy_id,
+            ReviewItem.status == ReviewStatus.PENDING,
+        )
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+    columns: list[Any] = [
+        Patient,
+        touched.label("touched"),
+        Enrollment,
+        PatientPreference,
+        detailed.label("detailed"),
+        HouseholdMember.household_id,
+        pending.label("pending"),
+    ]
+    if with_sid:
+        earlier = select(func.coalesce(Message.reply, "")).where(Message.sid == bindparam("sid"))
+        columns.append(earlier.scalar_subquery().label("earlier"))
+    return (
+        select(*columns)
+        .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+        .outerjoin(PatientPreference, PatientPreference.patient_id == Patient.id)
+        .outerjoin(HouseholdMember, HouseholdMember.patient_id == Patient.id)
+        .outerjoin(Prescription, Prescription.patient_id == Patient.id)
+        .options(contains_eager(Patient.prescriptions))
+        .where(
+            Patient.pharmacy_id == pharmacy_id,
+            or_(Patient.phone == phone, Patient.id.in_(for_phone)),
+        )
+        .order_by(Patient.birth_date, Patient.id, Prescription.rx_number)
+    )
+
+
+def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None = None) -> PhoneRead:
+    """One statement (two for a phone with no patient and a `sid` to look up)."""
+    params = {"pharmacy_id": pharmacy_id, "phone": phone}
+    if sid is not None:
+        params["sid"] = sid
+    rows = session.execute(_statement(sid is not None), params).unique().all()
+    read = PhoneRead([(row[0], bool(row[1])) for row in rows])
+    pending_items: dict[int, dict[ReviewKind, int]] = {}
+    for row in rows:
+        patient, enrollment, preference, kind, household = row[0], row[2], row[3], row[4], row[5]
+        items = pending_items.setdefault(patient.id, {})
+        for entry in (row[6] or "").split(","):
+            if entry:
+                item_kind, item_id = entry.rsplit(":", 1)
+                known = items.get(ReviewKind(item_kind))
+                items[ReviewKind(item_kind)] = min(int(item_id), known or int(item_id))
+        if enrollment is not None:
+            read.enrollments[patient.id] = enrollment
+        read.preferences[patient.id] = (preference, kind == DETAILED[0])
+        if household is not None:
+            read.households[patient.id] = household
+    ids = [patient.id for patient, _ in read.patients]
+    queries.enrollments_known(session, ids, read.enrollments)
+    preferences_known(session, ids, {pid: pref for pid, (pref, _) in read.preferences.items()})
+    queries.pending_items_known(session, pharmacy_id, pending_items)
+    if sid is not None:
+        if rows:
+            read.earlier_reply = rows[0][7]
+        else:
+            earlier_message = queries.message_by_sid(session, sid)
+            if earlier_message is not None:
+                read.earlier_reply = earlier_message.reply or ""
+    return read
