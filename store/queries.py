@@ -204,6 +204,10 @@ def _making_statement() -> Any:
     )
 
 
+# Where `write_messages` lists the rows it wrote outside the unit of work, for this transaction.
+WRITTEN_MESSAGES = "medsync.written_messages"
+
+
 def write_messages(
     session: Session,
     messages: Sequence[Message],
@@ -213,7 +217,10 @@ def write_messages(
     """Insert these message rows (their ids set, as `Located.message_ids` gives them) with one
     Core statement; with `conversation`, its new `state` and `updated_at` are written by the
     same statement on PostgreSQL (a CTE), by a second one elsewhere. The objects stay out of
-    the session: nothing after the step reads them back."""
+    the session: nothing after the step reads them back, and no ORM flush event sees them, so
+    they are listed in `session.info[WRITTEN_MESSAGES]` for the commit's listeners (the
+    inbox's live news, bot/inbox/live.py)."""
+    session.info.setdefault(WRITTEN_MESSAGES, []).extend(messages)
     postgres = session.get_bind().dialect.name == "postgresql"
     params: dict[str, Any] = {}
     for n, message in enumerate(messages):

@@ -32,6 +32,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from bot.inbox.auth import CurrentActor
 from bot.inbox.web import sessions_of
+from store import queries
 from store.db import transaction
 from store.models import Direction, Message, ReviewItem
 
@@ -206,6 +207,11 @@ def _pending(session: Session) -> list[News]:
     return pending
 
 
+def _text_news(row: Message) -> News:
+    key = None if row.patient_id else phone_key(row.pharmacy_id, row.phone)
+    return News("text", row.pharmacy_id, None, row.patient_id, key)
+
+
 def watch(sessions: sessionmaker[Session], broadcaster: Broadcaster) -> None:
     """Publish what the app's sessions store, once each transaction commits."""
 
@@ -213,14 +219,17 @@ def watch(sessions: sessionmaker[Session], broadcaster: Broadcaster) -> None:
         pending = _pending(session)
         for row in session.new:
             if isinstance(row, Message) and row.direction == Direction.INBOUND:
-                key = None if row.patient_id else phone_key(row.pharmacy_id, row.phone)
-                pending.append(News("text", row.pharmacy_id, None, row.patient_id, key))
+                pending.append(_text_news(row))
             elif isinstance(row, ReviewItem):
                 key = phone_key(row.pharmacy_id, row.phone)
                 pending.append(News("item", row.pharmacy_id, row.id, row.patient_id, key))
 
     def after_commit(session: Session) -> None:
-        pending = session.info.pop(_PENDING, [])
+        # Texts the inbound path wrote with a Core statement (store/queries.py) come first:
+        # they were written before anything the commit's flush wrote.
+        written = session.info.pop(queries.WRITTEN_MESSAGES, [])
+        pending = [_text_news(row) for row in written if row.direction == Direction.INBOUND]
+        pending += session.info.pop(_PENDING, [])
         for news in dict.fromkeys(pending):  # once each, in order
             try:
                 broadcaster.publish(news)
@@ -229,6 +238,7 @@ def watch(sessions: sessionmaker[Session], broadcaster: Broadcaster) -> None:
 
     def after_rollback(session: Session) -> None:
         session.info.pop(_PENDING, None)
+        session.info.pop(queries.WRITTEN_MESSAGES, None)
 
     event.listen(sessions, "after_flush", after_flush)
     event.listen(sessions, "after_commit", after_commit)
