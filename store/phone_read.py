@@ -26,7 +26,6 @@ from store import queries
 from store.caregivers import Caregiver
 from store.households import HouseholdMember
 from store.models import (
-    ConsentEvent,
     Enrollment,
     Message,
     Patient,
@@ -35,7 +34,12 @@ from store.models import (
     ReviewKind,
     ReviewStatus,
 )
-from store.preferences import DETAILED, PatientPreference, preferences_known
+from store.preferences import (
+    DETAILED,
+    PatientPreference,
+    latest_detailed_consent,
+    preferences_known,
+)
 
 
 @dataclass
@@ -72,14 +76,7 @@ def _statement(with_sid: bool) -> Any:
         )
         .correlate(Patient)
     )
-    detailed = (
-        select(ConsentEvent.kind)
-        .where(ConsentEvent.patient_id == Patient.id, ConsentEvent.kind.in_(DETAILED))
-        .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
-        .limit(1)
-        .correlate(Patient)
-        .scalar_subquery()
-    )
+    detailed = latest_detailed_consent()
     pending = (
         select(
             func.aggregate_strings(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -88,14 +89,10 @@ def preferences_of(session: Session, patient_ids: list[int]) -> dict[int, Patien
     return {row.patient_id: row for row in rows}
 
 
-def preferences_and_consent(
-    session: Session, patient_ids: list[int]
-) -> dict[int, tuple[PatientPreference | None, bool]]:
-    """Each patient's preference row and whether they allow drug names, in one statement
-    (this runs on every inbound message)."""
-    if not patient_ids:
-        return {}
-    latest = (
+def latest_detailed_consent() -> Any:
+    """The patient's latest answer about drug names in texts (a consent kind), as a scalar
+    subquery correlated to `Patient`: None when never asked."""
+    return (
         select(ConsentEvent.kind)
         .where(ConsentEvent.patient_id == Patient.id, ConsentEvent.kind.in_(DETAILED))
         .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
@@ -103,6 +100,16 @@ def preferences_and_consent(
         .correlate(Patient)
         .scalar_subquery()
     )
+
+
+def preferences_and_consent(
+    session: Session, patient_ids: list[int]
+) -> dict[int, tuple[PatientPreference | None, bool]]:
+    """Each patient's preference row and whether they allow drug names, in one statement
+    (this runs on every inbound message)."""
+    if not patient_ids:
+        return {}
+    latest = latest_detailed_consent()
     rows = session.execute(
         select(Patient.id, PatientPreference, latest)
         .outerjoin(PatientPreference, PatientPreference.patient_id == Patient.id)

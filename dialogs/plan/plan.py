@@ -208,12 +208,10 @@ def _line_summary(line: PlanLine) -> str:
     return f"no short fill needed; filled {regular}."
 
 
-def plan_on_day(
-    medications: Sequence[Medication], today: dt.date, settings: ProgramSettings, anchor_day: int
-) -> DayPlan:
-    """`build_plan(..., anchor_day=anchor_day)`'s lines, trips and sync visit (the same
-    `day_plan`), without planning the 27 other days to recommend one: what a dialog tells about
-    a day the patient may choose (its trips and cost). Raises as build_plan does."""
+def _eligible_lines(
+    medications: Sequence[Medication], settings: ProgramSettings
+) -> list[Reconciliation]:
+    """Each medicine reconciled, when two or more can be synced; raises otherwise."""
     numbers = [m.rx_number for m in medications]
     if len(set(numbers)) != len(numbers):
         raise PlanError("The same prescription number appears twice in one patient's list.")
@@ -221,6 +219,16 @@ def plan_on_day(
     eligibility = check_eligibility(reconciliations)
     if not eligibility.eligible:
         raise NotEligible(eligibility, reconciliations)
+    return reconciliations
+
+
+def plan_on_day(
+    medications: Sequence[Medication], today: dt.date, settings: ProgramSettings, anchor_day: int
+) -> DayPlan:
+    """`build_plan(..., anchor_day=anchor_day)`'s lines, trips and sync visit (the same
+    `day_plan`), without planning the 27 other days to recommend one: what a dialog tells about
+    a day the patient may choose (its trips and cost). Raises as build_plan does."""
+    reconciliations = _eligible_lines(medications, settings)
     return day_plan(check_anchor_day(anchor_day), reconciliations, today, settings)
 
 
@@ -236,13 +244,7 @@ def build_plan(
     `preferred_day` steers the recommendation; `anchor_day` overrides it (the patient's or the
     pharmacist's final choice). Raises NotEligible when fewer than two medicines can be synced.
     """
-    numbers = [m.rx_number for m in medications]
-    if len(set(numbers)) != len(numbers):
-        raise PlanError("The same prescription number appears twice in one patient's list.")
-    reconciliations = reconcile_all(medications, settings)
-    eligibility = check_eligibility(reconciliations)
-    if not eligibility.eligible:
-        raise NotEligible(eligibility, reconciliations)
+    reconciliations = _eligible_lines(medications, settings)
 
     # Every day is planned: the days are compared by the trips, short fills and cost they need.
     scores = {
