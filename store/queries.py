@@ -159,15 +159,26 @@ def _made_on_sqlite(
     if found is None:
         return None
     pharmacy, next_id = found
-    values = {"pharmacy_id": pharmacy.id, "phone": phone, "state": {}, "updated_at": now}
-    made = sqlite_insert(Conversation).values(**values)
+    params = {"pharmacy_id": pharmacy.id, "phone": phone, "state": {}, "now": now}
+    conversation = session.scalars(_sqlite_making_statement(), params).one()
+    return Located(pharmacy, conversation, (next_id, None))
+
+
+@functools.cache
+def _sqlite_making_statement() -> Any:
+    """`_made_on_sqlite`'s upsert, built once per process (bound parameters only): building
+    it for every first text cost more than running it."""
+    table = Conversation.__table__.c
+    made = sqlite_insert(Conversation).values(
+        pharmacy_id=bindparam("pharmacy_id"),
+        phone=bindparam("phone", type_=String),
+        state=bindparam("state", type_=table.state.type),
+        updated_at=bindparam("now", type_=table.updated_at.type),
+    )
     made = made.on_conflict_do_update(
         index_elements=["pharmacy_id", "phone"], set_={"phone": made.excluded.phone}
     )
-    conversation = session.scalars(
-        made.returning(Conversation), execution_options={"populate_existing": True}
-    ).one()
-    return Located(pharmacy, conversation, (next_id, None))
+    return made.returning(Conversation).execution_options(populate_existing=True)
 
 
 @functools.cache

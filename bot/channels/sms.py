@@ -38,7 +38,8 @@ class TextHandler(Protocol):
         ...
 
 
-def handler_of(request: Request) -> TextHandler:
+async def handler_of(request: Request) -> TextHandler:
+    # async: a plain `def` dependency costs a trip to the thread pool on every request.
     handler: TextHandler = request.app.state.runtime
     return handler
 

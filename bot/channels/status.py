@@ -24,7 +24,7 @@ class DeliveryReports(Protocol):
         ...
 
 
-def reports_of(request: Request) -> DeliveryReports:
+async def reports_of(request: Request) -> DeliveryReports:
     reports: DeliveryReports = request.app.state.delivery_reports
     return reports
 

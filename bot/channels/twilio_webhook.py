@@ -10,7 +10,8 @@ from twilio.request_validator import RequestValidator
 from bot.settings import Settings
 
 
-def settings_of(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
+    # async: a plain `def` dependency costs a trip to the thread pool on every request.
     settings: Settings = request.app.state.settings
     return settings
 

@@ -101,7 +101,7 @@ class CallHandler(Protocol):
         ...
 
 
-def desk_of(request: Request) -> CallHandler:
+async def desk_of(request: Request) -> CallHandler:
     """The app's call desk (tests may put another one in app.state.calls)."""
     desk: CallHandler = request.app.state.calls
     return desk

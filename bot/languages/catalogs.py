@@ -133,10 +133,14 @@ def registry() -> dict[str, Language]:
 
 def has_catalog(language: str) -> bool:
     """English is the msgids themselves; every other language needs its messages.po."""
-    return (
-        language == DEFAULT_LANGUAGE
-        or (LOCALES / folder(language) / "LC_MESSAGES" / "messages.po").exists()
-    )
+    return language == DEFAULT_LANGUAGE or _catalog_file(LOCALES, language)
+
+
+@lru_cache
+def _catalog_file(locales: Path, language: str) -> bool:
+    """Looked for once per process (every text asks, for the language menu): catalogs are
+    compiled once per process too, so a catalog added later is served after a restart."""
+    return (locales / folder(language) / "LC_MESSAGES" / "messages.po").exists()
 
 
 @lru_cache

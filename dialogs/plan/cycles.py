@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dialogs.plan.dates import add_months, check_anchor_day, day_of_month_on_or_after
 from dialogs.plan.model import Cycle, PlanError
@@ -39,8 +40,10 @@ def _check_first(first: dt.date, cycle: Cycle) -> None:
         raise PlanError(f"Unknown cycle {cycle!r}.")
 
 
+@lru_cache(maxsize=8192)
 def next_anchor(anchor: dt.date, cycle: Cycle) -> dt.date:
-    """The anchor date one cycle after `anchor`."""
+    """The anchor date one cycle after `anchor` (kept: choosing a day asks this of the same
+    few dates hundreds of times)."""
     _check_first(anchor, cycle)
     if cycle == "monthly":
         return add_months(anchor, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from functools import lru_cache
 
 from dialogs.plan.model import PlanError
 
@@ -33,6 +34,7 @@ def check_anchor_day(day: int) -> int:
     return day
 
 
+@lru_cache(maxsize=8192)
 def add_months(start: dt.date, months: int) -> dt.date:
     """Same day-of-month `months` later; the 31st becomes the month's last day."""
     index = start.month - 1 + months
