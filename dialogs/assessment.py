@@ -143,9 +143,7 @@ def _check_answers(assessment: Assessment, q: Question) -> None:
     choice_ids = [c.id for c in q.choices]
     if len(set(choice_ids)) != len(choice_ids):
         raise DefinitionError(f"question '{q.id}' has a choice defined twice")
-    if q.flag == "answer" and (
-        not q.flag_answers or not set(q.flag_answers) <= set(choice_ids)
-    ):
+    if q.flag == "answer" and (not q.flag_answers or not set(q.flag_answers) <= set(choice_ids)):
         raise DefinitionError(
             f"question '{q.id}' flags on {list(q.flag_answers)}, but its choices are {choice_ids}"
         )

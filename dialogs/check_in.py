@@ -254,9 +254,7 @@ def _delivery_answer(state: State, event: Event, ctx: Context, patient: PatientF
     anchor_date = _anchor_date(state)
     said = read_yes_no(event, ctx)
     if said is None:
-        return unclear(
-            state, ctx, patient, _DELIVERY_ASK, "delivery address", wrote=written(event)
-        )
+        return unclear(state, ctx, patient, _DELIVERY_ASK, "delivery address", wrote=written(event))
     answers = {**_answers(state), DELIVERY_STEP: "yes" if said else "no"}
     answers = _with_notes(answers, list(state.data.get(answering.NOTES, ())))
     words = dict(state.data.get("words", {}))

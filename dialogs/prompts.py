@@ -18,9 +18,7 @@ DIDNT_UNDERSTAND = N_("Sorry, I didn't understand.")
 # An unclear answer is asked again once, specifically (issue 15): never a bare "didn't
 # understand", never a guess.
 JUST_TO_BE_SURE = N_("Sorry, I want to be sure I got that right.")
-CLARIFY_HOSPITAL = N_(
-    "Just to be sure: were you in a hospital or ER since your last pickup?"
-)
+CLARIFY_HOSPITAL = N_("Just to be sure: were you in a hospital or ER since your last pickup?")
 CLARIFY_CHANGES = N_(
     "Just to be sure: did a doctor start, stop or change any of your medicines, or find a new "
     "health problem, since your last pickup?"
