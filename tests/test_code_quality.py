@@ -1,4 +1,4 @@
-"""Lint, types and layers are part of the suite: ruff over the tree, mypy (strict on dialogs/,
+"""Lint, types and layers are part of the suite: ruff over the tree (lint and format), mypy (strict on dialogs/,
 store/), and import-linter's layer contracts."""
 
 from __future__ import annotations
@@ -19,6 +19,14 @@ def _tool(name: str) -> str:
 
 def test_ruff() -> None:
     result = subprocess.run([_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    """One layout for every file (merges left some unformatted before this was checked)."""
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
