@@ -1,5 +1,5 @@
-"""Lint, types and layers are part of the suite: ruff over the tree (lint and format), mypy (strict on dialogs/,
-store/), and import-linter's layer contracts."""
+"""Lint, types and layers are part of the suite: ruff over the tree (lint and format), mypy
+(strict on dialogs/, store/), and import-linter's layer contracts."""
 
 from __future__ import annotations
 
