@@ -189,6 +189,20 @@ def patients_near(session: Session, pharmacy_id: int, phone: str) -> list[tuple[
     """In one statement: the phone's own patients and every patient it has ever been a
     caregiver for, by birth date, each with whether any caregiver row touches them or this
     phone (when none does, the inbound path needs no further caregiver lookup)."""
+    found, touched = near_phone(pharmacy_id, phone)
+    rows = session.execute(
+        select(Patient, touched.label("touched"))
+        .where(found)
+        .order_by(Patient.birth_date, Patient.id)
+    ).all()
+    return [(patient, bool(flag)) for patient, flag in rows]
+
+
+def near_phone(pharmacy_id: Any, phone: Any) -> tuple[Any, Any]:
+    """The condition on `Patient` for the phone's own patients and those it has ever been a
+    caregiver for, and whether any caregiver row touches the patient or this phone (an EXISTS
+    correlated to `Patient`). Values or bound parameters (the inbound path's read,
+    store/phone_read.py, builds its statement once)."""
     # The two ways in as a UNION of ids, each found through its index, and the patients by
     # their keys: `pharmacy_id = ? AND (phone = ? OR id IN (...))` read every patient of the
     # pharmacy (3.8 ms a text on SQLite at 30,000 patients, 0.2 ms now; issue 19).
@@ -210,12 +224,7 @@ def patients_near(session: Session, pharmacy_id: int, phone: str) -> list[tuple[
         )
         .correlate(Patient)
     )
-    rows = session.execute(
-        select(Patient, touched.label("touched"))
-        .where(Patient.id.in_(union(own, for_phone)))
-        .order_by(Patient.birth_date, Patient.id)
-    ).all()
-    return [(patient, bool(flag)) for patient, flag in rows]
+    return Patient.id.in_(union(own, for_phone)), touched
 
 
 def near(session: Session, pharmacy_id: int, phone: str, patient_ids: set[int]) -> list[Caregiver]:

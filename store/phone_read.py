@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, cast, exists, func, or_, select
+from sqlalchemy import Integer, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from store import queries
-from store.caregivers import Caregiver
+from store.caregivers import near_phone
 from store.households import HouseholdMember
 from store.models import (
     Enrollment,
@@ -65,17 +65,7 @@ def _statement(with_sid: bool) -> Any:
     for every text cost more of the text's time than running it)."""
     pharmacy_id = bindparam("pharmacy_id", type_=Integer)
     phone = bindparam("phone", type_=String)
-    for_phone = select(Caregiver.patient_id).where(
-        Caregiver.pharmacy_id == pharmacy_id, Caregiver.phone == phone
-    )
-    touched = (
-        exists()
-        .where(
-            Caregiver.pharmacy_id == pharmacy_id,
-            or_(Caregiver.patient_id == Patient.id, Caregiver.phone == phone),
-        )
-        .correlate(Patient)
-    )
+    found, touched = near_phone(pharmacy_id, phone)
     detailed = latest_detailed_consent()
     pending = (
         select(
@@ -110,10 +100,7 @@ def _statement(with_sid: bool) -> Any:
         .outerjoin(HouseholdMember, HouseholdMember.patient_id == Patient.id)
         .outerjoin(Prescription, Prescription.patient_id == Patient.id)
         .options(contains_eager(Patient.prescriptions))
-        .where(
-            Patient.pharmacy_id == pharmacy_id,
-            or_(Patient.phone == phone, Patient.id.in_(for_phone)),
-        )
+        .where(found)
         .order_by(Patient.birth_date, Patient.id, Prescription.rx_number)
     )
 
