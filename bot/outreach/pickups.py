@@ -110,11 +110,8 @@ def judge_cycles(
                 created_at=now,
             )
         )
-        if active and not patient.opted_out:
-            texted = textable(patient) and patient.id not in calling(session, [patient.id])
-            to_send.extend(
-                _text(session, pharmacy, patient, texted, prompts.NOT_PICKED_UP, anchor, now)
-            )
+        if active:
+            to_send.extend(_text(session, pharmacy, patient, prompts.NOT_PICKED_UP, anchor, now))
 
 
 def _drop_out(
@@ -163,23 +160,22 @@ def _drop_out(
             created_at=now,
         )
     )
-    if not patient.opted_out:
-        texted = textable(patient) and patient.id not in calling(session, [patient.id])
-        to_send.extend(
-            _text(session, pharmacy, patient, texted, prompts.PICKUPS_STOPPED, anchor, now)
-        )
+    to_send.extend(_text(session, pharmacy, patient, prompts.PICKUPS_STOPPED, anchor, now))
 
 
 def _text(
     session: Session,
     pharmacy: Pharmacy,
     patient: Patient,
-    texted: bool,
     msgid: str,
     anchor: dt.date,
     now: dt.datetime,
 ) -> list[int]:
-    """The text to the patient's phone and each caregiver's; the message ids to send."""
+    """The text to the patient's phone (unless they get calls instead) and each caregiver's;
+    the message ids to send. Nothing for a patient who opted out."""
+    if patient.opted_out:
+        return []
+    texted = textable(patient) and patient.id not in calling(session, [patient.id])
     phones = caregiver_phones(session, patient, texted)
     if not phones:
         return []
