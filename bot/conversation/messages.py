@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ class Outbound:
     others: tuple[int, ...] = ()
 
 
+# Parsing a number is ~40 us and every text parses its two numbers (issue 19): the pharmacy's
+# own number and its patients' phones repeat, so a bounded cache keeps the answers.
+@lru_cache(maxsize=8192)
 def display_phone(e164: str) -> str:
     try:
         number = phonenumbers.parse(e164, "US")
@@ -34,6 +38,7 @@ def display_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+@lru_cache(maxsize=8192)
 def normalize_phone(raw: str) -> str:
     """E.164 when it parses, else the raw text (an odd From still gets an answer); at most
     the 20 characters the phone columns hold."""

@@ -109,12 +109,7 @@ def cycle_fills(
     from the calendar's anchor (`sync_date` is one): the patient has a day or two in hand, and
     no fill grows longer than the cycle.
     """
-    fills: list[CycleFill] = []
-    for fill in _regular_fills(sync_date, days_supply, cycle, max_days_supply, open_days):
-        if len(fills) == count:
-            break
-        fills.append(fill)
-    return fills
+    return list(_first_fills(sync_date, days_supply, cycle, count, max_days_supply, open_days))
 
 
 def cycle_fills_through(
@@ -126,12 +121,43 @@ def cycle_fills_through(
     open_days: OpenDays = ALWAYS_OPEN,
 ) -> list[CycleFill]:
     """The medicine's regular fills handed out from its sync anchor through `through`."""
+    return list(_fills_through(sync_date, days_supply, cycle, through, max_days_supply, open_days))
+
+
+# A plan compares all 28 anchor days, and patients on the same supplies share sync dates: the
+# same fills are asked for again and again (issue 19: a "yes" spent half its time here).
+@lru_cache(maxsize=16384)
+def _first_fills(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    count: int,
+    max_days_supply: int | None,
+    open_days: OpenDays,
+) -> tuple[CycleFill, ...]:
+    fills: list[CycleFill] = []
+    for fill in _regular_fills(sync_date, days_supply, cycle, max_days_supply, open_days):
+        if len(fills) == count:
+            break
+        fills.append(fill)
+    return tuple(fills)
+
+
+@lru_cache(maxsize=16384)
+def _fills_through(
+    sync_date: dt.date,
+    days_supply: int,
+    cycle: Cycle,
+    through: dt.date,
+    max_days_supply: int | None,
+    open_days: OpenDays,
+) -> tuple[CycleFill, ...]:
     fills: list[CycleFill] = []
     for fill in _regular_fills(sync_date, days_supply, cycle, max_days_supply, open_days):
         if fill.fill_date > through:
             break
         fills.append(fill)
-    return fills
+    return tuple(fills)
 
 
 def _regular_fills(

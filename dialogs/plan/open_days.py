@@ -153,6 +153,7 @@ class MovedDate:
         return self.planned != self.actual
 
 
+@lru_cache(maxsize=8192)  # pure, and asked about the same few dates while days are compared
 def pickup_day(planned: dt.date, open_days: OpenDays, not_before: dt.date) -> MovedDate:
     """The day to hand out what is planned for `planned`: the previous open day when closed.
 
