@@ -20,7 +20,7 @@ from bot.inbox.auth import CurrentActor
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.inbox.web import SECURITY_HEADERS, now_of, page, sessions_of
-from bot.reports.output import safe_cell
+from bot.program.spreadsheet import safe_cell
 from store import audit as trail
 from store.audit import record
 from store.db import transaction
@@ -171,7 +171,7 @@ def _csv_row(event: AuditEvent) -> list[str]:
         safe_cell(event.action),
         safe_cell(event.subject),
         event.outcome,
-        (event.patients or "").strip(),
+        safe_cell((event.patients or "").strip()),
         safe_cell(_compact(event.before)),
         safe_cell(_compact(event.after)),
         event.chain_hash,

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.program import services
 from bot.program.plans import medication, pharmacy_program
+from bot.program.spreadsheet import safe_row
 from dialogs.plan.day_plan import day_plan
 from dialogs.plan.model import PlanError, ProgramSettings
 from dialogs.plan.open_days import LONGEST_CLOSURE_DAYS, pickup_day
@@ -473,31 +474,28 @@ def as_csv(listed: Worklist) -> str:
         for p in day.patients:
             for f in p.fills:
                 writer.writerow(
-                    [
-                        day.date.isoformat(),
-                        p.anchor_date.isoformat(),
-                        p.external_id,
-                        _cell(p.name),
-                        f.rx_number,
-                        _cell(f.drug_name),
-                        f.kind,
-                        f.days,
-                        "" if f.units is None else f.units,
-                        "yes" if f.needs_override else "",
-                        p.check_in,
-                        "yes" if f.renewal_pending else "",
-                        "delivery" if p.delivery else "pickup",
-                        "; ".join(p.services),
-                        _cell(f.tick.actor) if f.tick else "",
-                        p.trip,
-                    ]
+                    safe_row(
+                        [
+                            day.date.isoformat(),
+                            p.anchor_date.isoformat(),
+                            p.external_id,
+                            p.name,
+                            f.rx_number,
+                            f.drug_name,
+                            f.kind,
+                            f.days,
+                            "" if f.units is None else f.units,
+                            "yes" if f.needs_override else "",
+                            p.check_in,
+                            "yes" if f.renewal_pending else "",
+                            "delivery" if p.delivery else "pickup",
+                            "; ".join(p.services),
+                            f.tick.actor if f.tick else "",
+                            p.trip,
+                        ]
+                    )
                 )
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    """No spreadsheet formulas from a name in the export (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def lines(listed: Worklist) -> list[str]:

@@ -12,15 +12,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from bot.program.spreadsheet import safe_cell
 from bot.reports.report import SECTIONS, ProgramReport, Table
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection): a
-# campaign name is typed by staff, so text cells get a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def table_csv(table: Table) -> str:

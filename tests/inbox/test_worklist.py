@@ -367,3 +367,24 @@ def test_a_sync_visit_on_a_closed_day_is_prepared_for_the_open_day_before(cli: I
         assert work.on_list(listed, "P1005", "RX700502") is visit
         assert work.on_list(listed, "P1005") is visit and work.on_list(listed, "P1001") is None
         assert work.worklist(session, pharmacy, dt.date(2026, 12, 3)).days == ()
+
+
+def test_the_csv_keeps_formula_like_text_from_the_export_as_text(cli: Inbox) -> None:
+    """A name, id or prescription number that starts like a spreadsheet formula (CSV injection)
+    is exported with a leading apostrophe; every other cell is unchanged."""
+    enroll(cli, "P1001", CHRISTMAS)
+    with transaction(cli.sessions) as session:
+        patient = factories.patient(session, "P1001", cli.ids["main"])
+        patient.external_id = "@P1001"
+        patient.first_name = '=HYPERLINK("http://x","Margaret")'
+        rx = next(p for p in patient.prescriptions if p.rx_number == "RX700101")
+        rx.rx_number = "+RX700101"
+        rx.drug_name = "-Lisinopril 10 mg tablet"
+    rows = list(csv.DictReader(io.StringIO(medsync("worklist", "--date", "2026-12-21", "--csv"))))
+    assert {r["patient_id"] for r in rows} == {"'@P1001"}
+    assert all(r["patient"].startswith("'=HYPERLINK(") for r in rows)
+    assert [(r["rx_number"], r["drug"]) for r in rows][0] == (
+        "'+RX700101",
+        "'-Lisinopril 10 mg tablet",
+    )
+    assert rows[1]["rx_number"] == "RX700102" and rows[1]["days"] == "31"
