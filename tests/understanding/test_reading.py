@@ -72,6 +72,19 @@ def test_the_misreadings_of_the_issue_are_recorded_flagged_with_the_words(
     assert saved(turn).words[step] == text
 
 
+@pytest.mark.parametrize(
+    ("step", "text", "language", "recorded"),
+    [
+        ("changes", "my doctor wants me off the water pill", "en", "yes"),
+        ("changes", "they switched my blood pressure pill", "en", "yes"),
+        ("hospital", "Spent 2 nights at Mercy", "en", "yes"),
+        ("missed_doses", "Nunca se me olvidan", "es", "no"),  # "never": a no, not a missed dose
+    ],
+)
+def test_the_second_set_of_replies(step: str, text: str, language: str, recorded: str) -> None:
+    assert saved(send(step, text, language)).answers[step] == recorded
+
+
 def test_a_no_with_other_clinical_news_is_recorded_with_a_note_that_holds_the_fill() -> None:
     ctx = context()
     state = engine.step(at_step("hospital", ctx), Text("No, but I fell last week"), ctx)
@@ -116,6 +129,7 @@ def test_someone_elses_hospital_stay_does_not_answer_for_the_patient() -> None:
         ("vi", "không biết"),
         ("ru", "не знаю"),
         ("es", "creo que no"),
+        ("en", "not really"),  # a hedge, not a no
     ],
 )
 def test_uncertainty_is_never_a_clear_no_and_gets_one_specific_question(
