@@ -79,6 +79,9 @@ def test_the_misreadings_of_the_issue_are_recorded_flagged_with_the_words(
         ("changes", "they switched my blood pressure pill", "en", "yes"),
         ("hospital", "Spent 2 nights at Mercy", "en", "yes"),
         ("missed_doses", "Nunca se me olvidan", "es", "no"),  # "never": a no, not a missed dose
+        ("changes", "I'm pregnant", "en", "yes"),  # a new condition that changes what is safe
+        ("missed_doses", "I've been taking half of my metformin to make it last", "en", "yes"),
+        ("changes", "not that I'm aware of", "en", "no"),  # as "not that I know of"
     ],
 )
 def test_the_second_set_of_replies(step: str, text: str, language: str, recorded: str) -> None:
