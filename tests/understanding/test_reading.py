@@ -82,6 +82,8 @@ def test_the_misreadings_of_the_issue_are_recorded_flagged_with_the_words(
         ("changes", "I'm pregnant", "en", "yes"),  # a new condition that changes what is safe
         ("missed_doses", "I've been taking half of my metformin to make it last", "en", "yes"),
         ("changes", "not that I'm aware of", "en", "no"),  # as "not that I know of"
+        ("changes", "Estoy embarazada", "es", "yes"),
+        ("missed_doses", "No me alcanzó para comprarlas", "es", "yes"),  # not a no: cost
     ],
 )
 def test_the_second_set_of_replies(step: str, text: str, language: str, recorded: str) -> None:
