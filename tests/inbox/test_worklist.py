@@ -383,7 +383,7 @@ def test_the_csv_keeps_formula_like_text_from_the_export_as_text(cli: Inbox) -> 
     rows = list(csv.DictReader(io.StringIO(medsync("worklist", "--date", "2026-12-21", "--csv"))))
     assert {r["patient_id"] for r in rows} == {"'@P1001"}
     assert all(r["patient"].startswith("'=HYPERLINK(") for r in rows)
-    assert [(r["rx_number"], r["drug"]) for r in rows][0] == (
+    assert (rows[0]["rx_number"], rows[0]["drug"]) == (
         "'+RX700101",
         "'-Lisinopril 10 mg tablet",
     )
