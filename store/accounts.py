@@ -50,7 +50,9 @@ class User(Base):
     updated_at: Mapped[dt.datetime]
     # The TOTP second factor (RFC 6238): the base32 secret, set at enrolment and in use once
     # confirmed with a code; the last time step accepted, so one code never signs in twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Stored encrypted ("fernet:" and a token, bot/inbox/secret_box.py) when MEDSYNC_SECRET_KEY
+    # is set, plain without it.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_confirmed_at: Mapped[dt.datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     password_changed_at: Mapped[dt.datetime | None]

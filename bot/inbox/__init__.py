@@ -57,6 +57,10 @@ def install(app: FastAPI) -> None:
     if not secret:
         # Fine for one process; with several workers or restarts set MEDSYNC_SECRET_KEY.
         log.warning("MEDSYNC_SECRET_KEY is not set: staff sessions end when the server stops")
+        log.warning(
+            "MEDSYNC_SECRET_KEY is not set: staff second-factor secrets are stored unencrypted "
+            "until it is (bot/inbox/secret_box.py)"
+        )
         secret = secrets.token_urlsafe(32)
     app.state.cookie_secret = secret
     app.add_middleware(

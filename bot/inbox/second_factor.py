@@ -6,13 +6,16 @@ otpauth:// address and text, and takes effect when a code from the app confirms 
 sign-in (/login/code) a right password leads here; a wrong code counts as a failed sign-in
 (bot/inbox/throttle.py), and one code is never accepted twice. A lost phone: an admin resets
 the second factor (`medsync user reset-second-factor`, or the staff page); MEDSYNC_ADMIN_
-SECOND_FACTOR makes it required for admins.
+SECOND_FACTOR makes it required for admins. The secret is stored encrypted with
+MEDSYNC_SECRET_KEY (bot/inbox/secret_box.py); a plain one, from before, is encrypted at the
+next sign-in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
+import logging
 from typing import Annotated
 
 import pyotp
@@ -22,16 +25,23 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import auth, throttle
+from bot.inbox import auth, secret_box, throttle
 from bot.inbox.auth import EnrollingActor, Standing
 from bot.inbox.csrf import CsrfChecked
+from bot.inbox.secret_box import SecretUnreadable
 from bot.inbox.web import local_path, now_of, page, see_other, sessions_of, settings_of
 from store.accounts import User
 from store.audit import record
 from store.db import transaction
 
+log = logging.getLogger(__name__)
+
 ISSUER = "MedSync"
 STEP_SECONDS = 30
+UNREADABLE = (
+    "Your second factor cannot be checked on this server. "
+    "Ask an administrator to reset your second factor, then set it up again."
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +75,28 @@ def code_is_right(user: User, secret: str, code: str, now: dt.datetime) -> bool:
             user.totp_last_step = candidate
             return True
     return False
+
+
+def stored_code_is_right(user: User, secret_key: str, code: str, now: dt.datetime) -> bool:
+    """code_is_right with the user's stored secret, opened with MEDSYNC_SECRET_KEY. A right
+    code also encrypts a plain secret stored before encryption (in the caller's transaction).
+    Raises SecretUnreadable (and logs the user's id) for a secret this key cannot open."""
+    if user.totp_secret is None:
+        return False
+    try:
+        secret = secret_box.open_secret(user.totp_secret, secret_key)
+    except SecretUnreadable:
+        log.warning(
+            "The second factor of staff user %s cannot be decrypted with MEDSYNC_SECRET_KEY "
+            "(the key changed?): an admin must reset it",
+            user.id,
+        )
+        raise
+    if not code_is_right(user, secret, code, now):
+        return False
+    if not secret_box.is_encrypted(user.totp_secret) and secret_box.can_encrypt(secret_key):
+        user.totp_secret = secret_box.seal(secret, secret_key)
+    return True
 
 
 # ------------------------------------------------------------------ at sign-in
@@ -113,7 +145,12 @@ def code_check(
         refused = auth.refused_for_now(session, attempt, now)
         if refused is not None:
             return _code_page(request, refused.error, 429, refused.wait_seconds)
-        if user.totp_secret is None or not code_is_right(user, user.totp_secret, code, now):
+        try:
+            right = stored_code_is_right(user, settings_of(request).secret_key, code, now)
+        except SecretUnreadable:
+            record(session, user.email, "second_factor_failed", f"user:{user.id}", now)
+            return _code_page(request, UNREADABLE, 409)
+        if not right:
             throttle.note_failure(session, attempt, now)
             record(session, user.email, "second_factor_failed", f"user:{user.id}", now)
             return _code_page(request, "That code is not right. Try the newest one.", 401)
@@ -171,7 +208,7 @@ def enrolment_start(request: Request, actor: EnrollingActor, _: CsrfChecked) -> 
                 status=409,
             )
         secret = new_secret()
-        user.totp_secret = secret
+        user.totp_secret = secret_box.seal(secret, settings_of(request).secret_key)
         user.totp_confirmed_at = None
         user.totp_last_step = None
         user.updated_at = now
@@ -195,7 +232,11 @@ def enrolment_confirm(
         assert user is not None
         if user.has_second_factor:
             return see_other("/account/second-factor")
-        if user.totp_secret is None or not code_is_right(user, user.totp_secret, code, now):
+        try:
+            right = stored_code_is_right(user, settings_of(request).secret_key, code, now)
+        except SecretUnreadable:
+            right = False  # a secret started under another key: starting again makes a new one
+        if not right:
             record(session, actor.audit_name, "second_factor_failed", f"user:{user.id}", now)
             return _enrol_page(
                 request,

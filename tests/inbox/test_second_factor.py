@@ -1,17 +1,23 @@
 """The optional TOTP second factor (issue 17): enrolment shown once and confirmed by a code,
 the code asked at sign-in, never accepted twice, an admin's reset, and the setting that makes
-it required for admins."""
+it required for admins. The secret is stored encrypted with MEDSYNC_SECRET_KEY
+(bot/inbox/secret_box.py); a plain one is encrypted at the next sign-in; one that another key
+sealed is a sentence, not a 500."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pyotp
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from bot.inbox import secret_box
+from bot.inbox.second_factor import UNREADABLE
 from bot.web.app import create_app
 from store.accounts import User
 from store.db import transaction
@@ -136,3 +142,101 @@ def test_wrong_codes_are_throttled_like_wrong_passwords(inbox: Inbox) -> None:
     password_step(client, DANA)
     statuses = [code_step(client, f"{n:06d}").status_code for n in range(8)]
     assert 429 in statuses
+
+
+def stored_secret(inbox: Inbox, email: str = DANA) -> str | None:
+    with transaction(inbox.sessions) as s:
+        return s.scalars(select(User.totp_secret).where(User.email == email)).one()
+
+
+def test_the_secret_is_stored_encrypted_and_still_signs_in(db_url: str, inbox: Inbox) -> None:
+    secret = enrol(inbox, inbox.sign_in(DANA))
+    stored = stored_secret(inbox)
+    assert stored is not None and stored.startswith("fernet:")
+    assert secret not in stored
+    key = settings_for(db_url).secret_key
+    assert secret_box.open_secret(stored, key) == secret
+    client = inbox.new_client()
+    password_step(client, DANA)
+    inbox.clock.advance(seconds=31)
+    signed_in = code_step(client, pyotp.TOTP(secret).at(inbox.clock.now()))
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/inbox"
+    assert stored_secret(inbox) == stored  # already encrypted: not written again
+
+
+def test_a_plain_secret_is_encrypted_at_the_next_sign_in(db_url: str, inbox: Inbox) -> None:
+    secret = pyotp.random_base32()
+    with transaction(inbox.sessions) as s:
+        user = s.scalars(select(User).where(User.email == DANA)).one()
+        user.totp_secret = secret  # as stored before encryption
+        user.totp_confirmed_at = inbox.clock.now()
+    client = inbox.new_client()
+    assert password_step(client, DANA).headers["location"] == "/login/code"
+    assert code_step(client, "000000").status_code == 401
+    assert stored_secret(inbox) == secret  # a wrong code changes nothing
+    signed_in = code_step(client, pyotp.TOTP(secret).at(inbox.clock.now()))
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/inbox"
+    stored = stored_secret(inbox)
+    assert stored is not None and stored.startswith("fernet:") and secret not in stored
+    assert secret_box.open_secret(stored, settings_for(db_url).secret_key) == secret
+    # The encrypted secret signs in as the plain one did.
+    again = inbox.new_client()
+    password_step(again, DANA)
+    inbox.clock.advance(seconds=31)
+    signed_in = code_step(again, pyotp.TOTP(secret).at(inbox.clock.now()))
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/inbox"
+
+
+@pytest.mark.parametrize("key", ["a-new-key-after-a-rotation-0123456", ""])
+def test_a_secret_sealed_under_another_key_is_a_sentence_not_a_500(
+    db_url: str, inbox: Inbox, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = enrol(inbox, inbox.sign_in(DANA))
+    settings = settings_for(db_url).model_copy(update={"secret_key": key})
+    clock = FrozenClock(inbox.clock.now())
+    client = TestClient(create_app(settings, clock=clock), base_url="https://testserver")
+    assert password_step(client, DANA).headers["location"] == "/login/code"
+    clock.advance(seconds=31)
+    with caplog.at_level(logging.WARNING, logger="bot.inbox.second_factor"):
+        refused = code_step(client, pyotp.TOTP(secret).at(clock.now()))
+    assert refused.status_code == 409
+    assert UNREADABLE in refused.text
+    assert "Ask an administrator to reset your second factor" in UNREADABLE
+    assert client.get("/inbox", follow_redirects=False).headers["location"] == "/login/code"
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.inbox.second_factor"]
+    assert len(lines) == 1 and f"user {inbox.ids['dana']} " in lines[0]
+    stored = stored_secret(inbox)
+    assert stored is not None
+    assert secret not in lines[0] and stored not in lines[0]
+    # The admin's reset (bot/inbox/lifecycle.py) gets Dana in with her password again.
+    admin = TestClient(client.app, base_url="https://testserver")
+    password_step(admin, ADA)
+    reset = post_form(admin, "/inbox/staff", f"/inbox/staff/{inbox.ids['dana']}/second-factor")
+    assert reset.status_code == 303
+    assert stored_secret(inbox) is None
+    dana = TestClient(client.app, base_url="https://testserver")
+    assert password_step(dana, DANA).headers["location"] == "/inbox"
+
+
+def test_without_a_secret_key_secrets_stay_plain_with_one_warning(
+    db_url: str, inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(db_url).model_copy(update={"secret_key": ""})
+    with caplog.at_level(logging.WARNING, logger="bot.inbox"):
+        app = create_app(settings, clock=inbox.clock)
+    warnings = [r.getMessage() for r in caplog.records if "second-factor" in r.getMessage()]
+    assert len(warnings) == 1 and "stored unencrypted" in warnings[0]
+    secret = enrol(inbox, _signed_in(app, DANA))
+    assert stored_secret(inbox) == secret
+    client = TestClient(app, base_url="https://testserver")
+    password_step(client, DANA)
+    inbox.clock.advance(seconds=31)
+    signed_in = code_step(client, pyotp.TOTP(secret).at(inbox.clock.now()))
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/inbox"
+    assert stored_secret(inbox) == secret  # nothing to encrypt it with
+
+
+def _signed_in(app: object, email: str) -> TestClient:
+    client = TestClient(app, base_url="https://testserver")  # type: ignore[arg-type]
+    assert password_step(client, email).headers["location"] == "/inbox"
+    return client
