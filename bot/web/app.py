@@ -16,7 +16,7 @@ from bot.outreach.sender import Sender, sender_for
 from bot.settings import Settings, get_settings
 from bot.settings.outreach import OutreachSettings
 from bot.settings.voice import VoiceSettings
-from bot.web import api, dispensing_api, outage
+from bot.web import api, dispensing_api, heap, outage
 from bot.web.outreach import attach_outreach, outreach_jobs
 from store.db import make_engine, make_sessionmaker
 
@@ -53,6 +53,7 @@ def create_app(
     app.add_api_route("/api/docs", api_docs, include_in_schema=False)
     app.add_api_route("/healthz", healthz)
     outage.install(app)
+    heap.settle_on_start(app)
     return app
 
 
