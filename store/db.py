@@ -48,6 +48,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def concurrent_writers(engine: Engine) -> int:
+    """How many transactions this database can usefully run at once from one process: one
+    on SQLite (its writers take turns, store/sqlite_writers.py), the connection pool's size
+    elsewhere (more would only wait for a pooled connection)."""
+    if engine.dialect.name == "sqlite":
+        return 1
+    size = getattr(engine.pool, "size", None)
+    return max(1, size()) if callable(size) else 1
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     sqlite_writers.one_writer_at_a_time(engine)  # SQLite only; once per engine
     return sessionmaker(engine, expire_on_commit=False)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.twilio_webhook import SignedForm, form_int
+from bot.channels.twilio_webhook import SignedForm, form_int, in_lane
 
 router = APIRouter()
 TWIML = "application/xml"
@@ -62,7 +61,7 @@ def _int(value: str | None) -> int:
 
 @router.post("/twilio/sms")
 async def inbound_sms(
-    form: SignedForm, runtime: Annotated[TextHandler, Depends(handler_of)]
+    form: SignedForm, runtime: Annotated[TextHandler, Depends(handler_of)], request: Request
 ) -> Response:
     inbound = InboundText(
         sid=_clean(form.get("MessageSid") or form.get("SmsSid") or "")[:64],
@@ -72,5 +71,5 @@ async def inbound_sms(
         num_media=_int(form.get("NumMedia")),
         answered_by_twilio=form.get("OptOutType", "").upper() in {"STOP", "START", "HELP"},
     )
-    twiml = await run_in_threadpool(runtime.handle_text, inbound)
+    twiml = await in_lane(request, runtime.handle_text, inbound)
     return Response(content=twiml, media_type=TWIML)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from twilio.request_validator import RequestValidator
 
 from bot.settings import Settings
+
+T = TypeVar("T")
 
 
 async def settings_of(request: Request) -> Settings:
@@ -57,3 +61,15 @@ def form_int(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if number is not None and -INT_MAX <= number <= INT_MAX else None
+
+
+async def in_lane(request: Request, step: Callable[..., T], *args: Any) -> T:
+    """Run one conversation step (a text, a call's turn) off the event loop, in the app's
+    conversation lane (`app.state.conversation_lane`, a CapacityLimiter as wide as the
+    transactions the database can usefully run at once: one on SQLite, the pool's size on
+    PostgreSQL). Wider, the default pool's 40 threads only take turns at the same lock and
+    the same GIL: under wrk the lane gave 4-6% more texts a second and halved the 99th
+    percentile at half rate (docs/BENCHMARKS.md, issue 19). Without a lane, the default pool.
+    """
+    lane = getattr(request.app.state, "conversation_lane", None)
+    return await anyio.to_thread.run_sync(step, *args, limiter=lane)

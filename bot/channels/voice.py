@@ -20,7 +20,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from bot.channels.twilio_webhook import SignedForm, form_int, settings_of
+from bot.channels.twilio_webhook import SignedForm, form_int, in_lane, settings_of
 from bot.settings import Settings
 
 router = APIRouter()
@@ -126,7 +126,7 @@ def _int(raw: str | None) -> int | None:
 async def incoming_call(
     form: SignedForm, desk: Desk, settings: AppSettings, request: Request
 ) -> Response:
-    twiml = await run_in_threadpool(desk.incoming, CallForm.of(form), base_url(request, settings))
+    twiml = await in_lane(request, desk.incoming, CallForm.of(form), base_url(request, settings))
     return Response(content=twiml, media_type=TWIML)
 
 
@@ -135,8 +135,8 @@ async def outbound_answered(
     form: SignedForm, desk: Desk, settings: AppSettings, request: Request
 ) -> Response:
     call_id = _int(request.query_params.get("call"))
-    twiml = await run_in_threadpool(
-        desk.answered, call_id, CallForm.of(form), base_url(request, settings)
+    twiml = await in_lane(
+        request, desk.answered, call_id, CallForm.of(form), base_url(request, settings)
     )
     return Response(content=twiml, media_type=TWIML)
 
@@ -145,9 +145,8 @@ async def outbound_answered(
 async def answer(form: SignedForm, desk: Desk, settings: AppSettings, request: Request) -> Response:
     # A missing or odd step is answered with the call's current TwiML, like an old one.
     step = _int(request.query_params.get("step"))
-    twiml = await run_in_threadpool(
-        desk.respond, CallForm.of(form), -1 if step is None else step, base_url(request, settings)
-    )
+    at = -1 if step is None else step
+    twiml = await in_lane(request, desk.respond, CallForm.of(form), at, base_url(request, settings))
     return Response(content=twiml, media_type=TWIML)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
@@ -18,7 +19,7 @@ from bot.settings.outreach import OutreachSettings
 from bot.settings.voice import VoiceSettings
 from bot.web import api, dispensing_api, heap, outage
 from bot.web.outreach import attach_outreach, outreach_jobs
-from store.db import make_engine, make_sessionmaker
+from store.db import concurrent_writers, make_engine, make_sessionmaker
 
 SWAGGER = "/static/inbox/vendor/swagger-ui"
 
@@ -41,6 +42,9 @@ def create_app(
     app.state.sender = sender
     app.state.jobs = jobs or outreach_jobs(settings, sessions, sender, clock)
     app.state.runtime = runtime_for(settings, sessions, clock)
+    # Texts and calls' turns run in a lane as wide as the database's writers (bot/channels/
+    # twilio_webhook.py in_lane), not in the default pool of 40 threads.
+    app.state.conversation_lane = anyio.CapacityLimiter(concurrent_writers(engine))
     # The Twilio edges (bot/channels/) answer through these two: texts and calls.
     app.state.calls = CallDesk(app.state.runtime, VoiceSettings(), OutreachSettings())
     app.include_router(sms.router)
