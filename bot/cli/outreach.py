@@ -62,12 +62,16 @@ def worker(burst: bool) -> None:
         )
     from redis.exceptions import ConnectionError as RedisDown
 
+    from bot.inbox import live
     from bot.outreach.worker import run_worker
 
     _sessions(settings)  # the database is there and upgraded, or one sentence says so
+    # What the jobs store (items the scheduler opens) is news for open inbox pages, carried
+    # by the same Redis channel the web processes listen on.
+    news = live.broadcaster_for(settings.redis_url)
 
     try:
-        run_worker(burst=burst)
+        run_worker(burst=burst, watch=lambda sessions: live.watch(sessions, news))
     except RedisDown as error:
         raise Fail(f"Could not reach Redis at {settings.redis_url}: {error}") from None
 
@@ -88,6 +92,10 @@ def scheduler_run_once() -> None:
 
     settings = get_settings()
     sessions = _sessions(settings)
+    if settings.redis_url:  # open inbox pages hear of the items it opens (bot/inbox/live.py)
+        from bot.inbox import live
+
+        live.watch(sessions, live.broadcaster_for(settings.redis_url))
     report = Scheduler(
         sessions, runtime_for(settings, sessions), SystemClock(), OutreachSettings()
     ).run(_jobs(settings, sessions))

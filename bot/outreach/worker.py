@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,8 +55,17 @@ class WorkerContext:
     sender: Sender
     connection: Redis
     engine: Engine | None = None
+    # Told of each sessionmaker the jobs use (the inbox's live news, installed by `medsync
+    # worker`: items the scheduler opens reach open pages as the web's own do).
+    watch: Callable[[sessionmaker[Session]], None] | None = None
     _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
     _pid: int = field(default_factory=os.getpid, repr=False)
+
+    def watched_by(self, watch: Callable[[sessionmaker[Session]], None]) -> None:
+        """Watch the jobs' sessions, those made already and any made after a fork."""
+        self.watch = watch
+        if self._sessions is not None:
+            watch(self._sessions)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -68,6 +77,8 @@ class WorkerContext:
                 self.engine = make_engine(self.settings.database_url)
             self._sessions = make_sessionmaker(self.engine)
             self._pid = os.getpid()
+            if self.watch is not None:
+                self.watch(self._sessions)
         return self._sessions
 
     @property
@@ -382,7 +393,11 @@ def warm_up(ctx: WorkerContext) -> None:
         log.warning("the database is not reachable yet (%s); the worker starts anyway", error)
 
 
-def run_worker(burst: bool = False, reconnect_seconds: float = 2.0) -> None:
+def run_worker(
+    burst: bool = False,
+    reconnect_seconds: float = 2.0,
+    watch: Callable[[sessionmaker[Session]], None] | None = None,
+) -> None:
     """`medsync worker`: an RQ worker with the scheduler (for enqueue_at and retries), and
     a ticker that enqueues the anchor-cycle job every few minutes.
 
@@ -403,6 +418,8 @@ def run_worker(burst: bool = False, reconnect_seconds: float = 2.0) -> None:
     from bot.outreach.rq_workers import SimpleWorker
 
     ctx = current()
+    if watch is not None:
+        ctx.watched_by(watch)
     warm_up(ctx)
     ticker = Ticker(
         ctx.outreach.scheduler_interval,
