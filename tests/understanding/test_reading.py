@@ -84,6 +84,9 @@ def test_the_misreadings_of_the_issue_are_recorded_flagged_with_the_words(
         ("changes", "not that I'm aware of", "en", "no"),  # as "not that I know of"
         ("changes", "Estoy embarazada", "es", "yes"),
         ("missed_doses", "No me alcanzó para comprarlas", "es", "yes"),  # not a no: cost
+        ("hospital", "아니요, 입원 안 했어요", "ko", "no"),  # the negation after the word
+        ("changes", "الطبيب غير دوائي", "ar", "yes"),  # "غير": changed, not "except"
+        ("changes", "لا، ما في شي جديد", "ar", "no"),
     ],
 )
 def test_the_second_set_of_replies(step: str, text: str, language: str, recorded: str) -> None:
