@@ -87,6 +87,13 @@ def test_the_misreadings_of_the_issue_are_recorded_flagged_with_the_words(
         ("hospital", "아니요, 입원 안 했어요", "ko", "no"),  # the negation after the word
         ("changes", "الطبيب غير دوائي", "ar", "yes"),  # "غير": changed, not "except"
         ("changes", "لا، ما في شي جديد", "ar", "no"),
+        # The negation after what it negates, said whole ("hospital, didn't go").
+        ("hospital", "В больнице не был", "ru", "no"),
+        ("hospital", "医院没去", "zh-Hans", "no"),
+        ("hospital", "Bệnh viện thì không", "vi", "no"),
+        ("hospital", "Hindi ako na-ospital", "tl", "no"),  # "hindi": the verb's, not an answer
+        ("hospital", "Mwen pa t al lopital", "ht", "no"),
+        ("hospital", "В больнице не был, но вызывал скорую", "ru", "yes"),
     ],
 )
 def test_the_second_set_of_replies(step: str, text: str, language: str, recorded: str) -> None:
