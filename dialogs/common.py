@@ -19,22 +19,27 @@ KEY_NO = "2"
 
 def read_yes_no(event: Event, ctx: Context) -> bool | None:
     """A sure yes or no (dialogs/reading.py): typos, emoji and "I did" read; "maybe", "no sé"
-    and "yes and no" are None."""
+    and "yes and no" are None, and so is a yes on a condition ("yes, if it's free"): a consent
+    is never taken on one."""
     if isinstance(event, Digits):
         return {KEY_YES: True, KEY_NO: False}.get(event.digits.strip("#*"))
     if isinstance(event, Text):
         reading = read(event.body, Asked("yes_no"), ctx.vocab)
         if reading.said in ("yes", "no") and reading.sure and reading.question_back is None:
+            if reading.said == "yes" and reading.conditional:
+                return None
             return reading.said == "yes"
     return None
 
 
 def question_back(event: Event, ctx: Context, kind: str = "yes_no") -> Back | None:
-    """ "Who is this?", "what do you mean?", "how much?", "when are you open?", or None."""
+    """ "Who is this?", "what do you mean?", "how much?", "when are you open?", or None.
+
+    Also beside an answer ("yes, but how much will it cost?"): the question is answered and
+    ours asked again, so a consent is given knowing what the patient asked."""
     if not isinstance(event, Text):
         return None
-    reading = read(event.body, Asked(kind), ctx.vocab)
-    return reading.question_back if reading.said is None else None
+    return read(event.body, Asked(kind), ctx.vocab).question_back
 
 
 def answer_back(

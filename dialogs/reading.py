@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rapidfuzz.distance import OSA
@@ -209,6 +209,8 @@ class Reading:
     others: tuple[Other, ...] = ()
     notes: tuple[str, ...] = ()  # other content a pharmacist must see (clauses, as written)
     question_back: Back | None = None
+    # A clause says "if", "in case", "unless": the answer may hang on it ("yes, if it's free").
+    conditional: bool = False
 
     @property
     def understood(self) -> bool:
@@ -503,6 +505,13 @@ def read(text: str, asked: Asked, vocab: Vocabulary) -> Reading:
 
 
 def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> Reading:
+    reading = _yes_no_reading(topic, meanings, back)
+    if any(m.hypothetical and not m.back for m in meanings):
+        return replace(reading, conditional=True)
+    return reading
+
+
+def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | None) -> Reading:
     counts_for_topic = topic == "missed_doses"
     yes: list[_Meaning] = []
     no: list[_Meaning] = []

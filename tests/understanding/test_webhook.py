@@ -64,3 +64,24 @@ def test_who_is_this_is_answered_and_the_question_asked_again(sqlite_url: str) -
     assert unsure.startswith("Just to be sure: were you in a hospital or ER")
     _, answers, _ = _answers(sqlite_url)
     assert "hospital" not in answers
+
+
+def _consents(sqlite_url: str) -> list[str]:
+    from store.models import ConsentEvent
+
+    with transaction(make_sessionmaker(make_engine(sqlite_url))) as s:
+        return [str(c.kind) for c in s.scalars(select(ConsentEvent).order_by(ConsentEvent.id))]
+
+
+def test_a_yes_on_a_condition_or_with_a_question_is_no_consent_yet(sqlite_url: str) -> None:
+    client: TestClient = app_client(sqlite_url)
+    phone = Phone(client, MARGARET)
+    phone.text("hi")
+    (conditional,) = phone.text("Yes, if it's free")
+    assert "Reply YES or NO" in conditional and "pickup day" not in conditional
+    (asked,) = phone.text("yes but how much does it cost?")
+    assert "$" in asked and "Reply YES or NO" in asked  # her estimate, then ours again
+    assert _consents(sqlite_url) == []
+    (joined,) = phone.text("yes")
+    assert "pickup day" in joined
+    assert _consents(sqlite_url) == ["enrollment_accepted"]
