@@ -277,6 +277,10 @@ class Enrollment(Base):
     next_anchor_date: Mapped[dt.date | None] = mapped_column(Date)
     declined_until: Mapped[dt.date | None] = mapped_column(Date)
     updated_at: Mapped[dt.datetime]
+    # The pharmacy's local date the plan behind `anchor_day` was made: set whenever the pickup
+    # day is set or changed (bot/program/enrollments.py), not when the scheduler moves
+    # `next_anchor_date` on. None: set before migration 0024 (`updated_at` stands in for it).
+    planned_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class ConsentEvent(Base):

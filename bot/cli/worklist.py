@@ -36,8 +36,9 @@ def worklist_command(
 ) -> None:
     """The prep-day worklist: for each pickup prepared that day, each patient and prescription
     to fill (full or short fill, days, units), the check-in (clear / held / no answer),
-    renewals pending, delivery or pickup, and what staff ticked off. A first cycle's sync
-    visits (the short fills before the first synced pickup) are listed on their own days."""
+    renewals pending, delivery or pickup, and what staff ticked off. The sync visits of a
+    new plan (the short fills before its first synced pickup: a first cycle, a changed pickup
+    day, an enrollment again) are listed on their own days."""
     from bot.clock import SystemClock, local_date
     from bot.program import worklist as work
     from store import queries

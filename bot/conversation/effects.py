@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from bot.conversation.messages import when_written
 from bot.languages import catalogs, serving
 from bot.languages.patient_language import set_in_conversation
 from bot.program import assessments, caregivers, households, services, words
+from bot.program.pickup_day import set_pickup_day
 from bot.program.preferences import change as change_preference
 from dialogs.turn import (
     Effect,
@@ -87,7 +89,7 @@ def apply_effects(
                 if effect.kind == "household_joined":
                     households.join_on_phone(session, patient, patients, now)
             case SetEnrollment():
-                _set_enrollment(session, effect, now)
+                _set_enrollment(session, effect, now, ZoneInfo(pharmacy.timezone))
             case SetLanguage():
                 patient = by_id[effect.patient_id]
                 set_in_conversation(patient, effect.language, effect.chosen, channel.value, now)
@@ -117,7 +119,9 @@ def apply_effects(
                 _to_staff_thread(session, pharmacy, effect, message, phone, now, conversation)
 
 
-def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -> None:
+def _set_enrollment(
+    session: Session, effect: SetEnrollment, now: dt.datetime, zone: ZoneInfo
+) -> None:
     enrollment = queries.enrollment_of(session, effect.patient_id)
     if enrollment is None:
         enrollment = Enrollment(patient_id=effect.patient_id, cycle="monthly")
@@ -125,8 +129,9 @@ def _set_enrollment(session: Session, effect: SetEnrollment, now: dt.datetime) -
         queries.enrollment_added(session, enrollment)
     enrollment.status = EnrollmentStatus(effect.status)
     if effect.anchor_day is not None:
-        enrollment.anchor_day = effect.anchor_day
-        enrollment.next_anchor_date = effect.next_anchor_date
+        # The plan the dialog told the patient was made today, where the pharmacy is.
+        today = now.astimezone(zone).date()
+        set_pickup_day(enrollment, effect.anchor_day, effect.next_anchor_date, today)
     enrollment.declined_until = effect.declined_until
     enrollment.updated_at = now
 

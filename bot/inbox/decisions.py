@@ -24,6 +24,7 @@ from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.languages import serving
 from bot.program.open_days import real_pickup
+from bot.program.pickup_day import set_pickup_day
 from bot.program.plans import first_synced_pickup
 from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
@@ -325,11 +326,13 @@ def _approve_enrollment(
     _claim(session, actor, item, ReviewStatus.APPROVED, note, now)
     before = _enrollment_state(enrollment)
     earliest = today + dt.timedelta(days=preparation_days)
-    if enrollment.next_anchor_date is None or enrollment.next_anchor_date < earliest:
+    first_anchor = enrollment.next_anchor_date
+    if first_anchor is None or first_anchor < earliest:
         # Approved late: the first synced pickup moves to what the plan makes of today (the
-        # next anchor the pharmacy can prepare with every medicine joined; off closed days).
-        first = first_synced_pickup(patient, enrollment.anchor_day, today)
-        enrollment.next_anchor_date = first.pickup.planned
+        # next anchor the pharmacy can prepare with every medicine joined; off closed days),
+        # so the plan behind the day is today's.
+        first_anchor = first_synced_pickup(patient, enrollment.anchor_day, today).pickup.planned
+        set_pickup_day(enrollment, enrollment.anchor_day, first_anchor, today)
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.updated_at = now
     sent: list[int] = []
@@ -342,7 +345,7 @@ def _approve_enrollment(
             "pharmacy": pharmacy.name,
             "day": enrollment.anchor_day,
             # The day the patient comes: the anchor, or the open day before it when closed.
-            "date": real_pickup(pharmacy, enrollment.next_anchor_date, today),
+            "date": real_pickup(pharmacy, first_anchor, today),
         }
         sent.append(
             _text_approval(session, item, patient, prompts.ENROLLMENT_APPROVED, params, now)
@@ -615,8 +618,7 @@ def set_anchor_day(
     # As the anchor dialog does: the enrollment keeps the plan's first synced pickup (its
     # visits before it are on the prep-day worklist), moved off a closed day when shown.
     first = first_synced_pickup(patient, day, today)
-    enrollment.anchor_day = day
-    enrollment.next_anchor_date = first.pickup.planned
+    set_pickup_day(enrollment, day, first.pickup.planned, today)
     enrollment.updated_at = now
     record(
         session,

@@ -11,10 +11,12 @@ whether staff ticked it off (store/worklist.py, append-only, audited).
 
 The first cycle needs more trips than the synced pickup: the plan's visits before it (the sync
 visit, short fills on their own due dates, an anchor pickup before every medicine has joined).
-An enrollment that has not reached its first anchor yet (no pickup cycle) is planned as of the
-day it was set up, the plan the patient was told, and each of those trips prepared on the day
-asked is listed too, marked as a sync visit, its anchor date being the visit's own day (so
-ticks of a visit and of the synced pickup stay apart). A sync visit has no check-in.
+So does a cycle after the pickup day changed or the patient enrolled again. An enrollment
+that has not reached the synced pickup of its current plan (no pickup cycle on or after the
+day the plan was made, enrollment.planned_on) is planned as of that day, the plan the patient
+was told, and each of those trips prepared on the day asked is listed too, marked as a sync
+visit, its anchor date being the visit's own day (so ticks of a visit and of the synced pickup
+stay apart). A sync visit has no check-in.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.program import services
@@ -291,13 +293,21 @@ class _Visit:
 def _sync_visits(
     session: Session, pharmacy: Pharmacy, prepare_on: dt.date, settings: ProgramSettings
 ) -> list[_Visit]:
-    """The first cycle's trips before the synced pickup that are prepared on `prepare_on`.
+    """The trips before the synced pickup of a plan not yet reached that are prepared on
+    `prepare_on`: the first cycle's, and those lining the medicines up again after the pickup
+    day changed or the patient enrolled again.
 
-    Only enrollments still before their first anchor (no pickup cycle yet) with their synced
-    pickup after the trips prepared that day; each is planned as of the day it was set up
-    (enrollment.updated_at, not after `prepare_on`), with the enrollment's anchor day: the
-    plan whose trips the patient was told (dialogs/plan/day_plan.py), not a copy of it."""
+    Only enrollments with no pickup cycle on or after the day their plan was made
+    (enrollment.planned_on; before it was recorded, no pickup cycle at all) and their synced
+    pickup after the trips prepared that day; each is planned as of that day (planned_on, or
+    updated_at when it is not recorded; not after `prepare_on`), with the enrollment's anchor
+    day: the plan whose trips the patient was told (dialogs/plan/day_plan.py), not a copy."""
     soonest = prepare_on + dt.timedelta(days=settings.preparation_days)
+    # A cycle on or after the plan's day: that plan's synced pickup has been reached.
+    reached = exists().where(
+        PickupCycle.patient_id == Enrollment.patient_id,
+        or_(Enrollment.planned_on.is_(None), PickupCycle.anchor_date >= Enrollment.planned_on),
+    )
     found = session.scalars(
         select(Enrollment)
         .join(Patient, Patient.id == Enrollment.patient_id)
@@ -306,7 +316,7 @@ def _sync_visits(
             Enrollment.status == EnrollmentStatus.ACTIVE,
             Enrollment.next_anchor_date > soonest,
             Enrollment.next_anchor_date <= soonest + dt.timedelta(days=FIRST_CYCLE_DAYS),
-            ~exists().where(PickupCycle.patient_id == Enrollment.patient_id),
+            ~reached,
         )
     ).all()
     if not found:
@@ -325,7 +335,8 @@ def _sync_visits(
         anchor = enrollment.next_anchor_date
         assert anchor is not None
         synced = pickup_day(anchor, settings.open_days, not_before=prepare_on).actual
-        planned_on = min(prepare_on, enrollment.updated_at.astimezone(zone).date())
+        made = enrollment.planned_on or enrollment.updated_at.astimezone(zone).date()
+        planned_on = min(prepare_on, made)
         day = enrollment.anchor_day or anchor.day
         try:
             meds = [medication(rx) for rx in patient.prescriptions if rx.active]

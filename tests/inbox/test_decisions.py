@@ -106,6 +106,8 @@ def test_approving_an_enrollment_activates_it_and_confirms_in_the_patients_langu
         enrollment = s.scalars(select(Enrollment).where(Enrollment.patient_id == jose_id)).one()
         assert enrollment.status == EnrollmentStatus.ACTIVE
         assert enrollment.next_anchor_date == dt.date(2026, 12, 20)
+        # Approved in time: the plan behind the day is still the one the dialog made.
+        assert enrollment.planned_on is None
     [text] = outbound(inbox)
     assert text.language == "es" and text.phone == "+13055550147"
     assert "20" in text.body and "diciembre" in text.body  # Spanish, with day and date
@@ -123,6 +125,7 @@ def test_an_enrollment_approved_too_late_moves_to_the_next_pickup(inbox: Inbox) 
         enrollment = s.scalars(select(Enrollment)).one()
         # Dec 1 is only two days away; fills are prepared three days ahead.
         assert enrollment.next_anchor_date == dt.date(2027, 1, 1)
+        assert enrollment.planned_on == dt.date(2026, 11, 29)  # the plan made again today
     # The text names the real day (issue 16): January 1 is New Year's Day, a federal holiday,
     # so the patient comes the open day before it.
     assert "Thursday, December 31, 2026" in outbound(inbox)[0].body
@@ -339,6 +342,7 @@ def test_changing_the_pickup_day_recomputes_the_next_pickup_and_is_audited(
         # her plan on the 2nd joins every medicine on Jan 2 (visits Nov 29, Dec 2, Dec 10 for
         # the short fills): the enrollment keeps the first synced pickup, as a text would.
         assert enrollment.next_anchor_date == dt.date(2027, 1, 2)
+        assert enrollment.planned_on == dt.date(2026, 11, 29)  # what the worklist plans from
         assert s.get(ReviewItem, item_id).status == ReviewStatus.PENDING  # type: ignore[union-attr]
     [event] = audit(inbox, "edit_anchor_day")
     assert event.before == {

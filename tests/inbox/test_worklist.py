@@ -28,7 +28,7 @@ from store.preferences import PatientPreference
 from store.worklist import WorklistTick
 from tests.helpers import NOW
 from tests.inbox import factories
-from tests.inbox.conftest import SQLITE_ONLY, TOM, UMA, Inbox, csrf_from
+from tests.inbox.conftest import SQLITE_ONLY, TOM, UMA, Inbox, csrf_from, post_form
 
 CHRISTMAS = dt.date(2026, 12, 25)  # a Friday: the pickup is Thursday Dec 24
 PREP = dt.date(2026, 12, 21)  # Monday: Dec 24 - 3 days
@@ -388,3 +388,200 @@ def test_the_csv_keeps_formula_like_text_from_the_export_as_text(cli: Inbox) -> 
         "'-Lisinopril 10 mg tablet",
     )
     assert rows[1]["rx_number"] == "RX700102" and rows[1]["days"] == "31"
+
+
+# ------------------------------------------------------------------ a plan made again
+# A settled patient (a pickup cycle behind them) whose pickup day changes, or who enrolls
+# again after leaving, gets the new plan's short fills as sync visits too: until a pickup cycle
+# on or after the day the plan was made (enrollment.planned_on) is behind them.
+PREP_DAYS_TO_JAN = [dt.date(2026, 11, 29) + dt.timedelta(days=n) for n in range(45)]
+
+
+def settle_dorothy(
+    inbox: Inbox,
+    day: int,
+    planned_on: dt.date | None,
+    status: EnrollmentStatus = EnrollmentStatus.ACTIVE,
+    cycle_on: dt.date | None = None,
+) -> int:
+    """Dorothy in sync on `day`: the pickup of Nov `day` picked up (a cycle behind her), her
+    next pickup Dec `day`; the day chosen on `planned_on` (None: before it was recorded). Her
+    enrollment was last updated today, as the scheduler does when it moves the anchor on."""
+    from store.dispensing import CycleState, PickupCycle
+
+    with transaction(inbox.sessions) as session:
+        dorothy = factories.patient(session, "P1005", inbox.ids["main"])
+        session.add(
+            Enrollment(
+                patient_id=dorothy.id,
+                status=status,
+                anchor_day=day,
+                cycle="monthly",
+                next_anchor_date=dt.date(2026, 12, day),
+                updated_at=NOW,
+                planned_on=planned_on,
+            )
+        )
+        session.add(
+            PickupCycle(
+                patient_id=dorothy.id,
+                anchor_date=cycle_on or dt.date(2026, 11, day),
+                state=CycleState.PICKED_UP.value,
+                updated_at=NOW,
+            )
+        )
+        return dorothy.id
+
+
+def visits_listed(days: list[dt.date]) -> dict[str, list[tuple[str, str]]]:
+    """Each preparation day's CSV rows (trip, rx) for Dorothy, where there are any."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for day in days:
+        rows = csv.DictReader(io.StringIO(medsync("worklist", "--date", day.isoformat(), "--csv")))
+        mine = [(r["trip"], r["rx_number"]) for r in rows if r["patient_id"] == "P1005"]
+        if mine:
+            found[day.isoformat()] = mine
+    return found
+
+
+def test_a_settled_patient_whose_day_changes_gets_the_visits_lining_up_again(cli: Inbox) -> None:
+    """Dorothy, in sync on the 20th since September, moves to the 9th on Nov 29 in the inbox:
+    the plan of Nov 29 (the one `medsync plan P1005 --anchor 9` shows) has her come Dec 6,
+    Dec 9 and Dec 18 for short fills, then every medicine on Jan 9, 2027."""
+    dorothy = settle_dorothy(cli, 20, planned_on=dt.date(2026, 9, 1))
+    before = medsync("worklist", "--date", "2026-12-17")
+    assert "Pickup Sun Dec 20, 2026: 1 patients" in before and "sync visit" not in before
+    client = cli.sign_in()
+    page = f"/patients/{dorothy}"
+    assert post_form(client, page, f"{page}/anchor-day", day="9").status_code == 303
+    with transaction(cli.sessions) as session:
+        enrollment = session.scalars(select(Enrollment)).one()
+        assert (enrollment.anchor_day, enrollment.next_anchor_date) == (9, DOROTHY_SYNCED)
+        assert enrollment.planned_on == dt.date(2026, 11, 29)
+
+    first = medsync("worklist", "--date", "2026-12-03")
+    assert "Pickup Sun Dec 06, 2026: 1 patients, 2 fills" in first
+    assert "Dorothy Walsh (P1005): sync visit before the first synced pickup Sat Jan 09" in first
+    assert "[ ] RX700502 Furosemide 20 mg tablet: short fill, 3 days, 3 units" in first
+    assert "RX700502 Furosemide 20 mg tablet: full fill, 31 days" in (
+        medsync("worklist", "--date", "2026-12-06")
+    )
+    warfarin = medsync("worklist", "--date", "2026-12-15")
+    assert "[ ] RX700501 Warfarin 5 mg tablet: short fill, 22 days, 22 units" in warfarin
+    html = client.get("/inbox/worklist?date=2026-12-15").text
+    assert "Sync visit" in html and "first synced pickup Sat Jan 09" in html
+    assert "short fill: 22 days, 22 units" in html
+    # Every day from Nov 29 to Jan 12: the three visits, then the new synced pickup; the
+    # Dec 20 pickup of the old day is gone.
+    trips = {
+        day: sorted({t for t, _ in rows}) for day, rows in visits_listed(PREP_DAYS_TO_JAN).items()
+    }
+    assert trips == {
+        "2026-12-03": ["sync visit"],
+        "2026-12-06": ["sync visit"],
+        "2026-12-15": ["sync visit"],
+        "2027-01-06": ["synced pickup"],
+    }
+
+    # Once the new synced pickup is a pickup cycle behind her (the scheduler moved her on to
+    # Feb 9), the plan's trips are not visits any more, even on a list printed again.
+    from store.dispensing import CycleState, PickupCycle
+
+    with transaction(cli.sessions) as session:
+        session.add(
+            PickupCycle(
+                patient_id=dorothy,
+                anchor_date=DOROTHY_SYNCED,
+                state=CycleState.OPEN.value,
+                updated_at=NOW,
+            )
+        )
+        session.scalars(select(Enrollment)).one().next_anchor_date = dt.date(2027, 2, 9)
+    assert visits_listed([dt.date(2026, 12, 3), dt.date(2026, 12, 15), dt.date(2027, 1, 6)]) == {}
+
+
+@pytest.mark.parametrize(
+    "planned_on",
+    [
+        None,  # set before planned_on was recorded: as before, no visits past a cycle
+        dt.date(2026, 11, 5),  # chose the 9th on Nov 5: the cycle of Nov 9 is behind her
+    ],
+)
+def test_a_settled_patient_whose_day_did_not_change_gets_no_visits(
+    cli: Inbox, planned_on: dt.date | None
+) -> None:
+    """Dorothy in sync on the 9th (the pickup of Nov 9 behind her): her plan as of today would
+    have short fills before Dec 9, but she is in sync, so only her pickups are listed."""
+    settle_dorothy(cli, 9, planned_on=planned_on)
+    # (Her warfarin has supply past Dec 9: nothing of it is due on that pickup.)
+    assert visits_listed(PREP_DAYS_TO_JAN) == {
+        "2026-12-06": [("synced pickup", "RX700502"), ("synced pickup", "RX700503")],
+    }
+
+
+def test_a_patient_who_enrolls_again_gets_the_visits(cli: Inbox) -> None:
+    """Dorothy left in the summer (her last pickup cycle Jun 9) and chose the 9th again by text
+    on Nov 29 (the dialog's effect); approved in the inbox, her new plan's visits are listed."""
+    from bot.conversation.effects import apply_effects
+    from dialogs.turn import SetEnrollment
+    from store.models import Patient, Pharmacy
+
+    dorothy = settle_dorothy(
+        cli,
+        9,
+        planned_on=dt.date(2026, 3, 2),
+        status=EnrollmentStatus.DISENROLLED,
+        cycle_on=dt.date(2026, 6, 9),
+    )
+    with transaction(cli.sessions) as session:
+        pharmacy = session.get(Pharmacy, cli.ids["main"])
+        patient = session.get(Patient, dorothy)
+        assert pharmacy is not None and patient is not None
+        effect = SetEnrollment(dorothy, "pending_review", 9, DOROTHY_SYNCED)
+        apply_effects(session, pharmacy, [patient], [effect], None, patient.phone, NOW)
+        item = ReviewItem(
+            pharmacy_id=pharmacy.id,
+            patient_id=dorothy,
+            phone=patient.phone,
+            kind=ReviewKind.NEW_ENROLLMENT,
+            status=ReviewStatus.PENDING,
+            priority=1,
+            summary="New enrollment: pickup day 9, first synced pickup Jan 09, 2027.",
+            details={"anchor_day": 9, "first_pickup": DOROTHY_SYNCED.isoformat()},
+            created_at=NOW,
+        )
+        session.add(item)
+        session.flush()
+        item_id = item.id
+    assert visits_listed([dt.date(2026, 12, 3)]) == {}  # not active until approved
+    client = cli.sign_in()
+    item_page = f"/inbox/items/{item_id}"
+    assert post_form(client, item_page, f"{item_page}/approve").status_code == 303
+    with transaction(cli.sessions) as session:
+        enrollment = session.scalars(select(Enrollment)).one()
+        assert enrollment.status == EnrollmentStatus.ACTIVE
+        assert (enrollment.planned_on, enrollment.next_anchor_date) == (NOW.date(), DOROTHY_SYNCED)
+    assert visits_listed(PREP_DAYS_TO_JAN) == {
+        "2026-12-03": [("sync visit", "RX700502"), ("sync visit", "RX700503")],
+        "2026-12-06": [("sync visit", "RX700502"), ("sync visit", "RX700503")],
+        "2026-12-15": [("sync visit", "RX700501")],
+        "2027-01-06": [
+            ("synced pickup", "RX700501"),
+            ("synced pickup", "RX700502"),
+            ("synced pickup", "RX700503"),
+        ],
+    }
+
+
+def test_an_enrollment_without_planned_on_is_planned_as_before(cli: Inbox) -> None:
+    """Set up before planned_on was recorded (NULL): a first cycle is planned as of
+    updated_at, and any pickup cycle behind the patient means no visits."""
+    enroll_dorothy(cli)  # no planned_on, updated_at Nov 29
+    with transaction(cli.sessions) as session:
+        assert session.scalars(select(Enrollment.planned_on)).one() is None
+    assert sorted(visits_listed(PREP_DAYS_TO_JAN)) == [
+        "2026-12-03",
+        "2026-12-06",
+        "2026-12-15",
+        "2027-01-06",
+    ]

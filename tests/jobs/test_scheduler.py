@@ -269,3 +269,72 @@ def test_the_first_cycle_checks_in_before_the_first_synced_pickup_only(world: Wo
         assert {a for a, _ in events} == {synced}
         assert session.scalars(select(Enrollment.next_anchor_date)).one() == synced
     assert len(bodies(world)) >= 1 and all("December 2," not in b for b in bodies(world))
+
+
+def test_a_new_pickup_day_has_its_visits_until_its_synced_pickup_passes(world: World) -> None:
+    """Dorothy, in sync on the 20th (the Nov 20 pickup behind her), moves to the 9th on Nov 29:
+    the scheduler runs every day to mid-February. The prep-day worklist lists the new plan's
+    short fills (visits Dec 6, Dec 9, Dec 18) and then only her synced pickups (Jan 9, Feb 9):
+    moving her anchor on keeps the day her plan was made, so no visit comes back."""
+    from bot.program import worklist as work
+    from bot.program.pickup_day import set_pickup_day
+    from bot.program.plans import first_synced_pickup
+    from store.dispensing import CycleState, PickupCycle
+    from store.models import Patient, Pharmacy
+
+    dorothy = world.patient("P1005")
+    changed_on = dt.date(2026, 11, 29)
+    with transaction(world.sessions) as session:
+        enrollment = Enrollment(
+            patient_id=dorothy.id,
+            status=EnrollmentStatus.ACTIVE,
+            anchor_day=20,
+            cycle="monthly",
+            next_anchor_date=dt.date(2026, 12, 20),
+            updated_at=world.clock.now(),
+            planned_on=dt.date(2026, 9, 1),
+        )
+        session.add(enrollment)
+        session.add(
+            PickupCycle(
+                patient_id=dorothy.id,
+                anchor_date=dt.date(2026, 11, 20),
+                state=CycleState.PICKED_UP.value,
+                updated_at=world.clock.now(),
+            )
+        )
+        patient = session.get(Patient, dorothy.id)
+        assert patient is not None
+        first = first_synced_pickup(patient, 9, changed_on).pickup.planned
+        set_pickup_day(enrollment, 9, first, changed_on)
+    assert first == dt.date(2027, 1, 9)
+    listed: dict[dt.date, list[tuple[str, dt.date]]] = {}
+    day = changed_on
+    while day <= dt.date(2027, 2, 12):
+        world.clock.at = at_ten_in_new_york(day)
+        tick(world)
+        with transaction(world.sessions) as session:
+            pharmacy = session.scalars(select(Pharmacy)).first()
+            assert pharmacy is not None
+            mine = [
+                (p.trip, p.pickup_date)
+                for d in work.worklist(session, pharmacy, day).days
+                for p in d.patients
+                if p.external_id == "P1005"
+            ]
+        if mine:
+            listed[day] = mine
+        day += dt.timedelta(days=1)
+    assert listed == {
+        dt.date(2026, 12, 3): [("sync visit", dt.date(2026, 12, 6))],
+        dt.date(2026, 12, 6): [("sync visit", dt.date(2026, 12, 9))],
+        dt.date(2026, 12, 15): [("sync visit", dt.date(2026, 12, 18))],
+        dt.date(2027, 1, 6): [("synced pickup", dt.date(2027, 1, 9))],
+        dt.date(2027, 2, 6): [("synced pickup", dt.date(2027, 2, 9))],
+    }
+    with transaction(world.sessions) as session:
+        moved = session.scalars(select(Enrollment)).one()
+        assert moved.next_anchor_date == dt.date(2027, 3, 9)
+        assert moved.planned_on == changed_on  # the scheduler moved the anchor, not the plan
+        cycles = session.scalars(select(PickupCycle.anchor_date).order_by(PickupCycle.anchor_date))
+        assert list(cycles) == [dt.date(2026, 11, 20), dt.date(2027, 1, 9), dt.date(2027, 2, 9)]
