@@ -217,7 +217,8 @@ def campaign_run(name: str, which: str | None, by: str | None, follow: bool) -> 
     this command does (Ctrl-C stops; run again to carry on)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from bot.outreach.campaigns import CampaignError, pending_count, run_campaign
+    from bot.outreach.campaigns import CampaignError
+    from bot.outreach.invitations import pending_count, run_campaign
 
     settings = get_settings()
     sessions = _sessions(settings)
@@ -294,7 +295,7 @@ def _follow(
     it; `medsync campaign report` shows how far they are)."""
     import time
 
-    from bot.outreach.campaigns import campaign_progress
+    from bot.outreach.campaign_report import campaign_progress
     from store.db import transaction
 
     start = None
@@ -313,7 +314,8 @@ def _status_command(action: str) -> click.Command:
     @click.argument("name")
     @click.option("--pharmacy", "which", default=None)
     def command(name: str, which: str | None) -> None:
-        from bot.outreach.campaigns import CampaignError, set_status
+        from bot.outreach.campaign_status import set_status
+        from bot.outreach.campaigns import CampaignError
 
         settings = get_settings()
         sessions = _sessions(settings)
@@ -349,8 +351,9 @@ def campaign_report(name: str, each: bool, which: str | None) -> None:
     from rich.progress_bar import ProgressBar
     from rich.table import Table
 
-    from bot.outreach.campaigns import REPORT_COLUMNS, CampaignError, campaign_progress
-    from bot.outreach.campaigns import campaign_report as build
+    from bot.outreach.campaign_report import REPORT_COLUMNS, campaign_progress
+    from bot.outreach.campaign_report import campaign_report as build
+    from bot.outreach.campaigns import CampaignError
     from store.db import transaction
 
     settings = get_settings()

@@ -1,6 +1,6 @@
-"""Who a campaign may invite, judged in SQL: the same rules as `campaigns.verdict`, for a
-whole pharmacy or a list of patients in a few statements, without loading a patient, a
-prescription or a plan.
+"""Who a campaign may invite: one patient judged from their rows (`verdict`, at the end),
+and the same rules judged in SQL, for a whole pharmacy or a list of patients in a few
+statements, without loading a patient, a prescription or a plan.
 
 `verdict` decides from one patient's rows: opted out, already in the program, declined until
 a later day, prescription data that cannot be planned (a `PlanError`), fewer than two
@@ -33,7 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from dialogs.plan.model import Package, PayerKind, ProgramSettings, Schedule
+from bot.outreach import cycle_events
+from bot.program.plans import medication, program_settings
+from dialogs.plan.model import Package, PayerKind, PlanError, ProgramSettings, Schedule
+from dialogs.plan.reconcile import check_eligibility, reconcile_all
 from store.models import Enrollment, EnrollmentStatus, Patient, Prescription
 from store.outreach import Campaign, CampaignRecipient, RecipientStatus
 
@@ -237,3 +240,54 @@ def eligible_where(facts: Any, today: dt.date) -> list[ColumnElement[bool]]:
         facts.c.doubtful == 0,
         facts.c.synced + case((facts.c.packages > 0, 1), else_=0) >= 2,
     ]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: RecipientStatus | None  # PENDING, LANDLINE or SKIPPED; None: leave out entirely
+    reason: str
+
+
+def verdict(
+    patient: Patient,
+    enrollment: Enrollment | None,
+    today: dt.date,
+    program: ProgramSettings | None = None,
+) -> Verdict:
+    """Whether a patient may be invited now, and why not."""
+    if patient.opted_out:
+        return Verdict(RecipientStatus.SKIPPED, "opted out of texts")
+    if enrollment is not None and enrollment.status in IN_PROGRAM:
+        return Verdict(RecipientStatus.SKIPPED, "already in med sync")
+    if (
+        enrollment is not None
+        and enrollment.declined_until is not None
+        and enrollment.declined_until > today
+    ):
+        return Verdict(
+            RecipientStatus.SKIPPED,
+            f"declined med sync (no invitations until {enrollment.declined_until})",
+        )
+    try:
+        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
+    except PlanError as error:
+        return Verdict(RecipientStatus.SKIPPED, f"prescription data needs review: {error}")
+    program = program or program_settings(patient)  # a campaign works it out once
+    eligibility = check_eligibility(reconcile_all(meds, program))
+    if not eligibility.eligible:
+        return Verdict(RecipientStatus.SKIPPED, eligibility.reason)
+    if not cycle_events.textable(patient):
+        return Verdict(RecipientStatus.LANDLINE, "no SMS-capable number: waits for a call")
+    return Verdict(RecipientStatus.PENDING, eligibility.reason)
+
+
+def enrollments_at(session: Session, pharmacy_id: int) -> dict[int, Enrollment]:
+    """Every enrollment of the pharmacy's patients, by patient id (one statement)."""
+    return {
+        e.patient_id: e
+        for e in session.scalars(
+            select(Enrollment)
+            .join(Patient, Patient.id == Enrollment.patient_id)
+            .where(Patient.pharmacy_id == pharmacy_id)
+        )
+    }

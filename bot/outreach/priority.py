@@ -24,7 +24,7 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.outreach.campaigns import enrollments_at, verdict
+from bot.outreach.audience import enrollments_at, verdict
 from bot.program import therapy_classes
 from bot.program.adherence import ADHERENT_PERCENT, program_adherence
 from bot.program.plans import medication, program_settings

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.conversation.runtime import Runtime, runtime_for
 from bot.outreach.batches import BATCH_SIZE, deliver_many, record_answers
-from bot.outreach.campaigns import CHUNK, invite_chunk
+from bot.outreach.invitations import CHUNK, invite_chunk
 from bot.outreach.jobs import InProcessJobs, Jobs
 from bot.outreach.outbound import SendingPolicy, deliver
 from bot.outreach.scheduler import Scheduler
@@ -273,7 +273,7 @@ def send_messages(message_ids: list[int]) -> str:
 
 
 def enqueue_invitations(queue: Queue, campaign_id: int, recipient_ids: Sequence[int]) -> int:
-    """A campaign's recipients in chunk jobs of `campaigns.CHUNK`, enqueued in one pipeline
+    """A campaign's recipients in chunk jobs of `invitations.CHUNK`, enqueued in one pipeline
     (`Queue.enqueue_many`); the number of jobs. Each chunk is safe to run twice."""
     from rq import Queue as RQQueue
 

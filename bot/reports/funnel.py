@@ -2,9 +2,9 @@
 
 A patient counts at a step when they took that step, or a later one, in the period; so each
 step holds the next and the drop-off between two steps is never negative. Eligibility is the
-campaign rule (bot/campaigns.py: two or more maintenance medicines that can be synced) on the
-prescriptions as they are now: the records do not keep what a patient's medicines were on an
-earlier day."""
+campaign rule (bot/outreach/audience.py: two or more maintenance medicines that can be
+synced) on the prescriptions as they are now: the records do not keep what a patient's
+medicines were on an earlier day."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ from sqlalchemy import func, select
 from bot.channels.sms import render_sms
 from bot.clock import FrozenClock
 from bot.conversation.runtime import Runtime
-from bot.outreach.campaigns import create_campaign, invite_chunk, run_campaign
+from bot.outreach.campaigns import create_campaign
+from bot.outreach.invitations import invite_chunk, run_campaign
 from bot.outreach.rq_workers import SimpleWorker
 from bot.outreach.sender import TwilioSender
 from bot.outreach.worker import (

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.outreach import audience
-from bot.outreach.campaigns import create_campaign, local_date_at, verdict
+from bot.outreach.audience import verdict
+from bot.outreach.campaigns import create_campaign, local_date_at
 from bot.program.plans import pharmacy_program
 from store.db import transaction
 from store.models import Enrollment, EnrollmentStatus, Patient, Pharmacy, Prescription

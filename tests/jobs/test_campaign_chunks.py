@@ -12,13 +12,9 @@ from redis import Redis
 from sqlalchemy import func, select
 
 from bot.cli.main import main
-from bot.outreach.campaigns import (
-    CHUNK,
-    campaign_progress,
-    create_campaign,
-    invite_chunk,
-    run_campaign,
-)
+from bot.outreach.campaign_report import campaign_progress
+from bot.outreach.campaigns import create_campaign
+from bot.outreach.invitations import CHUNK, invite_chunk, run_campaign
 from bot.outreach.worker import WorkerContext, enqueue_invitations
 from store.db import transaction
 from store.models import Message, Patient

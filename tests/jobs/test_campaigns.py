@@ -11,15 +11,10 @@ from sqlalchemy import func, select
 
 from bot.channels.sms import InboundText
 from bot.cli.main import main
-from bot.outreach.campaigns import (
-    CampaignError,
-    Report,
-    campaign_report,
-    create_campaign,
-    read_patient_ids,
-    run_campaign,
-    set_status,
-)
+from bot.outreach.campaign_report import Report, campaign_report
+from bot.outreach.campaign_status import set_status
+from bot.outreach.campaigns import CampaignError, create_campaign, read_patient_ids
+from bot.outreach.invitations import run_campaign
 from bot.outreach.scheduler import Scheduler
 from store.db import transaction
 from store.models import AuditEvent, MessageStatus
