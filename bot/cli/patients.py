@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from bot.cli.common import Fail, pharmacy_named, send_now, sessions_for
 from bot.clock import SystemClock
 from bot.conversation.runtime import NotEnrolled, PatientNotFound, runtime_for
-from bot.imports.pharmacy_export import ImportFileError, import_export
+from bot.imports.import_report import ImportFileError
+from bot.imports.pharmacy_export import import_export
 from bot.settings import get_settings
 from store import queries
 from store.db import transaction

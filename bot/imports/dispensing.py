@@ -42,7 +42,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from bot.imports.pharmacy_export import chunks, count
+from bot.imports.export_writing import chunks
+from bot.imports.import_report import count
 from bot.program import pickups
 from store.dispensing import DispensingEvent, EventKind
 from store.fills import Fill

@@ -32,7 +32,7 @@ from fhir.resources.R4B.medicationdispense import MedicationDispense
 from pydantic import ValidationError
 
 from bot.imports.dispensing import Event, Outcome
-from bot.imports.pharmacy_export import ImportFileError
+from bot.imports.import_report import ImportFileError
 from store.dispensing import EventKind
 
 READ_STATUSES = ("completed", "declined", "entered-in-error")

@@ -23,20 +23,15 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from bot.imports.dispensing import KINDS, Event, record_events
-from bot.imports.pharmacy_export import (
-    ImportFileError,
+from bot.imports.export_rows import column_name, csv_records, header_positions
+from bot.imports.export_values import (
     Invalid,
-    RowError,
-    column_name,
-    count,
-    csv_records,
-    header_positions,
     parse_date,
     parse_days_supply,
     parse_key,
     parse_quantity,
-    rejection_lines,
 )
+from bot.imports.import_report import ImportFileError, RowError, count, rejection_lines
 from store.dispensing import EventKind
 from store.models import Pharmacy
 

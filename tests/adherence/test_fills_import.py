@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.imports import demo_fills
 from bot.imports.fills import import_fills, is_fills_header
-from bot.imports.pharmacy_export import ImportFileError
+from bot.imports.import_report import ImportFileError
 from store.fills import Fill
 from tests.adherence.world import (
     NOW,

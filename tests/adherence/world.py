@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cli.main import main
-from bot.imports.pharmacy_export import COLUMNS
+from bot.imports.export_rows import COLUMNS
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import (
     Channel,

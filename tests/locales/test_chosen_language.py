@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.imports.pharmacy_export import ImportReport, import_export
+from bot.imports.import_report import ImportReport
+from bot.imports.pharmacy_export import import_export
 from bot.languages.patient_language import origin
 from store.db import transaction
 from store.models import Patient, Pharmacy

@@ -13,8 +13,10 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.imports import demo
-from bot.imports import pharmacy_export as importer
-from bot.imports.pharmacy_export import COLUMNS, ImportFileError, ImportReport, import_export
+from bot.imports import export_writing as importer
+from bot.imports.export_rows import COLUMNS
+from bot.imports.import_report import ImportFileError, ImportReport
+from bot.imports.pharmacy_export import import_export
 from store.db import transaction
 from store.models import Patient, Pharmacy, Prescription
 from tests.conftest import NOW

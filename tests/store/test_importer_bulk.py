@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from bot.imports.pharmacy_export import BULK_LOAD_ABOVE, import_export
+from bot.imports.export_writing import BULK_LOAD_ABOVE
+from bot.imports.pharmacy_export import import_export
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import Patient, Pharmacy, Prescription
 from tests.bench import generate
