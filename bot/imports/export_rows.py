@@ -230,7 +230,7 @@ def _parse(
     take("maintenance", parse_yes_no, prescription)
     take("package", parse_package, prescription)
     take("copay", parse_copay, prescription)
-    take("mail_order", parse_flag, prescription)  # outreach priority (bot/priority.py)
+    take("mail_order", parse_flag, prescription)  # outreach priority (bot/outreach/priority.py)
     take("program_340b", parse_flag, prescription)
     # Issue 16: blank is active, and so is a row of an export without the column (the
     # export lists active prescriptions): a prescription made inactive comes back.
