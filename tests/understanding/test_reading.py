@@ -82,6 +82,7 @@ def test_the_misreadings_of_the_issue_are_recorded_flagged_with_the_words(
         ("changes", "I'm pregnant", "en", "yes"),  # a new condition that changes what is safe
         ("missed_doses", "I've been taking half of my metformin to make it last", "en", "yes"),
         ("changes", "not that I'm aware of", "en", "no"),  # as "not that I know of"
+        ("hospital", "Nope. Been fine", "en", "no"),  # "been fine": how she is, not a yes
         ("changes", "Estoy embarazada", "es", "yes"),
         ("missed_doses", "No me alcanzó para comprarlas", "es", "yes"),  # not a no: cost
         ("hospital", "아니요, 입원 안 했어요", "ko", "no"),  # the negation after the word
