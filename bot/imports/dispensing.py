@@ -13,44 +13,37 @@ fills they concern (store/fills.py `state`, `picked_up_on`):
   day), so the same row imported again is still "unchanged".
 
 Writing is set-based (the stored events and fills of the batch are read as plain rows, new and
-changed ones written with executemany a chunk at a time), so 100,000 events are a few hundred
-statements. Afterwards the pickup cycles of the patients touched are looked at again
-(bot/program/pickups.py): a late pickup closes a cycle, a reversed fill reopens it.
-Flushes, never commits.
+changed ones written with executemany a chunk at a time: bot/imports/dispensing_rows.py), so
+100,000 events are a few hundred statements. Afterwards the pickup cycles of the patients
+touched are looked at again (bot/program/pickups.py): a late pickup closes a cycle, a reversed
+fill reopens it. Flushes, never commits.
+
+The events and their answers are in bot/imports/dispensing_events.py, the report in
+bot/imports/dispensing_report.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any
 
-from sqlalchemy import (
-    String,
-    Table,
-    any_,
-    bindparam,
-    column,
-    insert,
-    select,
-    table,
-    update,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from bot.imports.export_writing import chunks
-from bot.imports.import_report import count
+from bot.imports.dispensing_events import Event, Outcome, Reject, Source
+from bot.imports.dispensing_report import DispensingReport
+from bot.imports.dispensing_rows import (
+    read_patients,
+    read_prescriptions,
+    read_stored_events,
+    read_stored_fills,
+    write_batch,
+)
 from bot.program import pickups
-from store.dispensing import DispensingEvent, EventKind
-from store.fills import Fill
-from store.models import Patient, Pharmacy, Prescription
+from store.dispensing import EventKind
+from store.models import Pharmacy
 
-CHUNK = 1000  # rows per executemany and values per IN (...)
-KINDS: tuple[str, ...] = tuple(k.value for k in EventKind)
 # Applied in this order when several events of one fill fall on the same day.
 _RANK = {
     EventKind.DISPENSED: 0,
@@ -59,88 +52,6 @@ _RANK = {
     EventKind.REVERSED: 3,
 }
 _DISPENSED, _PICKED_UP = EventKind.DISPENSED, EventKind.PICKED_UP
-Source = Literal["file", "api", "fhir"]
-Status = Literal["recorded", "unchanged", "rejected"]
-FillKey = tuple[int, str, dt.date]  # (patient.id, rx_number, fill_date)
-
-
-@dataclass(slots=True)
-class Event:
-    """One event as read from a door, before it is checked against the store.
-
-    `ref` names it in the answer ("line 5", "item 2", "entry 3"); `occurred_on` is the day
-    of the event (the pickup day for `picked_up`; the fill date when not given)."""
-
-    ref: str
-    patient_id: str
-    rx_number: str
-    kind: EventKind
-    fill_date: dt.date
-    occurred_on: dt.date
-    event_id: str | None = None
-    days_supply: int | None = None
-    quantity: Decimal | None = None
-
-
-@dataclass(slots=True)
-class Outcome:
-    ref: str
-    event_id: str | None
-    patient_id: str
-    rx_number: str
-    status: Status
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "event_id": self.event_id,
-            "patient_id": self.patient_id,
-            "rx_number": self.rx_number,
-            "status": self.status,
-            "reason": self.reason,
-        }
-
-
-@dataclass
-class DispensingReport:
-    outcomes: list[Outcome] = field(default_factory=list)
-    fills_created: int = 0
-    fills_updated: int = 0
-    fills_unchanged: int = 0
-    cycles_changed: int = 0
-
-    def counted(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def rejected(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "rejected"]
-
-    def summary(self) -> str:
-        lines = [
-            f"Recorded {count(self.counted('recorded'), 'dispensing event')}, "
-            f"{self.counted('unchanged')} unchanged: {count(self.fills_created, 'fill')} created, "
-            f"{self.fills_updated} updated."
-        ]
-        if self.cycles_changed:
-            lines.append(f"{count(self.cycles_changed, 'pickup cycle')} changed by these events.")
-        lines.extend(rejection_lines(self.rejected))
-        return "\n".join(lines)
-
-
-def rejection_lines(rejected: Sequence[Outcome]) -> list[str]:
-    if not rejected:
-        return ["No events rejected."]
-    lines = [f"{count(len(rejected), 'event')} rejected:"]
-    for o in rejected:
-        who = ", ".join(part for part in (o.patient_id, o.rx_number, o.event_id) if part)
-        lines.append(f"  {o.ref} ({who}): {o.reason}" if who else f"  {o.ref}: {o.reason}")
-    return lines
-
-
-class Reject(Exception):
-    """A reason an event cannot be used, for the per-event answer."""
 
 
 # ------------------------------------------------------------------ the one code path
@@ -173,8 +84,8 @@ def record_events(
         i for i, e in enumerate(batch) if "\x00" in f"{e.patient_id}{e.rx_number}{e.event_id}"
     }
     wanted = {e.patient_id for i, e in enumerate(batch) if i not in unreadable}
-    patients = _patient_ids(session, pharmacy.id, wanted)
-    known_rx = _prescriptions(session, set(patients.values())) if require_prescription else None
+    patients = read_patients(session, pharmacy.id, wanted)
+    known_rx = read_prescriptions(session, set(patients.values())) if require_prescription else None
 
     def reject(index: int, event: Event, reason: str) -> None:
         answers[index] = Outcome(
@@ -207,7 +118,9 @@ def record_events(
         checked.append((index, event, patient_id, event.event_id or _derived_id(event)))
 
     # 2. Once per event id: the stored ones, then repeats inside the batch.
-    stored_events = _stored_events(session, pharmacy.id, [c[3] for c in checked if c[1].event_id])
+    stored_events = read_stored_events(
+        session, pharmacy.id, [c[3] for c in checked if c[1].event_id]
+    )
     fresh: list[tuple[int, Event, int, str]] = []
     seen: dict[str, tuple[Any, ...]] = {}
     for index, event, patient_id, event_id in checked:
@@ -235,7 +148,7 @@ def record_events(
         fresh.append((index, event, patient_id, event_id))
 
     # 3. The fills: apply the fresh events in the order they happened.
-    fills = _stored_fills(session, {(p, e.rx_number, e.fill_date) for _, e, p, _ in fresh})
+    fills = read_stored_fills(session, {(p, e.rx_number, e.fill_date) for _, e, p, _ in fresh})
     original = {key: dict(value) for key, value in fills.items()}
     new_events: list[dict[str, Any]] = []
     touched: set[int] = set()
@@ -267,7 +180,7 @@ def record_events(
                     "recorded_at": now,
                 }
             )
-    _write(session, fills, original, new_events, now, report)
+    write_batch(session, fills, original, new_events, now, report)
 
     # 4. The answers in the order given, the door's own rejections first in their place.
     outcomes = list(rejected) + [answers[i] for i in range(len(batch))]
@@ -297,10 +210,6 @@ def _content(event: Event, patient_id: int) -> tuple[Any, ...]:
         event.days_supply,
         quantity,
     )
-
-
-def _three_places(value: Decimal | float | int) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.001"))
 
 
 def _describe(content: tuple[Any, ...]) -> str:
@@ -342,234 +251,3 @@ def _apply(event: Event, fill: dict[str, Any] | None) -> dict[str, Any]:
         changed["state"] = event.kind.value
         changed["picked_up_on"] = None
     return changed
-
-
-# ------------------------------------------------------------------ reading and writing
-
-
-def _patient_ids(session: Session, pharmacy_id: int, external: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in chunks(sorted(external), CHUNK):
-        query = select(Patient.external_id, Patient.id).where(
-            Patient.pharmacy_id == pharmacy_id, _among(session, Patient.external_id, chunk)
-        )
-        found.update({ext: pid for ext, pid in session.execute(query)})
-    return found
-
-
-def _prescriptions(session: Session, patient_ids: set[int]) -> set[tuple[int, str]]:
-    found: set[tuple[int, str]] = set()
-    for chunk in chunks(sorted(patient_ids), CHUNK):
-        query = select(Prescription.patient_id, Prescription.rx_number).where(
-            _among(session, Prescription.patient_id, chunk)
-        )
-        found.update((pid, rx) for pid, rx in session.execute(query))
-    return found
-
-
-def _among(session: Session, column_: Any, chunk: Sequence[Any]) -> Any:
-    """`column IN chunk`; on PostgreSQL `column = ANY(array)`: one parameter, so a prepared
-    statement's generic plan still uses the index (a long IN list may not)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column_ == any_(bindparam(None, list(chunk), type_=ARRAY(column_.type)))
-    return column_.in_(chunk)
-
-
-def _stored_events(
-    session: Session, pharmacy_id: int, event_ids: list[str]
-) -> dict[str, tuple[Any, ...]]:
-    found: dict[str, tuple[Any, ...]] = {}
-    e = DispensingEvent
-    columns = (
-        e.event_id,
-        e.patient_id,
-        e.rx_number,
-        e.kind,
-        e.fill_date,
-        e.occurred_on,
-        e.days_supply,
-        e.quantity,
-    )
-    wanted = sorted(set(event_ids))
-    if not wanted:
-        return found
-    if session.get_bind().dialect.name == "postgresql":
-        # The ids go to a temporary table and are joined: a hash join whatever the planner
-        # knows of a table that just grew (IN or ANY lists may be compared row by row).
-        raw: Any = session.connection().connection.driver_connection
-        with raw.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS wanted_event (event_id varchar(128)) "
-                "ON COMMIT DROP"
-            )
-            cursor.execute("TRUNCATE wanted_event")
-            with cursor.copy("COPY wanted_event (event_id) FROM STDIN") as copy:
-                for event_id in wanted:
-                    copy.write_row([event_id])
-            cursor.execute("ANALYZE wanted_event")
-        chosen = table("wanted_event", column("event_id", String(128)))
-        queries = [
-            select(*columns)
-            .join(chosen, chosen.c.event_id == e.event_id)
-            .where(e.pharmacy_id == pharmacy_id)
-        ]
-    else:
-        queries = [
-            select(*columns).where(e.pharmacy_id == pharmacy_id, e.event_id.in_(chunk))
-            for chunk in chunks(wanted, CHUNK)
-        ]
-    for query in queries:
-        for event_id, *content in session.execute(query):
-            quantity: Any = content[-1]
-            if quantity is not None:
-                content[-1] = _three_places(quantity)
-            found[event_id] = tuple(content)
-    return found
-
-
-def _stored_fills(session: Session, keys: set[FillKey]) -> dict[FillKey, dict[str, Any]]:
-    if not keys:
-        return {}
-    patient_ids = sorted({k[0] for k in keys})
-    first = min(k[2] for k in keys)
-    last = max(k[2] for k in keys)
-    found: dict[FillKey, dict[str, Any]] = {}
-    for chunk in chunks(patient_ids, CHUNK):
-        query = (
-            select(
-                Fill.id,
-                Fill.patient_id,
-                Fill.rx_number,
-                Fill.fill_date,
-                Fill.days_supply,
-                Fill.quantity,
-                Fill.state,
-                Fill.picked_up_on,
-            )
-            .where(_among(session, Fill.patient_id, chunk), Fill.fill_date.between(first, last))
-            .execution_options(yield_per=5000)
-        )
-        for fid, pid, rx, date, days, qty, state, picked in session.execute(query):
-            if (pid, rx, date) in keys:
-                found[pid, rx, date] = {
-                    "id": fid,
-                    "days_supply": days,
-                    "quantity": Decimal(qty).quantize(Decimal("0.001")),
-                    "state": state,
-                    "picked_up_on": picked,
-                }
-    return found
-
-
-_FILL_FIELDS = ("days_supply", "quantity", "state", "picked_up_on")
-
-
-def _write(
-    session: Session,
-    fills: dict[FillKey, dict[str, Any]],
-    original: dict[FillKey, dict[str, Any]],
-    new_events: list[dict[str, Any]],
-    now: dt.datetime,
-    report: DispensingReport,
-) -> None:
-    new: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    for (pid, rx, date), fill in fills.items():
-        values = {name: fill[name] for name in _FILL_FIELDS}
-        if fill["id"] is None:
-            new.append(
-                {"patient_id": pid, "rx_number": rx, "fill_date": date, "imported_at": now} | values
-            )
-            continue
-        before = original[pid, rx, date]
-        if any(_differs(before[name], values[name]) for name in _FILL_FIELDS):
-            changed.append({"id": fill["id"], "imported_at": now} | values)
-        else:
-            report.fills_unchanged += 1
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        _copy_postgres(connection, new, changed, new_events)
-    else:
-        _executemany(connection, new, changed, new_events)
-    report.fills_created, report.fills_updated = len(new), len(changed)
-    for record in list(session.identity_map.values()):
-        if isinstance(record, Fill):
-            session.expire(record)
-
-
-_EVENT_COLUMNS = (
-    "pharmacy_id", "event_id", "patient_id", "rx_number", "kind", "fill_date", "occurred_on",
-    "days_supply", "quantity", "source", "recorded_at",
-)  # fmt: skip
-_NEW_FILL_COLUMNS = ("patient_id", "rx_number", "fill_date", "imported_at", *_FILL_FIELDS)
-
-
-def _executemany(
-    connection: Connection,
-    new: list[dict[str, Any]],
-    changed: list[dict[str, Any]],
-    new_events: list[dict[str, Any]],
-) -> None:
-    """Core executemany a chunk at a time (SQLite: in process, no round trips)."""
-    fill_table = cast(Table, Fill.__table__)
-    by_id = (
-        update(fill_table)
-        .where(fill_table.c.id == bindparam("fill_id"))
-        .values({name: bindparam(name) for name in (*_FILL_FIELDS, "imported_at")})
-    )
-    for part in chunks(new, CHUNK):
-        connection.execute(insert(fill_table), list(part))
-    for part in chunks(changed, CHUNK):
-        rows = [{"fill_id": r["id"], **{k: v for k, v in r.items() if k != "id"}} for r in part]
-        connection.execute(by_id, rows)
-    for part in chunks(new_events, CHUNK):
-        connection.execute(insert(cast(Table, DispensingEvent.__table__)), list(part))
-
-
-def _copy_postgres(
-    connection: Connection,
-    new: list[dict[str, Any]],
-    changed: list[dict[str, Any]],
-    new_events: list[dict[str, Any]],
-) -> None:
-    """PostgreSQL's COPY: new rows straight in, changed fills through a temporary table and one
-    UPDATE ... FROM. Same transaction as the rest of the import."""
-    raw: Any = connection.connection.driver_connection
-    with raw.cursor() as cursor:
-        _copy(cursor, "fill", _NEW_FILL_COLUMNS, new)
-        _copy(cursor, "dispensing_event", _EVENT_COLUMNS, new_events)
-        if not changed:
-            return
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS fill_change (fill_id integer, "
-            "days_supply integer, quantity numeric(12, 3), state varchar(20), picked_up_on date, "
-            "imported_at timestamptz) ON COMMIT DROP"
-        )
-        cursor.execute("TRUNCATE fill_change")
-        _copy(cursor, "fill_change", ("fill_id", *_FILL_FIELDS, "imported_at"), changed, "id")
-        cursor.execute(
-            "UPDATE fill SET days_supply = c.days_supply, quantity = c.quantity, "
-            "state = c.state, picked_up_on = c.picked_up_on, imported_at = c.imported_at "
-            "FROM fill_change AS c WHERE fill.id = c.fill_id"
-        )
-
-
-def _copy(
-    cursor: Any,
-    table: str,
-    columns: Sequence[str],
-    rows: list[dict[str, Any]],
-    first: str | None = None,
-) -> None:
-    if not rows:
-        return
-    names = [first, *columns[1:]] if first else list(columns)
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in names])
-
-
-def _differs(old: Any, new: Any) -> bool:
-    if isinstance(old, Decimal) or isinstance(new, Decimal):
-        return Decimal(old).quantize(Decimal("0.001")) != Decimal(new).quantize(Decimal("0.001"))
-    return bool(old != new)

@@ -31,7 +31,7 @@ from typing import Any
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 from pydantic import ValidationError
 
-from bot.imports.dispensing import Event, Outcome
+from bot.imports.dispensing_events import Event, Outcome
 from bot.imports.import_report import ImportFileError
 from store.dispensing import EventKind
 

@@ -22,7 +22,8 @@ from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
-from bot.imports.dispensing import KINDS, Event, record_events
+from bot.imports.dispensing import record_events
+from bot.imports.dispensing_events import KINDS, Event
 from bot.imports.export_rows import column_name, csv_records, header_positions
 from bot.imports.export_values import (
     Invalid,

@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.imports.dispensing import KINDS, Event, Outcome, record_events
+from bot.imports.dispensing import record_events
+from bot.imports.dispensing_events import KINDS, Event, Outcome
 from bot.inbox.web import now_of, sessions_of
 from bot.web.tokens import DispensingPoster
 from store.audit import record

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.sms import InboundText
-from bot.outreach.scheduler import DueReport, Scheduler
+from bot.outreach.due_report import DueReport
+from bot.outreach.scheduler import Scheduler
 from bot.outreach.worker import WorkerContext, enqueue_scheduler_tick
 from store.db import transaction
 from store.models import (

@@ -1,0 +1,36 @@
+"""The scheduler's report: what one run of the anchor-cycle scheduler did, in counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.outreach import pickups as pickup_steps
+
+
+@dataclass
+class DueReport:
+    """What one run did, in counts (ids only: this may be logged)."""
+
+    anchors_moved: int = 0
+    check_ins: int = 0
+    follow_ups: int = 0
+    call_list: int = 0
+    reminders: int = 0
+    resent: int = 0
+    to_send: list[int] = field(default_factory=list)
+    pickups: pickup_steps.PickupReport = field(default_factory=pickup_steps.PickupReport)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.check_ins} check-ins opened, {self.follow_ups} follow-ups, "
+            f"{self.reminders} pickup reminders, {self.call_list} added to the call list, "
+            f"{self.anchors_moved} pickup dates moved on, {self.resent} queued texts handed "
+            "to the sender again"
+        )
+        p = self.pickups
+        if p.not_picked_up or p.picked_up or p.partly_picked_up:
+            text += (
+                f"; pickups: {p.picked_up} picked up, {p.partly_picked_up} partly, "
+                f"{p.not_picked_up} not picked up, {p.dropped_out} dropped out"
+            )
+        return text

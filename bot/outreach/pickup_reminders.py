@@ -1,0 +1,161 @@
+"""The scheduler's pickup reminder: T-1 with the check-in clear (ready or approved).
+
+The text names the day the patient really comes (moved off a closed day) and goes to each
+caregiver's phone and to the patient's own when it can be texted and they did not ask for calls
+(otherwise a reminder call does it). It names the regular medicines only to the patient's own
+phone and only if they opted in to detailed messages, and may ask about a service the pharmacy
+offers (docs/SERVICES.md). Once per patient per cycle (bot/outreach/cycle_events.py). Run by
+the anchor-cycle scheduler (bot/outreach/scheduler.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.sms_text import compose
+from bot.clock import Clock
+from bot.conversation.messages import outbound_message
+from bot.languages import serving
+from bot.outreach.cycle_events import claimed, closure_slack, pickup_day, record_event, textable
+from bot.outreach.due_report import DueReport
+from bot.program import households, services
+from bot.program.caregivers import recipients as caregiver_phones
+from bot.program.preferences import calling
+from bot.settings.outreach import OutreachSettings
+from dialogs import prompts
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
+from dialogs.turn import Say
+from store import queries
+from store.db import transaction
+from store.models import CheckIn, CheckInStatus, Conversation, Patient, Pharmacy
+from store.outreach import CycleEvent, CycleEventKind
+from store.preferences import detailed_messages
+
+
+def pickup_reminders(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    settings: OutreachSettings,
+    pharmacy_id: int,
+    today: dt.date,
+    report: DueReport,
+    days: OpenDays = ALWAYS_OPEN,
+) -> None:
+    """T-1 with the check-in clear: the pickup reminder, to the patient and their caregivers."""
+    ahead = today + dt.timedelta(days=settings.pickup_reminder_days_before)
+    slack = dt.timedelta(days=closure_slack(days))
+    now = clock.now()
+    with transaction(sessions) as session:
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        assert pharmacy is not None
+        found_reminders = session.execute(
+            select(Patient, CheckIn.anchor_date)
+            .join(CheckIn, CheckIn.patient_id == Patient.id)
+            .where(
+                Patient.pharmacy_id == pharmacy_id,
+                Patient.opted_out.is_(False),
+                CheckIn.status.in_((CheckInStatus.READY, CheckInStatus.APPROVED)),
+                CheckIn.anchor_date > today,
+                CheckIn.anchor_date <= ahead + slack,
+                ~claimed(CycleEventKind.PICKUP_REMINDER, CheckIn.anchor_date),  # type: ignore[operator]
+            )
+        ).all()
+        # The day before the patient really comes, which the text names.
+        due = [(p, a) for p, a in found_reminders if today < pickup_day(days, a, today) <= ahead]
+        wants_calls = calling(session, [p.id for p, _ in due])
+        detailed = detailed_messages(session, [p.id for p, _ in due])
+        for patient, anchor_date in due:
+            # No text to the patient's own phone when they asked for calls instead.
+            texted = textable(patient) and patient.id not in wants_calls
+            phones = caregiver_phones(session, patient, texted)
+            if not phones:
+                record_event(
+                    session,
+                    patient.id,
+                    anchor_date,
+                    CycleEventKind.PICKUP_REMINDER,
+                    now,
+                    note="No text reminder: a landline or calls asked for (a reminder call).",
+                )
+                continue
+            if not record_event(
+                session, patient.id, anchor_date, CycleEventKind.PICKUP_REMINDER, now
+            ):
+                continue
+            pickup = pickup_day(days, anchor_date, today)
+            say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": pickup})
+            say = households.reminder_naming(session, patient, say)
+            # Medicines are named only to the patient's own phone, and only if they opted in.
+            own = _detailed_reminder(patient, say) if detailed[patient.id] else say
+            language = serving.language_for(session, pharmacy, patient, now)
+            key = f"pickup:{patient.id}:{anchor_date.isoformat()}:reminder"
+            written = []
+            for phone in phones:  # the patient's own phone first, then each caregiver's
+                conversation = queries.locked_conversation(session, pharmacy_id, phone, now)
+                replies: list[Say] = [own if phone == patient.phone else say]
+                if phone == patient.phone and pharmacy.services:
+                    replies += _offer_with_reminder(
+                        session, pharmacy, patient, conversation, anchor_date, pickup, now
+                    )
+                written.append(
+                    outbound_message(
+                        conversation.id,
+                        pharmacy_id,
+                        patient.id,
+                        phone,
+                        compose(replies, language, True),
+                        language,
+                        now,
+                        idempotency_key=key if phone == patient.phone else f"{key}:{phone}",
+                    )
+                )
+            session.add_all(written)
+            session.flush()
+            message = written[0]
+            report.to_send.extend(m.id for m in written[1:])
+            session.execute(
+                update(CycleEvent)
+                .where(
+                    CycleEvent.patient_id == patient.id,
+                    CycleEvent.anchor_date == anchor_date,
+                    CycleEvent.kind == CycleEventKind.PICKUP_REMINDER.value,
+                )
+                .values(message_id=message.id)
+            )
+            report.reminders += 1
+            report.to_send.append(message.id)
+
+
+def _offer_with_reminder(
+    session: Session,
+    pharmacy: Pharmacy,
+    patient: Patient,
+    conversation: Conversation,
+    anchor: dt.date,
+    pickup: dt.date,
+    now: dt.datetime,
+) -> list[Say]:
+    """A service the pharmacy offers with the reminder (docs/SERVICES.md), asked in the same
+    text, when the patient's own conversation is not waiting for another answer."""
+    asked = services.offer_with_reminder(
+        session, pharmacy, patient, conversation, anchor, pickup, now
+    )
+    return [] if asked is None else [asked]
+
+
+def _detailed_reminder(patient: Patient, plain: Say) -> Say:
+    """The reminder naming the patient's regular medicines (they opted in to detailed
+    messages); the plain one when none is on file."""
+    names = sorted(
+        {
+            rx.drug_name
+            for rx in patient.prescriptions
+            if rx.active and rx.maintenance and not rx.prn
+        }
+    )
+    if not names:
+        return plain
+    return Say(prompts.PICKUP_REMINDER_DETAILED, {**plain.params, "medicines": ", ".join(names)})
