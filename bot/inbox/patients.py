@@ -9,13 +9,14 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bot.inbox import decisions, display
+from bot.inbox.answers import answer_lines
 from bot.inbox.auth import CurrentActor
 from bot.inbox.caregivers import rows as caregiver_rows
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.decisions import InboxError, NotAllowed, NotFound
+from bot.inbox.history import history_lines
 from bot.inbox.households import shown as households_shown
 from bot.inbox.households import view as household_view
-from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.web import (
