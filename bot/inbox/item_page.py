@@ -12,7 +12,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.inbox import decisions, display, replies
+from bot.inbox import claiming, display, replies
 from bot.inbox.answers import item_answers, quoted
 from bot.inbox.history import history_lines
 from bot.inbox.households import shown as households_shown
@@ -106,7 +106,7 @@ def item_context(
         OpenItem(
             i,
             current_summary(i, enrollment, _check_in_of(session, i, check_in), pharmacy),
-            decisions.actions_for(i),
+            claiming.actions_for(i),
             i.id == item.id,
         )
         for i in [item, *[o for o in others if o.id != item.id]]
@@ -125,7 +125,7 @@ def item_context(
         patients=households_shown(household),
     )
     language = patient.language if patient else "en"
-    can_reply = bool(phone) and not (patient and decisions.cannot_text(patient))
+    can_reply = bool(phone) and not (patient and claiming.cannot_text(patient))
     return {
         "title": f"{display.kind_label(item.kind)} #{item.id}",
         "staff": actor,
@@ -156,10 +156,10 @@ def item_context(
         "open_items": open_items,
         "other_items": [i for i in others if i.id != item.id][:20],
         "household": household,
-        "actions": decisions.actions_for(item),
+        "actions": claiming.actions_for(item),
         "may_decide": actor.may_decide,
         "can_reply": can_reply,
-        "no_text_reason": decisions.cannot_text(patient) if patient else None,
+        "no_text_reason": claiming.cannot_text(patient) if patient else None,
         "today": today,
         "segments": replies.segment_hint("", language),
         "saved_replies": replies.choices_for(session, item.pharmacy_id, language)

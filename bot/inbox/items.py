@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import decisions, display, item_page, triage
+from bot.inbox import claiming, decisions, display, item_page, pickup_day, triage
 from bot.inbox.auth import CurrentActor
+from bot.inbox.claiming import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
 from bot.inbox.csrf import CsrfChecked
-from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
 from bot.inbox.item_page import CALLING_KINDS, outreach_settings
 from bot.inbox.staff import Actor
 from bot.inbox.web import flash, now_of, page, see_other, sessions_of, settings_of, today_at
@@ -42,7 +42,7 @@ def _render_item(
 ) -> Response:
     try:
         with transaction(sessions_of(request)) as session:
-            item = decisions.item_for(session, actor, item_id)
+            item = claiming.item_for(session, actor, item_id)
             context = item_page.item_context(session, request, actor, item, phone_shown)
     except NotFound as missing:
         return page(
@@ -72,9 +72,9 @@ def show_number(request: Request, item_id: int, actor: CurrentActor, _: CsrfChec
     """Reveal the patient's phone on a call-back or no-answer item; the view is audited."""
     try:
         with transaction(sessions_of(request)) as session:
-            item = decisions.item_for(session, actor, item_id)
+            item = claiming.item_for(session, actor, item_id)
             if item.kind not in CALLING_KINDS:
-                raise decisions.BadRequest(
+                raise claiming.BadRequest(
                     "The number is shown on call-back and no-answer items only."
                 )
             patient = session.get(Patient, item.patient_id) if item.patient_id else None
@@ -87,9 +87,9 @@ def show_number(request: Request, item_id: int, actor: CurrentActor, _: CsrfChec
                 now_of(request),
                 after={"review_item": item.id, "reason": display.kind_label(item.kind)},
             )
-    except decisions.NotFound:
+    except claiming.NotFound:
         return _render_item(request, actor, item_id)
-    except decisions.InboxError as problem:
+    except claiming.InboxError as problem:
         return _render_item(request, actor, item_id, str(problem), 400)
     return _render_item(request, actor, item_id, phone_shown=True)
 
@@ -285,12 +285,12 @@ def anchor_day(
     now = now_of(request)
 
     def run(session: Session) -> Outcome:
-        item = decisions.item_for(session, actor, item_id)
+        item = claiming.item_for(session, actor, item_id)
         if item.kind != ReviewKind.NEW_ENROLLMENT or item.patient_id is None:
-            raise decisions.BadRequest("The pickup day is changed on enrollment items.")
+            raise claiming.BadRequest("The pickup day is changed on enrollment items.")
         if not day.strip().isdigit():
-            raise decisions.BadRequest("Choose a pickup day from 1 to 28, so it comes every month.")
-        return decisions.set_anchor_day(
+            raise claiming.BadRequest("Choose a pickup day from 1 to 28, so it comes every month.")
+        return pickup_day.set_anchor_day(
             session,
             actor,
             item.patient_id,
