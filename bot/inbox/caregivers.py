@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import decisions
+from bot.inbox import claiming
 from bot.inbox.auth import CurrentActor
+from bot.inbox.claiming import NotFound
 from bot.inbox.csrf import CsrfChecked
-from bot.inbox.decisions import NotFound
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.web import flash, now_of, page, refused, see_other, sessions_of
 from bot.program import caregivers
@@ -79,7 +79,7 @@ def add_caregiver(
     now = now_of(request)
     try:
         with transaction(sessions_of(request)) as session:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
             why = refusal(actor.role, Permission.ADD_CAREGIVER)
             if why is not None:
                 return refused(request, actor, why)
@@ -134,7 +134,7 @@ def remove_caregiver(
     now = now_of(request)
     try:
         with transaction(sessions_of(request)) as session:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
             why = refusal(actor.role, Permission.REMOVE_CAREGIVER)
             if why is not None:
                 return refused(request, actor, why)

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import decisions
+from bot.inbox import claiming
 from bot.inbox.auth import CurrentActor
+from bot.inbox.claiming import NotFound
 from bot.inbox.csrf import CsrfChecked
-from bot.inbox.decisions import NotFound
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.web import flash, now_of, page, refused, see_other, sessions_of
 from bot.program import households
@@ -136,7 +136,7 @@ def link(
     """Link the patient with another (by patient id), as one household. Audited."""
     try:
         with transaction(sessions_of(request)) as session:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
             why = refusal(actor.role, Permission.LINK_HOUSEHOLDS)
             if why is not None:
                 return refused(request, actor, why)
@@ -162,7 +162,7 @@ def unlink(request: Request, patient_id: int, actor: CurrentActor, _: CsrfChecke
     """Take the patient out of their household. Audited."""
     try:
         with transaction(sessions_of(request)) as session:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
             why = refusal(actor.role, Permission.LINK_HOUSEHOLDS)
             if why is not None:
                 return refused(request, actor, why)

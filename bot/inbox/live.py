@@ -190,7 +190,7 @@ def broadcaster_for(redis_url: str | None) -> Broadcaster:
 
 
 def note_decision(session: Session, item: ReviewItem) -> None:
-    """A decision claimed in this transaction (decisions._claim): published after the commit."""
+    """A decision claimed in this transaction (claiming.claim): published after the commit."""
     _pending(session).append(
         News(
             "decision",

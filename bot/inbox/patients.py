@@ -8,14 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bot.inbox import decisions, display
+from bot.inbox import claiming, display, pickup_day
+from bot.inbox.answers import answer_lines
 from bot.inbox.auth import CurrentActor
 from bot.inbox.caregivers import rows as caregiver_rows
+from bot.inbox.claiming import InboxError, NotAllowed, NotFound
 from bot.inbox.csrf import CsrfChecked
-from bot.inbox.decisions import InboxError, NotAllowed, NotFound
+from bot.inbox.history import history_lines
 from bot.inbox.households import shown as households_shown
 from bot.inbox.households import view as household_view
-from bot.inbox.items import answer_lines, history_lines
 from bot.inbox.plan_view import plan_view
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.web import (
@@ -46,7 +47,7 @@ router = APIRouter(include_in_schema=False)
 def show_patient(request: Request, patient_id: int, actor: CurrentActor) -> Response:
     try:
         with transaction(sessions_of(request)) as session:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
             pharmacy = session.get(Pharmacy, patient.pharmacy_id)
             assert pharmacy is not None
             today = today_at(request, pharmacy.timezone)
@@ -121,15 +122,15 @@ def change_anchor_day(
     preparation = settings_of(request).preparation_days
     try:
         with transaction(sessions_of(request)) as session:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
             pharmacy = session.get(Pharmacy, patient.pharmacy_id)
             assert pharmacy is not None
             value = day.strip()
             if not value.isdigit() or len(value) > 3:
-                raise decisions.BadRequest(
+                raise claiming.BadRequest(
                     "Choose a pickup day from 1 to 28, so it comes every month."
                 )
-            outcome = decisions.set_anchor_day(
+            outcome = pickup_day.set_anchor_day(
                 session,
                 actor,
                 patient.id,
@@ -179,7 +180,7 @@ def change_preferences(
         if ("detailed", "yes") in wanted:  # drug names in texts: a pharmacist's call
             needed.append(Permission.DETAILED_MESSAGES_ON)
         with transaction(sessions_of(request)) as session:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
             why = next(filter(None, (refusal(actor.role, p) for p in needed)), None)
             if why is not None:
                 return refused(request, actor, why)

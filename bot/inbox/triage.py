@@ -20,10 +20,10 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import decisions
+from bot.inbox import claiming, decisions
 from bot.inbox.auth import CurrentActor
+from bot.inbox.claiming import InboxError
 from bot.inbox.csrf import CsrfChecked
-from bot.inbox.decisions import InboxError
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
 from bot.inbox.web import (
@@ -187,7 +187,7 @@ def _approve_one(request: Request, actor: Actor, item_id: int, now: dt.datetime)
     preparation = settings_of(request).preparation_days
     try:
         with transaction(sessions_of(request)) as session:
-            item = decisions.item_for(session, actor, item_id)
+            item = claiming.item_for(session, actor, item_id)
             if item.status != ReviewStatus.PENDING:
                 return f"#{item_id} was already decided"
             if not routine_enrollment(item) or _patient_has_flags(session, item):

@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import local_date
-from bot.inbox import decisions
-from bot.inbox.decisions import AlreadyDecided, InboxError, NotAllowed, NotFound
-from bot.inbox.items import assessment_words, item_answers, quoted, send_after_commit
+from bot.inbox import claiming, decisions
+from bot.inbox.answers import assessment_words, item_answers, quoted
+from bot.inbox.claiming import AlreadyDecided, InboxError, NotAllowed, NotFound
+from bot.inbox.items import send_after_commit
 from bot.inbox.staff import Actor
 from bot.inbox.web import clock_of, now_of, sessions_of, settings_of
 from bot.web.tokens import Decider, ItemsReader, PatientsReader
@@ -101,7 +102,7 @@ class Decision(BaseModel):
     action: Literal["approve", "decline", "called", "done", "opt_out"]
     note: str | None = Field(
         default=None,
-        max_length=decisions.MAX_NOTE,
+        max_length=claiming.MAX_NOTE,
         description="Required to decline (the reason), log a call, or close.",
     )
 
@@ -190,7 +191,7 @@ def read_review_item(request: Request, item_id: RowId, actor: ItemsReader) -> Re
     """One item with the patient's answers (an audited read)."""
     with transaction(sessions_of(request)) as session:
         try:
-            item = decisions.item_for(session, actor, item_id)
+            item = claiming.item_for(session, actor, item_id)
         except InboxError as error:
             raise _http(error) from None
         patient = session.get(Patient, item.patient_id) if item.patient_id else None
@@ -229,7 +230,7 @@ def read_review_item(request: Request, item_id: RowId, actor: ItemsReader) -> Re
             flags=list(check_in.flags if check_in else details.get("flags") or []),
             check_in_anchor_date=check_in.anchor_date if check_in else None,
             message_body=message.body if message else None,
-            allowed_actions=[a for a in decisions.actions_for(item) if a in decisions.DECISIONS],
+            allowed_actions=[a for a in claiming.actions_for(item) if a in decisions.DECISIONS],
         )
 
 
@@ -246,7 +247,7 @@ def decide_review_item(
     now = now_of(request)
     try:
         with transaction(sessions_of(request)) as session:
-            item = decisions.item_for(session, actor, item_id)
+            item = claiming.item_for(session, actor, item_id)
             pharmacy = session.get(Pharmacy, item.pharmacy_id)
             assert pharmacy is not None
             today = local_date(clock_of(request), pharmacy.timezone)
@@ -295,7 +296,7 @@ def read_patient(request: Request, patient_id: RowId, actor: PatientsReader) -> 
     """A patient's enrollment status: pickup day, next pickup, opted out or not."""
     with transaction(sessions_of(request)) as session:
         try:
-            patient = decisions.patient_for(session, actor, patient_id)
+            patient = claiming.patient_for(session, actor, patient_id)
         except InboxError as error:
             raise _http(error) from None
         return _enrollment(session, actor, patient, now_of(request))

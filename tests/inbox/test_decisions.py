@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.inbox import decisions
-from bot.inbox.decisions import AlreadyDecided
+from bot.inbox.claiming import AlreadyDecided
 from bot.inbox.staff import Actor
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction

@@ -12,7 +12,7 @@ from bot.channels.sms import InboundText, render_sms
 from bot.clock import FrozenClock
 from bot.conversation.runtime import Runtime
 from bot.imports import demo
-from bot.inbox.items import AnswerLine, answer_lines, quoted
+from bot.inbox.answers import AnswerLine, answer_lines, quoted
 from bot.program import assessments
 from bot.program.words import kept, said_in
 from dialogs.turn import SaveAssessment
