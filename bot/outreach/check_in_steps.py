@@ -17,16 +17,12 @@ import datetime as dt
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.clock import Clock
 from bot.conversation.runtime import Runtime
 from bot.languages.catalogs import format_date
 from bot.outreach.cycle_events import claimed, closure_slack, pickup_day, record_event, textable
-from bot.outreach.due_report import DueReport
+from bot.outreach.due_report import PharmacyRun
 from bot.program.preferences import calling
-from bot.settings.outreach import OutreachSettings
-from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 from store.caregivers import caregivers_of
 from store.db import transaction
 from store.models import (
@@ -42,31 +38,22 @@ from store.models import (
 from store.outreach import CycleEventKind
 
 
-def open_check_ins(
-    sessions: sessionmaker[Session],
-    runtime: Runtime,
-    clock: Clock,
-    settings: OutreachSettings,
-    pharmacy_id: int,
-    today: dt.date,
-    report: DueReport,
-    days: OpenDays = ALWAYS_OPEN,
-) -> None:
+def open_check_ins(run: PharmacyRun, runtime: Runtime) -> None:
     """T-7: open the check-in; its first question goes out as a text (or it waits for a call)."""
-    s = settings
+    s = run.settings
     anchor = Enrollment.next_anchor_date
-    slack = dt.timedelta(days=closure_slack(days))
-    with transaction(sessions) as session:
+    slack = dt.timedelta(days=closure_slack(run.days))
+    with transaction(run.sessions) as session:
         found = session.execute(
             select(Patient, anchor)
             .join(Enrollment, Enrollment.patient_id == Patient.id)
             .where(
-                Patient.pharmacy_id == pharmacy_id,
+                Patient.pharmacy_id == run.pharmacy_id,
                 Patient.opted_out.is_(False),
                 Enrollment.status == EnrollmentStatus.ACTIVE,
-                anchor <= today + dt.timedelta(days=s.check_in_days_before) + slack,
+                anchor <= run.today + dt.timedelta(days=s.check_in_days_before) + slack,
                 # Too late for a text once the call list has taken over.
-                anchor > today + dt.timedelta(days=s.call_list_days_before),
+                anchor > run.today + dt.timedelta(days=s.call_list_days_before),
                 ~claimed(CycleEventKind.CHECK_IN, anchor),  # type: ignore[operator]
             )
         ).all()
@@ -75,8 +62,10 @@ def open_check_ins(
             (p, a)
             for p, a in found
             if a is not None
-            and pickup_day(days, a, today) - dt.timedelta(days=s.check_in_days_before) <= today
-            and pickup_day(days, a, today) > today + dt.timedelta(days=s.call_list_days_before)
+            and pickup_day(run.days, a, run.today) - dt.timedelta(days=s.check_in_days_before)
+            <= run.today
+            and pickup_day(run.days, a, run.today)
+            > run.today + dt.timedelta(days=s.call_list_days_before)
         ]
         # A patient without a textable phone is still texted through a caregiver's.
         work = [
@@ -89,21 +78,21 @@ def open_check_ins(
         work = [(i, e, can and i not in wants_calls, a) for i, e, can, a in work]
     for patient_id, external_id, can_text, anchor_date in work:
         if not can_text:
-            with transaction(sessions) as session:
+            with transaction(run.sessions) as session:
                 record_event(
                     session,
                     patient_id,
                     anchor_date,
                     CycleEventKind.CHECK_IN,
-                    clock.now(),
+                    run.clock.now(),
                     note="No SMS-capable number: the check-in waits for a call.",
                 )
             continue
         try:
-            outbound = runtime.open_check_in(pharmacy_id, external_id, anchor_date)
+            outbound = runtime.open_check_in(run.pharmacy_id, external_id, anchor_date)
         except IntegrityError:
             continue  # another worker opened it at the same moment
-        with transaction(sessions) as session:
+        with transaction(run.sessions) as session:
             message_id = outbound.message_id if outbound else None
             note = None if outbound else "The check-in was open already, or nothing to send."
             if record_event(
@@ -111,77 +100,61 @@ def open_check_ins(
                 patient_id,
                 anchor_date,
                 CycleEventKind.CHECK_IN,
-                clock.now(),
+                run.clock.now(),
                 message_id,
                 note,
             ):
-                report.check_ins += 1
+                run.report.check_ins += 1
         if outbound is not None:
-            report.to_send.append(outbound.message_id)
-            report.to_send.extend(outbound.others)  # the patient's caregivers
+            run.report.to_send.append(outbound.message_id)
+            run.report.to_send.extend(outbound.others)  # the patient's caregivers
 
 
-def follow_ups(
-    sessions: sessionmaker[Session],
-    runtime: Runtime,
-    clock: Clock,
-    settings: OutreachSettings,
-    pharmacy_id: int,
-    today: dt.date,
-    report: DueReport,
-) -> None:
+def follow_ups(run: PharmacyRun, runtime: Runtime) -> None:
     """48 h after it opened with the check-in still open: one follow-up re-asking the question."""
-    now = clock.now()
-    waited = now - dt.timedelta(hours=settings.follow_up_hours)
-    with transaction(sessions) as session:
+    now = run.clock.now()
+    waited = now - dt.timedelta(hours=run.settings.follow_up_hours)
+    with transaction(run.sessions) as session:
         due = session.execute(
             select(Patient.id, Patient.external_id, CheckIn.anchor_date)
             .join(CheckIn, CheckIn.patient_id == Patient.id)
             .where(
-                Patient.pharmacy_id == pharmacy_id,
+                Patient.pharmacy_id == run.pharmacy_id,
                 Patient.opted_out.is_(False),
                 CheckIn.status == CheckInStatus.OPEN,
                 CheckIn.opened_at <= waited,
-                CheckIn.anchor_date > today,
+                CheckIn.anchor_date > run.today,
                 ~claimed(CycleEventKind.FOLLOW_UP, CheckIn.anchor_date),  # type: ignore[operator]
             )
         ).all()
     for patient_id, external_id, anchor_date in due:
         try:
-            outbound = runtime.follow_up(pharmacy_id, external_id, anchor_date)
+            outbound = runtime.follow_up(run.pharmacy_id, external_id, anchor_date)
         except IntegrityError:
             continue
-        with transaction(sessions) as session:
+        with transaction(run.sessions) as session:
             if record_event(
                 session,
                 patient_id,
                 anchor_date,
                 CycleEventKind.FOLLOW_UP,
-                clock.now(),
+                run.clock.now(),
                 outbound.message_id if outbound else None,
                 None if outbound else "The patient was no longer in this check-in.",
             ):
-                report.follow_ups += 1
+                run.report.follow_ups += 1
         if outbound is not None:
-            report.to_send.append(outbound.message_id)
-            report.to_send.extend(outbound.others)  # the patient's caregivers
+            run.report.to_send.append(outbound.message_id)
+            run.report.to_send.extend(outbound.others)  # the patient's caregivers
 
 
-def call_list(
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    settings: OutreachSettings,
-    pharmacy_id: int,
-    today: dt.date,
-    report: DueReport,
-    days: OpenDays = ALWAYS_OPEN,
-) -> None:
+def call_list(run: PharmacyRun) -> None:
     """T-3 and still no answer (or no way to text): the patient goes on the staff call list."""
-    s = settings
+    s = run.settings
     anchor = Enrollment.next_anchor_date
-    now = clock.now()
-    slack = dt.timedelta(days=closure_slack(days))
-    with transaction(sessions) as session:
+    now = run.clock.now()
+    slack = dt.timedelta(days=closure_slack(run.days))
+    with transaction(run.sessions) as session:
         due = session.execute(
             select(Patient.id, anchor, CheckIn.id)
             .join(Enrollment, Enrollment.patient_id == Patient.id)
@@ -189,10 +162,10 @@ def call_list(
                 CheckIn, and_(CheckIn.patient_id == Patient.id, CheckIn.anchor_date == anchor)
             )
             .where(
-                Patient.pharmacy_id == pharmacy_id,
+                Patient.pharmacy_id == run.pharmacy_id,
                 Enrollment.status == EnrollmentStatus.ACTIVE,
-                anchor >= today,
-                anchor <= today + dt.timedelta(days=s.call_list_days_before) + slack,
+                anchor >= run.today,
+                anchor <= run.today + dt.timedelta(days=s.call_list_days_before) + slack,
                 or_(CheckIn.id.is_(None), CheckIn.status == CheckInStatus.OPEN),
                 ~claimed(CycleEventKind.CALL_LIST, anchor),  # type: ignore[operator]
             )
@@ -202,11 +175,11 @@ def call_list(
             row
             for row in due
             if row[1] is not None
-            and pickup_day(days, row[1], today) >= today
-            and days.open_on_or_before(
-                pickup_day(days, row[1], today) - dt.timedelta(days=s.call_list_days_before)
+            and pickup_day(run.days, row[1], run.today) >= run.today
+            and run.days.open_on_or_before(
+                pickup_day(run.days, row[1], run.today) - dt.timedelta(days=s.call_list_days_before)
             )
-            <= today
+            <= run.today
         ]
         for patient_id, anchor_date, check_in_id in due:
             # The event and the review item commit together: exactly one item per cycle.
@@ -214,7 +187,7 @@ def call_list(
                 session, patient_id, anchor_date, CycleEventKind.CALL_LIST, now
             ):
                 continue
-            when = format_date(pickup_day(days, anchor_date, today), "en")
+            when = format_date(pickup_day(run.days, anchor_date, run.today), "en")
             if check_in_id is None:
                 summary = (
                     f"No check-in could be sent by text before the pickup on {when}. "
@@ -232,7 +205,7 @@ def call_list(
                 )
             session.add(
                 ReviewItem(
-                    pharmacy_id=pharmacy_id,
+                    pharmacy_id=run.pharmacy_id,
                     patient_id=patient_id,
                     kind=ReviewKind.NO_ANSWER,
                     status=ReviewStatus.PENDING,
@@ -243,4 +216,4 @@ def call_list(
                     created_at=now,
                 )
             )
-            report.call_list += 1
+            run.report.call_list += 1

@@ -1,10 +1,17 @@
-"""The scheduler's report: what one run of the anchor-cycle scheduler did, in counts."""
+"""One run of the anchor-cycle scheduler: what each of its steps works with at one pharmacy
+(`PharmacyRun`), and what the run did, in counts (`DueReport`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
 from bot.outreach import pickups as pickup_steps
+from bot.settings.outreach import OutreachSettings
+from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 
 
 @dataclass
@@ -34,3 +41,18 @@ class DueReport:
                 f"{p.not_picked_up} not picked up, {p.dropped_out} dropped out"
             )
         return text
+
+
+@dataclass(frozen=True)
+class PharmacyRun:
+    """The scheduler's run at one pharmacy, as each step sees it (bot/outreach/
+    check_in_steps.py, pickup_reminders.py): where to read and write, the time, the settings,
+    the pharmacy's local day and open days, and the report the steps count into."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    settings: OutreachSettings
+    pharmacy_id: int
+    today: dt.date
+    report: DueReport
+    days: OpenDays = ALWAYS_OPEN

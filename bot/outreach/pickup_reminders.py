@@ -13,20 +13,17 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
-from bot.clock import Clock
 from bot.conversation.messages import outbound_message
 from bot.languages import serving
 from bot.outreach.cycle_events import claimed, closure_slack, pickup_day, record_event, textable
-from bot.outreach.due_report import DueReport
+from bot.outreach.due_report import PharmacyRun
 from bot.program import households, services
 from bot.program.caregivers import recipients as caregiver_phones
 from bot.program.preferences import calling
-from bot.settings.outreach import OutreachSettings
 from dialogs import prompts
-from dialogs.plan.open_days import ALWAYS_OPEN, OpenDays
 from dialogs.turn import Say
 from store import queries
 from store.db import transaction
@@ -35,36 +32,32 @@ from store.outreach import CycleEvent, CycleEventKind
 from store.preferences import detailed_messages
 
 
-def pickup_reminders(
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    settings: OutreachSettings,
-    pharmacy_id: int,
-    today: dt.date,
-    report: DueReport,
-    days: OpenDays = ALWAYS_OPEN,
-) -> None:
+def pickup_reminders(run: PharmacyRun) -> None:
     """T-1 with the check-in clear: the pickup reminder, to the patient and their caregivers."""
-    ahead = today + dt.timedelta(days=settings.pickup_reminder_days_before)
-    slack = dt.timedelta(days=closure_slack(days))
-    now = clock.now()
-    with transaction(sessions) as session:
-        pharmacy = session.get(Pharmacy, pharmacy_id)
+    ahead = run.today + dt.timedelta(days=run.settings.pickup_reminder_days_before)
+    slack = dt.timedelta(days=closure_slack(run.days))
+    now = run.clock.now()
+    with transaction(run.sessions) as session:
+        pharmacy = session.get(Pharmacy, run.pharmacy_id)
         assert pharmacy is not None
         found_reminders = session.execute(
             select(Patient, CheckIn.anchor_date)
             .join(CheckIn, CheckIn.patient_id == Patient.id)
             .where(
-                Patient.pharmacy_id == pharmacy_id,
+                Patient.pharmacy_id == run.pharmacy_id,
                 Patient.opted_out.is_(False),
                 CheckIn.status.in_((CheckInStatus.READY, CheckInStatus.APPROVED)),
-                CheckIn.anchor_date > today,
+                CheckIn.anchor_date > run.today,
                 CheckIn.anchor_date <= ahead + slack,
                 ~claimed(CycleEventKind.PICKUP_REMINDER, CheckIn.anchor_date),  # type: ignore[operator]
             )
         ).all()
         # The day before the patient really comes, which the text names.
-        due = [(p, a) for p, a in found_reminders if today < pickup_day(days, a, today) <= ahead]
+        due = [
+            (p, a)
+            for p, a in found_reminders
+            if run.today < pickup_day(run.days, a, run.today) <= ahead
+        ]
         wants_calls = calling(session, [p.id for p, _ in due])
         detailed = detailed_messages(session, [p.id for p, _ in due])
         for patient, anchor_date in due:
@@ -85,7 +78,7 @@ def pickup_reminders(
                 session, patient.id, anchor_date, CycleEventKind.PICKUP_REMINDER, now
             ):
                 continue
-            pickup = pickup_day(days, anchor_date, today)
+            pickup = pickup_day(run.days, anchor_date, run.today)
             say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": pickup})
             say = households.reminder_naming(session, patient, say)
             # Medicines are named only to the patient's own phone, and only if they opted in.
@@ -94,7 +87,7 @@ def pickup_reminders(
             key = f"pickup:{patient.id}:{anchor_date.isoformat()}:reminder"
             written = []
             for phone in phones:  # the patient's own phone first, then each caregiver's
-                conversation = queries.locked_conversation(session, pharmacy_id, phone, now)
+                conversation = queries.locked_conversation(session, run.pharmacy_id, phone, now)
                 replies: list[Say] = [own if phone == patient.phone else say]
                 if phone == patient.phone and pharmacy.services:
                     replies += _offer_with_reminder(
@@ -103,7 +96,7 @@ def pickup_reminders(
                 written.append(
                     outbound_message(
                         conversation.id,
-                        pharmacy_id,
+                        run.pharmacy_id,
                         patient.id,
                         phone,
                         compose(replies, language, True),
@@ -115,7 +108,7 @@ def pickup_reminders(
             session.add_all(written)
             session.flush()
             message = written[0]
-            report.to_send.extend(m.id for m in written[1:])
+            run.report.to_send.extend(m.id for m in written[1:])
             session.execute(
                 update(CycleEvent)
                 .where(
@@ -125,8 +118,8 @@ def pickup_reminders(
                 )
                 .values(message_id=message.id)
             )
-            report.reminders += 1
-            report.to_send.append(message.id)
+            run.report.reminders += 1
+            run.report.to_send.append(message.id)
 
 
 def _offer_with_reminder(

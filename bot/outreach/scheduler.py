@@ -39,7 +39,7 @@ from bot.clock import Clock, local_date
 from bot.conversation.runtime import Runtime
 from bot.outreach import pickups as pickup_steps
 from bot.outreach.check_in_steps import call_list, follow_ups, open_check_ins
-from bot.outreach.due_report import DueReport
+from bot.outreach.due_report import DueReport, PharmacyRun
 from bot.outreach.jobs import Jobs, send_all
 from bot.outreach.pickup_reminders import pickup_reminders
 from bot.program.open_days import open_days_of
@@ -89,15 +89,17 @@ class Scheduler:
             pharmacies = [
                 (p.id, p.timezone, _calendar(p)) for p in session.scalars(select(Pharmacy))
             ]
-        sessions, runtime, clock, settings = self.sessions, self.runtime, self.clock, self.settings
         for pharmacy_id, zone, days in pharmacies:
             today = local_date(self.clock, zone)
             self._pickup_cycles(pharmacy_id, today, report)  # before the anchors move on
             self._move_anchors(pharmacy_id, today, report)
-            open_check_ins(sessions, runtime, clock, settings, pharmacy_id, today, report, days)
-            follow_ups(sessions, runtime, clock, settings, pharmacy_id, today, report)
-            call_list(sessions, clock, settings, pharmacy_id, today, report, days)
-            pickup_reminders(sessions, clock, settings, pharmacy_id, today, report, days)
+            run = PharmacyRun(
+                self.sessions, self.clock, self.settings, pharmacy_id, today, report, days
+            )
+            open_check_ins(run, self.runtime)
+            follow_ups(run, self.runtime)
+            call_list(run)
+            pickup_reminders(run)
         self._sweep(report)
         return report
 
