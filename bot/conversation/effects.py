@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,7 +117,13 @@ def apply_effects(
                     pharmacy,
                 )
             case ToStaffThread():
-                _to_staff_thread(session, pharmacy, effect, message, phone, now, conversation)
+                # Once the text is written (`when_written`): the thread's item points at it.
+                when_written(
+                    session,
+                    partial(
+                        _reach_thread, session, pharmacy, effect, message, phone, now, conversation
+                    ),
+                )
 
 
 def _set_enrollment(
@@ -224,7 +231,7 @@ def _with_words(
     return kept
 
 
-def _to_staff_thread(
+def _reach_thread(
     session: Session,
     pharmacy: Pharmacy,
     effect: ToStaffThread,
@@ -236,21 +243,6 @@ def _to_staff_thread(
     """The patient's text reaches the item the staff thread is on, marked unread: one UPDATE
     (once the text is written: `when_written`). When that item was decided meanwhile, the
     thread ends and the text opens an item of its own, as any text outside a dialog would."""
-    when_written(
-        session,
-        lambda: _reach_thread(session, pharmacy, effect, message, phone, now, conversation),
-    )
-
-
-def _reach_thread(
-    session: Session,
-    pharmacy: Pharmacy,
-    effect: ToStaffThread,
-    message: Message | None,
-    phone: str,
-    now: dt.datetime,
-    conversation: Conversation | None,
-) -> None:
     result = session.execute(
         update(ReviewItem)
         .where(ReviewItem.id == effect.review_item_id, ReviewItem.status == ReviewStatus.PENDING)

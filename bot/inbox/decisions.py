@@ -3,7 +3,7 @@ approve (bot/inbox/approvals.py does the enrollment's and the check-in's work), 
 call, close, confirm an opt-out, reply by text, and `decide`, the API's single entry point.
 
 Each function works inside the caller's transaction and never commits; the claim, the errors
-and the outcome are bot/inbox/claiming.py. Changing the pickup day is bot/inbox/pickup_day.py.
+and the outcome are bot/inbox/claiming.py. Changing the pickup day is bot/inbox/day_change.py.
 """
 
 from __future__ import annotations

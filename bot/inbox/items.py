@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.inbox import claiming, decisions, display, item_page, pickup_day, triage
+from bot.inbox import claiming, day_change, decisions, display, item_page, triage
 from bot.inbox.auth import CurrentActor
 from bot.inbox.claiming import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
 from bot.inbox.csrf import CsrfChecked
@@ -290,7 +290,7 @@ def anchor_day(
             raise claiming.BadRequest("The pickup day is changed on enrollment items.")
         if not day.strip().isdigit():
             raise claiming.BadRequest("Choose a pickup day from 1 to 28, so it comes every month.")
-        return pickup_day.set_anchor_day(
+        return day_change.set_anchor_day(
             session,
             actor,
             item.patient_id,

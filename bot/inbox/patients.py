@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bot.inbox import claiming, display, pickup_day
+from bot.inbox import claiming, day_change, display
 from bot.inbox.answers import answer_lines
 from bot.inbox.auth import CurrentActor
 from bot.inbox.caregivers import rows as caregiver_rows
@@ -130,7 +130,7 @@ def change_anchor_day(
                 raise claiming.BadRequest(
                     "Choose a pickup day from 1 to 28, so it comes every month."
                 )
-            outcome = pickup_day.set_anchor_day(
+            outcome = day_change.set_anchor_day(
                 session,
                 actor,
                 patient.id,

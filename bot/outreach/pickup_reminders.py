@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from bot.channels.sms_text import compose
 from bot.conversation.messages import outbound_message
@@ -27,7 +26,7 @@ from dialogs import prompts
 from dialogs.turn import Say
 from store import queries
 from store.db import transaction
-from store.models import CheckIn, CheckInStatus, Conversation, Patient, Pharmacy
+from store.models import CheckIn, CheckInStatus, Patient, Pharmacy
 from store.outreach import CycleEvent, CycleEventKind
 from store.preferences import detailed_messages
 
@@ -90,9 +89,12 @@ def pickup_reminders(run: PharmacyRun) -> None:
                 conversation = queries.locked_conversation(session, run.pharmacy_id, phone, now)
                 replies: list[Say] = [own if phone == patient.phone else say]
                 if phone == patient.phone and pharmacy.services:
-                    replies += _offer_with_reminder(
+                    # A service offered with the reminder, asked in the same text, when the
+                    # patient's own conversation is not waiting for another answer.
+                    asked = services.offer_with_reminder(
                         session, pharmacy, patient, conversation, anchor_date, pickup, now
                     )
+                    replies += [] if asked is None else [asked]
                 written.append(
                     outbound_message(
                         conversation.id,
@@ -120,23 +122,6 @@ def pickup_reminders(run: PharmacyRun) -> None:
             )
             run.report.reminders += 1
             run.report.to_send.append(message.id)
-
-
-def _offer_with_reminder(
-    session: Session,
-    pharmacy: Pharmacy,
-    patient: Patient,
-    conversation: Conversation,
-    anchor: dt.date,
-    pickup: dt.date,
-    now: dt.datetime,
-) -> list[Say]:
-    """A service the pharmacy offers with the reminder (docs/SERVICES.md), asked in the same
-    text, when the patient's own conversation is not waiting for another answer."""
-    asked = services.offer_with_reminder(
-        session, pharmacy, patient, conversation, anchor, pickup, now
-    )
-    return [] if asked is None else [asked]
 
 
 def _detailed_reminder(patient: Patient, plain: Say) -> Say:
