@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,9 @@ def import_(file: Path, which: str | None, fills: bool, full: bool) -> None:
 
     settings = get_settings()
     now = SystemClock().now()
+    text, encoding = _export_text(file)
     try:
-        with transaction(sessions_for(settings)) as session, file.open(encoding="utf-8-sig") as f:
+        with transaction(sessions_for(settings)) as session, io.StringIO(text, newline="") as f:
             first = f.readline()
             f.seek(0)
             pharmacy = pharmacy_named(session, which)
@@ -54,9 +56,26 @@ def import_(file: Path, which: str | None, fills: bool, full: bool) -> None:
                 report = import_export(session, pharmacy, f, now, full=full)
     except ImportFileError as error:
         raise Fail(str(error)) from None
+    if encoding != "utf-8":
+        click.echo(f"{file} is not UTF-8: it was read as {encoding} (Excel's plain CSV).")
+    click.echo(report.summary())
+
+
+def _export_text(file: Path) -> tuple[str, str]:
+    """The file's text and how it was read: UTF-8 (with or without Excel's byte-order mark),
+    else Windows-1252, which Excel's plain "CSV" writes on a US Windows machine. Anything
+    that is neither (a spreadsheet saved as .xlsx, say) is refused with one sentence."""
+    data = file.read_bytes()
+    if data.startswith(b"PK\x03\x04") or b"\x00" in data:
+        raise Fail(f"{file} is not a text file (a workbook?); save it as CSV UTF-8, then import.")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
         raise Fail(f"{file} is not a UTF-8 text file; export it as CSV in UTF-8.") from None
-    click.echo(report.summary())
 
 
 def _import_bundle(session: Session, pharmacy: Pharmacy, text: str, now: dt.datetime) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 import phonenumbers
 
 from bot.imports import prescription_status
+from bot.languages import catalogs
 
 SCHEDULES: tuple[str, ...] = ("CII", "CIII", "CIV", "CV")
 PACKAGES: tuple[str, ...] = ("inhaler", "insulin", "eye_drops", "patch", "liquid")
@@ -55,13 +56,22 @@ def _text(limit: int) -> Callable[[str, str], str]:
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# How US pharmacy systems print dates: month first, a four-digit year (03/12/1950, 3/2/2026).
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 
 
 def _date(name: str, text: str) -> dt.date:
-    if not _DATE.fullmatch(text):
-        raise Invalid(f"{name} '{text}' is not a date in YYYY-MM-DD form")
+    """YYYY-MM-DD, or the US MM/DD/YYYY (month first, never day first); a two-digit year is
+    refused, since a birth date's century cannot be guessed."""
+    us = _US_DATE.fullmatch(text)
+    if us is not None:
+        month, day, year = (int(part) for part in us.groups())
+    elif _DATE.fullmatch(text):
+        year, month, day = int(text[:4]), int(text[5:7]), int(text[8:])
+    else:
+        raise Invalid(f"{name} '{text}' is not a date in YYYY-MM-DD (or MM/DD/YYYY) form")
     try:
-        return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        return dt.date(year, month, day)
     except ValueError:
         raise Invalid(f"{name} '{text}' is not a real date (expected YYYY-MM-DD)") from None
 
@@ -124,12 +134,17 @@ _LANGUAGE = re.compile(
 
 
 def parse_language(name: str, text: str) -> str:
-    """A BCP 47 tag with the conventional casing (es, es-MX, zh-Hans, zh-Hant-TW); blank is en."""
+    """A BCP 47 tag with the conventional casing (es, es-MX, zh-Hans, zh-Hant-TW); blank is en.
+    A language's name, as pharmacy systems often keep it ("Spanish", "Español", "Creole",
+    "French"), is taken as its tag (`catalogs.language_named`)."""
     if not text:
         return "en"
     tag = text.replace("_", "-").lower()
     if not _LANGUAGE.fullmatch(tag):
-        raise Invalid(f"{name} '{text}' is not a language tag such as en, es or zh-Hans")
+        named = catalogs.language_named(text)
+        if named is None:
+            raise Invalid(f"{name} '{text}' is not a language tag such as en, es or zh-Hans")
+        return named
     if len(tag) > 16:
         raise Invalid(f"{name} '{text}' is longer than 16 characters")
     subtags = tag.split("-")

@@ -54,6 +54,8 @@ class Language:
     english_name: str
     native_name: str
     aliases: tuple[str, ...] = ()
+    # Other names pharmacy systems give the language ("Mandarin", "Creole", "Filipino").
+    names: tuple[str, ...] = ()
     enabled: bool = True
     review: str = "draft"
     reviewed_by: str = ""
@@ -94,6 +96,7 @@ def _language_entry(raw: Mapping[str, object]) -> Language:
             english_name=str(raw["english_name"]),
             native_name=str(raw["native_name"]),
             aliases=_strings(raw, "aliases"),
+            names=_strings(raw, "names"),
             enabled=bool(raw.get("enabled", True)),
             review=str(raw.get("review", "draft")),
             reviewed_by=str(raw.get("reviewed_by", "")),
@@ -159,6 +162,25 @@ def registry_tag(tag: str | None) -> str | None:
         if found is not None:
             return found
         subtags.pop()
+    return None
+
+
+@lru_cache(maxsize=256)
+def language_named(name: str) -> str | None:
+    """The tag for a language given by its name, as pharmacy systems often keep it: a
+    registry language's English or native name or other names ("Spanish", "Español",
+    "Creole" -> "ht"), else any language CLDR names in English ("French" -> "fr"); None when
+    the name is no language's. Matched without case, accents kept."""
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
+        return None
+    for entry in registry().values():
+        known = (entry.english_name, entry.native_name, *entry.names)
+        if wanted in (known_name.casefold() for known_name in known):
+            return entry.tag
+    for code, english in Locale("en").languages.items():
+        if english.casefold() == wanted:
+            return str(code).replace("_", "-")
     return None
 
 

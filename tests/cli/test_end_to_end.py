@@ -232,3 +232,27 @@ def test_a_pharmacy_sets_its_own_program_and_plans_follow(env: dict[str, str]) -
     ]:
         result = CliRunner().invoke(main, ["pharmacy", "program", "--set", bad])
         assert result.exit_code == 1 and said in result.output, result.output
+
+
+def test_import_reads_excels_plain_csv_and_refuses_a_workbook(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Excel's plain "CSV" on a US Windows machine is Windows-1252 with US dates and language
+    names: the import reads it as such and says so; a workbook gets one sentence."""
+    open_pharmacy(with_sample=False)
+    header = SAMPLE.read_text().splitlines()[0]
+    row = (
+        "Q1,José,Núñez,03/12/1950,(212) 555-0141,mobile,Spanish,RX9001,"
+        "Lisinopril 10 mg tablet,1,30,30,11/03/2026,5,04/02/2026,,N,Y,,$10.00"
+    )
+    export = tmp_path / "excel.csv"
+    export.write_bytes(f"{header}\r\n{row}\r\n".encode("cp1252"))
+    output = medsync("import", str(export))
+    assert "read as Windows-1252" in output
+    assert "1 patient created" in output and "No rows rejected" in output
+    assert "José Núñez (Q1)" in medsync("plan", "Q1")
+    workbook = tmp_path / "export.xlsx"
+    workbook.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)))
+    result = CliRunner().invoke(main, ["import", str(workbook)])
+    assert result.exit_code == 1
+    assert "save it as CSV UTF-8" in result.output and "Traceback" not in result.output

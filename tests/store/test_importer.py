@@ -328,11 +328,11 @@ def test_bad_phone_rejects_only_its_row(session_factory: sessionmaker[Session]) 
 def test_every_problem_of_a_row_is_in_one_reason(session_factory: sessionmaker[Session]) -> None:
     report = _import(
         session_factory,
-        _csv(_row(birth_date="12/03/1948", prn="maybe", copay="-5", drug_name="")),
+        _csv(_row(birth_date="12/03/48", prn="maybe", copay="-5", drug_name="")),
     )
     assert len(report.errors) == 1
     assert report.errors[0].reason.split("; ") == [
-        "birth_date '12/03/1948' is not a date in YYYY-MM-DD form",
+        "birth_date '12/03/48' is not a date in YYYY-MM-DD (or MM/DD/YYYY) form",
         "drug_name is blank",
         "prn 'maybe' is not Y or N",
         "copay '-5' must not be negative",
@@ -635,6 +635,15 @@ def test_bad_copays_reject_the_row(
         ("es-mx", "es-MX"),
         ("zh_hant_tw", "zh-Hant-TW"),
         ("es-419", "es-419"),
+        # Pharmacy systems often keep the language's name instead of a tag.
+        ("Spanish", "es"),
+        ("ESPAÑOL", "es"),
+        ("Chinese", "zh-Hans"),
+        ("Cantonese", "zh-Hant"),
+        ("Haitian Creole", "ht"),
+        ("Creole", "ht"),
+        ("Filipino", "tl"),
+        ("French", "fr"),
     ],
 )
 def test_languages(session_factory: sessionmaker[Session], raw: str, stored: str) -> None:
@@ -645,10 +654,11 @@ def test_languages(session_factory: sessionmaker[Session], raw: str, stored: str
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"language": "Spanish"}, "language 'Spanish' is not a language tag"),
+        ({"language": "Elvish tongue"}, "language 'Elvish tongue' is not a language tag"),
         ({"phone_type": "fax"}, "phone_type 'fax' is not mobile, landline or blank"),
         ({"written_date": "2026-02-30"}, "written_date '2026-02-30' is not a real date"),
-        ({"last_fill_date": "11/03/2026"}, "last_fill_date '11/03/2026' is not a date"),
+        ({"last_fill_date": "11/03/26"}, "last_fill_date '11/03/26' is not a date"),
+        ({"last_fill_date": "31/12/2026"}, "last_fill_date '31/12/2026' is not a real date"),
         ({"last_fill_date": ""}, "last_fill_date is blank"),
         ({"days_supply": "0"}, "days_supply '0' must be between 1 and 366"),
         ({"days_supply": "30.5"}, "days_supply '30.5' is not a whole number"),
@@ -683,3 +693,16 @@ def test_numbers(
 ) -> None:
     _, _, rx = _one(session_factory, **changes)
     assert getattr(rx, field) == stored
+
+
+def test_us_dates_are_month_first(session_factory: sessionmaker[Session]) -> None:
+    """US pharmacy systems print MM/DD/YYYY: 03/12/1950 is March 12, never December 3."""
+    _, patient, prescription = _one(
+        session_factory,
+        birth_date="03/12/1950",
+        last_fill_date="11/3/2026",
+        written_date="4/02/2026",
+    )
+    assert patient.birth_date == dt.date(1950, 3, 12)
+    assert prescription.last_fill_date == dt.date(2026, 11, 3)
+    assert prescription.written_date == dt.date(2026, 4, 2)
