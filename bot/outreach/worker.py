@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.conversation.runtime import Runtime, runtime_for
 from bot.outreach.batches import BATCH_SIZE, deliver_many, record_answers
+from bot.outreach.deliveries import SendingPolicy
 from bot.outreach.invitations import CHUNK, invite_chunk
 from bot.outreach.jobs import InProcessJobs, Jobs
-from bot.outreach.outbound import SendingPolicy, deliver
+from bot.outreach.outbound import deliver
 from bot.outreach.scheduler import Scheduler
 from bot.outreach.sender import Sender, sender_for
 from bot.outreach.sending_rules import RedisThrottle
