@@ -63,7 +63,7 @@ def worker(burst: bool) -> None:
     from redis.exceptions import ConnectionError as RedisDown
 
     from bot.inbox import live
-    from bot.outreach.worker import run_worker
+    from bot.outreach.running_jobs import run_worker
 
     _sessions(settings)  # the database is there and upgraded, or one sentence says so
     # What the jobs store (items the scheduler opens) is news for open inbox pages, carried

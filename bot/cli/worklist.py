@@ -41,6 +41,7 @@ def worklist_command(
     day, an enrollment again) are listed on their own days."""
     from bot.clock import SystemClock, local_date
     from bot.program import worklist as work
+    from bot.program import worklist_export, worklist_ticks
     from store import queries
 
     with transaction(sessions_for(get_settings())) as session:
@@ -61,7 +62,7 @@ def worklist_command(
             patient = queries.patient_by_external_id(session, pharmacy.id, found.external_id)
             assert patient is not None
             try:
-                done = work.tick(
+                done = worklist_ticks.tick(
                     session,
                     pharmacy,
                     patient,
@@ -72,7 +73,7 @@ def worklist_command(
                     dt.datetime.now(dt.UTC),
                     undo=undo,
                 )
-            except work.WorklistError as error:
+            except worklist_ticks.WorklistError as error:
                 raise Fail(f"{error} Nothing was ticked.") from None
             verb = "Unticked" if undo else "Ticked"
             changed.append(f"{verb} {raw}." if done else f"{raw} was already {verb.lower()}.")
@@ -80,9 +81,9 @@ def worklist_command(
             session.flush()
             listed = work.worklist(session, pharmacy, day)
     if as_csv:
-        click.echo(work.as_csv(listed), nl=False)
+        click.echo(worklist_export.as_csv(listed), nl=False)
         return
     for line in changed:
         click.echo(line)
-    for line in work.lines(listed):
+    for line in worklist_export.lines(listed):
         click.echo(line)

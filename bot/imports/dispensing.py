@@ -51,7 +51,7 @@ _RANK = {
     EventKind.RETURNED_TO_STOCK: 2,
     EventKind.REVERSED: 3,
 }
-_DISPENSED, _PICKED_UP = EventKind.DISPENSED, EventKind.PICKED_UP
+_DISPENSED = EventKind.DISPENSED
 
 
 # ------------------------------------------------------------------ the one code path

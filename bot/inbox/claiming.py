@@ -7,21 +7,25 @@ A decision is claimed with one conditional UPDATE (... WHERE status = 'pending')
 pharmacists acting at once, or one browser submitting twice, exactly one changes the row and the
 other is told who decided first. The claim ends the item's two-way staff thread. Texts to the
 patient are written as queued outbound rows in the caller's transaction (queue_text); the caller
-sends `Outcome.send` after the commit. Nothing here commits.
+sends `Outcome.send` after the commit (`send_after_commit`, from a web request). Nothing here
+commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from fastapi import Request
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.inbox import live
 from bot.inbox.policy import Permission, refusal
 from bot.inbox.staff import Actor
+from bot.inbox.web import flash
 from store import queries
 from store.inbox import conversation_id
 from store.models import (
@@ -37,6 +41,8 @@ from store.models import (
     ReviewKind,
     ReviewStatus,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_NOTE = 2000
 
@@ -65,6 +71,16 @@ class AlreadyDecided(InboxError):
 class Outcome:
     message: str  # what happened, for the person who acted
     send: tuple[int, ...] = field(default=())  # outbound message ids to send after the commit
+
+
+def send_after_commit(request: Request, outcome: Outcome) -> None:
+    for message_id in outcome.send:
+        try:
+            request.app.state.jobs.send(message_id)
+        except Exception:
+            # The row is stored as queued; whoever runs the outbound queue can send it later.
+            log.exception("could not hand message %s to the sender", message_id)
+            flash(request, "warn", "The text is saved but could not be sent yet.")
 
 
 def actions_for(item: ReviewItem) -> tuple[str, ...]:

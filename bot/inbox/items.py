@@ -6,7 +6,6 @@ bot/inbox/item_page.py."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import secrets
 from collections.abc import Callable
 from typing import Annotated
@@ -18,7 +17,14 @@ from starlette.responses import Response
 
 from bot.inbox import claiming, day_change, decisions, display, item_page, triage
 from bot.inbox.auth import CurrentActor
-from bot.inbox.claiming import AlreadyDecided, InboxError, NotAllowed, NotFound, Outcome
+from bot.inbox.claiming import (
+    AlreadyDecided,
+    InboxError,
+    NotAllowed,
+    NotFound,
+    Outcome,
+    send_after_commit,
+)
 from bot.inbox.csrf import CsrfChecked
 from bot.inbox.item_page import CALLING_KINDS, outreach_settings
 from bot.inbox.staff import Actor
@@ -27,7 +33,6 @@ from store.audit import record
 from store.db import transaction
 from store.models import Patient, Pharmacy, ReviewItem, ReviewKind
 
-log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -131,16 +136,6 @@ def _act(
     flash(request, "ok", outcome.message)
     # Once decided, on to the next item (bot/inbox/triage.py); otherwise back to this one.
     return see_other(back or triage.after_action(request, actor, item_id))
-
-
-def send_after_commit(request: Request, outcome: Outcome) -> None:
-    for message_id in outcome.send:
-        try:
-            request.app.state.jobs.send(message_id)
-        except Exception:
-            # The row is stored as queued; whoever runs the outbound queue can send it later.
-            log.exception("could not hand message %s to the sender", message_id)
-            flash(request, "warn", "The text is saved but could not be sent yet.")
 
 
 def _today(session: Session, request: Request, item_id: int) -> dt.date:

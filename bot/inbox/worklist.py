@@ -17,6 +17,7 @@ from bot.inbox.languages import NotYours, _pharmacies
 from bot.inbox.staff import Actor
 from bot.inbox.web import flash, now_of, page, secure, see_other, sessions_of, today_at
 from bot.program import worklist as work
+from bot.program import worklist_export, worklist_ticks
 from store import queries
 from store.audit import record
 from store.db import transaction
@@ -90,7 +91,7 @@ def worklist_csv(
             chosen, _mine = _pharmacies(session, actor, pharmacy)
             day = _day(date, today_at(request, chosen.timezone))
             listed = work.worklist(session, chosen, day)
-            text = work.as_csv(listed)
+            text = worklist_export.as_csv(listed)
             record(
                 session,
                 actor.audit_name,
@@ -130,8 +131,8 @@ def tick_fill(
             found = work.on_list(listed, patient, rx_number)
             stored = queries.patient_by_external_id(session, chosen.id, patient)
             if found is None or stored is None:
-                raise work.WorklistError("That patient is not on this day's worklist.")
-            done = work.tick(
+                raise worklist_ticks.WorklistError("That patient is not on this day's worklist.")
+            done = worklist_ticks.tick(
                 session,
                 chosen,
                 stored,
@@ -146,7 +147,7 @@ def tick_fill(
         return _refused(request, actor, str(problem), 403)
     except BadDate as problem:
         return _refused(request, actor, str(problem), 400)
-    except work.WorklistError as problem:
+    except worklist_ticks.WorklistError as problem:
         said = str(problem)
         if (patient and patient in said) or (rx_number and rx_number in said):
             # The notice rides in the readable session cookie: no patient's or fill's ids.

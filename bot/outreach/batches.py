@@ -7,7 +7,7 @@ transactions (bot/outreach/outbound.py). A batch job takes up to `BATCH_SIZE` me
 1. one transaction locks the rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL: a row another run
    holds is that run's), their patients, and reads for all of them at once what the rules
    need (campaign holds, preferred times, the week's sends for the caps); every rule of
-   `outbound.may_go` is checked per text as before, and each text that may go is marked
+   `send_checks.may_go` is checked per text as before, and each text that may go is marked
    `sending` with its place on the sending number's throttle (`sent_at` is when it will go,
    so the lease of an interrupted send counts from there);
 2. the texts go to Twilio from a small pool of threads kept for the life of the worker, each
@@ -36,16 +36,9 @@ from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.outreach.outbound import (
-    Delivery,
-    Lookups,
-    SendingPolicy,
-    _Claim,
-    _refused,
-    claim_row,
-    deliver,
-    may_go,
-)
+from bot.outreach.deliveries import Claim, Delivery, SendingPolicy
+from bot.outreach.outbound import deliver
+from bot.outreach.send_checks import Lookups, claim_row, may_go
 from bot.outreach.sender import Sender, SendError
 from bot.outreach.sending_rules import (
     cap_free_from,
@@ -53,6 +46,7 @@ from bot.outreach.sending_rules import (
     reserve_many,
     sms_segments,
 )
+from bot.outreach.twilio_errors import refused
 from bot.settings.outreach import OutreachSettings
 from store.db import transaction
 from store.models import Message, MessageStatus, Patient, Pharmacy
@@ -88,7 +82,7 @@ class BatchResult:
 @dataclass(frozen=True)
 class _Planned:
     message_id: int
-    claim: _Claim
+    claim: Claim
     due: float  # time.monotonic() at which it may go
 
 
@@ -304,7 +298,7 @@ def _claim_many(
             waits = reserve_many(throttle, number, [n for _, n in texts])
             for (message, segments), wait in zip(texts, waits, strict=True):
                 message.sent_at = now + dt.timedelta(seconds=wait)
-                claim = _Claim(message.phone, number, message.body, segments, message.attempts)
+                claim = Claim(message.phone, number, message.body, segments, message.attempts)
                 planned.append(_Planned(message.id, claim, time.monotonic() + wait))
     return planned, unsettled
 
@@ -365,10 +359,10 @@ def _failed(
 ) -> Delivery:
     """A send that did not come back with a SID, handled as `deliver` handles it."""
     if isinstance(error, SendError):
-        return _refused(sessions, plan.message_id, plan.claim, error, clock, policy)
+        return refused(sessions, plan.message_id, plan.claim, error, clock, policy)
     if isinstance(error, requests.exceptions.ConnectTimeout):  # nothing reached Twilio
         refusal = SendError(str(error), None, 503)
-        return _refused(sessions, plan.message_id, plan.claim, refusal, clock, policy)
+        return refused(sessions, plan.message_id, plan.claim, refusal, clock, policy)
     if not isinstance(error, requests.exceptions.RequestException):
         log.error("send of message %s failed unexpectedly", plan.message_id, exc_info=error)
     else:

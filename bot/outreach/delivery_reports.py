@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.outreach.outbound import MEANINGS, NOT_SMS_CAPABLE, OPTED_OUT, RANK, mark_opted_out
+from bot.outreach.deliveries import RANK
+from bot.outreach.twilio_errors import MEANINGS, NOT_SMS_CAPABLE, OPTED_OUT, mark_opted_out
 from store.db import transaction
 from store.models import Message, MessageStatus, Patient
 

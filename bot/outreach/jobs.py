@@ -14,7 +14,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.outreach.outbound import Delivery, SendingPolicy, deliver
+from bot.outreach.deliveries import Delivery, SendingPolicy
+from bot.outreach.outbound import deliver
 from bot.outreach.sender import Sender
 
 

@@ -5,7 +5,7 @@ the number's area code (phonenumbers), else the pharmacy's; the window ends earl
 states that say so (the number's state or the pharmacy's). Where several apply, the
 stricter wins: a time must be allowed in every one of them. A message that may not go now
 gets the next time it may; only a question the patient has answered meanwhile is dropped
-then (bot/outreach/outbound.py).
+then (bot/outreach/send_checks.py).
 """
 
 from __future__ import annotations

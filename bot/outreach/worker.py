@@ -1,8 +1,10 @@
-"""RQ jobs and the worker: sending a message and running the anchor-cycle scheduler.
+"""RQ jobs and the worker: sending a message and running the anchor-cycle scheduler (the
+worker itself and the periodic ticker run in bot/outreach/running_jobs.py).
 
 Job functions live at module level and take ids only, so a worker can import them and
-nothing about a patient ever sits in Redis. Each worker process builds its own context
-(settings, database engine, sender) from the environment; tests install one with
+nothing about a patient ever sits in Redis (a queued job names its function by its path here,
+bot.outreach.worker.send_message: they stay in this module). Each worker process builds its
+own context (settings, database engine, sender) from the environment; tests install one with
 `configure`.
 """
 
@@ -12,21 +14,20 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.conversation.runtime import Runtime, runtime_for
 from bot.outreach.batches import BATCH_SIZE, deliver_many, record_answers
+from bot.outreach.deliveries import SendingPolicy
 from bot.outreach.invitations import CHUNK, invite_chunk
 from bot.outreach.jobs import InProcessJobs, Jobs
-from bot.outreach.outbound import SendingPolicy, deliver
+from bot.outreach.outbound import deliver
 from bot.outreach.scheduler import Scheduler
 from bot.outreach.sender import Sender, sender_for
 from bot.outreach.sending_rules import RedisThrottle
@@ -348,117 +349,3 @@ def enqueue_scheduler_tick(connection: Redis, outreach: OutreachSettings, now: f
         result_ttl=3600,
     )
     return True
-
-
-# ---------------------------------------------------------------------- running it
-
-
-class Ticker:
-    """A background thread calling `tick` every `interval` seconds until stopped."""
-
-    def __init__(self, interval: float, tick: Any, name: str) -> None:
-        self.interval = interval
-        self.tick = tick
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self.interval + 5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("the periodic outreach job failed; it runs again next time")
-            self._stop.wait(self.interval)
-
-
-def warm_up(ctx: WorkerContext) -> None:
-    """Load once what every job needs, before the first job: the twilio client imports its
-    REST resources on first use (0.4-0.9 s of a send job on a busy machine,
-    tests/bench/sending.py), and the engine compiles its dialect on connect. `medsync worker`
-    runs its jobs in its own process (RQ's SimpleWorker), so all of it stays warm."""
-    client = getattr(ctx.sender, "client", None)
-    if client is not None:
-        client.messages  # noqa: B018 (the attribute's first read imports the Messages API)
-    try:
-        with ctx.sessions() as session:
-            session.execute(text("SELECT 1"))
-    except Exception as error:  # the jobs report it (and retry) when they run
-        log.warning("the database is not reachable yet (%s); the worker starts anyway", error)
-
-
-def run_worker(
-    burst: bool = False,
-    reconnect_seconds: float = 2.0,
-    watch: Callable[[sessionmaker[Session]], None] | None = None,
-) -> None:
-    """`medsync worker`: an RQ worker with the scheduler (for enqueue_at and retries), and
-    a ticker that enqueues the anchor-cycle job every few minutes.
-
-    Jobs run in the worker's own process (RQ's SimpleWorker), not in a forked work horse
-    each: the database connections, compiled statements, the twilio client and the sending
-    threads stay warm from one job to the next (17 to hundreds of texts a second,
-    docs/BENCHMARKS.md). A job that kills the process takes the worker with it: run it under
-    a supervisor that restarts it (docs/DEPLOY.md). Nothing is lost then: a text it had
-    claimed is settled with Twilio by the scheduler's sweep after MEDSYNC_SEND_LEASE_SECONDS,
-    a text it had not claimed yet is still `queued` and swept after
-    MEDSYNC_SWEEP_GRACE_SECONDS.
-
-    RQ's worker quits when Redis goes away; this one waits and starts again, so a Redis
-    restart needs no restart of the workers. Nothing is lost meanwhile: sends are rows in
-    the database, and the first scheduler run after Redis is back sweeps them into jobs."""
-    from redis.exceptions import ConnectionError as RedisDown
-
-    from bot.outreach.rq_workers import SimpleWorker
-
-    ctx = current()
-    if watch is not None:
-        ctx.watched_by(watch)
-    warm_up(ctx)
-    ticker = Ticker(
-        ctx.outreach.scheduler_interval,
-        lambda: enqueue_scheduler_tick(ctx.connection, ctx.outreach, time.time()),
-        "medsync-scheduler-ticker",
-    )
-    ticker.start()
-    try:
-        while True:
-            try:
-                SimpleWorker([ctx.queue], connection=ctx.connection).work(
-                    burst=burst, with_scheduler=True
-                )
-                return
-            except RedisDown as error:
-                if burst:
-                    raise
-                log.warning(
-                    "Redis is unreachable (%s); trying again in %s s", error, reconnect_seconds
-                )
-                time.sleep(reconnect_seconds)
-    finally:
-        ticker.stop()
-
-
-def in_process_ticker(
-    sessions: sessionmaker[Session],
-    runtime: Runtime,
-    jobs: Jobs,
-    clock: Clock,
-    outreach: OutreachSettings,
-    settings: Settings | None = None,
-) -> Ticker:
-    """The same periodic job inside `medsync serve` when there is no Redis."""
-    scheduler = Scheduler(sessions, runtime, clock, outreach)
-
-    def tick() -> None:
-        scheduler.run(jobs)
-        if settings is not None:
-            place_due_calls(runtime, settings, outreach)
-
-    return Ticker(outreach.scheduler_interval, tick, "medsync-scheduler")

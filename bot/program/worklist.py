@@ -7,7 +7,9 @@ enrollment whose pickup is prepared on the day asked, the patient's plan for tha
 (one anchor day worked out, not the 28 a recommendation compares) gives each prescription to
 fill: a full fill on the anchor, a short fill, or a unit-of-use package, with its days and
 units. Beside it: the check-in's state, renewals still pending, delivery or pickup, and
-whether staff ticked it off (store/worklist.py, append-only, audited).
+whether staff ticked it off (bot/program/worklist_ticks.py; store/worklist.py, append-only,
+audited). The preparation day and the plan's trips are worked out in bot/program/prep_day.py;
+the list as CSV and as text is bot/program/worklist_export.py.
 
 The first cycle needs more trips than the synced pickup: the plan's visits before it (the sync
 visit, short fills on their own due dates, an anchor pickup before every medicine has joined).
@@ -21,27 +23,20 @@ stay apart). A sync visit has no check-in.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.program import services
-from bot.program.plans import medication, pharmacy_program
-from bot.program.spreadsheet import safe_row
-from dialogs.plan.day_plan import day_plan
-from dialogs.plan.model import PlanError, ProgramSettings
+from bot.program.plans import pharmacy_program
+from bot.program.prep_day import pickup_fills, prepare_day, sync_visits
+from bot.program.worklist_ticks import Tick, ticked
 from dialogs.plan.open_days import LONGEST_CLOSURE_DAYS, pickup_day
-from dialogs.plan.reconcile import reconcile_all
-from dialogs.plan.trips import Trip, TripFill
+from dialogs.plan.trips import TripFill
 from dialogs.services import NAMES
-from store.audit import record
-from store.dispensing import PickupCycle
 from store.models import (
     CheckIn,
     CheckInStatus,
@@ -54,7 +49,6 @@ from store.models import (
     ReviewStatus,
 )
 from store.preferences import preferences_of
-from store.worklist import WorklistTick
 
 # What the check-in says about the fill, in the pharmacy's words.
 CHECK_IN_STATES = {
@@ -65,40 +59,9 @@ CHECK_IN_STATES = {
     CheckInStatus.OPEN: "waiting for answers",
 }
 KIND_NAMES = {"anchor_fill": "full fill", "short_fill": "short fill", "package": "package"}
-CSV_COLUMNS = (
-    "pickup_date",
-    "anchor_date",
-    "patient_id",
-    "patient",
-    "rx_number",
-    "drug",
-    "fill",
-    "days",
-    "units",
-    "override",
-    "check_in",
-    "renewal_pending",
-    "delivery",
-    "services",
-    "ticked_by",
-    "trip",
-)
 SYNC_VISIT = "sync visit"
 SYNCED_PICKUP = "synced pickup"
 NO_CHECK_IN = "none (sync visit)"
-# How far after a preparation day a first synced pickup may be and still have sync visits
-# prepared that day: the longest first cycle a plan makes (a 90-day supply joining late).
-FIRST_CYCLE_DAYS = 120
-
-
-class WorklistError(ValueError):
-    """A tick that cannot be recorded: the sentence says why."""
-
-
-@dataclass(frozen=True)
-class Tick:
-    actor: str
-    at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -159,13 +122,6 @@ class Worklist:
         return sum(len(p.fills) for d in self.days for p in d.patients)
 
 
-def prepare_day(pickup: dt.date, settings: ProgramSettings) -> dt.date:
-    """The day the fills for `pickup` (a real pickup day) are made ready."""
-    return settings.open_days.open_on_or_before(
-        pickup - dt.timedelta(days=settings.preparation_days)
-    )
-
-
 def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Worklist:
     """Everything to fill on `prepare_on`, grouped by pickup day then patient."""
     settings = pharmacy_program(pharmacy)
@@ -204,12 +160,12 @@ def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Workl
         else []
     )
     due = [(p, *when[p.id]) for p in patients]
-    visits = _sync_visits(session, pharmacy, prepare_on, settings)
+    visits = sync_visits(session, pharmacy, prepare_on, settings)
     ids = sorted({p.id for p, _, _ in due} | {v.patient.id for v in visits})
     check_ins = _check_ins(session, [(p.id, a) for p, a, _ in due])
     renewals = _renewals(session, ids)
     prefs = preferences_of(session, ids)
-    ticks = _ticks(session, pharmacy.id, [a for _, a, _ in due] + [v.trip.date for v in visits])
+    ticks = ticked(session, pharmacy.id, [a for _, a, _ in due] + [v.trip.date for v in visits])
     accepted = services.accepted_for(session, ids, [a for _, a, _ in due])
     order = {
         p.id: (p.last_name, p.first_name, p.id)
@@ -233,7 +189,7 @@ def worklist(session: Session, pharmacy: Pharmacy, prepare_on: dt.date) -> Workl
             )
         )
     for patient, anchor, pickup in due:
-        fills, problem = _fills(patient, anchor, pickup, prepare_on, settings)
+        fills, problem = pickup_fills(patient, anchor, pickup, prepare_on, settings)
         rows_out = _rows(fills, patient.id, anchor, renewals, ticks)
         pref = prefs.get(patient.id)
         by_day.setdefault(pickup, []).append(
@@ -283,98 +239,6 @@ def _rows(
     )
 
 
-@dataclass(frozen=True)
-class _Visit:
-    patient: Patient
-    trip: Trip
-    synced_pickup: dt.date
-
-
-def _sync_visits(
-    session: Session, pharmacy: Pharmacy, prepare_on: dt.date, settings: ProgramSettings
-) -> list[_Visit]:
-    """The trips before the synced pickup of a plan not yet reached that are prepared on
-    `prepare_on`: the first cycle's, and those lining the medicines up again after the pickup
-    day changed or the patient enrolled again.
-
-    Only enrollments with no pickup cycle on or after the day their plan was made
-    (enrollment.planned_on; before it was recorded, no pickup cycle at all) and their synced
-    pickup after the trips prepared that day; each is planned as of that day (planned_on, or
-    updated_at when it is not recorded; not after `prepare_on`), with the enrollment's anchor
-    day: the plan whose trips the patient was told (dialogs/plan/day_plan.py), not a copy."""
-    soonest = prepare_on + dt.timedelta(days=settings.preparation_days)
-    # A cycle on or after the plan's day: that plan's synced pickup has been reached.
-    reached = exists().where(
-        PickupCycle.patient_id == Enrollment.patient_id,
-        or_(Enrollment.planned_on.is_(None), PickupCycle.anchor_date >= Enrollment.planned_on),
-    )
-    found = session.scalars(
-        select(Enrollment)
-        .join(Patient, Patient.id == Enrollment.patient_id)
-        .where(
-            Patient.pharmacy_id == pharmacy.id,
-            Enrollment.status == EnrollmentStatus.ACTIVE,
-            Enrollment.next_anchor_date > soonest,
-            Enrollment.next_anchor_date <= soonest + dt.timedelta(days=FIRST_CYCLE_DAYS),
-            ~reached,
-        )
-    ).all()
-    if not found:
-        return []
-    enrollments = {e.patient_id: e for e in found}
-    patients = session.scalars(
-        select(Patient)
-        .where(Patient.id.in_(sorted(enrollments)))
-        .options(selectinload(Patient.prescriptions))
-        .order_by(Patient.id)
-    ).all()
-    zone = ZoneInfo(pharmacy.timezone)
-    visits: list[_Visit] = []
-    for patient in patients:
-        enrollment = enrollments[patient.id]
-        anchor = enrollment.next_anchor_date
-        assert anchor is not None
-        synced = pickup_day(anchor, settings.open_days, not_before=prepare_on).actual
-        made = enrollment.planned_on or enrollment.updated_at.astimezone(zone).date()
-        planned_on = min(prepare_on, made)
-        day = enrollment.anchor_day or anchor.day
-        try:
-            meds = [medication(rx) for rx in patient.prescriptions if rx.active]
-            plan = day_plan(day, reconcile_all(meds, settings), planned_on, settings, False)
-        except PlanError:
-            continue  # the synced pickup's own entry says why no plan could be made
-        visits.extend(
-            _Visit(patient, trip, synced)
-            for trip in plan.trips
-            if soonest <= trip.date < synced and prepare_day(trip.date, settings) == prepare_on
-        )
-    return visits
-
-
-def _fills(
-    patient: Patient,
-    anchor: dt.date,
-    pickup: dt.date,
-    prepare_on: dt.date,
-    settings: ProgramSettings,
-) -> tuple[Sequence[TripFill], str | None]:
-    """The fills handed out on `pickup`, from the plan with `anchor`'s day as the anchor day.
-
-    Planned as of the preparation day: what is due on the anchor is a full fill; a medicine
-    still joining the cycle a short fill."""
-    if anchor.day > 28:
-        return (), f"The anchor {anchor:%b %d} is past the 28th: see `medsync plan`."
-    try:
-        meds = [medication(rx) for rx in patient.prescriptions if rx.active]
-        plan = day_plan(anchor.day, reconcile_all(meds, settings), prepare_on, settings, False)
-    except PlanError as error:
-        return (), str(error)
-    trip = next((t for t in plan.trips if t.date == pickup), None)
-    if trip is None:
-        return (), "Nothing is due on this pickup: every medicine has supply past it."
-    return trip.fills, None
-
-
 def _check_ins(
     session: Session, keys: Sequence[tuple[int, dt.date]]
 ) -> dict[tuple[int, dt.date], str]:
@@ -403,145 +267,9 @@ def _renewals(session: Session, patient_ids: Sequence[int]) -> set[tuple[int, st
     return {(p, str((d or {}).get("rx_number"))) for p, d in items if p is not None}
 
 
-def _ticks(
-    session: Session, pharmacy_id: int, anchors: Iterable[dt.date]
-) -> dict[tuple[int, str, dt.date], Tick]:
-    wanted = sorted(set(anchors))
-    if not wanted:
-        return {}
-    rows = session.scalars(
-        select(WorklistTick)
-        .where(WorklistTick.pharmacy_id == pharmacy_id, WorklistTick.anchor_date.in_(wanted))
-        .order_by(WorklistTick.id)
-    )
-    ticks: dict[tuple[int, str, dt.date], Tick] = {}
-    for row in rows:  # the latest row for each prescription says whether it is ticked
-        key = (row.patient_id, row.rx_number, row.anchor_date)
-        if row.undone:
-            ticks.pop(key, None)
-        else:
-            ticks[key] = Tick(row.actor, row.created_at)
-    return ticks
-
-
-def tick(
-    session: Session,
-    pharmacy: Pharmacy,
-    patient: Patient,
-    rx_number: str,
-    anchor_date: dt.date,
-    pickup_date: dt.date,
-    actor: str,
-    now: dt.datetime,
-    undo: bool = False,
-) -> bool:
-    """Record that `actor` ticked (or un-ticked) one prescription of one pickup, with an audit
-    row; False when it was so already (nothing written)."""
-    if patient.pharmacy_id != pharmacy.id:
-        raise WorklistError("That patient is not at this pharmacy.")
-    if rx_number not in {rx.rx_number for rx in patient.prescriptions}:
-        raise WorklistError(f"{patient.external_id} has no prescription {rx_number}.")
-    current = _ticks(session, pharmacy.id, [anchor_date]).get((patient.id, rx_number, anchor_date))
-    if (current is None) == undo:
-        return False
-    session.add(
-        WorklistTick(
-            pharmacy_id=pharmacy.id,
-            patient_id=patient.id,
-            rx_number=rx_number,
-            anchor_date=anchor_date,
-            pickup_date=pickup_date,
-            undone=undo,
-            actor=actor,
-            created_at=now,
-        )
-    )
-    detail = {"rx_number": rx_number, "anchor_date": anchor_date.isoformat()}
-    record(
-        session,
-        actor,
-        "worklist.untick" if undo else "worklist.tick",
-        f"patient:{patient.id}",
-        now,
-        before={**detail, "ticked": undo},
-        after={**detail, "ticked": not undo},
-    )
-    return True
-
-
 def on_list(listed: Worklist, external_id: str, rx_number: str = "") -> PatientPickup | None:
     """The patient's entry on the list, the one with `rx_number` when they have two (a sync
     visit and the synced pickup prepared on one day)."""
     found = [p for d in listed.days for p in d.patients if p.external_id == external_id]
     with_rx = [p for p in found if any(f.rx_number == rx_number for f in p.fills)]
     return next(iter(with_rx or found), None)
-
-
-def as_csv(listed: Worklist) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for day in listed.days:
-        for p in day.patients:
-            for f in p.fills:
-                writer.writerow(
-                    safe_row(
-                        [
-                            day.date.isoformat(),
-                            p.anchor_date.isoformat(),
-                            p.external_id,
-                            p.name,
-                            f.rx_number,
-                            f.drug_name,
-                            f.kind,
-                            f.days,
-                            "" if f.units is None else f.units,
-                            "yes" if f.needs_override else "",
-                            p.check_in,
-                            "yes" if f.renewal_pending else "",
-                            "delivery" if p.delivery else "pickup",
-                            "; ".join(p.services),
-                            f.tick.actor if f.tick else "",
-                            p.trip,
-                        ]
-                    )
-                )
-    return out.getvalue()
-
-
-def lines(listed: Worklist) -> list[str]:
-    """The worklist as text, for `medsync worklist`."""
-    head = f"Prep-day worklist at {listed.pharmacy} for {listed.prepare_on:%a %b %d, %Y}"
-    shown = [head + (f" (the pharmacy is closed: {listed.closed})" if listed.closed else "")]
-    if not listed.days:
-        shown.append("Nothing to prepare: no pickup or sync visit is prepared this day.")
-    for day in listed.days:
-        count = sum(len(p.fills) for p in day.patients)
-        shown.append(f"Pickup {day.date:%a %b %d, %Y}: {len(day.patients)} patients, {count} fills")
-        for p in day.patients:
-            moved = f" (anchor {p.anchor_date:%b %d}, closed)" if p.moved_because else ""
-            how = "delivery" if p.delivery else "pickup"
-            if p.synced_pickup is not None:
-                shown.append(
-                    f"  {p.name} ({p.external_id}): sync visit before the first synced pickup "
-                    f"{p.synced_pickup:%a %b %d}, no check-in; {how}"
-                )
-            else:
-                shown.append(f"  {p.name} ({p.external_id}){moved}: check-in {p.check_in}; {how}")
-            if p.services:
-                shown.append(f"    Services accepted: {', '.join(p.services)}")
-            if p.problem:
-                shown.append(f"    {p.problem}")
-            for f in p.fills:
-                units = "" if f.units is None else f", {f.units} units"
-                notes = [
-                    *(["needs a refill-too-soon override"] if f.needs_override else []),
-                    *(["renewal pending"] if f.renewal_pending else []),
-                    *([f"ticked by {f.tick.actor}"] if f.tick else []),
-                ]
-                tail = f" [{'; '.join(notes)}]" if notes else ""
-                shown.append(
-                    f"    [{'x' if f.tick else ' '}] {f.rx_number} {f.drug_name}: {f.kind}, "
-                    f"{f.days} days{units}{tail}"
-                )
-    return shown

@@ -20,8 +20,13 @@ from sqlalchemy.orm import Session
 from bot.clock import local_date
 from bot.inbox import claiming, decisions
 from bot.inbox.answers import assessment_words, item_answers, quoted
-from bot.inbox.claiming import AlreadyDecided, InboxError, NotAllowed, NotFound
-from bot.inbox.items import send_after_commit
+from bot.inbox.claiming import (
+    AlreadyDecided,
+    InboxError,
+    NotAllowed,
+    NotFound,
+    send_after_commit,
+)
 from bot.inbox.staff import Actor
 from bot.inbox.web import clock_of, now_of, sessions_of, settings_of
 from bot.web.tokens import Decider, ItemsReader, PatientsReader

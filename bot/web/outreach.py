@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels import status
 from bot.clock import Clock
+from bot.outreach.deliveries import SendingPolicy
 from bot.outreach.delivery_reports import DeliveryReports
 from bot.outreach.jobs import Jobs
-from bot.outreach.outbound import SendingPolicy
+from bot.outreach.running_jobs import in_process_ticker
 from bot.outreach.sender import Sender
-from bot.outreach.worker import in_process_ticker, make_jobs, status_callback_url
+from bot.outreach.worker import make_jobs, status_callback_url
 from bot.settings import Settings
 from bot.settings.outreach import OutreachSettings
 

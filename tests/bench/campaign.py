@@ -41,13 +41,13 @@ from bot.conversation.runtime import Runtime
 from bot.outreach.campaigns import create_campaign
 from bot.outreach.invitations import invite_chunk, run_campaign
 from bot.outreach.rq_workers import SimpleWorker
+from bot.outreach.running_jobs import warm_up
 from bot.outreach.sender import TwilioSender
 from bot.outreach.worker import (
     RQJobs,
     WorkerContext,
     configure,
     enqueue_invitations,
-    warm_up,
 )
 from bot.settings import Settings
 from bot.settings.outreach import OutreachSettings

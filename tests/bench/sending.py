@@ -34,8 +34,9 @@ from redis import Redis
 from sqlalchemy import insert, select
 
 from bot.clock import FrozenClock
+from bot.outreach.running_jobs import warm_up
 from bot.outreach.sender import TwilioSender
-from bot.outreach.worker import RQJobs, WorkerContext, configure, warm_up
+from bot.outreach.worker import RQJobs, WorkerContext, configure
 from bot.settings import Settings
 from bot.settings.outreach import OutreachSettings
 from store.db import make_engine, make_sessionmaker, transaction

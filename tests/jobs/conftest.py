@@ -17,8 +17,9 @@ from bot.clock import FrozenClock
 from bot.conversation.messages import outbound_message
 from bot.conversation.runtime import Runtime
 from bot.imports import demo
+from bot.outreach.deliveries import Delivery, SendingPolicy
 from bot.outreach.jobs import InProcessJobs
-from bot.outreach.outbound import Delivery, SendingPolicy, deliver
+from bot.outreach.outbound import deliver
 from bot.outreach.rq_workers import SimpleWorker
 from bot.outreach.sender import TwilioSender
 from bot.outreach.sending_rules import LocalThrottle

@@ -14,7 +14,8 @@ from bot.clock import SystemClock
 from bot.settings.outreach import OutreachSettings
 from bot.outreach.sender import TwilioSender
 from bot.settings import Settings
-from bot.outreach.worker import WorkerContext, warm_up
+from bot.outreach.running_jobs import warm_up
+from bot.outreach.worker import WorkerContext
 
 MESSAGES = "twilio.rest.api.v2010.account.message"
 context = WorkerContext(
