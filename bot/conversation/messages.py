@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,11 +43,17 @@ def display_phone(e164: str) -> str:
 def normalize_phone(raw: str) -> str:
     """E.164 when it parses, else the raw text (an odd From still gets an answer); at most
     the 20 characters the phone columns hold."""
+    if _NANP_E164.fullmatch(raw):  # what Twilio sends for a US or Canadian phone: as is
+        return raw
     try:
         number = phonenumbers.parse(raw, "US")
     except phonenumbers.NumberParseException:
         return raw.strip()[:20]
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[:20]
+
+
+# A North American number in E.164 form, which parsing and formatting give back unchanged.
+_NANP_E164 = re.compile(r"\+1[2-9]\d{9}", re.ASCII)
 
 
 def inbound_message(conversation: Conversation, inbound: InboundText, now: dt.datetime) -> Message:
