@@ -54,8 +54,7 @@ class Understood:
 
 
 def asked(q: Question) -> Asked:
-    kind = "day" if q.kind == "date_confirm" else q.kind
-    return Asked(kind, q.about, q.topic_words)
+    return Asked(q.kind, q.about, q.topic_words)
 
 
 def clear_value(q: Question) -> Any:

@@ -47,6 +47,7 @@ PHRASE_KEYS = (
     "nothing_else",  # "that's all", "I'm good", "todo bien": no to "anything else?"
     "hypothetical",  # "if", "in case": not something that happened
     "zero",  # "zero", "none", "ninguna": a count of nought
+    "coming",  # "will pick up", "las va a recoger", "来拿": the medicines will be collected
     "who",  # "who is this": questions back, answered and not recorded
     "what_mean",
     "cost",
@@ -389,6 +390,7 @@ class _Meaning:
     content: list[str] = field(default_factory=list)
     nothing_else: bool = False
     back: Back | None = None
+    coming: bool = False  # "my daughter will pick up": someone will come for the medicines
 
 
 _NEGATION_REACH = 8  # words a negation reaches, within its clause
@@ -402,8 +404,10 @@ def _meaning(
     m.unsure = clause.has("unsure")
     m.other_person = clause.has("others") and not clause.has("self")
     m.not_me = clause.has("not_me")
-    if m.not_me:
+    if m.not_me and not clause.has("others"):
         m.other_person = False
+    # "not me my husband was": the news is his, the patient's answer is the no.
+    m.other_person = m.other_person or (m.not_me and clause.has("others"))
     m.hypothetical = clause.has("hypothetical")
     m.nothing_else = clause.has("nothing_else")
     for back in BACKS:
@@ -456,6 +460,10 @@ def _meaning(
     real = set(m.topics) - named_by_no  # topics named as such, not by an answer phrase
     if clause.asked_back and len(words) > 1 and not real:
         return m  # "when is good?", "ok?": a question, not an answer
+    m.coming = not m.unsure and any(
+        "coming" in w.tags and i not in negated_at and "negation" not in w.tags
+        for i, w in enumerate(words)
+    )
     # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
     # have", "i was") counts only in a clause that says nothing more.
     answering = [
@@ -524,6 +532,8 @@ def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | No
             continue
         if m.other_person or m.hypothetical:
             notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
+            if m.not_me and not m.hypothetical:
+                no.append(m)  # "my husband was in the hospital, not me"
             continue
         hedged = hedged or m.unsure
         if topic is not None and topic in m.topics:
@@ -628,6 +638,12 @@ def _numbers(
 
     value = number(text, vocab)
     answers = {m.answer for m in meanings if m.answer}
+    # "My daughter will pick up": the pickup on that date is confirmed, whoever comes. Only when
+    # nothing else answers ("no, my daughter will pick up" needs a call) and nothing hangs on it
+    # ("if", "maybe").
+    coming = any(m.coming for m in meanings) and not any(m.hypothetical for m in meanings)
+    if asked.kind == "date_confirm" and not answers and coming:
+        answers = {"yes"}
     news = [m.clause.raw for m in meanings if m.content and not m.back]
     if value is None:
         zero = any(m.zero for m in meanings)

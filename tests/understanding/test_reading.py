@@ -139,6 +139,54 @@ def test_someone_elses_hospital_stay_does_not_answer_for_the_patient() -> None:
 @pytest.mark.parametrize(
     ("language", "text"),
     [
+        ("en", "not me my husband was in the hospital"),
+        ("en", "my husband was in the hospital not me"),
+        ("tl", "hindi ako asawa ko ang na-ospital"),
+    ],
+)
+def test_not_me_beside_someone_else_in_one_clause_is_a_no_with_their_news(
+    language: str, text: str
+) -> None:
+    reading = read(text, Asked("yes_no", "hospital"), vocabulary_for(language))
+    assert reading.said == "no"
+    assert reading.notes  # the husband's stay travels with it: the fill is held
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "my daughter will pick up"),
+        ("en", "my husband will pick them up"),
+        ("es", "mi hija las va a recoger"),
+        ("zh-Hans", "我女儿来取"),
+        ("ru", "дочь заберёт"),
+    ],
+)
+def test_someone_coming_for_the_medicines_keeps_the_pickup_date(language: str, text: str) -> None:
+    vocab = vocabulary_for(language)
+    assert read(text, Asked("date_confirm"), vocab).said == "yes"
+    assert read(text, Asked("date_confirm"), vocab).sure
+    assert read(text, Asked("day"), vocab).said is None  # no pickup day chosen at enrollment
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my daughter might pick up",
+        "maybe my son will pick up",
+        "my son will pick up if he is off",
+        "my daughter can't pick up",
+        "no, my daughter will pick up",  # the patient's no: a call
+    ],
+)
+def test_a_pickup_by_someone_else_that_hangs_on_something_is_no_yes(text: str) -> None:
+    reading = en(text, None, "date_confirm")
+    assert not (reading.said == "yes" and reading.sure)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
         ("en", "I don't think so"),
         ("en", "maybe"),
         ("es", "no sé"),
