@@ -16,6 +16,8 @@ from typing import Any
 # Digits glued to a Latin letter before them are letters: Arabizi writes ع as 3 ("na3am" is
 # yes). After Chinese or Korean they are a number ("每月15号", "매월15일").
 _DIGITS = re.compile(r"(?<![A-Za-z\d])\d+")
+# A time of day ("3pm", "10:30 a.m."): its digits are no day of the month.
+TIME_OF_DAY = re.compile(r"(?<![\d:])\d{1,2}(?::\d{2})?\s*[ap]\.?\s?m\b\.?", re.IGNORECASE)
 
 
 # Han ideographs (CJK blocks and extensions): Chinese puts no spaces between words, so each
@@ -63,6 +65,8 @@ class Vocabulary:
     language_names: Mapping[str, str] = field(default_factory=dict)
     # Number words ("fifteen", "quince") to their value.
     numbers: Mapping[str, int] = field(default_factory=dict)
+    # Two-word phrases with a number word that are no number ("no one"): passed over.
+    not_numbers: frozenset[str] = frozenset()
     # Words that may stand around an answer without changing it ("please", "the", "el").
     filler: frozenset[str] = frozenset()
     # Endings written onto a number without a space (Korean "십오일에", "on the 15th"): a word
@@ -105,6 +109,7 @@ class Vocabulary:
             revocation=words("revocation"),
             language_names={n: language for n in words("names")},
             numbers={normalize(str(k)): int(v) for k, v in numbers_raw.items()},
+            not_numbers=words("not_numbers"),
             filler=words("filler"),
             suffixes=tuple(sorted(words("suffixes"), key=len, reverse=True)),
             preferences=_phrases(raw.get("preferences", {}), language),
@@ -144,6 +149,7 @@ class Vocabulary:
             revocation=union("revocation"),
             language_names=names,
             numbers=numbers,
+            not_numbers=union("not_numbers"),
             filler=union("filler"),
             suffixes=tuple(sorted({s for v in vocabs for s in v.suffixes}, key=len, reverse=True)),
             preferences=preferences,
@@ -246,6 +252,9 @@ def _numbers_in(words: list[str], vocab: Vocabulary) -> set[int]:
     found: set[int] = set()
     i = 0
     while i < len(words):
+        if " ".join(words[i : i + 2]) in vocab.not_numbers:  # "no one will come"
+            i += 2
+            continue
         for n in range(min(longest, len(words) - i), 0, -1):
             value = _number_word(" ".join(words[i : i + n]), vocab)
             if value is not None:
@@ -307,6 +316,7 @@ def number(text: str, vocab: Vocabulary) -> int | None:
     Any script's decimal digits count (Arabic-Indic too: Python reads every Unicode digit).
     Two different numbers ("12/15", "1 or 2") are ambiguous and give None.
     """
+    text = TIME_OF_DAY.sub(" ", text)  # "around 3pm": no day of the month
     folded = unicodedata.normalize("NFKC", text)
     found = {int(d) for d in _DIGITS.findall(folded)}
     if len(found) == 1:

@@ -650,8 +650,8 @@ def _numbers(
         counted = [m.count for m in meanings if m.count and m.count[0] == m.count[1]]
         if asked.kind == "number" and zero and not counted:
             value = 0
-        elif len({c for c in counted}) == 1:
-            value = counted[0][0]
+        elif asked.kind == "number" and len({c for c in counted}) == 1:
+            value = counted[0][0]  # "once", "twice": a count, never a day ("after 5 pm")
     if back is not None and value is None and not answers:
         return Reading(question_back=back)
     unsure = any(m.unsure for m in meanings)

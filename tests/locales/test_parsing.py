@@ -117,6 +117,12 @@ DAYS = [
     ("vi", "mùng một", 1),
     ("vi", "ngày mười hai hàng tháng", 12),
     ("vi", "ngày 1 hoặc 2", None),
+    # A time of day or "no one" is no day of the month
+    ("en", "yes around 3pm", None),
+    ("en", "after 10:30 a.m. on the 15th", 15),
+    ("en", "no one will pick up", None),
+    ("en", "no one can come, make it the 20th", 20),
+    ("es", "a las 3 pm", None),
     # Digits of every script, whatever the patient's language
     ("zh-Hans", "١٥", 15),
     ("ko", "۱۵", 15),

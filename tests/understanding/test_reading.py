@@ -170,6 +170,21 @@ def test_someone_coming_for_the_medicines_keeps_the_pickup_date(language: str, t
 
 
 @pytest.mark.parametrize(
+    ("text", "note"),
+    [("yes after 5 pm", "5 pm"), ("yes around 3pm", "3pm"), ("yes, after 5:30 pm", "5 30 pm")],
+)
+def test_a_time_of_day_is_news_not_a_new_date(text: str, note: str) -> None:
+    """A time once moved the pickup: "after 5 pm" was the 5th. It is news, not a day."""
+    reading = en(text, None, "date_confirm")
+    assert (reading.said, reading.sure) == ("yes", True)
+    assert any(note in kept for kept in reading.notes)
+
+
+def test_no_one_is_no_day_one() -> None:
+    assert en("no one will pick up", None, "date_confirm").said == "no"
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "my daughter might pick up",
