@@ -21,7 +21,7 @@ from dialogs.plan.model import (
     Schedule,
 )
 from dialogs.plan.open_days import MovedDate, OpenDays
-from dialogs.plan.plan import NotEligible, SyncPlan, build_plan, plan_on_day
+from dialogs.plan.plan import NotEligible, SyncPlan, build_plan, plan_on_day, recommend
 from dialogs.plan.reconcile import check_eligibility, reconcile_all
 from store.models import Patient, Pharmacy, Prescription
 
@@ -161,13 +161,13 @@ _plans_guard = threading.Lock()
 
 def _proposal(meds: tuple[Medication, ...], today: dt.date, settings: ProgramSettings) -> Proposal:
     try:
-        plan = build_plan(list(meds), today, settings)
+        recommended = recommend(meds, today, settings)
     except NotEligible as error:
         return Proposal(False, FALLBACK_DAY, error.eligibility.reason)
     except PlanError as error:
         # Bad data is the pharmacist's to fix; the patient may still choose a day.
         return Proposal(True, FALLBACK_DAY, str(error))
-    return Proposal(True, plan.anchor_day, plan.anchor_reason)
+    return Proposal(True, recommended.day, recommended.reason)
 
 
 class DayPlans:

@@ -34,7 +34,7 @@ from dialogs.plan.short_fill import ShortFill
 from dialogs.plan.timeline import CycleCalendar
 from dialogs.plan.trips import SyncVisit, Trip, trips_sentence
 
-__all__ = ["NotEligible", "PlanLine", "SyncPlan", "build_plan"]
+__all__ = ["NotEligible", "PlanLine", "SyncPlan", "build_plan", "recommend"]
 
 
 class NotEligible(PlanError):
@@ -232,6 +232,28 @@ def plan_on_day(
     return day_plan(check_anchor_day(anchor_day), reconciliations, today, settings)
 
 
+def recommend(
+    medications: Sequence[Medication], today: dt.date, settings: ProgramSettings
+) -> AnchorRecommendation:
+    """The pickup day `build_plan` recommends, and why, without the chosen day's detailed plan
+    (the offer names the day only). Raises as build_plan does."""
+    return _recommended(_eligible_lines(medications, settings), today, settings, None)
+
+
+def _recommended(
+    reconciliations: Sequence[Reconciliation],
+    today: dt.date,
+    settings: ProgramSettings,
+    preferred_day: int | None,
+) -> AnchorRecommendation:
+    # Every day is planned: the days are compared by the trips, short fills and cost they need.
+    scores = {
+        d: day_plan(d, reconciliations, today, settings, detailed=False).score()
+        for d in range(1, LAST_ANCHOR_DAY + 1)
+    }
+    return recommend_anchor(reconciliations, today, settings, preferred_day, scores)
+
+
 def build_plan(
     medications: Sequence[Medication],
     today: dt.date,
@@ -245,13 +267,7 @@ def build_plan(
     pharmacist's final choice). Raises NotEligible when fewer than two medicines can be synced.
     """
     reconciliations = _eligible_lines(medications, settings)
-
-    # Every day is planned: the days are compared by the trips, short fills and cost they need.
-    scores = {
-        d: day_plan(d, reconciliations, today, settings, detailed=False).score()
-        for d in range(1, LAST_ANCHOR_DAY + 1)
-    }
-    recommendation = recommend_anchor(reconciliations, today, settings, preferred_day, scores)
+    recommendation = _recommended(reconciliations, today, settings, preferred_day)
     if anchor_day is None:
         day, reason = recommendation.day, recommendation.reason
     else:

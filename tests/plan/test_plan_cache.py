@@ -44,13 +44,13 @@ def test_the_plan_is_worked_out_once_and_again_on_any_change(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made: list[int] = []
-    real = plans.build_plan
+    real = plans.recommend
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         made.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(plans, "build_plan", counted)
+    monkeypatch.setattr(plans, "recommend", counted)
     monkeypatch.setattr(plans, "_plans", type(plans._plans)())
     person = patient()
     first = plans.proposal(person, TODAY)
@@ -95,3 +95,15 @@ def test_a_day_the_patient_may_choose_is_planned_alone_as_the_full_plan_has_it(
         assert alone.first_synced_anchor == plan.first_synced_anchor
         assert plans.trip_plan(alone) == plans.trip_plan(plan)
     assert made == [] and days.get(29) is None
+
+
+@pytest.mark.parametrize("last_fill", [dt.date(2026, 11, 3), dt.date(2026, 11, 20), TODAY])
+def test_the_offer_recommends_the_day_the_whole_plan_does(last_fill: dt.date) -> None:
+    """`recommend` (the offer's day) skips the chosen day's detailed plan, nothing else."""
+    person = patient()
+    person.prescriptions[0].last_fill_date = last_fill
+    meds = [plans.medication(rx) for rx in person.prescriptions]
+    settings = plans.program_settings(person)
+    whole = plans.build_plan(meds, TODAY, settings)
+    assert plans.recommend(meds, TODAY, settings) == whole.recommendation
+    assert plans.proposal(person, TODAY).day == whole.anchor_day
