@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.common import Fail, sessions_for
-from bot.inbox import lifecycle, passwords, throttle
+from bot.inbox import lifecycle, passwords, secret_box, throttle
 from bot.inbox.auth import PasswordTooWeak, hash_password, normalize_email
 from bot.settings import get_settings
 from bot.web.tokens import DEFAULT_SCOPES, create_token
@@ -240,6 +240,45 @@ def user_reset_second_factor(email: str) -> None:
 
 
 # ---------------------------------------------------------------------- token
+
+
+@user_group.command("reseal-second-factors")
+def user_reseal_second_factors() -> None:
+    """Seal every second factor with the current MEDSYNC_SECRET_KEY: after changing it, with
+    the old key as MEDSYNC_PREVIOUS_SECRET_KEY; then the old key can go."""
+    settings = get_settings()
+    key, previous = settings.secret_key, settings.previous_secret_key
+    if not secret_box.can_encrypt(key):
+        raise Fail(
+            "MEDSYNC_SECRET_KEY is not set, so secrets cannot be sealed: set it (and the old "
+            "key as MEDSYNC_PREVIOUS_SECRET_KEY), then run `medsync user reseal-second-factors`."
+        )
+    sealed, unreadable = 0, []
+    with transaction(_sessions()) as session:
+        users = session.scalars(select(User).where(User.totp_secret.is_not(None)).order_by(User.id))
+        for user in users:
+            stored = user.totp_secret
+            if stored is None or not secret_box.needs_sealing(stored, key):
+                continue
+            try:
+                secret = secret_box.open_secret(stored, key, previous)
+            except secret_box.SecretUnreadable:
+                unreadable.append(user.email)
+                continue
+            user.totp_secret = secret_box.seal(secret, key)
+            sealed += 1
+        record(
+            session, _who(), "second_factors_resealed", "staff", _now(),
+            after={"sealed": sealed, "unreadable": len(unreadable)},
+        )  # fmt: skip
+    click.echo(f"{sealed} second factor{'s' if sealed != 1 else ''} sealed with the current key.")
+    for email in unreadable:
+        click.echo(
+            f"{email}: neither key opens it; reset it with "
+            f"`medsync user reset-second-factor {email}`."
+        )
+    if not unreadable:
+        click.echo("None is left on an old key: MEDSYNC_PREVIOUS_SECRET_KEY can be unset.")
 
 
 @click.group("token")

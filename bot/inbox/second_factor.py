@@ -77,14 +77,18 @@ def code_is_right(user: User, secret: str, code: str, now: dt.datetime) -> bool:
     return False
 
 
-def stored_code_is_right(user: User, secret_key: str, code: str, now: dt.datetime) -> bool:
-    """code_is_right with the user's stored secret, opened with MEDSYNC_SECRET_KEY. A right
-    code also encrypts a plain secret stored before encryption (in the caller's transaction).
-    Raises SecretUnreadable (and logs the user's id) for a secret this key cannot open."""
+def stored_code_is_right(
+    user: User, secret_key: str, code: str, now: dt.datetime, previous_key: str = ""
+) -> bool:
+    """code_is_right with the user's stored secret, opened with MEDSYNC_SECRET_KEY (or the
+    previous key while keys change). A right code also seals the secret with the current key
+    when it was plain (stored before encryption) or sealed with the previous key, in the
+    caller's transaction. Raises SecretUnreadable (and logs the user's id) for a secret
+    neither key can open."""
     if user.totp_secret is None:
         return False
     try:
-        secret = secret_box.open_secret(user.totp_secret, secret_key)
+        secret = secret_box.open_secret(user.totp_secret, secret_key, previous_key)
     except SecretUnreadable:
         log.warning(
             "The second factor of staff user %s cannot be decrypted with MEDSYNC_SECRET_KEY "
@@ -94,9 +98,14 @@ def stored_code_is_right(user: User, secret_key: str, code: str, now: dt.datetim
         raise
     if not code_is_right(user, secret, code, now):
         return False
-    if not secret_box.is_encrypted(user.totp_secret) and secret_box.can_encrypt(secret_key):
+    if secret_box.needs_sealing(user.totp_secret, secret_key):
         user.totp_secret = secret_box.seal(secret, secret_key)
     return True
+
+
+def _code_is_right(request: Request, user: User, code: str, now: dt.datetime) -> bool:
+    settings = settings_of(request)
+    return stored_code_is_right(user, settings.secret_key, code, now, settings.previous_secret_key)
 
 
 # ------------------------------------------------------------------ at sign-in
@@ -146,7 +155,7 @@ def code_check(
         if refused is not None:
             return _code_page(request, refused.error, 429, refused.wait_seconds)
         try:
-            right = stored_code_is_right(user, settings_of(request).secret_key, code, now)
+            right = _code_is_right(request, user, code, now)
         except SecretUnreadable:
             record(session, user.email, "second_factor_failed", f"user:{user.id}", now)
             return _code_page(request, UNREADABLE, 409)
@@ -233,7 +242,7 @@ def enrolment_confirm(
         if user.has_second_factor:
             return see_other("/account/second-factor")
         try:
-            right = stored_code_is_right(user, settings_of(request).secret_key, code, now)
+            right = _code_is_right(request, user, code, now)
         except SecretUnreadable:
             right = False  # a secret started under another key: starting again makes a new one
         if not right:

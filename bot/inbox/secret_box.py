@@ -11,6 +11,11 @@ checked and on the enrolment page, shown once. Without MEDSYNC_SECRET_KEY (a dem
 process) the key would change at every start, so secrets are stored plain, as before, and
 the inbox warns at startup. A value without the prefix is a plain secret stored before
 encryption (or without a key): it is read as it is, and encrypted at the next sign-in.
+
+Changing the key: set the new MEDSYNC_SECRET_KEY and the old one as
+MEDSYNC_PREVIOUS_SECRET_KEY. Secrets sealed with the old key still open, and are sealed with
+the new one at their owner's next sign-in, or all at once by `medsync user reseal-second-
+factors`; once that reports none left on the old key, unset the old one (docs/DEPLOY.md).
 """
 
 from __future__ import annotations
@@ -57,15 +62,35 @@ def seal(secret: str, secret_key: str) -> str:
     return PREFIX + _fernet(secret_key).encrypt(secret.encode("utf-8")).decode("ascii")
 
 
-def open_secret(stored: str, secret_key: str) -> str:
+def open_secret(stored: str, secret_key: str, previous_key: str = "") -> str:
     """The secret a stored value holds; a plain value is returned as it is.
 
-    Raises SecretUnreadable for an encrypted value this key cannot open."""
+    Raises SecretUnreadable for an encrypted value neither this key nor the previous one
+    (MEDSYNC_PREVIOUS_SECRET_KEY, while keys change) can open."""
     if not is_encrypted(stored):
         return stored
+    for key in (secret_key, previous_key):
+        if can_encrypt(key):
+            try:
+                return _open(stored, key)
+            except (InvalidToken, UnicodeError):
+                continue
+    raise SecretUnreadable
+
+
+def needs_sealing(stored: str, secret_key: str) -> bool:
+    """Whether a stored value should be sealed again with `secret_key`: it is plain, or sealed
+    with another key (the previous one, while keys change)."""
     if not can_encrypt(secret_key):
-        raise SecretUnreadable
+        return False
+    if not is_encrypted(stored):
+        return True
     try:
-        return _fernet(secret_key).decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
-    except (InvalidToken, UnicodeError) as error:
-        raise SecretUnreadable from error
+        _open(stored, secret_key)
+    except (InvalidToken, UnicodeError):
+        return True
+    return False
+
+
+def _open(stored: str, key: str) -> str:
+    return _fernet(key).decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")

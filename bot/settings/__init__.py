@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Signs the inbox's session cookies (MEDSYNC_SECRET_KEY). Unset: a random key per process,
     # so staff sign in again after a restart.
     secret_key: str = ""
+    # While MEDSYNC_SECRET_KEY changes: the old key (MEDSYNC_PREVIOUS_SECRET_KEY), which still
+    # opens second-factor secrets sealed with it until they are sealed again with the new one
+    # (bot/inbox/secret_box.py). It signs no session cookie: staff sign in again.
+    previous_secret_key: str = ""
     # A staff session ends after this many minutes without a request, and in any case this
     # many hours after signing in.
     session_idle_minutes: int = Field(default=15, ge=1)

@@ -240,3 +240,25 @@ def _signed_in(app: object, email: str) -> TestClient:
     client = TestClient(app, base_url="https://testserver")  # type: ignore[arg-type]
     assert password_step(client, email).headers["location"] == "/inbox"
     return client
+
+
+def test_a_changed_key_with_the_old_one_beside_it_signs_in_and_reseals(
+    db_url: str, inbox: Inbox
+) -> None:
+    """Changing MEDSYNC_SECRET_KEY with the old key as MEDSYNC_PREVIOUS_SECRET_KEY: the
+    secret sealed with the old key still signs in, and is sealed with the new one."""
+    old_key = settings_for(db_url).secret_key
+    secret = enrol(inbox, inbox.sign_in(DANA))
+    new_key = "the-new-key-after-a-rotation-0123456789"
+    settings = settings_for(db_url).model_copy(
+        update={"secret_key": new_key, "previous_secret_key": old_key}
+    )
+    clock = FrozenClock(inbox.clock.now())
+    client = TestClient(create_app(settings, clock=clock), base_url="https://testserver")
+    assert password_step(client, DANA).headers["location"] == "/login/code"
+    clock.advance(seconds=31)
+    signed_in = code_step(client, pyotp.TOTP(secret).at(clock.now()))
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/inbox"
+    stored = stored_secret(inbox)
+    assert stored is not None and not secret_box.needs_sealing(stored, new_key)
+    assert secret_box.open_secret(stored, new_key) == secret  # the old key is no longer needed

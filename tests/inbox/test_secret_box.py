@@ -49,3 +49,15 @@ def test_a_damaged_value_fails_cleanly() -> None:
     for damaged in (stored[:-4], "fernet:", "fernet:not a token", stored + "é"):
         with pytest.raises(SecretUnreadable):
             secret_box.open_secret(damaged, KEY)
+
+
+def test_the_previous_key_opens_what_it_sealed_until_it_is_sealed_again() -> None:
+    secret = pyotp.random_base32()
+    old = secret_box.seal(secret, "the-old-key")
+    assert secret_box.open_secret(old, KEY, previous_key="the-old-key") == secret
+    assert secret_box.needs_sealing(old, KEY)
+    assert secret_box.needs_sealing(secret, KEY)  # plain
+    assert not secret_box.needs_sealing(secret_box.seal(secret, KEY), KEY)
+    assert not secret_box.needs_sealing(secret, "")  # no key: stays plain
+    with pytest.raises(SecretUnreadable):
+        secret_box.open_secret(old, KEY, previous_key="yet-another-key")

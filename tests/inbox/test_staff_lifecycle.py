@@ -8,12 +8,14 @@ request; sessions end after MEDSYNC_SESSION_IDLE_MINUTES idle and MEDSYNC_SESSIO
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.cli.main import main
 from bot.clock import FrozenClock
+from bot.inbox import secret_box
 from bot.web.app import create_app
 from bot.web.tokens import create_token
 from store.accounts import Role, StaffSession, User
@@ -190,3 +192,32 @@ def test_only_admins_reach_the_staff_page_and_its_changes(inbox: Inbox) -> None:
         assert user is not None and user.active
     assert PASSWORD  # the fixture's password still signs Tom in
     sign_in(inbox.new_client(), TOM)
+
+
+def test_reseal_second_factors_moves_every_secret_to_the_new_key(
+    cli: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After MEDSYNC_SECRET_KEY changes, with the old key as MEDSYNC_PREVIOUS_SECRET_KEY, one
+    command seals every second factor with the new key; one neither key opens is named."""
+    old_key = settings_for(cli.url).secret_key
+    with transaction(cli.sessions) as s:
+        users = {u.email: u for u in s.scalars(select(User))}
+        users[DANA].totp_secret = secret_box.seal("JBSWY3DPEHPK3PXP", old_key)
+        users[TOM].totp_secret = "KRSXG5CTMVRXEZLU"  # plain, from before encryption
+        users[ADA].totp_secret = secret_box.seal("GEZDGNBVGY3TQOJQ", "a-key-nobody-has")
+    new_key = "the-new-key-after-a-rotation-0123456789"
+    monkeypatch.setenv("MEDSYNC_SECRET_KEY", new_key)
+    monkeypatch.setenv("MEDSYNC_PREVIOUS_SECRET_KEY", old_key)
+    result = medsync("user", "reseal-second-factors")
+    assert result.exit_code == 0, result.output
+    assert "2 second factors sealed with the current key." in result.output
+    assert f"{ADA}: neither key opens it" in result.output
+    assert f"medsync user reset-second-factor {ADA}" in result.output
+    with transaction(cli.sessions) as s:
+        stored = {u.email: u.totp_secret for u in s.scalars(select(User))}
+    assert secret_box.open_secret(stored[DANA] or "", new_key) == "JBSWY3DPEHPK3PXP"
+    assert secret_box.open_secret(stored[TOM] or "", new_key) == "KRSXG5CTMVRXEZLU"
+    assert "second_factors_resealed" in actions(cli)
+    monkeypatch.delenv("MEDSYNC_SECRET_KEY")
+    refused = medsync("user", "reseal-second-factors")
+    assert refused.exit_code == 1 and "MEDSYNC_SECRET_KEY is not set" in refused.output
