@@ -101,7 +101,7 @@ def outbound_message(
 
 def when_written(session: Session, action: Callable[[], None]) -> None:
     """Run `action` (a statement pointing at the inbound text) once the text is written: at
-    once, unless the runtime writes the text at the end of the step (runtime._TextWriter),
+    once, unless the runtime writes the text at the end of the step (text_writer.TextWriter),
     which then runs it after its INSERT instead of writing the text early."""
     waiting: list[Callable[[], None]] | None = session.info.get(WAITING_FOR_TEXT)
     if waiting is None:

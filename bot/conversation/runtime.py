@@ -5,7 +5,8 @@ was stored, step the dialog, apply its effects, store both messages and the new 
 Jobs (sending outbound texts) are enqueued after the commit by whoever holds the `Outbound`.
 
 Beside this module: context.py (what the dialog may know), effects.py (applying each kind
-of effect), messages.py (message rows and phone numbers); rendering is bot/channels/.
+of effect), messages.py (message rows and phone numbers), text_writer.py (the text, its reply
+and the state written at the end of the step); rendering is bot/channels/.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.sms import InboundText, render_sms
 from bot.channels.sms_text import compose
@@ -29,7 +27,6 @@ from bot.conversation.context import dialog_context, open_staff_thread, subject_
 from bot.conversation.effects import apply_effects
 from bot.conversation.messages import (
     EMPTY_TWIML,
-    WAITING_FOR_TEXT,
     Outbound,
     asks,
     inbound_message,
@@ -37,6 +34,7 @@ from bot.conversation.messages import (
     outbound_message,
     together,
 )
+from bot.conversation.text_writer import TextWriter
 from bot.languages import catalogs, serving
 from bot.program import caregivers, renewals
 from bot.settings import Settings
@@ -95,7 +93,7 @@ class Runtime:
         decline_quiet_days: int = 180,
     ) -> None:
         self.sessions = sessions
-        _TextWriter.watch(sessions)
+        TextWriter.watch(sessions)
         self.clock = clock
         self.render_sms = render_sms
         self.preparation_days = preparation_days
@@ -190,12 +188,12 @@ class Runtime:
                 return found[1].earlier_reply or EMPTY_TWIML
             # The text (and on PostgreSQL its reply) got their ids from the locking statement:
             # the effects point at the text before it is written, and both rows are one
-            # INSERT at the end of the step, the reply set first (_TextWriter). With no ids
+            # INSERT at the end of the step, the reply set first (TextWriter). With no ids
             # (a number no pharmacy owns, answered by the only pharmacy) the text is flushed
             # before the effects and its reply updated, as before issue 19.
             ids = located.message_ids
             message = inbound_message(conversation, inbound, now)
-            writer = _TextWriter(session, message, ids) if ids else None
+            writer = TextWriter(session, message, ids) if ids else None
             event = Text(inbound.body, num_media=inbound.num_media)
             answer = self.converse(
                 session, pharmacy, conversation, event, message, now, found, writer is not None
@@ -227,7 +225,7 @@ class Runtime:
         Stores `message` (the inbound text or call input) against the patient it is about,
         applies the turn's effects and saves the new state; the caller renders the replies.
         `seen`: what the caller read of the phone (`caregivers.view_for_step`).
-        `written_by_caller`: the caller writes `message` and the new state (`_TextWriter`).
+        `written_by_caller`: the caller writes `message` and the new state (`TextWriter`).
         """
         found, read = seen or caregivers.view_for_step(session, pharmacy.id, conversation.phone)
         patients = found.patients
@@ -284,7 +282,7 @@ class Runtime:
         session: Session, inbound: Message, body: str, language: str, add: bool = True
     ) -> Message:
         """Store what we answered in the webhook's own response (it has no SID of its own);
-        `add` False: the caller writes the row (`_TextWriter`)."""
+        `add` False: the caller writes the row (`TextWriter`)."""
         reply = outbound_message(
             inbound.conversation_id,
             inbound.pharmacy_id,
@@ -431,83 +429,6 @@ class Runtime:
         session.add(message)
         session.flush()
         return Outbound(message.id, body)
-
-    # ------------------------------------------------------------------ the step
-
-    # ------------------------------------------------------------------ effects
-
-
-class _TextWriter:
-    """PostgreSQL's inbound path: the text and its reply get their ids from the locking
-    statement (`queries.Located`), so the effects can point at the text before it is written;
-    at the end of the step one statement inserts both rows and saves the conversation's state
-    (a CTE), and the commit's flush writes the effects after them (issue 19).
-
-    Should anything flush before the end (an effect that reads, or flushes itself), the text is
-    written first, so rows pointing at it find it; its reply is then written by an UPDATE."""
-
-    def __init__(self, session: Session, message: Message, ids: tuple[int, int | None]) -> None:
-        self.session, self.message, self.ids = session, message, ids
-        message.id = ids[0]
-        self.written = False
-        self.waiting: list[Callable[[], None]] = []
-        session.info[WAITING_FOR_TEXT] = self.waiting
-        session.info[_WRITER] = self
-
-    @staticmethod
-    def watch(sessions: sessionmaker[Session]) -> None:
-        """Hook the flush and the ORM's statements of `sessions` once, for every text's
-        writer: listening and unlistening on each session cost about 5% of a text."""
-        if not sa_event.contains(sessions, "before_flush", _before_flush):
-            sa_event.listen(sessions, "before_flush", _before_flush)
-            sa_event.listen(sessions, "do_orm_execute", _before_statement)
-
-    def write_text(self) -> None:
-        if not self.written:
-            self.written = True
-            queries.write_messages(self.session, [self.message])
-
-    def finish(
-        self,
-        reply: Message | None,
-        conversation: Conversation,
-        state: dict[str, Any],
-        now: dt.datetime,
-    ) -> None:
-        del self.session.info[_WRITER]
-        rows = [] if self.written else [self.message]
-        if self.written:
-            self.session.connection().execute(
-                update(Message)
-                .where(Message.id == self.message.id)
-                .values(reply=self.message.reply)
-            )
-        if reply is not None:
-            reply.id = self.ids[1]  # type: ignore[assignment]  # None: SQLite picks it
-            rows.append(reply)
-        # The locked row in the session says what was saved, with nothing left to flush.
-        set_committed_value(conversation, "state", state)
-        set_committed_value(conversation, "updated_at", now)
-        queries.write_messages(self.session, rows, conversation, state)
-        del self.session.info[WAITING_FOR_TEXT]
-        for action in self.waiting:
-            action()
-
-
-# Where the session keeps the text's writer while a step runs (`_TextWriter.watch`).
-_WRITER = "medsync.text_writer"
-
-
-def _before_flush(session: Session, *_: object) -> None:
-    writer: _TextWriter | None = session.info.get(_WRITER)
-    if writer is not None:
-        writer.write_text()
-
-
-def _before_statement(state: ORMExecuteState) -> None:
-    # An effect's own INSERT or UPDATE may point at the text (a staff thread's latest).
-    if not state.is_select:
-        _before_flush(state.session)
 
 
 def runtime_for(

@@ -56,10 +56,9 @@ def install(app: FastAPI) -> None:
     secret = settings.secret_key
     if not secret:
         # Fine for one process; with several workers or restarts set MEDSYNC_SECRET_KEY.
-        log.warning("MEDSYNC_SECRET_KEY is not set: staff sessions end when the server stops")
         log.warning(
-            "MEDSYNC_SECRET_KEY is not set: staff second-factor secrets are stored unencrypted "
-            "until it is (bot/inbox/secret_box.py)"
+            "MEDSYNC_SECRET_KEY is not set: staff sessions end when the server stops, and "
+            "second-factor secrets are stored unencrypted until it is set (docs/DEPLOY.md)"
         )
         secret = secrets.token_urlsafe(32)
     app.state.cookie_secret = secret
