@@ -4,7 +4,6 @@ caregiver's first text is sent after the commit."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -26,7 +25,6 @@ from store.audit import record
 from store.db import transaction
 from store.models import Channel, Pharmacy
 
-log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 MAX_PERMISSION = 500
@@ -111,13 +109,7 @@ def add_caregiver(
     except IntegrityError:
         flash(request, "error", "This was already done.")
         return see_other(f"/patients/{patient_id}")
-    for message_id in change.send:
-        try:
-            request.app.state.jobs.send(message_id)
-        except Exception:
-            # The row is stored as queued; whoever runs the outbound queue can send it later.
-            log.exception("could not hand message %s to the sender", message_id)
-            flash(request, "warn", "The text is saved but could not be sent yet.")
+    claiming.send_after_commit(request, change.send)
     flash(request, "ok", ADDED if change.send else ALREADY)
     return see_other(f"/patients/{patient_id}")
 

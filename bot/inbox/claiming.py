@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -73,14 +74,18 @@ class Outcome:
     send: tuple[int, ...] = field(default=())  # outbound message ids to send after the commit
 
 
-def send_after_commit(request: Request, outcome: Outcome) -> None:
-    for message_id in outcome.send:
+def send_after_commit(request: Request, message_ids: Iterable[int], notice: bool = True) -> None:
+    """Hand the texts a committed change wrote (`Outcome.send`) to the sender; one that cannot
+    be handed over stays queued for whoever runs the outbound queue, and with `notice` the
+    person who acted is told (a bulk action tells nothing per item)."""
+    for message_id in message_ids:
         try:
             request.app.state.jobs.send(message_id)
         except Exception:
             # The row is stored as queued; whoever runs the outbound queue can send it later.
             log.exception("could not hand message %s to the sender", message_id)
-            flash(request, "warn", "The text is saved but could not be sent yet.")
+            if notice:
+                flash(request, "warn", "The text is saved but could not be sent yet.")
 
 
 def actions_for(item: ReviewItem) -> tuple[str, ...]:

@@ -132,7 +132,7 @@ def _act(
     except IntegrityError:
         # The unique key on an outbound text: the same form arrived twice at the same moment.
         return _render_item(request, actor, item_id, "This was already done.", 409)
-    send_after_commit(request, outcome)
+    send_after_commit(request, outcome.send)
     flash(request, "ok", outcome.message)
     # Once decided, on to the next item (bot/inbox/triage.py); otherwise back to this one.
     return see_other(back or triage.after_action(request, actor, item_id))

@@ -11,7 +11,6 @@ same `decisions.approve` as the item page: each is its own audited decision.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
@@ -41,8 +40,6 @@ from bot.inbox.web import (
 from store import queue_rows
 from store.db import transaction
 from store.models import Pharmacy, ReviewItem, ReviewKind, ReviewStatus
-
-log = logging.getLogger(__name__)
 
 MAX_BULK = 100  # one page of the queue, and then some
 
@@ -197,12 +194,7 @@ def _approve_one(request: Request, actor: Actor, item_id: int, now: dt.datetime)
             outcome = decisions.approve(session, actor, item_id, now, today, preparation)
     except InboxError as problem:
         return f"#{item_id}: {problem}"
-    for message_id in outcome.send:
-        try:
-            request.app.state.jobs.send(message_id)
-        except Exception:
-            # The row is stored as queued; whoever runs the outbound queue sends it later.
-            log.exception("could not hand message %s to the sender", message_id)
+    claiming.send_after_commit(request, outcome.send, notice=False)
     return None
 
 

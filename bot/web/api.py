@@ -272,7 +272,7 @@ def decide_review_item(
         raise _http(error) from None
     except IntegrityError:
         raise _http(AlreadyDecided("This was already done.")) from None
-    send_after_commit(request, outcome)
+    send_after_commit(request, outcome.send)
     return result
 
 
