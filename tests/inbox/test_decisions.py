@@ -654,3 +654,24 @@ def test_a_number_that_cannot_take_texts_gets_a_call_instead(inbox: Inbox) -> No
     act(inbox, item_id, "approve")
     assert outbound(inbox) == []
     assert "cannot receive texts: call them" in inbox.client.get(item_page(item_id)).text
+
+
+class _SenderDown:
+    def send(self, message_id: int) -> None:
+        raise ConnectionError("redis is down")
+
+
+def test_a_reply_the_sender_cannot_take_stays_queued_and_says_so(
+    inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit stands when the hand-off to the sender fails: the text stays queued for the
+    outbound queue, and the person who replied is told, not shown a 500."""
+    with transaction(inbox.sessions) as s:
+        item_id = written_item(s, inbox.ids["main"], "hi", person=patient(s, "P1001")).id
+    monkeypatch.setattr(inbox.client.app.state, "jobs", _SenderDown())  # type: ignore[attr-defined]
+    inbox.sign_in()
+    done = act(inbox, item_id, "reply", body="Your refill is ready.")
+    assert done.status_code == 303
+    [text] = outbound(inbox)
+    assert text.status == MessageStatus.QUEUED
+    assert "saved but could not be sent yet" in inbox.client.get(done.headers["location"]).text
