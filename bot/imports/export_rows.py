@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from bot.imports.export_values import (
     Invalid,
+    language_unknown,
     parse_address,
     parse_birth_date,
     parse_copay,
@@ -213,7 +214,8 @@ def _parse(
     take("phone", parse_phone, patient)
     take("phone_type", parse_phone_type, patient)
     take("address", parse_address, patient)  # an extra column: households use it
-    if raw("language"):  # blank: a new patient is asked, an existing one keeps theirs
+    # Blank or not known: a new patient is asked, an existing one keeps theirs.
+    if raw("language") and not language_unknown(raw("language")):
         take("language", parse_language, patient)
         patient["language_confirmed"] = True
         patient["language_source"] = EXPORT

@@ -133,6 +133,30 @@ _LANGUAGE = re.compile(
 )
 
 
+# What pharmacy systems write when they do not know the language: read as blank (the patient
+# is asked), not as a bad row. "und" is BCP 47's own "undetermined".
+_UNKNOWN_LANGUAGE = frozenset(
+    {
+        "unknown",
+        "unk",
+        "und",
+        "n/a",
+        "na",
+        "none",
+        "other",
+        "unspecified",
+        "not specified",
+        "-",
+        "?",
+    }
+)
+
+
+def language_unknown(text: str) -> bool:
+    """Whether the language column says it is not known ("Unknown", "N/A", "und")."""
+    return " ".join(text.split()).casefold() in _UNKNOWN_LANGUAGE
+
+
 def parse_language(name: str, text: str) -> str:
     """A BCP 47 tag with the conventional casing (es, es-MX, zh-Hans, zh-Hant-TW); blank is en.
     A language's name, as pharmacy systems often keep it ("Spanish", "Español", "Creole",

@@ -706,3 +706,13 @@ def test_us_dates_are_month_first(session_factory: sessionmaker[Session]) -> Non
     assert patient.birth_date == dt.date(1950, 3, 12)
     assert prescription.last_fill_date == dt.date(2026, 11, 3)
     assert prescription.written_date == dt.date(2026, 4, 2)
+
+
+@pytest.mark.parametrize("raw", ["Unknown", "N/A", "und", "Other", "  unknown "])
+def test_a_language_not_known_is_read_as_blank(
+    session_factory: sessionmaker[Session], raw: str
+) -> None:
+    """ "Unknown" in the language column is no bad row: the patient is asked, as for a blank."""
+    report, patient, _ = _one(session_factory, language=raw)
+    assert not report.errors
+    assert (patient.language, patient.language_confirmed) == ("en", False)
