@@ -392,6 +392,13 @@ def test_speech_results_read_like_texts() -> None:
     assert saved(turn).answers["hospital"] == "yes"
 
 
+def test_um_and_uh_are_speech_fillers_not_doubt() -> None:
+    reading = en("um no i havent been to the hospital")
+    assert (reading.said, reading.sure, reading.notes) == ("no", True, ())
+    assert en("uh maybe one or two i'm not sure", "missed_doses").count == (1, 2)
+    assert not en("hmm", "hospital").understood
+
+
 def test_a_message_is_read_in_under_a_millisecond() -> None:
     vocab = vocabulary_for("en")
     texts = [
