@@ -46,7 +46,9 @@ PHRASE_KEYS = (
     "polite",  # "thanks", "all good", "feeling fine": no news either
     "nothing_else",  # "that's all", "I'm good", "todo bien": no to "anything else?"
     "hypothetical",  # "if", "in case": not something that happened
+    "future",  # "next month", "el mes que viene": a hospital stay to come is none since the pickup
     "zero",  # "zero", "none", "ninguna": a count of nought
+    "care",  # "dentist", "eye doctor", "physical therapy": other care, news but no hospital stay
     "coming",  # "will pick up", "las va a recoger", "来拿": the medicines will be collected
     "who",  # "who is this": questions back, answered and not recorded
     "what_mean",
@@ -119,6 +121,9 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
         add(raw.get(key, ()), key)
     for topic, phrases in raw.get("topics", {}).items():
         add(phrases, f"topic:{topic}")
+    # Other care ("just the dentist") is a no to the hospital question, never a typo of one of
+    # its words ("الأسنان" is one letter from "الاسعاف"), and always news for the pharmacist.
+    add(raw.get("care", ()), "topic_no:hospital")
     topic_words = {t: _phrases(p) for t, p in raw.get("topics", {}).items()}
     for topic, phrases in raw.get("topic_no", {}).items():
         # "no missed doses" names its topic (an answer to it wherever it is asked); "same as
@@ -385,6 +390,7 @@ class _Meaning:
     other_person: bool = False
     not_me: bool = False
     hypothetical: bool = False
+    future: bool = False
     count: tuple[int, int] | None = None
     zero: bool = False
     content: list[str] = field(default_factory=list)
@@ -409,6 +415,7 @@ def _meaning(
     # "not me my husband was": the news is his, the patient's answer is the no.
     m.other_person = m.other_person or (m.not_me and clause.has("others"))
     m.hypothetical = clause.has("hypothetical")
+    m.future = clause.has("future")
     m.nothing_else = clause.has("nothing_else")
     for back in BACKS:
         at = clause.first(back)
@@ -450,7 +457,9 @@ def _meaning(
             counts.extend(w.count)
         if "zero" in w.tags:
             m.zero = True
-        known = bool(w.tags) or (own_topic is not None and w.text in own_words)
+        known = (bool(w.tags) and "care" not in w.tags) or (
+            own_topic is not None and w.text in own_words
+        )
         if not known:
             m.content.append(w.text)
     if counts:
@@ -530,10 +539,15 @@ def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | No
     for m in meanings:
         if m.back:
             continue
-        if m.other_person or m.hypothetical:
+        # "surgery next month": no stay since the last pickup, and news for the pharmacist. A
+        # change to come is a change all the same ("they want me to start a blood thinner").
+        to_come = m.future and topic == "hospital" and bool(m.topics.get("hospital"))
+        if m.other_person or m.hypothetical or to_come:
             notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
             if m.not_me and not m.hypothetical:
                 no.append(m)  # "my husband was in the hospital, not me"
+            elif to_come and not m.other_person and not m.unsure:
+                no.append(m)
             continue
         hedged = hedged or m.unsure
         if topic is not None and topic in m.topics:

@@ -392,6 +392,59 @@ def test_speech_results_read_like_texts() -> None:
     assert saved(turn).answers["hospital"] == "yes"
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "just the dentist, had a tooth pulled"),
+        ("en", "I've been going to physical therapy twice a week for my shoulder"),
+        ("es", "fui al dentista nada más"),
+        # "sĩ" is no "si" (yes), and "الأسنان" (teeth) no typo of "الاسعاف" (ambulance).
+        ("vi", "tôi chỉ đi nha sĩ thôi"),
+        ("ar", "رحت لطبيب الأسنان بس"),
+    ],
+)
+def test_other_care_is_no_hospital_stay_and_always_news(language: str, text: str) -> None:
+    reading = read(text, Asked("yes_no", "hospital"), vocabulary_for(language))
+    assert (reading.said, reading.sure) == ("no", True)
+    assert reading.notes  # the pharmacist sees it: never the clear value alone
+
+
+def test_other_care_beside_a_hospital_visit_is_a_yes() -> None:
+    assert en("I went to the dentist and then the ER").said == "yes"
+    assert en("the dentist sent me to the hospital").said == "yes"
+    assert en("eye doctor for my glasses", "changes").notes
+
+
+def test_um_and_uh_are_speech_fillers_not_doubt() -> None:
+    reading = en("um no i havent been to the hospital")
+    assert (reading.said, reading.sure, reading.notes) == ("no", True, ())
+    assert en("uh maybe one or two i'm not sure", "missed_doses").count == (1, 2)
+    assert not en("hmm", "hospital").understood
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "going in for surgery next month"),
+        ("en", "I have an appointment at the hospital next week"),
+        ("es", "me van a operar el mes que viene"),
+        ("ru", "в следующем месяце операция"),
+        ("zh_Hant", "下個月要做手術"),
+    ],
+)
+def test_a_hospital_stay_to_come_is_a_no_with_a_note(language: str, text: str) -> None:
+    reading = read(text, Asked("yes_no", "hospital"), vocabulary_for(language))
+    assert (reading.said, reading.sure) == ("no", True)
+    assert reading.notes
+
+
+def test_a_stay_to_come_beside_one_past_or_a_change_to_come() -> None:
+    assert en("was in the ER last week, surgery next month").said == "yes"
+    assert en("my husband has surgery next month").said is None
+    # A change to come is a change: the pharmacist plans the fill around it.
+    assert en("they want me to start a blood thinner next month", "changes").said == "yes"
+
+
 def test_a_message_is_read_in_under_a_millisecond() -> None:
     vocab = vocabulary_for("en")
     texts = [
