@@ -11,6 +11,7 @@ safety rule of docs/UNDERSTANDING.md:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,8 +70,15 @@ def clear_value(q: Question) -> Any:
 
 
 def understand(
-    q: Question, event: Event, ctx: Context, definition: Assessment, answers: Mapping[str, Any]
+    q: Question,
+    event: Event,
+    ctx: Context,
+    definition: Assessment,
+    answers: Mapping[str, Any],
+    confirming: dt.date | None = None,
 ) -> Understood:
+    """What `event` answers to `q`. `confirming`: the date a date_confirm question asks about,
+    so naming its own day ("see you on the 15th") confirms it instead of asking to move it."""
     if isinstance(event, Digits):
         return Understood(_keyed(q, event, ctx))
     if not isinstance(event, Text):
@@ -82,6 +90,8 @@ def understand(
         return Understood(back=reading.question_back)
     others, notes = _others(q, reading, definition, answers)
     value = _value(q, reading)
+    if confirming is not None and value == {"day": confirming.day}:
+        value = "yes"  # the day asked about: kept, not moved (and only on a sure reading)
     if value is not None and value == clear_value(q) and not reading.sure:
         value = None  # "I don't think so" is not a no
     if q.kind == "yes_no" and q.flag == "never" and not reading.sure:

@@ -88,7 +88,8 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
     anchor_date = _anchor_date(state)
     ask = _ask(q, anchor_date, ctx, patient)
     answers = _answers(state)
-    got = answering.understand(q, event, ctx, definition, answers)
+    when = ctx.pickup_on(anchor_date) if q.kind == "date_confirm" else None
+    got = answering.understand(q, event, ctx, definition, answers, confirming=when)
     if got.back is not None:
         told = answer_back(got.back, ctx, patient, answering.meaning(q, ask))
         return Turn(state=state, replies=(*told, ask))

@@ -85,3 +85,15 @@ def test_a_yes_on_a_condition_or_with_a_question_is_no_consent_yet(sqlite_url: s
     (joined,) = phone.text("yes")
     assert "pickup day" in joined
     assert _consents(sqlite_url) == ["enrollment_accepted"]
+
+
+def test_naming_the_pickup_day_at_the_last_question_confirms_it(sqlite_url: str) -> None:
+    """A patient naming the pickup's own day ("see you on the 15th") keeps it; another day
+    asks to move it (held for staff)."""
+    phone = _checking_in(sqlite_url, MARGARET, "P1001", "hi", "yes", "15")
+    for body in ("no", "no", "no", "no"):
+        phone.text(body)
+    phone.text("see you on the 15th!")
+    status, answers, flags = _answers(sqlite_url)
+    assert answers["still_coming"] == "yes"
+    assert (status, flags) == ("ready", [])
