@@ -626,3 +626,22 @@ def test_an_enrollment_without_planned_on_is_planned_as_before(cli: Inbox) -> No
         "2026-12-15",
         "2027-01-06",
     ]
+
+
+@SQLITE_ONLY
+def test_tick_checks_the_listed_fills(cli: Inbox) -> None:
+    """bot/program/worklist_ticks.tick: with `listed`, only those prescriptions are ticked;
+    an untick is never refused."""
+    from bot.program import worklist_ticks
+    from store.models import Pharmacy
+
+    with transaction(cli.sessions) as session:
+        patient = factories.patient(session, "P1001", cli.ids["main"])
+        pharmacy = session.get(Pharmacy, cli.ids["main"])
+        assert pharmacy is not None
+        args = (session, pharmacy, patient)
+        dates = (CHRISTMAS, dt.date(2026, 12, 24), "tom", NOW)
+        with pytest.raises(worklist_ticks.WorklistError, match="not one of P1001's fills"):
+            worklist_ticks.tick(*args, "RX700104", *dates, listed={"RX700101"})
+        assert worklist_ticks.tick(*args, "RX700101", *dates, listed={"RX700101"})
+        assert not worklist_ticks.tick(*args, "RX700104", *dates, undo=True, listed=set())
