@@ -47,6 +47,11 @@ def import_(file: Path, which: str | None, fills: bool, full: bool) -> None:
             f.seek(0)
             pharmacy = pharmacy_named(session, which)
             if looks_like_json(first):
+                if full:
+                    raise Fail(
+                        "--full is for the patients' export, not a FHIR bundle of dispensing "
+                        "events."
+                    )
                 report: Any = _import_bundle(session, pharmacy, f.read(), now)
             elif fills or is_fills_header(first):
                 if full:

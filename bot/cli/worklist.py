@@ -72,6 +72,7 @@ def worklist_command(
                     actor,
                     dt.datetime.now(dt.UTC),
                     undo=undo,
+                    listed={f.rx_number for f in found.fills},
                 )
             except worklist_ticks.WorklistError as error:
                 raise Fail(f"{error} Nothing was ticked.") from None

@@ -10,6 +10,7 @@ whole is an `ImportFileError`. The fills import (bot/imports/fills.py) reads its
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -89,8 +90,11 @@ class Row:
     prescription: dict[str, Any]
 
 
-def read_rows(rows: Iterable[str] | TextIO, report: ImportReport) -> Iterator[Row]:
-    """Every good row, in file order; bad rows go to `report.errors`."""
+def read_rows(
+    rows: Iterable[str] | TextIO, report: ImportReport, today: dt.date | None = None
+) -> Iterator[Row]:
+    """Every good row, in file order; bad rows go to `report.errors`. With `today` (the
+    pharmacy's date), a last fill or a birth date after it makes the row bad."""
     records = csv_records(rows, COLUMNS)
     _, header = next(records)
     positions = _positions(header)
@@ -98,7 +102,7 @@ def read_rows(rows: Iterable[str] | TextIO, report: ImportReport) -> Iterator[Ro
     while width and not header[width - 1].strip():
         width -= 1  # a trailing comma on the header line names no column
     for line, record in records:
-        row = _parse(line, record, positions, width, report)
+        row = _parse(line, record, positions, width, report, today)
         if row is not None:
             yield row
 
@@ -174,6 +178,7 @@ def _parse(
     positions: dict[str, int],
     width: int,
     report: ImportReport,
+    today: dt.date | None = None,
 ) -> Row | None:
     def raw(name: str) -> str:
         index = positions.get(name)
@@ -240,7 +245,29 @@ def _parse(
     take("status", parse_status, prescription)
     take("payer", parse_payer, prescription)  # the plan's cost by payer (dialogs/plan/copay.py)
     take("max_days_supply", parse_max_days_supply, prescription)
+    if today is not None:
+        _not_after(today, "last_fill_date", prescription, raw, reasons)
+        _not_after(today, "birth_date", patient, raw, reasons)
     if reasons:
         reject(reasons)
         return None
     return Row(line, patient_id, rx_number, patient, prescription)
+
+
+# A date after today is a typo (2027 for 2026): the plan would schedule from a fill not made.
+_FUTURE = {
+    "last_fill_date": ": a fill cannot be in the future (a typo in the year?)",
+    "birth_date": "",
+}
+
+
+def _not_after(
+    today: dt.date,
+    name: str,
+    values: dict[str, Any],
+    raw: Callable[[str], str],
+    reasons: list[str],
+) -> None:
+    value = values.get(name)
+    if value is not None and value > today:
+        reasons.append(f"{name} '{raw(name)}' is after today ({today.isoformat()}){_FUTURE[name]}")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -61,11 +62,13 @@ def import_export(
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
     report = ImportReport()
+    # A last fill or a birth date after the pharmacy's today is a bad row (a typo in the year).
+    today = now.astimezone(ZoneInfo(pharmacy.timezone)).date()
     # Later rows win: a patient's (or prescription's) values come from its last good row.
     # The rows are read as they come (only these values are kept), all before any write.
     patient_values: dict[str, dict[str, Any]] = {}
     prescription_values: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in read_rows(rows, report):
+    for row in read_rows(rows, report, today):
         report.rows_ok += 1
         patient_values[row.patient_id] = row.patient
         prescription_values[row.patient_id, row.rx_number] = row.prescription

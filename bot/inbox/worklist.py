@@ -142,6 +142,7 @@ def tick_fill(
                 actor.audit_name,
                 now_of(request),
                 undo=bool(undo),
+                listed={f.rx_number for f in found.fills},
             )
     except NotYours as problem:
         return _refused(request, actor, str(problem), 403)

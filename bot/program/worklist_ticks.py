@@ -6,7 +6,7 @@ a prescription says whether it is ticked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -58,13 +58,21 @@ def tick(
     actor: str,
     now: dt.datetime,
     undo: bool = False,
+    listed: Collection[str] | None = None,
 ) -> bool:
     """Record that `actor` ticked (or un-ticked) one prescription of one pickup, with an audit
-    row; False when it was so already (nothing written)."""
+    row; False when it was so already (nothing written). `listed`: the prescriptions on the
+    list for that pickup; a tick of another one (a PRN inhaler, a Schedule II, a medicine with
+    supply left) is refused, while taking a tick back stays possible."""
     if patient.pharmacy_id != pharmacy.id:
         raise WorklistError("That patient is not at this pharmacy.")
     if rx_number not in {rx.rx_number for rx in patient.prescriptions}:
         raise WorklistError(f"{patient.external_id} has no prescription {rx_number}.")
+    if listed is not None and not undo and rx_number not in listed:
+        raise WorklistError(
+            f"{rx_number} is not one of {patient.external_id}'s fills for the pickup on "
+            f"{pickup_date:%b %d, %Y}."
+        )
     current = ticked(session, pharmacy.id, [anchor_date]).get((patient.id, rx_number, anchor_date))
     if (current is None) == undo:
         return False

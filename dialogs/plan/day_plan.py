@@ -205,6 +205,27 @@ def _overdue_note(medication: Medication, today: dt.date) -> tuple[str, ...]:
     )
 
 
+def _supply_note(medication: Medication) -> tuple[str, ...]:
+    """A last fill whose units run out before its days' supply at the directions' daily
+    quantity (the dose went up on a later export, or a typo): the due date counted from the
+    days' supply is too late, so the pharmacist checks."""
+    daily = medication.daily_quantity
+    if daily is None or medication.package is not None or medication.quantity <= 0:
+        return ()
+    if medication.quantity >= units_for_days(medication.days_supply, daily):
+        return ()
+    lasts = int(medication.quantity / daily)
+    return (
+        f"The last fill's {_number(medication.quantity)} units last {plural(lasts, 'day')} at "
+        f"{_number(daily)} a day, not its {medication.days_supply} days' supply: check the "
+        "directions (a dose change?); it may be due sooner.",
+    )
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
 def _handout_note(fill: ShortFill, settings: ProgramSettings, today: dt.date) -> str | None:
     if fill.fill_date >= fill.supply_from:
         return None
@@ -261,7 +282,7 @@ def _line(
         anchors_per_fill=None,
         next_fills=(),
         renewal=None,
-        notes=_overdue_note(medication, today) if detailed else (),
+        notes=(_overdue_note(medication, today) + _supply_note(medication)) if detailed else (),
     )
     if pending.sync_planned is None or pending.sync_actual is None:
         return line

@@ -246,3 +246,19 @@ def test_adherence_reads_the_same_records_reversed_fills_do_not_count(
         (row,) = [r for r in result.rows if r.therapy_class == "statins"]
         # Jan, Feb, May and Jun cover 30 days each: 120 of 181 days.
         assert row.before == Decimal("66.3")
+
+
+def test_full_is_refused_for_a_bundle_as_for_a_fills_file(
+    two_patients: str, tmp_path: Path
+) -> None:
+    """QA: `medsync import --full dispenses.json` recorded the bundle and ignored --full (a
+    fills file with --full is refused): the pharmacist believed they had marked absent
+    prescriptions inactive. Now one sentence, and nothing is recorded."""
+    path = tmp_path / "dispenses.json"
+    path.write_text(bundle(dispense("MD-1", "completed", "RX1", "2026-12-01")), encoding="utf-8")
+    result = invoke("import", "--full", str(path))
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: --full is for the patients' export, not a FHIR bundle of dispensing events.\n"
+    )
+    assert fills(two_patients) == []

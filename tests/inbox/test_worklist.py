@@ -197,6 +197,47 @@ def test_the_inbox_page_escapes_ticks_audits_and_prints(inbox: Inbox) -> None:
 
 
 @SQLITE_ONLY
+def test_a_prescription_not_filled_that_day_cannot_be_ticked(cli: Inbox) -> None:
+    """QA: P1001's albuterol inhaler (PRN, never synced) is not on the Dec 21 list, yet
+    `--tick P1001:RX700104` said "Ticked" and wrote a tick and an audit row for a fill that
+    nobody was asked to make (an oxycodone CII the same way)."""
+    enroll(cli, "P1001", CHRISTMAS)
+    out = medsync_fails("worklist", "--date", PREP.isoformat(), "--tick", "P1001:RX700104")
+    assert (
+        "RX700104 is not one of P1001's fills for the pickup on Dec 24, 2026. "
+        "Nothing was ticked." in out
+    )
+    with transaction(cli.sessions) as session:
+        assert session.scalar(select(WorklistTick.id)) is None
+    # Taking back a tick is still possible for any of the patient's prescriptions.
+    assert "was already unticked" in medsync(
+        "worklist", "--date", PREP.isoformat(), "--untick", "P1001:RX700104"
+    )
+
+
+def test_the_page_refuses_a_tick_of_a_prescription_not_listed(inbox: Inbox) -> None:
+    enroll(inbox, "P1001", CHRISTMAS)
+    client = inbox.sign_in(TOM)
+    html = client.get(f"/inbox/worklist?date={PREP.isoformat()}").text
+    response = client.post(
+        "/inbox/worklist/tick",
+        data={
+            "csrf_token": csrf_from(html),
+            "pharmacy": str(inbox.ids["main"]),
+            "date": PREP.isoformat(),
+            "patient": "P1001",
+            "rx_number": "RX700104",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303  # back to the list, with the notice
+    with transaction(inbox.sessions) as session:
+        assert session.scalar(select(WorklistTick.id)) is None
+    shown = client.get(response.headers["location"]).text
+    assert "Nothing was ticked." in shown
+
+
+@SQLITE_ONLY
 def test_another_pharmacys_staff_cannot_tick(inbox: Inbox) -> None:
     enroll(inbox, "P1001", CHRISTMAS)
     client = inbox.sign_in(UMA)
@@ -585,3 +626,22 @@ def test_an_enrollment_without_planned_on_is_planned_as_before(cli: Inbox) -> No
         "2026-12-15",
         "2027-01-06",
     ]
+
+
+@SQLITE_ONLY
+def test_tick_checks_the_listed_fills(cli: Inbox) -> None:
+    """bot/program/worklist_ticks.tick: with `listed`, only those prescriptions are ticked;
+    an untick is never refused."""
+    from bot.program import worklist_ticks
+    from store.models import Pharmacy
+
+    with transaction(cli.sessions) as session:
+        patient = factories.patient(session, "P1001", cli.ids["main"])
+        pharmacy = session.get(Pharmacy, cli.ids["main"])
+        assert pharmacy is not None
+        args = (session, pharmacy, patient)
+        dates = (CHRISTMAS, dt.date(2026, 12, 24), "tom", NOW)
+        with pytest.raises(worklist_ticks.WorklistError, match="not one of P1001's fills"):
+            worklist_ticks.tick(*args, "RX700104", *dates, listed={"RX700101"})
+        assert worklist_ticks.tick(*args, "RX700101", *dates, listed={"RX700101"})
+        assert not worklist_ticks.tick(*args, "RX700104", *dates, undo=True, listed=set())

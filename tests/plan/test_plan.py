@@ -141,3 +141,29 @@ def test_a_ninety_day_medicine_joins_months_later_and_every_pickup_until_then_is
         ("RX1", "anchor_fill", 31),
         ("RX2", "short_fill", 21),
     ]
+
+
+def test_a_last_fill_that_does_not_last_its_days_supply_is_noted() -> None:
+    """QA: a re-import doubled losartan to 2 a day while the last fill stayed 30 tablets for
+    30 days; the plan still counted 30 days of supply (due Dec 20) with no word, though at the
+    new dose the tablets ran out on Dec 5. The pharmacist is now told to check."""
+    meds = [
+        med(rx_number="RX1", daily_quantity=Decimal(2), last_fill_date=D(2026, 11, 20)),
+        due_on(D(2026, 12, 28), rx_number="RX2"),
+    ]
+    plan = build_plan(meds, D(2026, 12, 7), DEFAULTS)
+    [line] = [x for x in plan.lines if x.rx_number == "RX1"]
+    assert (
+        "The last fill's 30 units last 15 days at 2 a day, not its 30 days' supply: check "
+        "the directions (a dose change?); it may be due sooner."
+    ) in line.notes
+    # Consistent fills say nothing: 4 weekly tablets for 28 days (0.142857 or 0.1429 a day),
+    # half a tablet a day, 90 days of 90.
+    for fine in (
+        med(daily_quantity=Decimal("0.142857"), days_supply=28, quantity=Decimal(4)),
+        med(daily_quantity=Decimal("0.1429"), days_supply=28, quantity=Decimal(4)),
+        med(daily_quantity=Decimal("0.5"), quantity=Decimal(15)),
+        med(days_supply=90, quantity=Decimal(90)),
+    ):
+        plan = build_plan([fine, due_on(D(2026, 12, 28), rx_number="RX2")], TODAY, DEFAULTS)
+        assert not any("last fill's" in n for x in plan.lines for n in x.notes)

@@ -191,7 +191,8 @@ def test_reimport_with_changed_values_updates_them(
     text = SAMPLE.read_text(encoding="utf-8-sig")
     old = "RX700101,Lisinopril 10 mg tablet,1,30,30,2026-11-03,"
     assert old in text
-    text = text.replace(old, old.replace("2026-11-03", "2026-12-01"))
+    # A later fill, on or before the re-import's day (a fill after it is a bad row).
+    text = text.replace(old, old.replace("2026-11-03", "2026-11-28"))
     text = text.replace("Dorothy,Walsh", "Dot,Walsh").replace(
         "(617) 555-0122,landline,en", "(617) 555-0122,mobile,en"
     )
@@ -203,7 +204,7 @@ def test_reimport_with_changed_values_updates_them(
     assert _errors(report) == SAMPLE_ERRORS
     assert _counts(session_factory) == (11, 30)
     changed = _prescription(session_factory, "RX700101")
-    assert (changed.last_fill_date, changed.updated_at) == (dt.date(2026, 12, 1), LATER)
+    assert (changed.last_fill_date, changed.updated_at) == (dt.date(2026, 11, 28), LATER)
     assert _prescription(session_factory, "RX700102").updated_at == NOW
     walsh = _patient(session_factory, "P1005")
     assert (walsh.first_name, walsh.phone_type) == ("Dot", "mobile")
@@ -716,3 +717,43 @@ def test_a_language_not_known_is_read_as_blank(
     report, patient, _ = _one(session_factory, language=raw)
     assert not report.errors
     assert (patient.language, patient.language_confirmed) == ("en", False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        # NOW is Nov 29, 2026 (10:00 in New York): a year's typo puts the fill in 2027.
+        (
+            {"last_fill_date": "2027-11-03"},
+            "last_fill_date '2027-11-03' is after today (2026-11-29): a fill cannot be in the "
+            "future (a typo in the year?)",
+        ),
+        (
+            {"last_fill_date": "11/30/2026"},
+            "last_fill_date '11/30/2026' is after today (2026-11-29)",
+        ),
+        (
+            {"birth_date": "2027-01-02"},
+            "birth_date '2027-01-02' is after today (2026-11-29)",
+        ),
+    ],
+)
+def test_dates_after_today_reject_the_row(
+    session_factory: sessionmaker[Session], changes: dict[str, str], reason: str
+) -> None:
+    """QA: a last fill dated 2027 was imported and planned a first pickup a year away, with
+    eleven monthly visits before it; a birth date in the future was kept."""
+    assert _rejected(session_factory, **changes).startswith(reason)
+
+
+def test_today_is_the_pharmacys_date(session_factory: sessionmaker[Session]) -> None:
+    """At 01:00 UTC on Nov 30 it is still Nov 29 in New York: a fill dated Nov 30 is refused,
+    one dated Nov 29 (today there) is kept."""
+    late = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    report = _import(session_factory, _csv(_row(last_fill_date="2026-11-30")), now=late)
+    assert [e.reason for e in report.errors] == [
+        "last_fill_date '2026-11-30' is after today (2026-11-29): a fill cannot be in the "
+        "future (a typo in the year?)"
+    ]
+    report = _import(session_factory, _csv(_row(last_fill_date="2026-11-29")), now=late)
+    assert not report.errors and report.rows_ok == 1
