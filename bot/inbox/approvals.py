@@ -22,6 +22,7 @@ from bot.inbox.claiming import (
 )
 from bot.inbox.staff import Actor
 from bot.languages import serving
+from bot.program import renewals
 from bot.program.open_days import real_pickup
 from bot.program.pickup_day import set_pickup_day
 from bot.program.plans import first_synced_pickup
@@ -83,6 +84,9 @@ def approve_enrollment(
         set_pickup_day(enrollment, enrollment.anchor_day, first_anchor, today)
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.updated_at = now
+    # A prescription the plan cannot fill without the prescriber (expired, no refills) is asked
+    # for now: the first cycle's sync visit comes before its check-in, which would ask.
+    renewals.ask_in_time(session, patient, enrollment.anchor_day, first_anchor, today, now)
     sent: list[int] = []
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."

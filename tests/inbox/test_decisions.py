@@ -675,3 +675,25 @@ def test_a_reply_the_sender_cannot_take_stays_queued_and_says_so(
     [text] = outbound(inbox)
     assert text.status == MessageStatus.QUEUED
     assert "saved but could not be sent yet" in inbox.client.get(done.headers["location"]).text
+
+
+def test_approving_an_enrollment_asks_at_once_for_a_prescription_that_cannot_be_filled(
+    inbox: Inbox,
+) -> None:
+    """Lan's metoprolol (RX700302) has no refills and expired Nov 25: her first sync visit
+    comes before any check-in, so approval itself opens the renewal item, once."""
+    with transaction(inbox.sessions) as s:
+        lan = patient(s, "P1003")
+        item_id = new_enrollment(s, lan, day=20, next_anchor=dt.date(2026, 12, 20)).id
+        lan_id = lan.id
+    inbox.sign_in()
+    assert act(inbox, item_id, "approve").status_code == 303
+    with transaction(inbox.sessions) as s:
+        items = s.scalars(
+            select(ReviewItem).where(
+                ReviewItem.patient_id == lan_id, ReviewItem.kind == ReviewKind.RENEWAL
+            )
+        ).all()
+        assert [(i.details or {}).get("rx_number") for i in items] == ["RX700302"]
+        assert items[0].status == ReviewStatus.PENDING
+        assert "renew" in items[0].summary and "RX700302" in items[0].summary
