@@ -50,10 +50,18 @@ PHRASE_KEYS = (
     "zero",  # "zero", "none", "ninguna": a count of nought
     "care",  # "dentist", "eye doctor", "physical therapy": other care, news but no hospital stay
     "coming",  # "will pick up", "las va a recoger", "来拿": the medicines will be collected
+    "interrogative",  # "what", "how", "cómo" opening a clause: a question, even without "?"
+    "not_now",  # "not right now", "ahorita no": a no to an offer, unsure to a question of fact
     "who",  # "who is this": questions back, answered and not recorded
     "what_mean",
     "cost",
     "hours",
+)
+# Words read only when a day of the month is asked, kept apart from the index above so they
+# change nothing else (a weekday is news at the check-in; "después de" ends a clause there).
+DAY_KEYS = (
+    "relative",  # "after", "before", "monday": a day named around another is no day
+    "suggested",  # "whatever you suggest", "el que ustedes digan": the day we suggested
 )
 
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
@@ -94,6 +102,7 @@ class Lexicon:
     numbers: Mapping[str, int]
     fuzzy_choices: tuple[str, ...]  # single words worth a typo: yes/no, topics, negations
     endings: tuple[str, ...] = ()  # particles written onto a word ("응급실에" -> "응급실")
+    day_words: Mapping[str, str] = field(default_factory=dict)  # phrase -> one of DAY_KEYS
 
     def tags(self, phrase: str) -> frozenset[str]:
         return self.index.get(phrase, frozenset())
@@ -164,6 +173,7 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
         numbers=numbers,
         fuzzy_choices=fuzzy,
         endings=tuple(sorted(_phrases(raw.get("endings", ())), key=len, reverse=True)),
+        day_words={p: key for key in DAY_KEYS for p in _phrases(raw.get(key, ()))},
     )
 
 
@@ -217,6 +227,9 @@ class Reading:
     question_back: Back | None = None
     # A clause says "if", "in case", "unless": the answer may hang on it ("yes, if it's free").
     conditional: bool = False
+    # A day named only around another ("after the 3rd", "not the 15th", "first friday"): no
+    # day, and no yes to the suggested one either.
+    relative: bool = False
 
     @property
     def understood(self) -> bool:
@@ -397,6 +410,7 @@ class _Meaning:
     nothing_else: bool = False
     back: Back | None = None
     coming: bool = False  # "my daughter will pick up": someone will come for the medicines
+    relative: bool = False  # "not the 15th": a negation that is no answer-no
 
 
 _NEGATION_REACH = 8  # words a negation reaches, within its clause
@@ -417,6 +431,8 @@ def _meaning(
     m.hypothetical = clause.has("hypothetical")
     m.future = clause.has("future")
     m.nothing_else = clause.has("nothing_else")
+    # "not the 15th", "can't do the 10th": the number is no day of its own.
+    m.relative = any("negation" in w.tags and "no" not in w.tags for w in words)
     for back in BACKS:
         at = clause.first(back)
         if at is None:
@@ -469,6 +485,9 @@ def _meaning(
     real = set(m.topics) - named_by_no  # topics named as such, not by an answer phrase
     if clause.asked_back and len(words) > 1 and not real:
         return m  # "when is good?", "ok?": a question, not an answer
+    opener = words[0].tags
+    if "interrogative" in opener and not opener & {"yes", "no"} and len(words) > 1 and not real:
+        return m  # "what do I have to do": a question without its "?" ("i have" is no yes)
     m.coming = not m.unsure and any(
         "coming" in w.tags and i not in negated_at and "negation" not in w.tags
         for i, w in enumerate(words)
@@ -490,6 +509,13 @@ def _meaning(
         m.answer = "no"
     elif has_no and has_yes and not real:
         m.unsure = True  # "yes no", "是不是"
+    if clause.has("not_now") and not real and m.answer != "yes":
+        # "Not right now" declines an offer (no topic asked: the invitation, a preference);
+        # to a question of fact ("were you in the hospital?") it says nothing sure.
+        if own_topic is None:
+            m.answer = "no"
+        else:
+            m.unsure = True
     return m
 
 
@@ -645,6 +671,22 @@ def _anything_else(text: str, meanings: list[_Meaning], back: Back | None) -> Re
     return Reading("message", text.strip(), text.strip())
 
 
+def _day_words(text: str, lex: Lexicon) -> set[str]:
+    """The DAY_KEYS a text's words or phrases belong to ("after the 3rd" -> {"relative"})."""
+    if not lex.day_words:
+        return set()
+    words = words_of(text)
+    longest = max(len(p.split()) for p in lex.day_words)
+    found = set()
+    for i in range(len(words)):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            key = lex.day_words.get(" ".join(words[i : i + n]))
+            if key is not None:
+                found.add(key)
+                break
+    return found
+
+
 def _numbers(
     text: str, asked: Asked, meanings: list[_Meaning], vocab: Vocabulary, back: Back | None
 ) -> Reading:
@@ -659,6 +701,12 @@ def _numbers(
     if asked.kind == "date_confirm" and not answers and coming:
         answers = {"yes"}
     news = [m.clause.raw for m in meanings if m.content and not m.back]
+    if asked.kind == "day":
+        found = _day_words(text, lexicon(vocab))
+        if "relative" in found or any(m.relative for m in meanings):
+            return Reading(None, None, sure=False, question_back=back, relative=True)
+        if value is None and "suggested" in found and not answers - {"yes"}:
+            return Reading("yes", "suggested", _evidence(meanings))  # "whatever you suggest"
     if value is None:
         zero = any(m.zero for m in meanings)
         counted = [m.count for m in meanings if m.count and m.count[0] == m.count[1]]

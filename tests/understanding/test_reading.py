@@ -462,3 +462,76 @@ def test_a_message_is_read_in_under_a_millisecond() -> None:
             read(t, Asked("yes_no", "hospital"), vocab)
     per_message = (time.perf_counter() - start) / (200 * len(texts))
     assert per_message < 0.001
+
+
+# ------------------------------------------------------------------ the invitation and the day
+
+
+def invite(language: str = "en") -> tuple[Context, State]:
+    ctx = context(
+        language, enrollment=None, anchor_day=None, next_anchor_date=None, proposed_anchor_day=10
+    )
+    return ctx, engine.step(State(), Start("enrollment", {"patient_id": 1}), ctx).state
+
+
+def consents(turn: Turn) -> list[str]:
+    return [e.kind for e in turn.effects if isinstance(e, RecordConsent)]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "what do I have to do"),  # "i have" is a yes word: not in a question
+        ("en", "what would I have to do"),
+        ("en", "yes but not right now"),
+        ("es", "ya me las mandan a la casa"),  # "ya" is "already" here, not English "ya"
+    ],
+)
+def test_no_consent_on_a_question_or_a_later(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    turn = engine.step(state, Text(text), ctx)
+    assert consents(turn) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "not right now"), ("en", "not at this time"), ("es", "ahorita no")],
+)
+def test_not_now_declines_an_offer_but_answers_no_question_of_fact(
+    language: str, text: str
+) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == ["enrollment_declined"]
+    reading = read(text, Asked("yes_no", "hospital"), vocabulary_for(language))
+    assert reading.said is None or not reading.sure  # asked again, never the clear no
+
+
+def day_chosen(text: str, language: str = "en") -> int | None:
+    ctx, state = invite(language)
+    state = engine.step(state, Text("yes"), ctx).state
+    turn = engine.step(state, Text(text), ctx)
+    days = [e.anchor_day for e in turn.effects if getattr(e, "anchor_day", None)]
+    return days[0] if days else None
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day"),
+    [
+        ("en", "after the 3rd when I get paid", None),
+        ("en", "any day after the 3rd is fine", None),  # never the suggested day either
+        ("en", "before the 5th", None),
+        ("en", "not the 15th", None),
+        ("en", "first friday of the month", None),
+        ("en", "the first week of the month", None),
+        ("es", "después del 3, cuando me pagan", None),
+        ("es", "antes del 15", None),
+        ("en", "whatever you suggest", 10),
+        ("en", "the one you suggested is fine", 10),  # "the one" is no day 1
+        ("es", "el día que ustedes digan", 10),
+        ("en", "the 3rd, I get paid then", 3),
+        ("en", "first of the month", 1),
+        ("en", "ok that works", 10),
+    ],
+)
+def test_a_day_named_around_another_is_no_day(language: str, text: str, day: int | None) -> None:
+    assert day_chosen(text, language) == day
