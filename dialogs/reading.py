@@ -47,6 +47,10 @@ PHRASE_KEYS = (
     "nothing_else",  # "that's all", "I'm good", "todo bien": no to "anything else?"
     "hypothetical",  # "if", "in case": not something that happened
     "future",  # "next month", "el mes que viene": a hospital stay to come is none since the pickup
+    "past",  # "years ago", "as a child", "hace años": a hospital stay long before the pickup
+    "ago",  # "ago", "hace", "назад": with a word for years ("2 years ago"), a stay long gone
+    "years",  # "years", "años", "лет": see "ago"
+    "recent",  # "last week", "ayer", "again": a clause that says so is no stay long gone
     "zero",  # "zero", "none", "ninguna": a count of nought
     "care",  # "dentist", "eye doctor", "physical therapy": other care, news but no hospital stay
     "coming",  # "will pick up", "las va a recoger", "来拿": the medicines will be collected
@@ -204,6 +208,9 @@ class Asked:
     kind: str = "yes_no"  # yes_no | text_or_no | date_confirm | number | day | choice
     topic: str | None = None
     topic_words: tuple[str, ...] = ()
+    # The year it is (the dialog's clock, never the reader's): a year two or more before it
+    # ("had surgery in 2019") is long before the last pickup.
+    this_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -404,6 +411,7 @@ class _Meaning:
     not_me: bool = False
     hypothetical: bool = False
     future: bool = False
+    past: bool = False  # "2 years ago", "in 2019", "as a child": long before the last pickup
     count: tuple[int, int] | None = None
     zero: bool = False
     content: list[str] = field(default_factory=list)
@@ -416,8 +424,40 @@ class _Meaning:
 _NEGATION_REACH = 8  # words a negation reaches, within its clause
 
 
+# Tags that do not make a word "known": "years ago", "as a child" are still news to a pharmacist.
+_STILL_NEWS = frozenset({"past", "ago", "years", "recent"})
+
+
+def _known(w: _Word, lex: Lexicon) -> bool:
+    """A word that carries no news of its own. A time word ("years ago", "last week") is as
+    known as its words were before it was one: "years" is news, "last" and "week" are not."""
+    if "care" in w.tags:
+        return False
+    if w.tags - _STILL_NEWS:
+        return True
+    parts = w.text.split()
+    return bool(w.tags) and len(parts) > 1 and all(lex.tags(p) - _STILL_NEWS for p in parts)
+
+
+def _long_ago(clause: _Clause, this_year: int | None) -> bool:
+    """ "I was in the hospital 2 years ago", "surgery back in 2019", "hace dos años", "as a
+    child": only markers that are long before any period since a pickup. Never "last year",
+    "last month" or "in march" (they may fall inside it); a message that also says "last week"
+    or "again" is read as it was before this rule (a stay)."""
+    if clause.has("past") or (clause.has("ago") and clause.has("years")):
+        return True
+    return this_year is not None and any(
+        len(w.text) == 4 and w.text.isdigit() and 1900 <= int(w.text) <= this_year - 2
+        for w in clause.words
+    )
+
+
 def _meaning(
-    clause: _Clause, own_topic: str | None, own_words: frozenset[str], lex: Lexicon
+    clause: _Clause,
+    own_topic: str | None,
+    own_words: frozenset[str],
+    lex: Lexicon,
+    this_year: int | None = None,
 ) -> _Meaning:
     m = _Meaning(clause)
     words = clause.words
@@ -430,6 +470,7 @@ def _meaning(
     m.other_person = m.other_person or (m.not_me and clause.has("others"))
     m.hypothetical = clause.has("hypothetical")
     m.future = clause.has("future")
+    m.past = _long_ago(clause, this_year)
     m.nothing_else = clause.has("nothing_else")
     # "not the 15th", "can't do the 10th": the number is no day of its own.
     m.relative = any("negation" in w.tags and "no" not in w.tags for w in words)
@@ -473,9 +514,7 @@ def _meaning(
             counts.extend(w.count)
         if "zero" in w.tags:
             m.zero = True
-        known = (bool(w.tags) and "care" not in w.tags) or (
-            own_topic is not None and w.text in own_words
-        )
+        known = _known(w, lex) or (own_topic is not None and w.text in own_words)
         if not known:
             m.content.append(w.text)
     if counts:
@@ -538,7 +577,7 @@ def read(text: str, asked: Asked, vocab: Vocabulary) -> Reading:
     if asked.topic_words:
         own_words = frozenset(_phrases(asked.topic_words))
         own_topic = own_topic or "own"
-    meanings = [_meaning(c, own_topic, own_words, lex) for c in clauses]
+    meanings = [_meaning(c, own_topic, own_words, lex, asked.this_year) for c in clauses]
     back = next((m.back for m in meanings if m.back), None)
     if asked.kind == "text_or_no":
         return _anything_else(text, meanings, back)
@@ -562,17 +601,21 @@ def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | No
     count: tuple[int, int] | None = None
     others: list[Other] = []
     notes: list[str] = []
+    # "2 years ago and again last week": a recent word anywhere, and no stay is long gone.
+    recent = any(m.clause.has("recent") for m in meanings)
     for m in meanings:
         if m.back:
             continue
-        # "surgery next month": no stay since the last pickup, and news for the pharmacist. A
-        # change to come is a change all the same ("they want me to start a blood thinner").
-        to_come = m.future and topic == "hospital" and bool(m.topics.get("hospital"))
-        if m.other_person or m.hypothetical or to_come:
+        # "surgery next month", "in the hospital 2 years ago": no stay since the last pickup,
+        # and news for the pharmacist. A change to come is a change all the same ("they want
+        # me to start a blood thinner").
+        gone = m.future or (m.past and not recent)
+        outside = gone and topic == "hospital" and bool(m.topics.get("hospital"))
+        if m.other_person or m.hypothetical or outside:
             notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
             if m.not_me and not m.hypothetical:
                 no.append(m)  # "my husband was in the hospital, not me"
-            elif to_come and not m.other_person and not m.unsure:
+            elif outside and not m.other_person and not m.unsure:
                 no.append(m)
             continue
         hedged = hedged or m.unsure

@@ -535,3 +535,59 @@ def day_chosen(text: str, language: str = "en") -> int | None:
 )
 def test_a_day_named_around_another_is_no_day(language: str, text: str, day: int | None) -> None:
     assert day_chosen(text, language) == day
+
+
+# ------------------------------------------------------------------ a stay long before the pickup
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I was in the hospital 2 years ago"),
+        ("en", "had surgery years ago"),
+        ("en", "had surgery as a child"),
+        ("es", "estuve en el hospital hace dos años"),
+        ("ru", "лежал в больнице два года назад"),
+        ("zh_Hans", "几年前住过院"),
+    ],
+)
+def test_a_stay_long_before_the_pickup_is_a_no_with_a_note(language: str, text: str) -> None:
+    reading = read(text, Asked("yes_no", "hospital"), vocabulary_for(language))
+    assert (reading.said, reading.sure) == ("no", True)
+    assert reading.notes
+
+
+def test_a_past_year_is_long_ago_only_two_years_back_by_the_dialogs_clock() -> None:
+    vocab = vocabulary_for("en")
+
+    def said(text: str, year: int | None = 2026) -> str | None:
+        return read(text, Asked("yes_no", "hospital", this_year=year), vocab).said
+
+    assert said("had surgery back in 2019") == "no"
+    assert said("in the hospital in 2024") == "no"
+    assert said("in the hospital in 2025") == "yes"  # may be December, inside a 90-day period
+    assert said("in the hospital in 2026") == "yes"
+    assert said("had surgery back in 2019", None) == "yes"  # no clock, no rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was in the hospital last month",
+        "had surgery last year",
+        "had surgery back in march",
+        "in the ER 2 years ago and again last week",
+        "was in the hospital years ago, and again yesterday",
+        "years ago I had surgery and I was back in the hospital this week",
+    ],
+)
+def test_a_time_that_may_fall_inside_the_period_stays_a_stay(text: str) -> None:
+    assert en(text).said == "yes"
+
+
+def test_a_stay_long_ago_goes_to_the_pharmacist_through_the_dialog() -> None:
+    turn = send("hospital", "had surgery back in 2019")
+    answers = saved(turn).answers
+    assert answers["hospital"] == "no"
+    assert answers.get("notes") or prompts.NOTE_PASSED in [r.msgid for r in turn.replies]
+    assert saved(send("hospital", "I was in the hospital last month")).answers["hospital"] == "yes"
