@@ -591,3 +591,21 @@ def test_a_stay_long_ago_goes_to_the_pharmacist_through_the_dialog() -> None:
     assert answers["hospital"] == "no"
     assert answers.get("notes") or prompts.NOTE_PASSED in [r.msgid for r in turn.replies]
     assert saved(send("hospital", "I was in the hospital last month")).answers["hospital"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "said"),
+    [
+        ("ru", "да, приду", "yes"),
+        ("vi", "dạ, tôi sẽ đến", "yes"),
+        ("tl", "opo pupunta ako", "yes"),
+        ("ht", "wi m ap vini", "yes"),
+        ("ru", "не приду", "no"),
+        ("vi", "không, tôi sẽ không đến", "no"),
+    ],
+)
+def test_i_will_come_confirms_the_pickup_in_other_languages(
+    language: str, text: str, said: str
+) -> None:
+    reading = read(text, Asked("date_confirm"), vocabulary_for(language))
+    assert (reading.said, reading.sure, reading.notes) == (said, True, ())
