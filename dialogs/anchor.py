@@ -8,7 +8,7 @@ from dialogs import household, preferences, prompts
 from dialogs.common import (
     answer_back,
     question_back,
-    read_number,
+    read_day,
     read_yes_no,
     unclear,
     written,
@@ -44,13 +44,14 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         return household.answer(state, event, ctx, patient, then=start)
     patient = household.with_day(state, patient)
     reask = Ask(prompts.ANCHOR_REASK, {"day": patient.proposed_anchor_day}, expects="day")
-    day = read_number(event, ctx)
-    back = question_back(event, ctx, "day") if day is None else None
+    said = read_day(event, ctx)
+    back = question_back(event, ctx, "day") if said is None or said == "around" else None
     if back is not None:
         meaning = (Say(prompts.MEANING_ANCHOR),)
         told = answer_back(back, ctx, patient, meaning, cost=lambda: cost(ctx, patient))
         return Turn(state=state, replies=(*told, _ask(patient)))
-    if day is None and read_yes_no(event, ctx) is True:
+    day = said if isinstance(said, int) else None
+    if said == "suggested" or (said is None and read_yes_no(event, ctx) is True):
         day = patient.proposed_anchor_day
     if day is None:
         return unclear(state, ctx, patient, reask, "pickup day", wrote=written(event))

@@ -54,8 +54,8 @@ class Understood:
     notes: tuple[str, ...] = ()
 
 
-def asked(q: Question) -> Asked:
-    return Asked(q.kind, q.about, q.topic_words)
+def asked(q: Question, this_year: int | None = None) -> Asked:
+    return Asked(q.kind, q.about, q.topic_words, this_year)
 
 
 def clear_value(q: Question) -> Any:
@@ -85,7 +85,7 @@ def understand(
         return Understood()
     if q.kind == "choice":
         return Understood(read_choice(q, event, ctx))
-    reading = read(event.body, asked(q), ctx.vocab)
+    reading = read(event.body, asked(q, ctx.today.year), ctx.vocab)
     if reading.said is None and reading.question_back is not None:
         return Understood(back=reading.question_back)
     others, notes = _others(q, reading, definition, answers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Literal
 
 from dialogs import prompts
 from dialogs.context import Context, PatientFacts
@@ -61,6 +62,23 @@ def answer_back(
         told = cost()
         return told or (Say(prompts.COST_GENERAL),)
     return meaning
+
+
+def read_day(event: Event, ctx: Context) -> int | Literal["suggested", "around"] | None:
+    """A day of the month (not checked against 1-28), "suggested" for the day we suggested in
+    so many words ("whatever you suggest"), "around" for a day named only around another
+    ("after the 3rd", "not the 15th", "the first friday": never that day, never a yes), or
+    None: then a yes may still take the suggested day (`read_yes_no`)."""
+    if not isinstance(event, Text):
+        return read_number(event, ctx)
+    reading = read(event.body, Asked("day"), ctx.vocab)
+    if reading.relative:
+        return "around"
+    if reading.said == "day" and isinstance(reading.value, int):
+        return reading.value
+    if reading.said == "yes" and reading.value == "suggested":
+        return "suggested"
+    return None
 
 
 def read_number(event: Event, ctx: Context) -> int | None:

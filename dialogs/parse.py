@@ -327,7 +327,9 @@ def number(text: str, vocab: Vocabulary) -> int | None:
     whole = _number_word(core, vocab)
     if whole is not None:
         return whole
-    values = _numbers_in(core.split(), vocab)
+    # All the words, not the core: "the one you suggested" is no number ("the one" is in
+    # not_numbers, and "the" is filler the core would have taken off).
+    values = _numbers_in(normalize(text).split(), vocab)
     return values.pop() if len(values) == 1 else None
 
 

@@ -47,13 +47,25 @@ PHRASE_KEYS = (
     "nothing_else",  # "that's all", "I'm good", "todo bien": no to "anything else?"
     "hypothetical",  # "if", "in case": not something that happened
     "future",  # "next month", "el mes que viene": a hospital stay to come is none since the pickup
+    "past",  # "years ago", "as a child", "hace años": a hospital stay long before the pickup
+    "ago",  # "ago", "hace", "назад": with a word for years ("2 years ago"), a stay long gone
+    "years",  # "years", "años", "лет": see "ago"
+    "recent",  # "last week", "ayer", "again": a clause that says so is no stay long gone
     "zero",  # "zero", "none", "ninguna": a count of nought
     "care",  # "dentist", "eye doctor", "physical therapy": other care, news but no hospital stay
     "coming",  # "will pick up", "las va a recoger", "来拿": the medicines will be collected
+    "interrogative",  # "what", "how", "cómo" opening a clause: a question, even without "?"
+    "not_now",  # "not right now", "ahorita no": a no to an offer, unsure to a question of fact
     "who",  # "who is this": questions back, answered and not recorded
     "what_mean",
     "cost",
     "hours",
+)
+# Words read only when a day of the month is asked, kept apart from the index above so they
+# change nothing else (a weekday is news at the check-in; "después de" ends a clause there).
+DAY_KEYS = (
+    "relative",  # "after", "before", "monday": a day named around another is no day
+    "suggested",  # "whatever you suggest", "el que ustedes digan": the day we suggested
 )
 
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
@@ -94,6 +106,7 @@ class Lexicon:
     numbers: Mapping[str, int]
     fuzzy_choices: tuple[str, ...]  # single words worth a typo: yes/no, topics, negations
     endings: tuple[str, ...] = ()  # particles written onto a word ("응급실에" -> "응급실")
+    day_words: Mapping[str, str] = field(default_factory=dict)  # phrase -> one of DAY_KEYS
 
     def tags(self, phrase: str) -> frozenset[str]:
         return self.index.get(phrase, frozenset())
@@ -164,6 +177,7 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
         numbers=numbers,
         fuzzy_choices=fuzzy,
         endings=tuple(sorted(_phrases(raw.get("endings", ())), key=len, reverse=True)),
+        day_words={p: key for key in DAY_KEYS for p in _phrases(raw.get(key, ()))},
     )
 
 
@@ -194,6 +208,9 @@ class Asked:
     kind: str = "yes_no"  # yes_no | text_or_no | date_confirm | number | day | choice
     topic: str | None = None
     topic_words: tuple[str, ...] = ()
+    # The year it is (the dialog's clock, never the reader's): a year two or more before it
+    # ("had surgery in 2019") is long before the last pickup.
+    this_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +234,9 @@ class Reading:
     question_back: Back | None = None
     # A clause says "if", "in case", "unless": the answer may hang on it ("yes, if it's free").
     conditional: bool = False
+    # A day named only around another ("after the 3rd", "not the 15th", "first friday"): no
+    # day, and no yes to the suggested one either.
+    relative: bool = False
 
     @property
     def understood(self) -> bool:
@@ -391,19 +411,53 @@ class _Meaning:
     not_me: bool = False
     hypothetical: bool = False
     future: bool = False
+    past: bool = False  # "2 years ago", "in 2019", "as a child": long before the last pickup
     count: tuple[int, int] | None = None
     zero: bool = False
     content: list[str] = field(default_factory=list)
     nothing_else: bool = False
     back: Back | None = None
     coming: bool = False  # "my daughter will pick up": someone will come for the medicines
+    relative: bool = False  # "not the 15th": a negation that is no answer-no
 
 
 _NEGATION_REACH = 8  # words a negation reaches, within its clause
 
 
+# Tags that do not make a word "known": "years ago", "as a child" are still news to a pharmacist.
+_STILL_NEWS = frozenset({"past", "ago", "years", "recent"})
+
+
+def _known(w: _Word, lex: Lexicon) -> bool:
+    """A word that carries no news of its own. A time word ("years ago", "last week") is as
+    known as its words were before it was one: "years" is news, "last" and "week" are not."""
+    if "care" in w.tags:
+        return False
+    if w.tags - _STILL_NEWS:
+        return True
+    parts = w.text.split()
+    return bool(w.tags) and len(parts) > 1 and all(lex.tags(p) - _STILL_NEWS for p in parts)
+
+
+def _long_ago(clause: _Clause, this_year: int | None) -> bool:
+    """ "I was in the hospital 2 years ago", "surgery back in 2019", "hace dos años", "as a
+    child": only markers that are long before any period since a pickup. Never "last year",
+    "last month" or "in march" (they may fall inside it); a message that also says "last week"
+    or "again" is read as it was before this rule (a stay)."""
+    if clause.has("past") or (clause.has("ago") and clause.has("years")):
+        return True
+    return this_year is not None and any(
+        len(w.text) == 4 and w.text.isdigit() and 1900 <= int(w.text) <= this_year - 2
+        for w in clause.words
+    )
+
+
 def _meaning(
-    clause: _Clause, own_topic: str | None, own_words: frozenset[str], lex: Lexicon
+    clause: _Clause,
+    own_topic: str | None,
+    own_words: frozenset[str],
+    lex: Lexicon,
+    this_year: int | None = None,
 ) -> _Meaning:
     m = _Meaning(clause)
     words = clause.words
@@ -416,7 +470,10 @@ def _meaning(
     m.other_person = m.other_person or (m.not_me and clause.has("others"))
     m.hypothetical = clause.has("hypothetical")
     m.future = clause.has("future")
+    m.past = _long_ago(clause, this_year)
     m.nothing_else = clause.has("nothing_else")
+    # "not the 15th", "can't do the 10th": the number is no day of its own.
+    m.relative = any("negation" in w.tags and "no" not in w.tags for w in words)
     for back in BACKS:
         at = clause.first(back)
         if at is None:
@@ -457,9 +514,7 @@ def _meaning(
             counts.extend(w.count)
         if "zero" in w.tags:
             m.zero = True
-        known = (bool(w.tags) and "care" not in w.tags) or (
-            own_topic is not None and w.text in own_words
-        )
+        known = _known(w, lex) or (own_topic is not None and w.text in own_words)
         if not known:
             m.content.append(w.text)
     if counts:
@@ -469,6 +524,9 @@ def _meaning(
     real = set(m.topics) - named_by_no  # topics named as such, not by an answer phrase
     if clause.asked_back and len(words) > 1 and not real:
         return m  # "when is good?", "ok?": a question, not an answer
+    opener = words[0].tags
+    if "interrogative" in opener and not opener & {"yes", "no"} and len(words) > 1 and not real:
+        return m  # "what do I have to do": a question without its "?" ("i have" is no yes)
     m.coming = not m.unsure and any(
         "coming" in w.tags and i not in negated_at and "negation" not in w.tags
         for i, w in enumerate(words)
@@ -490,6 +548,13 @@ def _meaning(
         m.answer = "no"
     elif has_no and has_yes and not real:
         m.unsure = True  # "yes no", "是不是"
+    if clause.has("not_now") and not real and m.answer != "yes":
+        # "Not right now" declines an offer (no topic asked: the invitation, a preference);
+        # to a question of fact ("were you in the hospital?") it says nothing sure.
+        if own_topic is None:
+            m.answer = "no"
+        else:
+            m.unsure = True
     return m
 
 
@@ -512,7 +577,7 @@ def read(text: str, asked: Asked, vocab: Vocabulary) -> Reading:
     if asked.topic_words:
         own_words = frozenset(_phrases(asked.topic_words))
         own_topic = own_topic or "own"
-    meanings = [_meaning(c, own_topic, own_words, lex) for c in clauses]
+    meanings = [_meaning(c, own_topic, own_words, lex, asked.this_year) for c in clauses]
     back = next((m.back for m in meanings if m.back), None)
     if asked.kind == "text_or_no":
         return _anything_else(text, meanings, back)
@@ -536,17 +601,21 @@ def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | No
     count: tuple[int, int] | None = None
     others: list[Other] = []
     notes: list[str] = []
+    # "2 years ago and again last week": a recent word anywhere, and no stay is long gone.
+    recent = any(m.clause.has("recent") for m in meanings)
     for m in meanings:
         if m.back:
             continue
-        # "surgery next month": no stay since the last pickup, and news for the pharmacist. A
-        # change to come is a change all the same ("they want me to start a blood thinner").
-        to_come = m.future and topic == "hospital" and bool(m.topics.get("hospital"))
-        if m.other_person or m.hypothetical or to_come:
+        # "surgery next month", "in the hospital 2 years ago": no stay since the last pickup,
+        # and news for the pharmacist. A change to come is a change all the same ("they want
+        # me to start a blood thinner").
+        gone = m.future or (m.past and not recent)
+        outside = gone and topic == "hospital" and bool(m.topics.get("hospital"))
+        if m.other_person or m.hypothetical or outside:
             notes.append(m.clause.raw)  # "my wife was": never dropped, never the patient's
             if m.not_me and not m.hypothetical:
                 no.append(m)  # "my husband was in the hospital, not me"
-            elif to_come and not m.other_person and not m.unsure:
+            elif outside and not m.other_person and not m.unsure:
                 no.append(m)
             continue
         hedged = hedged or m.unsure
@@ -645,6 +714,22 @@ def _anything_else(text: str, meanings: list[_Meaning], back: Back | None) -> Re
     return Reading("message", text.strip(), text.strip())
 
 
+def _day_words(text: str, lex: Lexicon) -> set[str]:
+    """The DAY_KEYS a text's words or phrases belong to ("after the 3rd" -> {"relative"})."""
+    if not lex.day_words:
+        return set()
+    words = words_of(text)
+    longest = max(len(p.split()) for p in lex.day_words)
+    found = set()
+    for i in range(len(words)):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            key = lex.day_words.get(" ".join(words[i : i + n]))
+            if key is not None:
+                found.add(key)
+                break
+    return found
+
+
 def _numbers(
     text: str, asked: Asked, meanings: list[_Meaning], vocab: Vocabulary, back: Back | None
 ) -> Reading:
@@ -659,6 +744,12 @@ def _numbers(
     if asked.kind == "date_confirm" and not answers and coming:
         answers = {"yes"}
     news = [m.clause.raw for m in meanings if m.content and not m.back]
+    if asked.kind == "day":
+        found = _day_words(text, lexicon(vocab))
+        if "relative" in found or any(m.relative for m in meanings):
+            return Reading(None, None, sure=False, question_back=back, relative=True)
+        if value is None and "suggested" in found and not answers - {"yes"}:
+            return Reading("yes", "suggested", _evidence(meanings))  # "whatever you suggest"
     if value is None:
         zero = any(m.zero for m in meanings)
         counted = [m.count for m in meanings if m.count and m.count[0] == m.count[1]]

@@ -462,3 +462,150 @@ def test_a_message_is_read_in_under_a_millisecond() -> None:
             read(t, Asked("yes_no", "hospital"), vocab)
     per_message = (time.perf_counter() - start) / (200 * len(texts))
     assert per_message < 0.001
+
+
+# ------------------------------------------------------------------ the invitation and the day
+
+
+def invite(language: str = "en") -> tuple[Context, State]:
+    ctx = context(
+        language, enrollment=None, anchor_day=None, next_anchor_date=None, proposed_anchor_day=10
+    )
+    return ctx, engine.step(State(), Start("enrollment", {"patient_id": 1}), ctx).state
+
+
+def consents(turn: Turn) -> list[str]:
+    return [e.kind for e in turn.effects if isinstance(e, RecordConsent)]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "what do I have to do"),  # "i have" is a yes word: not in a question
+        ("en", "what would I have to do"),
+        ("en", "yes but not right now"),
+        ("es", "ya me las mandan a la casa"),  # "ya" is "already" here, not English "ya"
+    ],
+)
+def test_no_consent_on_a_question_or_a_later(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    turn = engine.step(state, Text(text), ctx)
+    assert consents(turn) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "not right now"), ("en", "not at this time"), ("es", "ahorita no")],
+)
+def test_not_now_declines_an_offer_but_answers_no_question_of_fact(
+    language: str, text: str
+) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == ["enrollment_declined"]
+    reading = read(text, Asked("yes_no", "hospital"), vocabulary_for(language))
+    assert reading.said is None or not reading.sure  # asked again, never the clear no
+
+
+def day_chosen(text: str, language: str = "en") -> int | None:
+    ctx, state = invite(language)
+    state = engine.step(state, Text("yes"), ctx).state
+    turn = engine.step(state, Text(text), ctx)
+    days = [e.anchor_day for e in turn.effects if getattr(e, "anchor_day", None)]
+    return days[0] if days else None
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day"),
+    [
+        ("en", "after the 3rd when I get paid", None),
+        ("en", "any day after the 3rd is fine", None),  # never the suggested day either
+        ("en", "before the 5th", None),
+        ("en", "not the 15th", None),
+        ("en", "first friday of the month", None),
+        ("en", "the first week of the month", None),
+        ("es", "después del 3, cuando me pagan", None),
+        ("es", "antes del 15", None),
+        ("en", "whatever you suggest", 10),
+        ("en", "the one you suggested is fine", 10),  # "the one" is no day 1
+        ("es", "el día que ustedes digan", 10),
+        ("en", "the 3rd, I get paid then", 3),
+        ("en", "first of the month", 1),
+        ("en", "ok that works", 10),
+    ],
+)
+def test_a_day_named_around_another_is_no_day(language: str, text: str, day: int | None) -> None:
+    assert day_chosen(text, language) == day
+
+
+# ------------------------------------------------------------------ a stay long before the pickup
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I was in the hospital 2 years ago"),
+        ("en", "had surgery years ago"),
+        ("en", "had surgery as a child"),
+        ("es", "estuve en el hospital hace dos años"),
+        ("ru", "лежал в больнице два года назад"),
+        ("zh_Hans", "几年前住过院"),
+    ],
+)
+def test_a_stay_long_before_the_pickup_is_a_no_with_a_note(language: str, text: str) -> None:
+    reading = read(text, Asked("yes_no", "hospital"), vocabulary_for(language))
+    assert (reading.said, reading.sure) == ("no", True)
+    assert reading.notes
+
+
+def test_a_past_year_is_long_ago_only_two_years_back_by_the_dialogs_clock() -> None:
+    vocab = vocabulary_for("en")
+
+    def said(text: str, year: int | None = 2026) -> str | None:
+        return read(text, Asked("yes_no", "hospital", this_year=year), vocab).said
+
+    assert said("had surgery back in 2019") == "no"
+    assert said("in the hospital in 2024") == "no"
+    assert said("in the hospital in 2025") == "yes"  # may be December, inside a 90-day period
+    assert said("in the hospital in 2026") == "yes"
+    assert said("had surgery back in 2019", None) == "yes"  # no clock, no rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was in the hospital last month",
+        "had surgery last year",
+        "had surgery back in march",
+        "in the ER 2 years ago and again last week",
+        "was in the hospital years ago, and again yesterday",
+        "years ago I had surgery and I was back in the hospital this week",
+    ],
+)
+def test_a_time_that_may_fall_inside_the_period_stays_a_stay(text: str) -> None:
+    assert en(text).said == "yes"
+
+
+def test_a_stay_long_ago_goes_to_the_pharmacist_through_the_dialog() -> None:
+    turn = send("hospital", "had surgery back in 2019")
+    answers = saved(turn).answers
+    assert answers["hospital"] == "no"
+    assert answers.get("notes") or prompts.NOTE_PASSED in [r.msgid for r in turn.replies]
+    assert saved(send("hospital", "I was in the hospital last month")).answers["hospital"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "said"),
+    [
+        ("ru", "да, приду", "yes"),
+        ("vi", "dạ, tôi sẽ đến", "yes"),
+        ("tl", "opo pupunta ako", "yes"),
+        ("ht", "wi m ap vini", "yes"),
+        ("ru", "не приду", "no"),
+        ("vi", "không, tôi sẽ không đến", "no"),
+    ],
+)
+def test_i_will_come_confirms_the_pickup_in_other_languages(
+    language: str, text: str, said: str
+) -> None:
+    reading = read(text, Asked("date_confirm"), vocabulary_for(language))
+    assert (reading.said, reading.sure, reading.notes) == (said, True, ())
