@@ -84,9 +84,11 @@ def approve_enrollment(
         set_pickup_day(enrollment, enrollment.anchor_day, first_anchor, today)
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.updated_at = now
-    # A prescription the plan cannot fill without the prescriber (expired, no refills) is asked
-    # for now: the first cycle's sync visit comes before its check-in, which would ask.
-    renewals.ask_in_time(session, patient, enrollment.anchor_day, first_anchor, today, now)
+    # A prescription a planned fill already waits for (expired, no refills) is asked for now:
+    # the first cycle's sync visit comes before its check-in, which asks for the rest.
+    renewals.ask_in_time(
+        session, patient, enrollment.anchor_day, first_anchor, today, now, blocked_only=True
+    )
     sent: list[int] = []
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."

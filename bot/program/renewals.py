@@ -20,8 +20,11 @@ def ask_in_time(
     anchor_date: dt.date,
     today: dt.date,
     now: dt.datetime,
+    blocked_only: bool = False,
 ) -> None:
-    """One renewal review item per prescription that needs the prescriber by `anchor_date`."""
+    """One renewal review item per prescription that needs the prescriber by `anchor_date`.
+    `blocked_only`: only those a planned fill already waits for (the plan asks today), not
+    those the check-in asks for in time."""
     try:
         plan = plan_for(patient, today, anchor_day)
     except PlanError:
@@ -32,7 +35,7 @@ def ask_in_time(
         if (item.details or {}).get("anchor_date") == anchor_date.isoformat()
     }
     for renewal in plan.renewals:
-        if renewal.rx_number in already:
+        if renewal.rx_number in already or (blocked_only and renewal.request_on > today):
             continue
         session.add(
             ReviewItem(

@@ -59,6 +59,12 @@ def served(sqlite_url: str) -> Iterator[Served]:
         main = main_pharmacy(session)
         add_user(session, DANA, Role.PHARMACIST, [main.id], "Dana Reyes")
         add_user(session, ADA, Role.ADMIN, [], "Ada Admin")
+        # Routine: P1003's expired metoprolol would open a renewal item at approval, which
+        # the queue then offers next (tests/inbox/test_decisions.py); here it was stopped.
+        lan = patient(session, "P1003")
+        for rx in lan.prescriptions:
+            if rx.rx_number == "RX700302":
+                rx.status = "discontinued"
         enrollments = [new_enrollment(session, patient(session, p)).id for p in ENROLLED]
         writer = patient(session, WRITER)
         written = written_item(session, main.id, "Is my order ready?", writer).id

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import func, select
 
 from store.db import transaction
-from store.models import AuditEvent, ReviewItem, ReviewStatus
+from store.models import AuditEvent, ReviewItem, ReviewKind, ReviewStatus
 from store.queue_rows import ItemRead
 from tests.helpers import NOW, Phone
 from tests.inbox.conftest import ADA, SQLITE_ONLY, TOM, Inbox, csrf_from, post_form, sign_in
@@ -128,6 +128,13 @@ def test_after_a_decision_the_next_item_opens(inbox: Inbox) -> None:
     answer = post_form(inbox.client, page, f"{page}/anchor-day", day="9")
     assert answer.headers["location"] == page  # not a decision: stay on the item
     answer = post_form(inbox.client, page, f"{page}/approve")
+    # Lan's expired metoprolol: approval opened its renewal item, which comes next.
+    with transaction(inbox.sessions) as s:
+        renewal = s.scalars(select(ReviewItem).where(ReviewItem.kind == ReviewKind.RENEWAL)).one()
+        renewal_id = renewal.id
+    assert answer.headers["location"] == f"/inbox/items/{renewal_id}"
+    page = f"/inbox/items/{renewal_id}"
+    answer = post_form(inbox.client, page, f"{page}/done", note="renewed by phone")
     assert answer.headers["location"] == "/inbox"  # nothing left
     nothing = inbox.client.get(f"/inbox/items/{first}/next", follow_redirects=False)
     assert nothing.headers["location"] == "/inbox"
