@@ -653,3 +653,31 @@ def test_praying_hands_are_thanks(text: str) -> None:
 )
 def test_third_round_words(kind: str, topic: str | None, text: str, said: str) -> None:
     assert en(text, topic, kind).said == said
+
+
+@pytest.mark.parametrize(
+    ("kind", "topic", "text", "said"),
+    [
+        # Answers that point back at the questions: only the one asked.
+        ("yes_no", "changes", "same as last month", "no"),
+        ("yes_no", "hospital", "same as last month", None),  # no stay implied by a month
+        ("yes_no", "missed_doses", "took every single one", "no"),
+        ("yes_no", "missed_doses", "missed every single one", "yes"),
+        # Labs and scans are other care; a procedure, day surgery or walk-in clinic is flagged.
+        ("yes_no", "hospital", "just bloodwork", "no"),
+        ("yes_no", "hospital", "had an outpatient procedure on tuesday", "yes"),
+        ("yes_no", "hospital", "went to the walk in clinic for my cough", "yes"),
+        ("yes_no", "hospital", "got a scan in the ER", "yes"),
+        # Slang for a change.
+        ("yes_no", "changes", "off my bp meds now", "yes"),
+        ("yes_no", "changes", "on a z-pack", "yes"),
+        ("yes_no", "changes", "my nurse said to stop the aspirin", "yes"),
+        # Apologies and reported reassurance carry no answer of their own.
+        ("yes_no", "hospital", "sorry for the late reply, no hospital", "no"),
+        ("yes_no", "hospital", "the doctor said everything looks good", None),
+        ("text_or_no", None, "the doctor said everything looks good", "message"),
+        ("text_or_no", None, "sorry?", "message"),
+    ],
+)
+def test_fourth_round_words(kind: str, topic: str | None, text: str, said: str | None) -> None:
+    assert en(text, topic, kind).said == said
