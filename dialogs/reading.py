@@ -43,6 +43,7 @@ PHRASE_KEYS = (
     "self",  # "I", "me", "yo", "tôi": the patient
     "not_me",  # "not me", "yo no": the patient says no, someone else said yes
     "function",  # words that carry no news: "the", "to", "since", "was", "de", "了"
+    "discourse",  # "yeah no", "no yeah": neither yes nor no, the rest of the clause answers
     "polite",  # "thanks", "all good", "feeling fine": no news either
     "nothing_else",  # "that's all", "I'm good", "todo bien": no to "anything else?"
     "hypothetical",  # "if", "in case": not something that happened
@@ -70,11 +71,20 @@ DAY_KEYS = (
 
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
 _EMOJI_NO = ("👎", "❌", "✖", "🙅", "🚫", "⛔", "❎")
+_EMOJI_THANKS = ("🙏",)  # praying hands: thanks, no answer of its own
 _EMOJI_SKIN = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
 _EMOJI = re.compile(
-    "|".join(re.escape(e) for e in sorted({*_EMOJI_YES, *_EMOJI_NO}, key=len, reverse=True))
+    "|".join(
+        re.escape(e)
+        for e in sorted({*_EMOJI_YES, *_EMOJI_NO, *_EMOJI_THANKS}, key=len, reverse=True)
+    )
 )
-YES_TOKEN, NO_TOKEN = "emojiyes", "emojino"
+YES_TOKEN, NO_TOKEN, THANKS_TOKEN = "emojiyes", "emojino", "emojithanks"
+_EMOJI_TOKENS = {
+    **dict.fromkeys(_EMOJI_YES, YES_TOKEN),
+    **dict.fromkeys(_EMOJI_NO, NO_TOKEN),
+    **dict.fromkeys(_EMOJI_THANKS, THANKS_TOKEN),
+}
 
 # Clause breaks: sentence and list punctuation in every script (Arabic comma, CJK marks).
 _BREAKS = re.compile(r"[.;!?\n,،؛؟。！？；，、…]+|\s[-–—]+\s|\s/\s")
@@ -130,6 +140,7 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
     add(vocab.filler, "function")
     index.setdefault(YES_TOKEN, set()).add("yes")
     index.setdefault(NO_TOKEN, set()).add("no")
+    index.setdefault(THANKS_TOKEN, set()).add("polite")
     for key in PHRASE_KEYS:
         add(raw.get(key, ()), key)
     for topic, phrases in raw.get("topics", {}).items():
@@ -366,7 +377,7 @@ def _unknown(word: str, lex: Lexicon, short: bool) -> _Word:
 def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
     if not text.isascii():
         text = _EMOJI.sub(
-            lambda m: f" {YES_TOKEN if m[0] in _EMOJI_YES else NO_TOKEN} ",
+            lambda m: f" {_EMOJI_TOKENS[m[0]]} ",
             _EMOJI_SKIN.sub("", text),
         )
     clauses: list[_Clause] = []

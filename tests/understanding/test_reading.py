@@ -609,3 +609,75 @@ def test_i_will_come_confirms_the_pickup_in_other_languages(
 ) -> None:
     reading = read(text, Asked("date_confirm"), vocabulary_for(language))
     assert (reading.said, reading.sure, reading.notes) == (said, True, ())
+
+
+@pytest.mark.parametrize(
+    ("kind", "topic", "text", "said"),
+    [
+        ("yes_no", "changes", "yeah no nothing's changed", "no"),
+        ("yes_no", "missed_doses", "yeah no i never miss", "no"),
+        ("yes_no", "changes", "yeah no the dr changed my dose", "yes"),  # the rest decides
+        ("yes_no", "hospital", "no yeah i was in the er", "yes"),
+        ("yes_no", None, "yeah no i'm not interested", "no"),
+        ("date_confirm", None, "no yeah we'll be there", "yes"),
+        ("date_confirm", None, "yeah no problem", "yes"),
+    ],
+)
+def test_yeah_no_is_a_discourse_marker_and_the_rest_answers(
+    kind: str, topic: str | None, text: str, said: str
+) -> None:
+    reading = en(text, topic, kind)
+    assert (reading.said, reading.sure) == (said, True)
+
+
+@pytest.mark.parametrize("text", ["yeah no", "no yeah", "yeah, no", "yeah nah"])
+def test_a_bare_yeah_no_is_asked_again(text: str) -> None:
+    assert not en(text, "hospital").understood
+
+
+@pytest.mark.parametrize("text", ["🙏", "🙏🏼", "no 🙏", "nope thank you 🙏🙏"])
+def test_praying_hands_are_thanks(text: str) -> None:
+    reading = en(text, None, "text_or_no")
+    assert reading.said == "no"
+    assert not en("🙏", "hospital").understood  # thanks answer no question of fact
+
+
+@pytest.mark.parametrize(
+    ("kind", "topic", "text", "said"),
+    [
+        ("yes_no", "changes", "got a flu shot, nothing else", "no"),  # with the flu shot as a note
+        ("yes_no", None, "that would be nice", "yes"),
+        ("text_or_no", None, "nope. merry christmas to all of you at the pharmacy", "no"),
+        ("yes_no", "changes", "nothing new. hope you have a wonderful thanksgiving", "no"),
+    ],
+)
+def test_third_round_words(kind: str, topic: str | None, text: str, said: str) -> None:
+    assert en(text, topic, kind).said == said
+
+
+@pytest.mark.parametrize(
+    ("kind", "topic", "text", "said"),
+    [
+        # Answers that point back at the questions: only the one asked.
+        ("yes_no", "changes", "same as last month", "no"),
+        ("yes_no", "hospital", "same as last month", None),  # no stay implied by a month
+        ("yes_no", "missed_doses", "took every single one", "no"),
+        ("yes_no", "missed_doses", "missed every single one", "yes"),
+        # Labs and scans are other care; a procedure, day surgery or walk-in clinic is flagged.
+        ("yes_no", "hospital", "just bloodwork", "no"),
+        ("yes_no", "hospital", "had an outpatient procedure on tuesday", "yes"),
+        ("yes_no", "hospital", "went to the walk in clinic for my cough", "yes"),
+        ("yes_no", "hospital", "got a scan in the ER", "yes"),
+        # Slang for a change.
+        ("yes_no", "changes", "off my bp meds now", "yes"),
+        ("yes_no", "changes", "on a z-pack", "yes"),
+        ("yes_no", "changes", "my nurse said to stop the aspirin", "yes"),
+        # Apologies and reported reassurance carry no answer of their own.
+        ("yes_no", "hospital", "sorry for the late reply, no hospital", "no"),
+        ("yes_no", "hospital", "the doctor said everything looks good", None),
+        ("text_or_no", None, "the doctor said everything looks good", "message"),
+        ("text_or_no", None, "sorry?", "message"),
+    ],
+)
+def test_fourth_round_words(kind: str, topic: str | None, text: str, said: str | None) -> None:
+    assert en(text, topic, kind).said == said
