@@ -27,9 +27,8 @@ def medsync(*args: str) -> str:
     return result.output
 
 
-def test_a_fill_dated_after_today_is_a_bad_row_and_the_rest_are_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def open_pharmacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    """A migrated database with one pharmacy in New York; today there."""
     monkeypatch.setenv("MEDSYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'pharmacy.db'}")
     monkeypatch.setenv("MEDSYNC_SENDER", "null")
     medsync("db", "upgrade")
@@ -37,7 +36,13 @@ def test_a_fill_dated_after_today_is_a_bad_row_and_the_rest_are_kept(
         "pharmacy", "add", "Main Street Pharmacy", "--phone", "2125550199",
         "--twilio-number", "2125550100", "--timezone", "America/New_York",
     )  # fmt: skip
-    today = dt.datetime.now(ZoneInfo("America/New_York")).date()
+    return dt.datetime.now(ZoneInfo("America/New_York")).date()
+
+
+def test_a_fill_dated_after_today_is_a_bad_row_and_the_rest_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = open_pharmacy(tmp_path, monkeypatch)
     past = today - dt.timedelta(days=20)
     future = past.replace(year=past.year + 1) if past.month != 2 else past + dt.timedelta(365)
     patient = "P1,Ann,Lee,1950-01-02,(212) 555-0123,mobile,en"
@@ -63,14 +68,7 @@ def test_a_fill_dated_after_today_is_a_bad_row_and_the_rest_are_kept(
 def test_a_dose_change_on_reimport_is_noted_in_the_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MEDSYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'pharmacy.db'}")
-    monkeypatch.setenv("MEDSYNC_SENDER", "null")
-    medsync("db", "upgrade")
-    medsync(
-        "pharmacy", "add", "Main Street Pharmacy", "--phone", "2125550199",
-        "--twilio-number", "2125550100", "--timezone", "America/New_York",
-    )  # fmt: skip
-    today = dt.datetime.now(ZoneInfo("America/New_York")).date()
+    today = open_pharmacy(tmp_path, monkeypatch)
     filled, other = today - dt.timedelta(days=10), today - dt.timedelta(days=3)
     patient = "P1,Ann,Lee,1950-01-02,(212) 555-0123,mobile,en"
     export = tmp_path / "export.csv"

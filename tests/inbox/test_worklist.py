@@ -86,6 +86,23 @@ def enroll(inbox: Inbox, external_id: str, anchor: dt.date, held: bool = False) 
             session.add(PatientPreference(patient_id=patient.id, delivery=True, updated_at=NOW))
 
 
+def post_tick(  # type: ignore[no-untyped-def]
+    client, html: str, inbox: Inbox, date: str, patient: str, rx_number: str
+):
+    """The worklist page's tick form, posted as the page would."""
+    return client.post(
+        "/inbox/worklist/tick",
+        data={
+            "csrf_token": csrf_from(html),
+            "pharmacy": str(inbox.ids["main"]),
+            "date": date,
+            "patient": patient,
+            "rx_number": rx_number,
+        },
+        follow_redirects=False,
+    )
+
+
 def test_example_43_the_cli_lists_ticks_and_exports_the_fills_of_a_moved_pickup(cli: Inbox) -> None:
     enroll(cli, "P1001", CHRISTMAS, held=True)
     enroll(cli, "P1002", dt.date(2026, 12, 28))  # prepared Dec 24 (Dec 25 is closed)
@@ -158,17 +175,7 @@ def test_the_inbox_page_escapes_ticks_audits_and_prints(inbox: Inbox) -> None:
     assert "Renewal pending" in html and ">held<" in html and "Delivery" in html
     assert 'href="/inbox/worklist.csv?pharmacy=' in html
 
-    response = client.post(
-        "/inbox/worklist/tick",
-        data={
-            "csrf_token": csrf_from(html),
-            "pharmacy": str(inbox.ids["main"]),
-            "date": PREP.isoformat(),
-            "patient": "P1001",
-            "rx_number": "RX700102",
-        },
-        follow_redirects=False,
-    )
+    response = post_tick(client, html, inbox, PREP.isoformat(), "P1001", "RX700102")
     assert response.status_code == 303
     after = client.get(response.headers["location"]).text
     assert "Ticked by tom@example.org" in after
@@ -219,17 +226,7 @@ def test_the_page_refuses_a_tick_of_a_prescription_not_listed(inbox: Inbox) -> N
     enroll(inbox, "P1001", CHRISTMAS)
     client = inbox.sign_in(TOM)
     html = client.get(f"/inbox/worklist?date={PREP.isoformat()}").text
-    response = client.post(
-        "/inbox/worklist/tick",
-        data={
-            "csrf_token": csrf_from(html),
-            "pharmacy": str(inbox.ids["main"]),
-            "date": PREP.isoformat(),
-            "patient": "P1001",
-            "rx_number": "RX700104",
-        },
-        follow_redirects=False,
-    )
+    response = post_tick(client, html, inbox, PREP.isoformat(), "P1001", "RX700104")
     assert response.status_code == 303  # back to the list, with the notice
     with transaction(inbox.sessions) as session:
         assert session.scalar(select(WorklistTick.id)) is None
@@ -242,17 +239,7 @@ def test_another_pharmacys_staff_cannot_tick(inbox: Inbox) -> None:
     enroll(inbox, "P1001", CHRISTMAS)
     client = inbox.sign_in(UMA)
     html = client.get("/inbox/worklist").text
-    response = client.post(
-        "/inbox/worklist/tick",
-        data={
-            "csrf_token": csrf_from(html),
-            "pharmacy": str(inbox.ids["main"]),
-            "date": PREP.isoformat(),
-            "patient": "P1001",
-            "rx_number": "RX700101",
-        },
-        follow_redirects=False,
-    )
+    response = post_tick(client, html, inbox, PREP.isoformat(), "P1001", "RX700101")
     assert response.status_code == 403
     with transaction(inbox.sessions) as session:
         assert session.scalar(select(WorklistTick.id)) is None
@@ -339,17 +326,7 @@ def test_the_inbox_page_marks_a_sync_visit(inbox: Inbox) -> None:
     assert "Pickup Sun Dec 06, 2026" in html and "Furosemide 20 mg tablet" in html
     assert "Sync visit" in html and "first synced pickup Sat Jan 09" in html
     assert "none (sync visit)" in html and "short fill: 3 days, 3 units" in html
-    response = client.post(
-        "/inbox/worklist/tick",
-        data={
-            "csrf_token": csrf_from(html),
-            "pharmacy": str(inbox.ids["main"]),
-            "date": "2026-12-03",
-            "patient": "P1005",
-            "rx_number": "RX700503",
-        },
-        follow_redirects=False,
-    )
+    response = post_tick(client, html, inbox, "2026-12-03", "P1005", "RX700503")
     assert response.status_code == 303
     assert "Ticked by tom@example.org" in client.get(response.headers["location"]).text
     rows = list(csv.DictReader(io.StringIO(client.get("/inbox/worklist.csv?date=2026-12-03").text)))
