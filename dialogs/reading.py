@@ -310,6 +310,18 @@ def _match(words: list[str], lex: Lexicon) -> list[_Word]:
                 out.append(_Word(words[i], lex.tags(words[i])))
                 i += 1
                 continue
+        # "ahorita no se me olvida": a "not now" phrase that opens with a word of time gives
+        # way to a longer answer, topic or "I don't know" phrase starting inside it.
+        if n > 1 and "not_now" in tags and "function" in lex.tags(words[i]):
+            inner = _longest(words, stems, i + 1, lex)
+            if (
+                inner is not None
+                and i + 1 + inner[1] > i + n
+                and (_topical(lex.tags(inner[0])) or "unsure" in lex.tags(inner[0]))
+            ):
+                out.append(_Word(words[i], lex.tags(words[i])))
+                i += 1
+                continue
         count = lex.counts.get(phrase)
         if count is None and phrase in lex.numbers:
             value = lex.numbers[phrase]

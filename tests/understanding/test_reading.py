@@ -681,3 +681,28 @@ def test_third_round_words(kind: str, topic: str | None, text: str, said: str) -
 )
 def test_fourth_round_words(kind: str, topic: str | None, text: str, said: str | None) -> None:
     assert en(text, topic, kind).said == said
+
+
+def es(text: str, topic: str | None = "hospital", kind: str = "yes_no"):  # type: ignore[no-untyped-def]
+    return read(text, Asked(kind, topic), vocabulary_for("es"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "topic", "text", "said"),
+    [
+        # "ahorita no" is "not right now": unsure to a question of fact, a no to an offer.
+        ("yes_no", "hospital", "ahorita no", None),
+        ("yes_no", "hospital", "orita no", None),
+        ("yes_no", None, "orita no", "no"),
+        # ... but "ahorita" ("right now") before a longer phrase is only a word of time:
+        # "no se me ha olvidado" and "no sé" are read whole.
+        ("yes_no", "missed_doses", "ahorita no se me ha olvidado ninguna", "no"),
+        ("yes_no", "missed_doses", "orita no se me olvida ninguna", "no"),
+        ("day", None, "orita no se, le aviso", None),
+        ("yes_no", "hospital", "ahorita no se", None),
+    ],
+)
+def test_ahorita_is_a_word_of_time_before_a_longer_phrase(
+    kind: str, topic: str | None, text: str, said: str | None
+) -> None:
+    assert es(text, topic, kind).said == said
