@@ -350,7 +350,11 @@ def asks_for_pharmacist(text: str, vocab: Vocabulary) -> bool:
     if core in vocab.pharmacist:
         return True
     words = core.split()
-    return len(words) <= 4 and any(w in vocab.pharmacist for w in words)
+    if len(words) > 4 or not any(w in vocab.pharmacist for w in words):
+        return False
+    # "de qué farmacia me habla?" asks who is writing (a question back), not for a person.
+    padded = f" {normalize(text)} "
+    return not any(f" {normalize(p)} " in padded for p in vocab.reading.get("who", ()))
 
 
 def sounds_like_revocation(text: str, vocab: Vocabulary) -> bool:

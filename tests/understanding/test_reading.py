@@ -12,6 +12,7 @@ from bot.languages.catalogs import vocabulary_for
 from dialogs import engine, prompts
 from dialogs.assessment_file import DEFAULT_FILE, load
 from dialogs.context import Context, CostEstimate, PatientFacts
+from dialogs.parse import asks_for_pharmacist
 from dialogs.reading import Asked, read
 from dialogs.state import State
 from dialogs.turn import OpenReviewItem, RecordConsent, SaveCheckIn, Start, Text, Turn
@@ -706,3 +707,17 @@ def test_ahorita_is_a_word_of_time_before_a_longer_phrase(
     kind: str, topic: str | None, text: str, said: str | None
 ) -> None:
     assert es(text, topic, kind).said == said
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("de que farmacia me habla", False),  # "which pharmacy is this?": a question back
+        ("¿de qué farmacia?", False),
+        ("farmacia", True),
+        ("quiero hablar con el farmacéutico", True),
+        ("llámenme por favor", True),
+    ],
+)
+def test_asking_which_pharmacy_writes_is_no_call_back(text: str, asks: bool) -> None:
+    assert asks_for_pharmacist(text, vocabulary_for("es")) is asks
