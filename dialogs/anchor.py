@@ -7,7 +7,6 @@ import datetime as dt
 from dialogs import household, preferences, prompts
 from dialogs.common import (
     answer_back,
-    question_back,
     read_day,
     read_yes_no,
     unclear,
@@ -44,8 +43,8 @@ def answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> T
         return household.answer(state, event, ctx, patient, then=start)
     patient = household.with_day(state, patient)
     reask = Ask(prompts.ANCHOR_REASK, {"day": patient.proposed_anchor_day}, expects="day")
-    said = read_day(event, ctx)
-    back = question_back(event, ctx, "day") if said is None or said == "around" else None
+    said, asked_back = read_day(event, ctx)
+    back = asked_back if said is None or said == "around" else None
     if back is not None:
         meaning = (Say(prompts.MEANING_ANCHOR),)
         told = answer_back(back, ctx, patient, meaning, cost=lambda: cost(ctx, patient))

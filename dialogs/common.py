@@ -64,21 +64,28 @@ def answer_back(
     return meaning
 
 
-def read_day(event: Event, ctx: Context) -> int | Literal["suggested", "around"] | None:
-    """A day of the month (not checked against 1-28), "suggested" for the day we suggested in
-    so many words ("whatever you suggest"), "around" for a day named only around another
-    ("after the 3rd", "not the 15th", "the first friday": never that day, never a yes), or
-    None: then a yes may still take the suggested day (`read_yes_no`)."""
+DaySaid = int | Literal["suggested", "around"] | None
+
+
+def read_day(event: Event, ctx: Context) -> tuple[DaySaid, Back | None]:
+    """What a reply to "which day?" says, and the question it asks back, from one reading.
+
+    The first is a day of the month (not checked against 1-28), "suggested" for the day we
+    suggested in so many words ("whatever you suggest"), "around" for a day named only around
+    another ("after the 3rd", "not the 15th", "the first friday": never that day, never a
+    yes), or None: then a yes may still take the suggested day (`read_yes_no`). The second
+    is `question_back`'s for the same text ("who is this?", "how much?")."""
     if not isinstance(event, Text):
-        return read_number(event, ctx)
+        return read_number(event, ctx), None
     reading = read(event.body, Asked("day"), ctx.vocab)
+    back = reading.question_back
     if reading.relative:
-        return "around"
+        return "around", back
     if reading.said == "day" and isinstance(reading.value, int):
-        return reading.value
+        return reading.value, back
     if reading.said == "yes" and reading.value == "suggested":
-        return "suggested"
-    return None
+        return "suggested", back
+    return None, back
 
 
 def read_number(event: Event, ctx: Context) -> int | None:

@@ -89,17 +89,18 @@ def approve_enrollment(
     renewals.ask_in_time(
         session, patient, enrollment.anchor_day, first_anchor, today, now, blocked_only=True
     )
+    pharmacy = pharmacy_of(session, item.pharmacy_id)
+    # The day the patient comes: the first synced anchor, or the open day before it if closed.
+    pickup = real_pickup(pharmacy, first_anchor, today)
     sent: list[int] = []
     reason = cannot_text(patient)
     told = f"{reason}: call them with the pickup day."
     if reason is None:
-        pharmacy = pharmacy_of(session, item.pharmacy_id)
         params: dict[str, Param] = {
             "first_name": patient.first_name,
             "pharmacy": pharmacy.name,
             "day": enrollment.anchor_day,
-            # The day the patient comes: the anchor, or the open day before it when closed.
-            "date": real_pickup(pharmacy, first_anchor, today),
+            "date": pickup,
         }
         sent.append(
             _text_approval(session, item, patient, prompts.ENROLLMENT_APPROVED, params, now)
@@ -118,13 +119,9 @@ def approve_enrollment(
             "messages": sent,
         },
     )
-    when = "?"
-    if enrollment.next_anchor_date:
-        pickup = real_pickup(
-            pharmacy_of(session, item.pharmacy_id), enrollment.next_anchor_date, today
-        )
-        when = f"{pickup:%b %d, %Y}"
-    return Outcome(f"Enrollment approved: first synced pickup {when}. {told}", tuple(sent))
+    return Outcome(
+        f"Enrollment approved: first synced pickup {pickup:%b %d, %Y}. {told}", tuple(sent)
+    )
 
 
 def approve_check_in(
