@@ -1,7 +1,7 @@
 """Where an inbound text's time goes: cProfile over the runtime's hot path, in process.
 
     .venv/bin/python -m tests.bench.profile_inbound [sqlite|postgresql] [--patients 300]
-        [--timing]
+        [--timing] [--only hi|yes|15]
 
 Each generated patient sends "hi", "yes" and a pickup day straight into `Runtime.handle_text`
 (no HTTP), under cProfile; prints the mean time per message and the top functions. With
@@ -37,6 +37,9 @@ def main() -> None:
         action="store_true",
         help="no profiler: wall and CPU time per kind of text (hi, yes, the day)",
     )
+    parser.add_argument(
+        "--only", choices=DIALOG, help="profile only this kind of text (the others still run)"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as folder,
@@ -55,13 +58,17 @@ def main() -> None:
             timing(runtime, texts[30:], args.database)
             return
         profile = cProfile.Profile()
-        started = time.perf_counter()
-        profile.enable()
+        seconds, timed = 0.0, 0
         for inbound in texts[30:]:
+            if args.only is not None and inbound.body != args.only:
+                runtime.handle_text(inbound)
+                continue
+            started = time.perf_counter()
+            profile.enable()
             runtime.handle_text(inbound)
-        profile.disable()
-        seconds = time.perf_counter() - started
-    timed = len(texts) - 30
+            profile.disable()
+            seconds += time.perf_counter() - started
+            timed += 1
     print(f"{timed} texts on {args.database}: {seconds / timed * 1000:.2f} ms each under cProfile")
     pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
 
