@@ -642,7 +642,12 @@ def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | No
                 no.append(m)
             continue
         hedged = hedged or m.unsure
-        if topic is not None and topic in m.topics:
+        # "yes my heart doctor kept me 2 nights": other care beside a plain yes in one clause
+        # is no "no" to the hospital; the yes answers (flagged, the words kept).
+        care_beside_yes = m.answer == "yes" and m.clause.has("care") and topic in m.implied
+        if topic is not None and topic in m.topics and not care_beside_yes:
+            if counts_for_topic and not m.topics[topic] and m.count:
+                hedged = True  # "no se me olvidaron 2": a count beside a no is no sure no
             (yes if m.topics[topic] else no).append(m)
         elif counts_for_topic and m.count and not m.topics and not m.content:
             yes.append(m)  # "2", "a couple times", "maybe one"
