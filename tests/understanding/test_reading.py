@@ -736,9 +736,18 @@ FIFTH_ROUND = [
     ("en", "yes_no", "missed_doses", "i forget to take my night pills", "yes", False),
     ("en", "yes_no", "hospital", "had my knee replaced in 2018", "no", True),  # long ago
     ("en", "yes_no", "hospital", "had my hip replaced last week", "yes", False),
-    # A new doctor is other care: news for the pharmacist, no change by itself.
-    ("en", "yes_no", "changes", "new dr but same meds", "no", True),
-    ("en", "yes_no", "changes", "new doctor changed my dose", "yes", False),
+    # A specialist seen is other care (a no to the hospital question, with a note); a new
+    # one is a change all the same.
+    ("en", "yes_no", "hospital", "saw my cardiologist last week", "no", True),
+    ("en", "yes_no", "hospital", "my cardiologist admitted me", "yes", False),
+    ("en", "yes_no", "changes", "new dr but same meds", "yes", False),
+    ("en", "yes_no", "hospital", "not that i can think of", "no", False),
+    ("en", "yes_no", "missed_doses", "still taking them all every day", "no", False),
+    ("en", "yes_no", "hospital", "no thank god", "no", False),
+    ("es", "yes_no", "missed_doses", "no se me han olvidado", "no", False),
+    ("es", "yes_no", "missed_doses", "no se me ha pasado ninguna", "no", False),
+    ("es", "text_or_no", None, "no nada más gracias a dios", "no", False),
+    ("tl", "yes_no", "changes", "wala pong pagbabago", "no", False),
     ("en", "date_confirm", None, "i'll be there around noon", "yes", True),
     ("es", "yes_no", "hospital", "no fui ni al hospital ni a la sala de emergencia", "no", False),
     ("es", "yes_no", "hospital", "nó gracias a dios", "no", False),
@@ -799,3 +808,52 @@ def test_a_count_beside_a_no_to_missed_doses_is_asked_again(language: str, text:
     reading = read_in(language, text, "missed_doses")
     assert not reading.understood
     assert read_in("es", "no se me olvido ninguna", "missed_doses").understood
+
+
+@pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        ("missed_doses", "i dont think i missed any"),
+        ("missed_doses", "i dont remember missing any"),
+        ("hospital", "i dont think i went to the er"),
+        ("changes", "i don't believe they changed anything"),
+    ],
+)
+def test_a_hedge_with_a_negation_in_it_is_asked_again_never_a_yes(topic: str, text: str) -> None:
+    # "I don't think" negates what follows as "not" does, and stays a hedge: no yes, no sure no.
+    reading = en(text, topic)
+    assert reading.said != "yes"
+    assert not reading.understood
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "count"),
+    [
+        ("en", "took them all except tuesday", None),
+        ("en", "no missed doses except sunday", None),
+        ("en", "none except when i was sick", None),
+        ("en", "nope, other than the weekend i was away", None),
+        ("en", "took them all except for the night one on friday", (1, 1)),
+        ("es", "ninguna excepto el domingo", None),
+    ],
+)
+def test_an_exception_to_a_no_missed_doses_is_a_missed_dose(
+    language: str, text: str, count: tuple[int, int] | None
+) -> None:
+    reading = read_in(language, text, "missed_doses")
+    assert (reading.said, reading.sure, reading.count) == ("yes", True, count)
+
+
+@pytest.mark.parametrize(
+    ("topic", "text", "said"),
+    [
+        # A change or a hospital stay is an event: what is excepted is news, not the topic.
+        ("changes", "Nothing new except I have been feeling dizzy", "no"),
+        ("hospital", "no hospital except a fever", "no"),
+        ("missed_doses", "no except my husband missed his", "no"),
+    ],
+)
+def test_an_exception_elsewhere_stays_a_note(topic: str, text: str, said: str) -> None:
+    reading = en(text, topic)
+    assert (reading.said, reading.sure) == (said, True)
+    assert reading.notes
