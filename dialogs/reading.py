@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Literal
 
 from rapidfuzz.distance import OSA
@@ -38,6 +39,9 @@ TOPICS = ("hospital", "changes", "missed_doses")
 PHRASE_KEYS = (
     "negation",  # "not", "didn't", "never", "sin", "没", "không": negate what follows in a clause
     "connectors",  # "but", "pero", "但是", "nhưng": end a negation's scope, start a clause
+    # "except", "other than", "excepto": a connector whose clause is an exception to a no
+    # before it ("no changes except my vitamin d" names a change).
+    "exceptions",
     "unsure",  # "maybe", "I don't think so", "no sé", "không biết": never a clear answer
     "others",  # "my husband", "mi hija": someone else's news
     "self",  # "I", "me", "yo", "tôi": the patient
@@ -143,6 +147,7 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
     index.setdefault(THANKS_TOKEN, set()).add("polite")
     for key in PHRASE_KEYS:
         add(raw.get(key, ()), key)
+    add(raw.get("exceptions", ()), "connectors")  # an exception word ends a clause too
     for topic, phrases in raw.get("topics", {}).items():
         add(phrases, f"topic:{topic}")
     # Other care ("just the dentist") is a no to the hospital question, never a typo of one of
@@ -169,6 +174,12 @@ def compile_lexicon(vocab: Vocabulary) -> Lexicon:
     numbers = {" ".join(words_of(k)): v for k, v in vocab.numbers.items()}
     for p in numbers:
         index.setdefault(p, set()).add("count")
+    # "I don't think", "no sé", "can't remember": a hedge with a negation in it also negates
+    # what follows ("i don't think i missed any" is no yes to missed doses; it stays unsure).
+    negations = {p for p, tags in index.items() if "negation" in tags}
+    for p, tags in index.items():
+        if "unsure" in tags and any(w in negations for w in p.split()):
+            tags.add("hedged_negation")
     frozen = {k: frozenset(v) for k, v in index.items()}
     worth = ("yes", "no")
     fuzzy = tuple(
@@ -270,6 +281,7 @@ class _Clause:
     words: list[_Word]
     raw: str
     asked_back: bool = False  # the piece of text ended with a question mark
+    after_exception: bool = False  # opened by "except", "other than", "excepto"
 
     def __post_init__(self) -> None:
         self.tags: frozenset[str] = frozenset().union(*(w.tags for w in self.words))
@@ -402,15 +414,17 @@ def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
         ended = n < len(marks) and bool(_QUESTION_MARK.search(marks[n]))
         matched = _match(words, lex)
         current: list[_Word] = []
+        exception = False
         for w in matched:
             if "connectors" in w.tags:
                 if current:
-                    clauses.append(_Clause(current, _raw(current), ended))
+                    clauses.append(_Clause(current, _raw(current), ended, exception))
                 current = []
+                exception = "exceptions" in w.tags
                 continue
             current.append(w)
         if current:
-            clauses.append(_Clause(current, _raw(current), ended))
+            clauses.append(_Clause(current, _raw(current), ended, exception))
     return clauses
 
 
@@ -445,6 +459,7 @@ class _Meaning:
 
 
 _NEGATION_REACH = 8  # words a negation reaches, within its clause
+_NEGATING = frozenset({"negation", "hedged_negation"})
 
 
 # Tags that do not make a word "known": "years ago", "as a child" are still news to a pharmacist.
@@ -509,7 +524,7 @@ def _meaning(
     # names themselves ("no hospital" / "no, I went to the ER"); a verb's negation reaches on.
     negated_at: set[int] = set()
     for i, w in enumerate(words):
-        if "negation" in w.tags or ("no" in w.tags and not w.fuzzy):
+        if w.tags & _NEGATING or ("no" in w.tags and not w.fuzzy):
             for j in range(i + 1, min(len(words), i + 1 + _NEGATION_REACH)):
                 if "self" in words[j].tags and "no" in w.tags:
                     break  # "no, I went to the ER": the no is the answer, not the verb's
@@ -618,6 +633,8 @@ def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> R
 
 def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | None) -> Reading:
     counts_for_topic = topic == "missed_doses"
+    if topic in _EXCEPTED:
+        _exceptions(topic, meanings)
     yes: list[_Meaning] = []
     no: list[_Meaning] = []
     hedged = False
@@ -642,7 +659,12 @@ def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | No
                 no.append(m)
             continue
         hedged = hedged or m.unsure
-        if topic is not None and topic in m.topics:
+        # "yes my heart doctor kept me 2 nights": other care beside a plain yes in one clause
+        # is no "no" to the hospital; the yes answers (flagged, the words kept).
+        care_beside_yes = m.answer == "yes" and m.clause.has("care") and topic in m.implied
+        if topic is not None and topic in m.topics and not care_beside_yes:
+            if counts_for_topic and not m.topics[topic] and m.count:
+                hedged = True  # "no se me olvidaron 2": a count beside a no is no sure no
             (yes if m.topics[topic] else no).append(m)
         elif counts_for_topic and m.count and not m.topics and not m.content:
             yes.append(m)  # "2", "a couple times", "maybe one"
@@ -716,6 +738,27 @@ def _yes_no_reading(topic: str | None, meanings: list[_Meaning], back: Back | No
     return Reading(
         None, None, sure=not hedged, others=tuple(others), notes=tuple(notes), question_back=back
     )
+
+
+# Topics where an exception to a no is on the topic: "no missed doses except sunday" names a
+# missed dose. Not a hospital stay ("no hospital except a fever") nor a change ("nothing new
+# except I've been dizzy" is news, a note).
+_EXCEPTED = ("missed_doses",)
+
+
+def _exceptions(topic: str, meanings: list[_Meaning]) -> None:
+    """ "took them all except tuesday", "none except when I was sick": content after an
+    exception word, straight after a no to the question, is on the question's topic."""
+    for before, m in pairwise(meanings):
+        said_no = before.topics.get(topic) is False or before.answer == "no" or before.zero
+        if (
+            m.clause.after_exception
+            and said_no
+            and m.content
+            and topic not in m.topics
+            and not (m.other_person or m.hypothetical or m.unsure or m.back)
+        ):
+            m.topics[topic] = True
 
 
 def _notes(notes: list[str], used: list[_Meaning]) -> tuple[str, ...]:

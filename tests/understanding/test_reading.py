@@ -721,3 +721,144 @@ def test_ahorita_is_a_word_of_time_before_a_longer_phrase(
 )
 def test_asking_which_pharmacy_writes_is_no_call_back(text: str, asks: bool) -> None:
     assert asks_for_pharmacist(text, vocabulary_for("es")) is asks
+
+
+def read_in(language: str, text: str, topic: str | None = "hospital", kind: str = "yes_no"):  # type: ignore[no-untyped-def]
+    return read(text, Asked(kind, topic, this_year=2026), vocabulary_for(language))
+
+
+# Fifth round (replies written before the reader ran on them). said None: asked again.
+FIFTH_ROUND = [
+    ("en", "yes_no", "hospital", "not that i can remember", "no", False),
+    ("en", "yes_no", "hospital", "i dont believe so", None, False),  # a hedge
+    ("en", "yes_no", "changes", "I don't believe so", None, False),
+    ("en", "yes_no", "missed_doses", "sometimes i forget the afternoon one", "yes", False),
+    ("en", "yes_no", "missed_doses", "i forget to take my night pills", "yes", False),
+    ("en", "yes_no", "hospital", "had my knee replaced in 2018", "no", True),  # long ago
+    ("en", "yes_no", "hospital", "had my hip replaced last week", "yes", False),
+    # A specialist seen is other care (a no to the hospital question, with a note); a new
+    # one is a change all the same.
+    ("en", "yes_no", "hospital", "saw my cardiologist last week", "no", True),
+    ("en", "yes_no", "hospital", "my cardiologist admitted me", "yes", False),
+    ("en", "yes_no", "changes", "new dr but same meds", "yes", False),
+    ("en", "yes_no", "hospital", "not that i can think of", "no", False),
+    ("en", "yes_no", "missed_doses", "still taking them all every day", "no", False),
+    ("en", "yes_no", "hospital", "no thank god", "no", False),
+    ("es", "yes_no", "missed_doses", "no se me han olvidado", "no", False),
+    ("es", "yes_no", "missed_doses", "no se me ha pasado ninguna", "no", False),
+    ("es", "text_or_no", None, "no nada más gracias a dios", "no", False),
+    ("tl", "yes_no", "changes", "wala pong pagbabago", "no", False),
+    ("ht", "yes_no", "changes", "non pa gen anyen nouvo", "no", False),
+    ("ru", "yes_no", "changes", "нет изменений", "no", False),
+    ("ru", "yes_no", "changes", "никаких изменений", "no", False),
+    ("ru", "yes_no", "changes", "изменений нет", "no", False),
+    ("ru", "yes_no", "changes", "да, есть изменения", "yes", False),
+    ("en", "date_confirm", None, "i'll be there around noon", "yes", True),
+    ("es", "yes_no", "hospital", "no fui ni al hospital ni a la sala de emergencia", "no", False),
+    ("es", "yes_no", "hospital", "nó gracias a dios", "no", False),
+    ("es", "yes_no", "hospital", "fui a la clinica por una infeccion", "yes", False),
+    ("es", "yes_no", "changes", "el doctor me subio la metformina", "yes", False),
+    ("es", "yes_no", "changes", "sigo tomando lo mismo", "no", False),
+    ("es", "yes_no", "missed_doses", "no se me olvido ninguna", "no", False),
+    ("es", "yes_no", "missed_doses", "nunca se me olvida tomarlas", "no", False),
+    ("es", "text_or_no", None, "no nada mas, gracias mija", "no", False),
+    ("zh-Hans", "yes_no", "missed_doses", "没忘过", "no", False),
+    ("tl", "yes_no", "changes", "wala pong bagong gamot", "no", False),
+    ("ht", "yes_no", "changes", "pa gen chanjman", "no", False),
+    ("ru", "date_confirm", None, "да, приду как обычно", "yes", False),
+    ("ar", "date_confirm", None, "نعم سآتي", "yes", False),
+]
+
+
+@pytest.mark.parametrize(("language", "kind", "topic", "text", "said", "noted"), FIFTH_ROUND)
+def test_fifth_round_words(
+    language: str, kind: str, topic: str | None, text: str, said: str | None, noted: bool
+) -> None:
+    reading = read_in(language, text, topic, kind)
+    if said is None:
+        assert not reading.understood
+    else:
+        assert (reading.said, reading.sure) == (said, True)
+        assert bool(reading.notes) is noted
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("zh-Hans", "我老伴住院了，我没有"), ("en", "my husband was in the hospital, not me")],
+)
+def test_a_spouse_stay_with_not_me_is_the_patients_no_with_a_note(language: str, text: str) -> None:
+    reading = read_in(language, text)
+    assert (reading.said, reading.sure) == ("no", True)
+    assert reading.notes
+
+
+@pytest.mark.parametrize(
+    "text", ["yes my heart doctor put me in for 2 nights", "yes the eye doctor kept me overnite"]
+)
+def test_other_care_beside_a_plain_yes_is_no_no(text: str) -> None:
+    # "heart doctor" alone is other care (a no with a note); beside a yes it does not turn it.
+    assert read_in("en", text).said == "yes"
+    assert read_in("en", "just my heart doctor").said == "no"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "no se me olvidaron 2"),
+        ("es", "no se me olvido una"),
+        ("en", "never missed 2"),
+    ],
+)
+def test_a_count_beside_a_no_to_missed_doses_is_asked_again(language: str, text: str) -> None:
+    reading = read_in(language, text, "missed_doses")
+    assert not reading.understood
+    assert read_in("es", "no se me olvido ninguna", "missed_doses").understood
+
+
+@pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        ("missed_doses", "i dont think i missed any"),
+        ("missed_doses", "i dont remember missing any"),
+        ("hospital", "i dont think i went to the er"),
+        ("changes", "i don't believe they changed anything"),
+    ],
+)
+def test_a_hedge_with_a_negation_in_it_is_asked_again_never_a_yes(topic: str, text: str) -> None:
+    # "I don't think" negates what follows as "not" does, and stays a hedge: no yes, no sure no.
+    reading = en(text, topic)
+    assert reading.said != "yes"
+    assert not reading.understood
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "count"),
+    [
+        ("en", "took them all except tuesday", None),
+        ("en", "no missed doses except sunday", None),
+        ("en", "none except when i was sick", None),
+        ("en", "nope, other than the weekend i was away", None),
+        ("en", "took them all except for the night one on friday", (1, 1)),
+        ("es", "ninguna excepto el domingo", None),
+    ],
+)
+def test_an_exception_to_a_no_missed_doses_is_a_missed_dose(
+    language: str, text: str, count: tuple[int, int] | None
+) -> None:
+    reading = read_in(language, text, "missed_doses")
+    assert (reading.said, reading.sure, reading.count) == ("yes", True, count)
+
+
+@pytest.mark.parametrize(
+    ("topic", "text", "said"),
+    [
+        # A change or a hospital stay is an event: what is excepted is news, not the topic.
+        ("changes", "Nothing new except I have been feeling dizzy", "no"),
+        ("hospital", "no hospital except a fever", "no"),
+        ("missed_doses", "no except my husband missed his", "no"),
+    ],
+)
+def test_an_exception_elsewhere_stays_a_note(topic: str, text: str, said: str) -> None:
+    reading = en(text, topic)
+    assert (reading.said, reading.sure) == (said, True)
+    assert reading.notes
