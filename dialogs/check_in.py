@@ -222,7 +222,7 @@ def _finish(
 ) -> Turn:
     words = dict(words or {})
     flags = flags_of(definition, answers)
-    ready = prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
+    ready = _ready_prompt(patient, anchor_date)
     if not flags:
         clear = Turn(
             state=state.idle(),
@@ -247,6 +247,16 @@ def _finish(
             ),
         ),
     )
+
+
+def _ready_prompt(patient: PatientFacts, anchor_date: dt.date) -> str:
+    """The all-clear thanks: "ready" only when no prescription of the pickup waits on a renewal
+    from the prescriber (then the patient is told we are asking, naming no medicine)."""
+    if anchor_date in patient.renewal_pending:
+        if patient.delivery:
+            return prompts.CHECK_IN_READY_DELIVERY_RENEWAL
+        return prompts.CHECK_IN_READY_RENEWAL
+    return prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
 
 
 def _delivery_answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:

@@ -69,6 +69,10 @@ class PatientFacts:
     # in the pharmacy's services file and its kind ("flu_shot"); None: nothing to offer. Worked
     # out only while a check-in is waiting for answers.
     service_offer: tuple[str, str] | None = None
+    # The pickups (anchor dates) a prescription of which waits on the prescriber: a pending
+    # renewal review item (bot/program/renewals.py). An all-clear check-in of such a pickup does
+    # not promise everything ready. Worked out only while a check-in is waiting for answers.
+    renewal_pending: tuple[dt.date, ...] = ()
     # Caregivers (dialogs/caregiver.py): the phones (as read, "(617) 555-0199") that get this
     # patient's messages and may answer for them.
     caregivers: tuple[str, ...] = ()

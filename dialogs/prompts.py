@@ -119,6 +119,12 @@ Q_MISSED_DOSES = N_("Have you missed any doses since your last pickup?")
 Q_ANYTHING_ELSE = N_("Anything else for the pharmacist?")
 Q_STILL_COMING = N_("Will you pick up on %(date)s?")
 CHECK_IN_READY = N_("Thank you! Your medicines will be ready for pickup on %(date)s.")
+# All clear, but a prescription of this pickup waits on a renewal: no promise that everything
+# is ready, and no medicine named (texts are not encrypted).
+CHECK_IN_READY_RENEWAL = N_(
+    "Thank you! Your pickup is on %(date)s. One of your prescriptions needs a new order from "
+    "your doctor; we are asking for it and will let you know."
+)
 CHECK_IN_FLAGGED = N_(
     "Thank you. A pharmacist will review your answers before we fill your medicines, "
     "and may call you."
@@ -187,6 +193,11 @@ CHECK_IN_DELIVERY_ADDRESS = N_("Should we deliver to the address we have on file
 CHECK_IN_DELIVERY_CALL = N_("Someone from the pharmacy will call you to confirm the address.")
 CHECK_IN_READY_DELIVERY = N_(
     "Thank you! We will deliver your medicines for your pickup date, %(date)s."
+)
+CHECK_IN_READY_DELIVERY_RENEWAL = N_(
+    "Thank you! Your delivery is planned for your pickup date, %(date)s. One of your "
+    "prescriptions needs a new order from your doctor; we are asking for it and will let you "
+    "know."
 )
 # Only for a patient who opted in to detailed messages: %(medicines)s names the medicines.
 PICKUP_REMINDER_DETAILED = N_(

@@ -14,6 +14,7 @@ What was read is remembered for the transaction (`store.queries.enrollment_of`,
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class PhoneRead:
     # patient id -> (preference row or None, allows drug names)
     preferences: dict[int, tuple[PatientPreference | None, bool]] = field(default_factory=dict)
     households: dict[int, int] = field(default_factory=dict)  # patient id -> household id
+    # patient id -> the pickups (anchor dates) a pending renewal review item is for
+    renewals: dict[int, tuple[dt.date, ...]] = field(default_factory=dict)
     # The reply stored for this MessageSid ("" when it had none); None: a new MessageSid.
     earlier_reply: str | None = None
 
@@ -81,6 +84,19 @@ def _statement(with_sid: bool) -> Any:
         .correlate(Patient)
         .scalar_subquery()
     )
+    # The pickups the pending renewals are for (bot/program/renewals.py keeps the anchor date
+    # in the item's details): the check-in does not promise "ready" for those.
+    renewing = (
+        select(func.aggregate_strings(ReviewItem.details["anchor_date"].as_string(), ","))
+        .where(
+            ReviewItem.patient_id == Patient.id,
+            ReviewItem.pharmacy_id == pharmacy_id,
+            ReviewItem.status == ReviewStatus.PENDING,
+            ReviewItem.kind == ReviewKind.RENEWAL,
+        )
+        .correlate(Patient)
+        .scalar_subquery()
+    )
     columns: list[Any] = [
         Patient,
         touched.label("touched"),
@@ -89,6 +105,7 @@ def _statement(with_sid: bool) -> Any:
         detailed.label("detailed"),
         HouseholdMember.household_id,
         pending.label("pending"),
+        renewing.label("renewing"),
     ]
     if with_sid:
         earlier = select(func.coalesce(Message.reply, "")).where(Message.sid == bindparam("sid"))
@@ -121,6 +138,8 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
                 item_kind, item_id = entry.rsplit(":", 1)
                 known = items.get(ReviewKind(item_kind))
                 items[ReviewKind(item_kind)] = min(int(item_id), known or int(item_id))
+        if row[7] and patient.id not in read.renewals:
+            read.renewals[patient.id] = renewal_anchors(row[7])
         if enrollment is not None:
             read.enrollments[patient.id] = enrollment
         read.preferences[patient.id] = (preference, kind == DETAILED[0])
@@ -132,9 +151,20 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
     queries.pending_items_known(session, pharmacy_id, pending_items)
     if sid is not None:
         if rows:
-            read.earlier_reply = rows[0][7]
+            read.earlier_reply = rows[0][8]
         else:
             earlier_message = queries.message_by_sid(session, sid)
             if earlier_message is not None:
                 read.earlier_reply = earlier_message.reply or ""
     return read
+
+
+def renewal_anchors(text: str) -> tuple[dt.date, ...]:
+    """The anchor dates of "2026-12-15,2026-12-15,..." (a renewal item without one is left out)."""
+    found: set[dt.date] = set()
+    for part in text.split(","):
+        try:
+            found.add(dt.date.fromisoformat(part.strip()))
+        except ValueError:
+            continue
+    return tuple(sorted(found))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.messages import display_phone
 from bot.languages import catalogs, serving
-from bot.program import assessments, caregivers, households, services
+from bot.program import assessments, caregivers, households, renewals, services
 from bot.program.open_days import open_days_of
 from bot.program.plans import FALLBACK_DAY, DayPlans, Proposal, TripPlans, eligible, proposal
 from bot.program.preferences import Preferences, cost_estimates
@@ -75,14 +75,25 @@ def dialog_context(
     )
     if found is not None:
         ctx = caregivers.in_context(found, ctx)
-    if state.dialog == "check_in" and subject is not None and pharmacy.services:
-        # Only while a check-in waits for answers: the offer follows an all-clear finish.
+    if state.dialog == "check_in" and subject is not None:
+        # Only while a check-in waits for answers: its all-clear finish says "ready" only when
+        # no renewal of the pickup is pending, and a service offer may follow it.
         anchor = dt.date.fromisoformat(str(state.data["anchor_date"]))
-        due = services.due_offer(session, pharmacy, subject, anchor, now_of(today))
+        renewing = (
+            read.renewals.get(subject.id, ())
+            if read is not None
+            else renewals.pending_anchors(session, subject.id)
+        )
+        due = (
+            services.due_offer(session, pharmacy, subject, anchor, now_of(today))
+            if pharmacy.services
+            else None
+        )
         ctx = replace(
             ctx,
             patients=tuple(
-                replace(p, service_offer=due) if p.id == subject.id else p for p in ctx.patients
+                replace(p, service_offer=due, renewal_pending=renewing) if p.id == subject.id else p
+                for p in ctx.patients
             ),
         )
     return ctx

@@ -11,6 +11,8 @@ fills they concern (store/fills.py `state`, `picked_up_on`):
   a changed days' supply or quantity updates it, never doubles it.
 - Another kind without an event id gets one from its content (patient, rx, fill date, kind,
   day), so the same row imported again is still "unchanged".
+- A fill dated after today at the pharmacy (its timezone) is rejected, whatever the kind: a
+  typo in the year, as the export refuses a last fill in the future. Today itself is kept.
 
 Writing is set-based (the stored events and fills of the batch are read as plain rows, new and
 changed ones written with executemany a chunk at a time: bot/imports/dispensing_rows.py), so
@@ -28,6 +30,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -92,11 +95,17 @@ def record_events(
             event.ref, event.event_id, event.patient_id, event.rx_number, "rejected", reason
         )
 
-    # 1. Who and what: the patient and the prescription must be the pharmacy's.
+    # 1. When, who and what: a fill not after today at the pharmacy (a later one is a typo in
+    # the year, as in the export: bot/imports/export_rows.py), the patient and the
+    # prescription the pharmacy's.
+    today = now.astimezone(ZoneInfo(pharmacy.timezone)).date()
     checked: list[tuple[int, Event, int, str]] = []  # (index, event, patient.id, event id)
     for index, event in enumerate(batch):
         if index in unreadable:
             reject(index, event, "an id contains a NUL character")
+            continue
+        if event.fill_date > today:
+            reject(index, event, future_fill(event.fill_date, today))
             continue
         patient_id = patients.get(event.patient_id)
         if patient_id is None:
@@ -188,6 +197,14 @@ def record_events(
     if touched:
         report.cycles_changed = pickups.recheck(session, pharmacy, touched, now)
     return report
+
+
+def future_fill(fill_date: dt.date, today: dt.date) -> str:
+    """Why a fill dated after `today` (the pharmacy's date) is refused."""
+    return (
+        f"fill_date '{fill_date.isoformat()}' is after today ({today.isoformat()}): a fill "
+        "cannot be in the future (a typo in the year?)"
+    )
 
 
 def _derived_id(event: Event) -> str:

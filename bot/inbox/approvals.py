@@ -148,8 +148,16 @@ def approve_check_in(
             told = "The pickup date has passed, so no text was sent: call the patient."
         else:
             params: dict[str, Param] = {"date": check_in.anchor_date}
-            sent.append(_text_approval(session, item, patient, prompts.CHECK_IN_READY, params, now))
-            told = "The patient is being texted that the medicines will be ready."
+            # A renewal still asked of the prescriber for this pickup: "ready" is not promised.
+            renewing = check_in.anchor_date in renewals.pending_anchors(session, patient.id)
+            ready = prompts.CHECK_IN_READY_RENEWAL if renewing else prompts.CHECK_IN_READY
+            sent.append(_text_approval(session, item, patient, ready, params, now))
+            told = (
+                "The patient is being texted the pickup day and that a renewal is being asked "
+                "for (the renewal item is still pending)."
+                if renewing
+                else "The patient is being texted that the medicines will be ready."
+            )
     record(
         session,
         actor.audit_name,

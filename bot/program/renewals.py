@@ -54,3 +54,18 @@ def ask_in_time(
                 created_at=now,
             )
         )
+
+
+def pending_anchors(session: Session, patient_id: int) -> tuple[dt.date, ...]:
+    """The pickups (anchor dates) for which a renewal of the patient's is still pending. The
+    inbound path reads these with the phone's patients (store/phone_read.py); this is for a
+    step that did not."""
+    found: set[dt.date] = set()
+    for item in queries.review_items_of(session, patient_id, ReviewKind.RENEWAL):
+        anchor = (item.details or {}).get("anchor_date")
+        if item.status == ReviewStatus.PENDING and isinstance(anchor, str):
+            try:
+                found.add(dt.date.fromisoformat(anchor))
+            except ValueError:
+                continue
+    return tuple(sorted(found))

@@ -207,7 +207,7 @@ def test_english_sms_skips_the_follow_up_and_takes_a_choice_by_number(
     assert feeling.endswith("Reply Better, The same, or Worse.")
     phone.text("2")  # the second choice
     [done] = phone.text("yes")
-    assert done.startswith("Thank you! Your medicines will be ready")
+    assert done.startswith("Thank you! Your pickup is on")  # all clear; RX700103 is renewing
     saved = check_in_of(sessions, MARGARET)
     assert (saved.status.value, saved.definition, saved.flags) == ("ready", "check_in@2", [])
     assert "doses_missed" not in saved.answers

@@ -296,7 +296,7 @@ def test_an_assessment_waits_for_the_check_in_the_phone_is_in(
     for _ in range(4):
         assert "flu shot" not in phone.text("no")[0]  # the check-in is not interrupted
     [last] = phone.text("yes")
-    assert last.startswith("Thank you! Your medicines will be ready")
+    assert last.startswith("Thank you! Your pickup is on")  # all clear; RX700103 is renewing
     assert "Would you like a flu shot at your next pickup? Reply YES or NO." in last
     phone.text("no")
     [answered] = responses(sessions)

@@ -153,6 +153,18 @@ CASES: dict[str, dict[str, Case]] = {
             note="all clear, then a flu shot offered and declined",
         ),
     },
+    "check_in_renewal_pending": {
+        "en": Case(
+            "",
+            [open_check_in(), *texts("no", "no", "no", "no", "yes")],
+            note="all clear, but a prescription of the Dec 15 pickup waits on a renewal",
+        ),
+        "es": Case(
+            "",
+            [open_check_in(), *texts("no", "no", "nada", "no", "sí")],
+            note="todo bien, pero una receta de la recogida del 15 de dic. espera renovación",
+        ),
+    },
     "check_in_closed_day": {
         "en": Case(
             "", [open_check_in(), *texts("no", "no", "no", "no", "yes")], note="Dec 15 closed"
@@ -182,6 +194,7 @@ CASE_SETUP: dict[str, dict[str, object]] = {
     "anchor_sync_visit": {"trip_plans": SYNC_VISIT, "proposed_anchor_day": 15},
     "anchor_closed_day": {"trip_plans": CLOSED_25},
     "check_in_service_offer": {"service_offer": ("flu_shot", "flu_shot")},
+    "check_in_renewal_pending": {"renewal_pending": (ANCHOR,)},
 }
 
 # Conversations whose patient has already chosen a day start from that context.
@@ -196,6 +209,7 @@ PRE_ENROLLED = {
     "enrolled_patient_writes",
     "check_in_closed_day",
     "check_in_service_offer",
+    "check_in_renewal_pending",
 }
 CONSENTED = {"anchor_day_forms", "anchor_sync_visit", "anchor_closed_day"}
 

@@ -93,6 +93,38 @@ def test_approving_a_flagged_check_in_lets_the_fill_proceed_and_tells_the_patien
     assert event.after["messages"] == [text.id]
 
 
+def test_approving_a_check_in_whose_pickup_waits_on_a_renewal_does_not_say_ready(
+    inbox: Inbox,
+) -> None:
+    """As the all-clear check-in (dialogs/check_in.py): while the prescriber is still asked for
+    a renewal of that pickup, the approval text gives the day and says so, naming nothing."""
+    with transaction(inbox.sessions) as s:
+        margaret = patient(s, "P1001")
+        item = flagged_check_in(s, margaret)
+        s.add(
+            ReviewItem(
+                pharmacy_id=margaret.pharmacy_id,
+                patient_id=margaret.id,
+                phone=margaret.phone,
+                kind=ReviewKind.RENEWAL,
+                status=ReviewStatus.PENDING,
+                priority=1,
+                summary="Ask the prescriber to renew Metformin 500 mg tablet (RX700103).",
+                details={"rx_number": "RX700103", "anchor_date": "2026-12-15"},
+                created_at=NOW,
+            )
+        )
+        item_id = item.id
+    inbox.sign_in()
+    assert act(inbox, item_id, "approve").status_code == 303
+    [text] = outbound(inbox)
+    assert text.body.startswith(
+        "Thank you! Your pickup is on Tuesday, December 15, 2026. One of your prescriptions "
+        "needs a new order from your doctor"
+    )
+    assert "ready" not in text.body and "Metformin" not in text.body
+
+
 def test_approving_an_enrollment_activates_it_and_confirms_in_the_patients_language(
     inbox: Inbox,
 ) -> None:

@@ -36,7 +36,7 @@ def event(event_id: str, kind: str, **values: Any) -> dict[str, Any]:
         "event": kind,
         "patient_id": "P1001",
         "rx_number": "RX700101",
-        "fill_date": "2026-12-12",
+        "fill_date": "2026-11-12",
         **values,
     }
 
@@ -45,10 +45,10 @@ def test_a_batch_gets_one_answer_per_event_and_a_repeat_changes_nothing(cli: Inb
     batch = {
         "events": [
             event("E1", "dispensed", days_supply=30, quantity="30"),
-            event("E2", "picked_up", event_date="2026-12-15"),
+            event("E2", "picked_up", event_date="2026-11-15"),
             event("E3", "dispensed", patient_id="P9999", days_supply=30, quantity=30),
             event("E4", "dispensed", rx_number="RX999", days_supply=30, quantity=30),
-            event("E5", "dispensed", fill_date="2026-12-40", days_supply="thirty", quantity=30),
+            event("E5", "dispensed", fill_date="2026-11-40", days_supply="thirty", quantity=30),
             event("E6", "handed_out"),
         ]
     }
@@ -69,7 +69,7 @@ def test_a_batch_gets_one_answer_per_event_and_a_repeat_changes_nothing(cli: Inb
     )
     assert results[3]["reason"].startswith("rx_number 'RX999' is not a prescription of")
     assert results[4]["reason"] == (
-        "fill_date '2026-12-40' is not a date (expected YYYY-MM-DD); "
+        "fill_date '2026-11-40' is not a date (expected YYYY-MM-DD); "
         "days_supply 'thirty' is not a number"
     )
     assert results[5]["reason"] == (
@@ -79,13 +79,14 @@ def test_a_batch_gets_one_answer_per_event_and_a_repeat_changes_nothing(cli: Inb
     assert [r["status"] for r in again["results"]] == ["unchanged", "unchanged"]
     assert again["fills_created"] == again["fills_updated"] == 0
     changed = cli.client.post(
-        URL, json={"events": [event("E2", "picked_up", event_date="2026-12-16")]}, headers=writer
+        URL, json={"events": [event("E2", "picked_up", event_date="2026-11-16")]}, headers=writer
     ).json()
     assert changed["results"][0]["status"] == "rejected"
     assert "event_id 'E2' was recorded before with other content" in changed["results"][0]["reason"]
     with transaction(cli.sessions) as s:
-        (fill,) = s.scalars(select(Fill).where(Fill.fill_date == dt.date(2026, 12, 12))).all()
-        assert (fill.state, fill.picked_up_on) == ("picked_up", dt.date(2026, 12, 15))
+        on_the_day = (Fill.fill_date == dt.date(2026, 11, 12), Fill.rx_number == "RX700101")
+        (fill,) = s.scalars(select(Fill).where(*on_the_day)).all()
+        assert (fill.state, fill.picked_up_on) == ("picked_up", dt.date(2026, 11, 15))
         audits = s.scalars(select(AuditEvent).where(AuditEvent.action == "dispensing_events")).all()
         assert len(audits) == 3 and "API token pharmacy-system" in audits[0].actor
         assert audits[0].after is not None and audits[0].after["rejected"] == 4
@@ -156,3 +157,33 @@ def test_odd_ids_are_answered_never_a_server_error(cli: Inbox) -> None:
     assert reasons[0] == "an id contains a NUL character"
     assert reasons[1] == "event_id is blank"
     assert "days_supply" in reasons[2] and "quantity 'NaN' is not a number" in reasons[2]
+
+
+def test_a_fill_dated_after_today_is_rejected_and_the_others_kept(cli: Inbox) -> None:
+    """QA: the export refused a last fill dated after today, the API kept one (2027 typed for
+    2026). Today is the pharmacy's: Nov 29 in New York (tests/helpers.py NOW); a fill dated
+    today is kept. The batch is answered 200 with the bad event named, never a 500."""
+    writer = token("dispensing:write")
+    batch = {
+        "events": [
+            event("F1", "dispensed", fill_date="2027-11-20", days_supply=30, quantity=30),
+            event("F2", "dispensed", fill_date="2026-11-29", days_supply=30, quantity=30),
+            event("F3", "picked_up", fill_date="2026-11-30", event_date="2026-11-30"),
+        ]
+    }
+    answer = cli.client.post(URL, json=batch, headers=writer)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["recorded"], body["rejected"], body["fills_created"]) == (1, 2, 1)
+    assert [r["status"] for r in body["results"]] == ["rejected", "recorded", "rejected"]
+    assert body["results"][0]["reason"] == (
+        "fill_date '2027-11-20' is after today (2026-11-29): a fill cannot be in the future "
+        "(a typo in the year?)"
+    )
+    assert body["results"][2]["reason"].startswith(
+        "fill_date '2026-11-30' is after today (2026-11-29)"
+    )
+    with transaction(cli.sessions) as s:
+        dates = set(s.scalars(select(Fill.fill_date).where(Fill.rx_number == "RX700101")))
+        assert dt.date(2026, 11, 29) in dates
+        assert not {dt.date(2027, 11, 20), dt.date(2026, 11, 30)} & dates

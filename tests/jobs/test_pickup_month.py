@@ -105,9 +105,10 @@ def test_two_months_picked_up_dropped_out_and_reopened(world: World) -> None:
     # December: check-in at T-7, answered all clear; fills on prep day; Margaret picks up.
     run_days(world, dt.date(2026, 11, 29), dt.date(2026, 12, 8))
     answer(world, "no", "no", "no", "no", "yes")
+    run_days(world, dt.date(2026, 12, 9), dt.date(2026, 12, 12))  # a fill is not dated ahead
     events(world, *prepared("P1001", MARGARET, dt.date(2026, 12, 12)))
     events(world, *prepared("P1004", ROBERT, dt.date(2026, 12, 12)))
-    run_days(world, dt.date(2026, 12, 9), dt.date(2026, 12, 15))
+    run_days(world, dt.date(2026, 12, 13), dt.date(2026, 12, 15))
     events(world, *picked_up("P1001", MARGARET, dt.date(2026, 12, 12), dec15))
     run_days(world, dt.date(2026, 12, 16), dt.date(2026, 12, 20))
     assert cycles(world, "P1001") == [("2026-12-15", "open")]  # grace days not over

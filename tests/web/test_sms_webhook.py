@@ -398,3 +398,48 @@ def test_renewals_become_tasks_once_when_the_check_in_opens(client: TestClient, 
         assert items[0].summary.startswith("Ask the prescriber to renew Metformin 500 mg tablet")
         texts = s.scalars(select(Message.body).where(Message.direction == Direction.OUTBOUND)).all()
         assert not any("Metformin" in t for t in texts)  # staff-facing only
+
+
+def _all_clear_after_renewal_check_in(
+    client: TestClient,
+    sessions,
+    renewal_status: str | None,  # type: ignore[no-untyped-def]
+) -> tuple[str, str]:
+    """Margaret enrolls, her check-in opens (RX700103 needs a renewal for this pickup: a
+    pending review item), the item is left pending or moved to `renewal_status`, and she
+    answers all clear. Her last reply, and the text expected for a pending renewal."""
+    phone = Phone(client, MARGARET)
+    for body in ("hi", "yes", "15"):
+        phone.text(body)
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert runtime.open_check_in(1, "P1001") is not None
+    with transaction(sessions) as s:
+        (item,) = s.scalars(select(ReviewItem).where(ReviewItem.kind == "renewal")).all()
+        if renewal_status is not None:
+            item.status = renewal_status
+        anchor = s.scalars(select(CheckIn.anchor_date)).one()
+    for body in ("no", "no", "no", "no"):
+        phone.text(body)
+    (reply,) = phone.text("yes")
+    return reply, i18n.render(Say(prompts.CHECK_IN_READY_RENEWAL, {"date": anchor}), "en")
+
+
+def test_an_all_clear_check_in_with_a_renewal_pending_does_not_say_ready(
+    client: TestClient, sessions
+) -> None:
+    """QA: "Your medicines will be ready" was texted while we were still asking the doctor to
+    renew one of them. The patient is told the pickup day and that we are asking, with no
+    medicine named."""
+    reply, expected = _all_clear_after_renewal_check_in(client, sessions, None)
+    assert reply == expected
+    assert reply.startswith("Thank you! Your pickup is on ")
+    assert "will be ready" not in reply and "Metformin" not in reply
+    with transaction(sessions) as s:
+        assert s.scalars(select(CheckIn.status)).one().value == "ready"
+
+
+def test_an_all_clear_check_in_says_ready_once_the_renewal_is_done(
+    client: TestClient, sessions
+) -> None:
+    reply, _ = _all_clear_after_renewal_check_in(client, sessions, "done")
+    assert reply.startswith("Thank you! Your medicines will be ready for pickup on ")
