@@ -9,14 +9,17 @@ fewest_trips policy. Every plan works out all 28 anchor days to compare their tr
 Then times `recommend` alone (the offer's day after a "yes": the 28 days compared, no detailed
 plan) for two typical patients: P1001's four medicines (one an inhaler) and the six tablets
 of P1003 and P1005 together, on the defaults and on the closed-Sundays calendar (this process's
-CPU time, the best of five runs: the machine is shared).
+CPU time, the best of five runs: the machine is shared), and again with a day later at each
+call, so nothing kept from the call before helps (a patient's first "yes").
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from dialogs.plan.model import Medication, ProgramSettings
 from dialogs.plan.open_days import OpenDays
@@ -66,6 +69,23 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
                     recommend(medications, EXPORT_DAY, program)
                 runs.append((time.process_time() - started) / calls * 1000)
             out(f"  {patient:24} {name:36} {min(runs):6.3f} ms a call")
+    # The same patient a day later each time: no date repeats, so what is kept per process
+    # (pickup days, fill calendars) is of no help, as for a patient's first "yes".
+    out(f"recommend, each of {calls} calls a day later (nothing kept from the call before):")
+    for patient, medications in TYPICAL.items():
+        program = PROGRAMS["closed Sundays and federal holidays"]
+        later = [
+            [
+                replace(m, last_fill_date=m.last_fill_date + dt.timedelta(days=n))
+                for m in medications
+            ]
+            for n in range(1, calls + 1)
+        ]
+        started = time.process_time()
+        for n, moved in enumerate(later, start=1):
+            recommend(moved, EXPORT_DAY + dt.timedelta(days=n), program)
+        per_call = (time.process_time() - started) / calls * 1000
+        out(f"  {patient:24} {'closed Sundays and federal holidays':36} {per_call:6.3f} ms a call")
 
 
 if __name__ == "__main__":
