@@ -105,6 +105,50 @@ class ShortFillCharge:
     note: str | None = None
 
 
+def _sync_law(state: str | None, sync_laws: Mapping[str, SyncLaw] | None) -> SyncLaw | None:
+    return None if state is None or sync_laws is None else sync_laws.get(state.upper())
+
+
+def charge_rule(
+    medication: Medication,
+    state: str | None = None,
+    sync_laws: Mapping[str, SyncLaw] | None = None,
+) -> ChargeRule:
+    """How the prescription's payer charges a short fill, whatever its days."""
+    payer = medication.payer
+    if payer == "cash":
+        return "cash_per_unit"
+    if payer in (None, "medicare_d") and (medication.antibiotic or medication.original_container):
+        return "part_d_exception"
+    if medication.coinsurance is not None and medication.cost_per_day is not None:
+        return "coinsurance"
+    if payer in (None, "medicare_d"):
+        return "part_d_daily_rate"
+    law = _sync_law(state, sync_laws)
+    if law is None or payer not in law.payers:
+        return "no_law"
+    schedule = medication.dea_schedule
+    if schedule is not None and schedule in law.excluded_schedules:
+        return "schedule_excluded"
+    return "state_law"
+
+
+def patient_pays(
+    medication: Medication, rule: ChargeRule, days: int, month_supply_days: int = 30
+) -> Decimal:
+    """What the patient pays for a short fill billed for `days` under `rule` (`charge_rule`)."""
+    if rule == "cash_per_unit":
+        units = units_for_days(days, medication.daily_quantity or Decimal(0))
+        return cash_price(medication, units, month_supply_days)
+    if rule == "coinsurance":
+        assert medication.coinsurance is not None and medication.cost_per_day is not None
+        return coinsurance_cost(medication.coinsurance, medication.cost_per_day, days)
+    if rule in ("part_d_daily_rate", "state_law"):
+        month = package_month_days(medication.days_supply, month_supply_days)
+        return prorated_copay(medication.copay, days, month)
+    return full_fill_cost(medication, month_supply_days)  # nothing prorates it
+
+
 def short_fill_charge(
     medication: Medication,
     days: int,
@@ -118,69 +162,44 @@ def short_fill_charge(
 
     `state` is the pharmacy's; `sync_laws` the state laws known (ProgramSettings.sync_laws).
     """
+    rule = charge_rule(medication, state, sync_laws)
+    pays = patient_pays(medication, rule, days, month_supply_days)
     full = full_fill_cost(medication, month_supply_days)
-    month = package_month_days(medication.days_supply, month_supply_days)
-    payer = medication.payer
+    prorated = rule not in ("part_d_exception", "no_law", "schedule_excluded")
 
-    def charge(
-        pays: Decimal, prorated: bool, basis: str, rule: ChargeRule, note: str | None = None
-    ) -> ShortFillCharge:
+    def charge(basis: str, note: str | None = None) -> ShortFillCharge:
         return ShortFillCharge(pays, full, dispensing_fee, prorated, basis, rule, note)
 
-    def daily_rate(basis_tail: str, rule: ChargeRule, note: str | None = None) -> ShortFillCharge:
-        rate = daily_cost_share(medication.copay, month)
-        return charge(
-            prorated_copay(medication.copay, days, month),
-            True,
-            f"${rate} a day (${medication.copay} / {month} days) for {days} days{basis_tail}.",
-            rule,
-            note,
-        )
-
-    if payer == "cash":
+    payer = medication.payer
+    if rule == "cash_per_unit":
         units = units_for_days(days, medication.daily_quantity or Decimal(0))
-        pays = cash_price(medication, units, month_supply_days)
-        basis = f"Cash: {plural(units, 'unit')} at the month's price (${medication.copay})."
-        return charge(pays, True, basis, "cash_per_unit")
-    if payer in (None, "medicare_d") and (medication.antibiotic or medication.original_container):
+        return charge(f"Cash: {plural(units, 'unit')} at the month's price (${medication.copay}).")
+    if rule == "part_d_exception":
         what = "An antibiotic" if medication.antibiotic else "Dispensed in the original container"
-        return charge(
-            full, False, f"{what}: Part D daily cost-sharing does not apply.", "part_d_exception"
-        )
-    if medication.coinsurance is not None and medication.cost_per_day is not None:
+        return charge(f"{what}: Part D daily cost-sharing does not apply.")
+    if rule == "coinsurance":
+        assert medication.coinsurance is not None
         pct = to_cents(medication.coinsurance * 100).normalize()
+        return charge(f"{pct:f}% coinsurance on {days} days at ${medication.cost_per_day} a day.")
+    law = _sync_law(state, sync_laws)
+    if rule in ("part_d_daily_rate", "state_law"):
+        month = package_month_days(medication.days_supply, month_supply_days)
+        rate = daily_cost_share(medication.copay, month)
+        tail = "" if law is None or rule == "part_d_daily_rate" else f" ({law.citation})"
+        unknown = "The payer is not in the export: estimated with Part D's daily rate."
         return charge(
-            coinsurance_cost(medication.coinsurance, medication.cost_per_day, days),
-            True,
-            f"{pct:f}% coinsurance on {days} days at ${medication.cost_per_day} a day.",
-            "coinsurance",
+            f"${rate} a day (${medication.copay} / {month} days) for {days} days{tail}.",
+            unknown if payer is None else None,
         )
-    if payer is None:
-        return daily_rate(
-            "",
-            "part_d_daily_rate",
-            "The payer is not in the export: estimated with Part D's daily rate.",
-        )
-    if payer == "medicare_d":
-        return daily_rate("", "part_d_daily_rate")
-    name = PAYER_NAMES[payer]
-    law = None if state is None or sync_laws is None else sync_laws.get(state.upper())
-    if law is None or payer not in law.payers:
+    if rule == "no_law":
+        assert payer is not None and payer != "cash"
         where = f"in {state.upper()}" if state else "here"
         return charge(
-            full,
-            False,
-            f"No state med sync law makes {name} plans prorate the copay {where}.",
-            "no_law",
+            f"No state med sync law makes {PAYER_NAMES[payer]} plans prorate the copay {where}.",
             MAY_CHARGE_FULL_COPAY,
         )
-    schedule = medication.dea_schedule
-    if schedule is not None and schedule in law.excluded_schedules:
-        return charge(
-            full,
-            False,
-            f"{SCHEDULE_NAMES[schedule]}: {law.citation} leaves it out.",
-            "schedule_excluded",
-            MAY_CHARGE_FULL_COPAY,
-        )
-    return daily_rate(f" ({law.citation})", "state_law")
+    assert law is not None and medication.dea_schedule is not None
+    return charge(
+        f"{SCHEDULE_NAMES[medication.dea_schedule]}: {law.citation} leaves it out.",
+        MAY_CHARGE_FULL_COPAY,
+    )

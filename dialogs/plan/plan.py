@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dialogs.plan.anchor import AnchorRecommendation, recommend_anchor
-from dialogs.plan.dates import LAST_ANCHOR_DAY, check_anchor_day, format_date, ordinal, plural
+from dialogs.plan.dates import check_anchor_day, format_date, ordinal, plural
 from dialogs.plan.day_plan import DayPlan, PlanLine, day_plan
+from dialogs.plan.day_scores import day_scores
 from dialogs.plan.model import Cycle, Medication, PlanError, ProgramSettings
 from dialogs.plan.open_days import MovedDate
 from dialogs.plan.plan_json import (
@@ -246,11 +247,9 @@ def _recommended(
     settings: ProgramSettings,
     preferred_day: int | None,
 ) -> AnchorRecommendation:
-    # Every day is planned: the days are compared by the trips, short fills and cost they need.
-    scores = {
-        d: day_plan(d, reconciliations, today, settings, detailed=False).score()
-        for d in range(1, LAST_ANCHOR_DAY + 1)
-    }
+    # Every day is scored: the days are compared by the trips, short fills and cost they need
+    # (`day_plan(d, ...).score()`'s numbers, without building the plans).
+    scores = day_scores(reconciliations, today, settings)
     return recommend_anchor(reconciliations, today, settings, preferred_day, scores)
 
 

@@ -123,8 +123,11 @@ def test_three_missed_cycles_disenroll() -> None:
 def test_the_plan_benchmark_runs_and_reports_each_program() -> None:
     printed: list[str] = []
     plan_bench.main(["--rounds", "1"], printed.append)
-    assert len(printed) == 4
-    assert all(" 10 plans " in line and " ms a plan" in line for line in printed[1:])
+    assert len(printed) == 12
+    assert all(" 10 plans " in line and " ms a plan" in line for line in printed[1:4])
+    assert printed[4].startswith("recommend (the offer's day)")
+    assert printed[9].startswith("recommend, each of")
+    assert all(line.endswith(" ms a call") for line in printed[5:9] + printed[10:])
 
 
 def test_a_ninety_day_medicine_joins_months_later_and_every_pickup_until_then_is_a_trip() -> None:
