@@ -96,7 +96,11 @@ class _Found:
 _CLAUSE_BREAK = re.compile(r"[,.;!?\n，。；！？、]")
 
 
+_DOTTED_HALF = re.compile(r"\b([ap])\.\s?m\b\.?", re.IGNORECASE)  # "a.m." is one word
+
+
 def _clauses(text: str) -> list[list[str]]:
+    text = _DOTTED_HALF.sub(r"\1m", text)
     return [w for w in (words_of(part) for part in _CLAUSE_BREAK.split(text)) if w]
 
 
@@ -126,8 +130,9 @@ def is_question(text: str, vocab: Vocabulary, back: object | None) -> bool:
         return True
     pw = preference_words(vocab)
     words = words_of(text)
-    for n in (1, 2):
-        if " ".join(words[:n]) in pw.interrogative:
+    opening = [f for f in _scan(text, pw, (NO_PREFERENCE,)) if f.clause == 0 and f.start == 0]
+    for n in (1, 2):  # "como sea" (whatever) is no "cómo" once accents are gone
+        if " ".join(words[:n]) in pw.interrogative and not opening:
             return True
     return bool(_scan(text, pw, ("asking",)))
 
@@ -216,7 +221,7 @@ def _clock_parts(text: str, pw: PreferenceWords) -> set[str] | None:
             j = i + 1
             if j < len(words) and re.fullmatch(r"\d{2}", words[j]):  # "10 30 am"
                 j += 1
-            for n in (2, 1):
+            for n in (3, 2, 1):
                 after = " ".join(words[j : j + n])
                 if half is None and after in pw.phrases["am"]:
                     half, j = "am", j + n
@@ -256,6 +261,8 @@ def _part_of(hour: int, half: str | None, relation: str | None) -> str | None:
             h24 = hour
         elif hour == 12:
             h24 = 12  # noon
+        elif hour == 4:
+            h24 = 16  # nobody wants texts at 4 in the morning, and 4 is no option
         elif relation == "after" and 1 <= hour <= 8:
             h24 = hour + 12  # "after 5": nobody asks for texts after 5 in the morning
         elif relation == "before" and 9 <= hour <= 11:

@@ -195,6 +195,13 @@ def _read_words(step: str, event: Text, ctx: Context) -> str | None:
 _OPTION_VALUES = {"delivery": "yes", "pickup": "no", "call": "yes", "text": "no"}
 
 
+def answers_with_calls(state: State, text: str, ctx: Context) -> bool:
+    """ "Call me" while the channel question is open chooses calls (it is no request for a
+    pharmacist's call-back there)."""
+    asked = state.dialog == NAME and state.step == "channel"
+    return asked and _read("channel", Text(text), ctx) == "yes"
+
+
 def _keypad_words(event: Event) -> str:
     digits = getattr(event, "digits", "")
     return f"keypad {digits}" if digits else ""

@@ -16,6 +16,7 @@ from dialogs import preferences
 from dialogs.turn import Text
 
 HERE = Path(__file__).parent / "replies.tsv"
+LATER = Path(__file__).parent / "replies_later.tsv"  # written after the rules: a check
 # What `_read` returns for each meaning (the channel question: YES is calls).
 EXPECTED = {
     "channel": {"call": "yes", "text": "no"},
@@ -38,9 +39,9 @@ class Reply:
         return EXPECTED.get(self.question, {}).get(self.meaning, self.meaning)
 
 
-def replies() -> list[Reply]:
+def replies(path: Path = HERE) -> list[Reply]:
     out = []
-    for line in HERE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         language, question, meaning, text = line.split("\t")
@@ -62,7 +63,12 @@ def dangerous(reply: Reply, got: str | None) -> bool:
 
 
 def main() -> None:
-    rows = replies()
+    for path in (HERE, LATER):
+        print(f"== {path.name}")
+        report(replies(path))
+
+
+def report(rows: list[Reply]) -> None:
     right = 0
     bad = 0
     by: dict[tuple[str, str], list[int]] = {}
