@@ -328,7 +328,8 @@ def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) 
     wanted = _preference_intent(state, text, ctx)  # before "call me": "call me instead"
     if wanted is not None:
         return wanted
-    if asks_for_pharmacist(text, vocab):
+    # "call me" to "calls instead of texts?" is the answer, not a request for a pharmacist.
+    if asks_for_pharmacist(text, vocab) and not preferences.answers_with_calls(state, text, ctx):
         return _pharmacist(state, ctx, anyone)
     other = who.switch(text, ctx, state.subject) if state.subject is not None else None
     if other is not None:

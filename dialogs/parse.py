@@ -80,6 +80,9 @@ class Vocabulary:
     # The reader's words (dialogs/reading.py): phrase lists by category, "topics" and
     # "topic_no" (topic -> phrases) and "counts" (phrase -> (low, high)), as written.
     reading: Mapping[str, Any] = field(default_factory=dict)
+    # Words inside an answer to a preference question (dialogs/preference_reading.py): lists
+    # of phrases by name ("text", "call", "pickup", "morning", "any", ...), as written.
+    preference_words: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, raw: Mapping[str, object], language: str) -> Vocabulary:
@@ -115,6 +118,7 @@ class Vocabulary:
             preferences=_phrases(raw.get("preferences", {}), language),
             months={normalize(str(k)): int(v) for k, v in months_raw.items()},
             reading=_reading(raw.get("reading", {}), language),
+            preference_words=_reading(raw.get("preference_words", {}), language),
         )
 
     def merge(self, *others: Vocabulary) -> Vocabulary:
@@ -132,8 +136,10 @@ class Vocabulary:
         preferences: dict[str, str] = {}
         months: dict[str, int] = {}
         reading: dict[str, Any] = {}
+        preference_words: dict[str, Any] = {}
         for v in vocabs:
             _merge_reading(reading, v.reading)
+            _merge_reading(preference_words, v.preference_words)
         for v in reversed(vocabs):  # the first vocabulary wins a clash
             names.update(v.language_names)
             numbers.update(v.numbers)
@@ -155,6 +161,7 @@ class Vocabulary:
             preferences=preferences,
             months=months,
             reading=reading,
+            preference_words=preference_words,
         )
 
 

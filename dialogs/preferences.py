@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dialogs import preference_reading as reading
 from dialogs import prompts
-from dialogs.common import base_params, read_number, read_yes_no, written
+from dialogs.common import base_params, question_back, read_number, read_yes_no, written
 from dialogs.context import Context, PatientFacts
 from dialogs.parse import preference_phrase
 from dialogs.state import State
@@ -146,7 +147,8 @@ def _effects(patient: PatientFacts, name: str, value: str, wording: str) -> tupl
 
 
 def _read(step: str, event: Event, ctx: Context) -> str | None:
-    """The answer to `step` in stored form, "skip", or None when it is unclear."""
+    """The answer to `step` in stored form, "skip", or None when it is unclear
+    (dialogs/preference_reading.py has the rules)."""
     if isinstance(event, Text):
         said = preference_phrase(event.body, ctx.vocab)
         if said == SKIP:
@@ -156,12 +158,48 @@ def _read(step: str, event: Event, ctx: Context) -> str | None:
             if step == "channel":
                 return "yes" if value == "call" else "no"
             return value
+        return _read_words(step, event, ctx)
     if step == "time":
         position = read_number(event, ctx)
         ok = position is not None and 1 <= position <= len(TIMES)
         return TIMES[position - 1] if ok and position is not None else None
     said_yes = read_yes_no(event, ctx)
     return None if said_yes is None else ("yes" if said_yes else "no")
+
+
+def _read_words(step: str, event: Text, ctx: Context) -> str | None:
+    text, vocab = event.body, ctx.vocab
+    if reading.is_question(text, vocab, question_back(event, ctx)):
+        return None  # "how much is delivery?" is no yes
+    if step in reading.OPTIONS:
+        option = reading.read_choice(step, text, vocab)
+        if option is not None:
+            return _OPTION_VALUES.get(option)  # "" (unclear) -> None
+    if step == "time":
+        part = reading.read_part_of_day(text, vocab)
+        if part is not None:
+            return part or None
+    if reading.no_preference(text, vocab):
+        return None if step == "detailed" else SKIP  # never a consent
+    if step == "time":
+        position = read_number(event, ctx)
+        ok = position is not None and 1 <= position <= len(TIMES)
+        return TIMES[position - 1] if ok and position is not None else None
+    said_yes = read_yes_no(event, ctx)
+    if said_yes and step == "detailed" and reading.consent_doubt(text, vocab):
+        return None  # "yes but only the first letter": no consent on a guess
+    return None if said_yes is None else ("yes" if said_yes else "no")
+
+
+# The option named, as `_read` returns it (the channel question asks "calls instead?").
+_OPTION_VALUES = {"delivery": "yes", "pickup": "no", "call": "yes", "text": "no"}
+
+
+def answers_with_calls(state: State, text: str, ctx: Context) -> bool:
+    """ "Call me" while the channel question is open chooses calls (it is no request for a
+    pharmacist's call-back there)."""
+    asked = state.dialog == NAME and state.step == "channel"
+    return asked and _read("channel", Text(text), ctx) == "yes"
 
 
 def _keypad_words(event: Event) -> str:

@@ -61,6 +61,26 @@ SAID = {
 }
 
 
+OWN_WORDS = {
+    "en": [
+        "SETTINGS",
+        "my daughter picks them up",
+        "texts are fine",
+        "after 5",
+        "only the first letter?",
+        "no, don't name them",
+    ],
+    "es": [
+        "AJUSTES",
+        "mi hija los recoge",
+        "los mensajes están bien",
+        "después de las 6",
+        "¿solo la primera letra?",
+        "no, no los nombren",
+    ],
+}
+
+
 def cases(language: str) -> dict[str, Case]:
     s = SAID[language]
     yes = "yes" if language == "en" else "sí"
@@ -83,6 +103,14 @@ def cases(language: str) -> dict[str, Case]:
             texts(s["deliver"], s["call"]),
             patients=(patient(language, preferences_asked=True, **ACTIVE),),
             note="a whole message changes one preference",
+        ),
+        "preferences_in_own_words": Case(
+            "preferences_in_own_words",
+            texts(*OWN_WORDS[language]),
+            patients=(patient(language, preferences_asked=True, **ACTIVE),),
+            note="answers in the patient's words: someone picks up, texts are fine (a yes "
+            "word beside texts keeps texts), an evening hour, a question back and a hedge "
+            "on detailed messages asked again, then a clear no",
         ),
         "check_in_delivery_address": Case(
             "check_in_delivery_address",

@@ -175,3 +175,28 @@ def test_a_landline_is_never_asked_texts_or_calls(
     assert phone.text("text me instead")[0].startswith(
         "This number cannot receive texts, so we will keep calling you."
     )
+
+
+def test_texts_are_fine_keeps_texts_and_anytime_stores_no_time(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """ "Texts are fine" to "phone calls instead of texts?" holds a yes word, and keeps texts."""
+    phone = Phone(client, MARGARET)
+    for body in ("hi", "yes", "15"):
+        phone.text(body)
+    assert "phone calls instead of texts" in phone.text("my daughter picks them up")[0]
+    assert "What time of day" in phone.text("texts are fine")[0]
+    assert "not encrypted" in phone.text("anytime")[0]
+    (again,) = phone.text("only the first letter?")
+    assert "May our messages name your medicines?" in again
+    phone.text("no don't name them")
+    margaret = patient(sessions, MARGARET)
+    with transaction(sessions) as s:
+        pref = s.get(PatientPreference, margaret.id)
+        assert pref is not None
+        assert (pref.delivery, pref.channel, pref.time_of_day) == (False, "text", None)
+        kinds = s.scalars(
+            select(ConsentEvent.kind).where(ConsentEvent.patient_id == margaret.id)
+        ).all()
+        assert ConsentKind.DETAILED_MESSAGES_ON not in kinds
+        assert ConsentKind.DETAILED_MESSAGES_OFF in kinds
