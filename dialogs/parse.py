@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 # Digits glued to a Latin letter before them are letters: Arabizi writes ع as 3 ("na3am" is
 # yes). After Chinese or Korean they are a number ("每月15号", "매월15일").
@@ -163,6 +163,27 @@ class Vocabulary:
             reading=reading,
             preference_words=preference_words,
         )
+
+
+_Compiled = TypeVar("_Compiled")
+
+
+def compiled_for(
+    vocab: Vocabulary,
+    kept: dict[int, tuple[Vocabulary, _Compiled]],
+    compile_words: Callable[[Vocabulary], _Compiled],
+) -> _Compiled:
+    """What `compile_words` makes of `vocab`, made on first use and kept in `kept` (the
+    runtime keeps one merged vocabulary per language, so once per language per process; at
+    most 64 are kept, the oldest forgotten first)."""
+    found = kept.get(id(vocab))
+    if found is not None and found[0] is vocab:
+        return found[1]
+    compiled = compile_words(vocab)
+    if len(kept) > 64:
+        kept.pop(next(iter(kept)))
+    kept[id(vocab)] = (vocab, compiled)
+    return compiled
 
 
 def _reading(raw: object, language: str) -> dict[str, Any]:

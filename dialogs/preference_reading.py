@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dialogs.parse import Vocabulary
+from dialogs.parse import Vocabulary, compiled_for
 from dialogs.reading import words_of
 
 OPTIONS = {"delivery": ("delivery", "pickup"), "channel": ("call", "text")}
@@ -74,15 +74,8 @@ _COMPILED: dict[int, tuple[Vocabulary, PreferenceWords]] = {}
 
 
 def preference_words(vocab: Vocabulary) -> PreferenceWords:
-    """Compiled once per vocabulary object (the runtime keeps one per language)."""
-    kept = _COMPILED.get(id(vocab))
-    if kept is not None and kept[0] is vocab:
-        return kept[1]
-    compiled = compile_words(vocab)
-    if len(_COMPILED) > 64:
-        _COMPILED.pop(next(iter(_COMPILED)))
-    _COMPILED[id(vocab)] = (vocab, compiled)
-    return compiled
+    """Compiled once per language per process."""
+    return compiled_for(vocab, _COMPILED, compile_words)
 
 
 @dataclass(frozen=True)

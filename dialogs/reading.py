@@ -25,7 +25,7 @@ from typing import Literal
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extractOne
 
-from dialogs.parse import Vocabulary, normalize
+from dialogs.parse import Vocabulary, compiled_for, normalize
 
 Said = Literal["yes", "no", "number", "day", "message"]
 Back = Literal["who", "what_mean", "cost", "hours"]
@@ -207,16 +207,8 @@ _LEXICONS: dict[int, tuple[Vocabulary, Lexicon]] = {}
 
 
 def lexicon(vocab: Vocabulary) -> Lexicon:
-    """The vocabulary's lexicon, compiled on first use and kept (the runtime keeps one merged
-    vocabulary per language, so this compiles once per language per process)."""
-    kept = _LEXICONS.get(id(vocab))
-    if kept is not None and kept[0] is vocab:
-        return kept[1]
-    compiled = compile_lexicon(vocab)
-    if len(_LEXICONS) > 64:
-        _LEXICONS.pop(next(iter(_LEXICONS)))
-    _LEXICONS[id(vocab)] = (vocab, compiled)
-    return compiled
+    """The vocabulary's lexicon, compiled once per language per process."""
+    return compiled_for(vocab, _LEXICONS, compile_lexicon)
 
 
 # ---------------------------------------------------------------- what a reading is

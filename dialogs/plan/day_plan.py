@@ -8,7 +8,7 @@ moved earlier leaves the patient with supply to spare, never a gap, and no fill 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -446,21 +446,16 @@ def _first_synced_pickup(lines: Sequence[PlanLine], anchor_days: set[dt.date]) -
     return max(joined)
 
 
-def _regular_pickups(
-    pending: Sequence[_Pending], settings: ProgramSettings, through: dt.date
+def regular_pickups(
+    joined: Iterable[tuple[dt.date, Medication, int]], settings: ProgramSettings, through: dt.date
 ) -> set[dt.date]:
-    """The days through `through` on which some medicine has a regular fill."""
+    """The days through `through` on which some medicine has a regular fill; `joined`: each
+    medicine in sync as (its planned sync date, the medicine, its largest days' supply)."""
     return {
         fill.fill_date
-        for p in pending
-        if p.sync_planned is not None
+        for planned, medication, max_days in joined
         for fill in cycle_fills_through(
-            p.sync_planned,
-            p.reconciliation.medication.days_supply,
-            settings.cycle,
-            through,
-            settings.max_days_for(p.reconciliation.medication),
-            settings.open_days,
+            planned, medication.days_supply, settings.cycle, through, max_days, settings.open_days
         )
     }
 
@@ -506,7 +501,13 @@ def day_plan(
     windows = [w for p in pending for w in p.windows]
     by_key = {w.key: w for w in windows}
     # The anchor pickups where the patient comes anyway, for a medicine already in sync.
-    fixed = _regular_pickups(pending, settings, max((w.latest for w in windows), default=today))
+    joined = (
+        (p.sync_planned, medication, settings.max_days_for(medication))
+        for p in pending
+        if p.sync_planned is not None
+        for medication in (p.reconciliation.medication,)
+    )
+    fixed = regular_pickups(joined, settings, max((w.latest for w in windows), default=today))
     visit_day, at_visit = one_visit(windows, fixed)
     overrides = sorted(
         {key.split("#")[0] for key, d in at_visit.items() if d < by_key[key].earliest}

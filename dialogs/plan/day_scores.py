@@ -16,9 +16,9 @@ from typing import NamedTuple
 
 from dialogs.plan.anchor import DayScore
 from dialogs.plan.copay import ChargeRule, charge_rule, patient_pays
-from dialogs.plan.cycles import NOMINAL_CYCLE_DAYS, anchor_on_or_after, cycle_fills_through
+from dialogs.plan.cycles import NOMINAL_CYCLE_DAYS, anchor_on_or_after
 from dialogs.plan.dates import LAST_ANCHOR_DAY, refill_eligible_date
-from dialogs.plan.day_plan import _anchor_pickups, _pending, day_plan, first_pickup
+from dialogs.plan.day_plan import _anchor_pickups, _pending, day_plan, first_pickup, regular_pickups
 from dialogs.plan.model import Medication, ProgramSettings
 from dialogs.plan.open_days import LONGEST_CLOSURE_DAYS, OpenDays, pickup_day
 from dialogs.plan.reconcile import Reconciliation, SyncStatus, settle_unit_of_use
@@ -138,7 +138,8 @@ def _score(
     # through the first synced pickup, which is no later than the last medicine's anchor.
     last_window = max((w.latest for w in windows), default=today)
     last_join = max(j.sync_actual for j in joining)
-    regulars = _regular_pickups(joining, settings, max(last_window, last_join))
+    in_sync = ((j.sync_planned, j.medication, j.max_days) for j in joining)
+    regulars = regular_pickups(in_sync, settings, max(last_window, last_join))
     fixed = {d for d in regulars if d <= last_window}
     _, at_visit = one_visit(windows, fixed)
     earliest = {w.key: w.earliest for w in windows}
@@ -213,21 +214,3 @@ def _billed_days(days: int, sf: _ShortFillable) -> int:
         return days
     assert sf.medication.daily_quantity is not None
     return units_for_days(days, sf.medication.daily_quantity) * sf.days_per_unit
-
-
-def _regular_pickups(
-    joining: Sequence[_Joining], settings: ProgramSettings, through: dt.date
-) -> set[dt.date]:
-    """The days through `through` on which some medicine has a regular fill."""
-    return {
-        fill.fill_date
-        for j in joining
-        for fill in cycle_fills_through(
-            j.sync_planned,
-            j.medication.days_supply,
-            settings.cycle,
-            through,
-            j.max_days,
-            settings.open_days,
-        )
-    }
