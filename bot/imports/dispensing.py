@@ -107,6 +107,9 @@ def record_events(
         if event.fill_date > today:
             reject(index, event, future_fill(event.fill_date, today))
             continue
+        if event.occurred_on > today:
+            reject(index, event, future_event(event.occurred_on, today))
+            continue
         patient_id = patients.get(event.patient_id)
         if patient_id is None:
             reject(
@@ -204,6 +207,14 @@ def future_fill(fill_date: dt.date, today: dt.date) -> str:
     return (
         f"fill_date '{fill_date.isoformat()}' is after today ({today.isoformat()}): a fill "
         "cannot be in the future (a typo in the year?)"
+    )
+
+
+def future_event(occurred_on: dt.date, today: dt.date) -> str:
+    """Why an event (a pickup, a return to stock) dated after `today` is refused."""
+    return (
+        f"event_date '{occurred_on.isoformat()}' is after today ({today.isoformat()}): an "
+        "event cannot be in the future (a typo in the year?)"
     )
 
 

@@ -7,6 +7,7 @@ tests/adherence/test_dispensing_events.py (CLI) and tests/inbox/test_dispensing_
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -102,3 +103,36 @@ def test_today_is_the_pharmacys_date(session_factory: sessionmaker[Session]) -> 
             "fill_date '2026-11-30' is after today (2026-11-29)"
         )
         assert report.fills_created == 1
+
+
+def test_a_pickup_dated_after_today_is_rejected(session_factory: sessionmaker[Session]) -> None:
+    """The fill is in the past but the pickup's own date is not: a typo too, refused with its
+    own sentence; the fill itself and a pickup dated today are kept."""
+    seeded(session_factory)
+    fill = D(2026, 11, 20)
+    with transaction(session_factory) as session:
+        pharmacy = session.scalars(select(Pharmacy)).one()
+        report = record_events(
+            session,
+            pharmacy,
+            [
+                dispensed("a", fill),
+                replace(dispensed("b", fill, EventKind.PICKED_UP), occurred_on=D(2027, 11, 21)),
+                replace(dispensed("c", fill, EventKind.PICKED_UP), occurred_on=D(2026, 11, 29)),
+            ],
+            NOW,
+            "api",
+        )
+        assert [(o.ref, o.status) for o in report.outcomes] == [
+            ("a", "recorded"),
+            ("b", "rejected"),
+            ("c", "recorded"),
+        ]
+        assert report.outcomes[1].reason == (
+            "event_date '2027-11-21' is after today (2026-11-29): an event cannot be in the "
+            "future (a typo in the year?)"
+        )
+        picked = session.scalars(
+            select(Fill.picked_up_on).where(Fill.rx_number == "RX700101", Fill.fill_date == fill)
+        ).one()
+        assert picked == D(2026, 11, 29)

@@ -169,13 +169,23 @@ def test_a_fill_dated_after_today_is_rejected_and_the_others_kept(cli: Inbox) ->
             event("F1", "dispensed", fill_date="2027-11-20", days_supply=30, quantity=30),
             event("F2", "dispensed", fill_date="2026-11-29", days_supply=30, quantity=30),
             event("F3", "picked_up", fill_date="2026-11-30", event_date="2026-11-30"),
+            # A past fill picked up "in 2027": the pickup's own date is the typo.
+            event("F4", "picked_up", fill_date="2026-11-29", event_date="2027-11-29"),
         ]
     }
     answer = cli.client.post(URL, json=batch, headers=writer)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert (body["recorded"], body["rejected"], body["fills_created"]) == (1, 2, 1)
-    assert [r["status"] for r in body["results"]] == ["rejected", "recorded", "rejected"]
+    assert (body["recorded"], body["rejected"], body["fills_created"]) == (1, 3, 1)
+    assert [r["status"] for r in body["results"]] == [
+        "rejected",
+        "recorded",
+        "rejected",
+        "rejected",
+    ]
+    assert body["results"][3]["reason"].startswith(
+        "event_date '2027-11-29' is after today (2026-11-29)"
+    )
     assert body["results"][0]["reason"] == (
         "fill_date '2027-11-20' is after today (2026-11-29): a fill cannot be in the future "
         "(a typo in the year?)"
