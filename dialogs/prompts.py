@@ -141,6 +141,18 @@ PICKUP_REMINDER_FOR = N_(
     "Reminder from %(pharmacy)s for %(first_name)s: your medicines will be ready for pickup "
     "on %(date)s."
 )
+# The reminder while a prescription of this pickup waits on a renewal (a pending renewal
+# review item): the day, and no promise that everything is ready. No medicine named, whatever
+# the patient opted in to (bot/program/renewals.py).
+PICKUP_REMINDER_RENEWAL = N_(
+    "Reminder from %(pharmacy)s: your pickup is on %(date)s. One of your prescriptions needs "
+    "a new order from your doctor; we are asking for it and will let you know."
+)
+PICKUP_REMINDER_FOR_RENEWAL = N_(
+    "Reminder from %(pharmacy)s for %(first_name)s: your pickup is on %(date)s. One of your "
+    "prescriptions needs a new order from your doctor; we are asking for it and will let you "
+    "know."
+)
 # Issue 16: the fills were not picked up by the pharmacy's grace days after the pickup date;
 # and, after the program's number of such cycles in a row, the note that ends the monthly
 # preparation. No drug names (never: these go whatever the patient opted in to).

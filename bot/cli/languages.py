@@ -132,6 +132,17 @@ def automated_texts(language: str, sample: Sample = Sample()) -> list[Measured]:
         "pickup reminder": (
             Say(prompts.PICKUP_REMINDER, {"pharmacy": sample.pharmacy, "date": anchor}),
         ),
+        # While a renewal of the pickup is pending (bot/program/renewals.py), and the same to
+        # a phone several patients share.
+        "pickup reminder, renewal pending": (
+            Say(prompts.PICKUP_REMINDER_RENEWAL, {"pharmacy": sample.pharmacy, "date": anchor}),
+        ),
+        "pickup reminder for, renewal pending": (
+            Say(
+                prompts.PICKUP_REMINDER_FOR_RENEWAL,
+                {"pharmacy": sample.pharmacy, "date": anchor, "first_name": sample.first_name},
+            ),
+        ),
         "plan approved": (
             Say(
                 prompts.ENROLLMENT_APPROVED,

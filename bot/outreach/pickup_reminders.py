@@ -4,8 +4,10 @@ The text names the day the patient really comes (moved off a closed day) and goe
 caregiver's phone and to the patient's own when it can be texted and they did not ask for calls
 (otherwise a reminder call does it). It names the regular medicines only to the patient's own
 phone and only if they opted in to detailed messages, and may ask about a service the pharmacy
-offers (docs/SERVICES.md). Once per patient per cycle (bot/outreach/cycle_events.py). Run by
-the anchor-cycle scheduler (bot/outreach/scheduler.py).
+offers (docs/SERVICES.md). While a renewal of that pickup is still asked of the prescriber (a
+pending renewal review item) it gives the day and says so instead of "ready", naming no
+medicine to anyone (bot/program/renewals.py). Once per patient per cycle
+(bot/outreach/cycle_events.py). Run by the anchor-cycle scheduler (bot/outreach/scheduler.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bot.conversation.messages import outbound_message
 from bot.languages import serving
 from bot.outreach.cycle_events import claimed, closure_slack, pickup_day, record_event, textable
 from bot.outreach.due_report import PharmacyRun
-from bot.program import households, services
+from bot.program import households, renewals, services
 from bot.program.caregivers import recipients as caregiver_phones
 from bot.program.preferences import calling
 from dialogs import prompts
@@ -59,6 +61,7 @@ def pickup_reminders(run: PharmacyRun) -> None:
         ]
         wants_calls = calling(session, [p.id for p, _ in due])
         detailed = detailed_messages(session, [p.id for p, _ in due])
+        renewing = renewals.pending_anchors_of(session, [p.id for p, _ in due])
         for patient, anchor_date in due:
             # No text to the patient's own phone when they asked for calls instead.
             texted = textable(patient) and patient.id not in wants_calls
@@ -78,10 +81,12 @@ def pickup_reminders(run: PharmacyRun) -> None:
             ):
                 continue
             pickup = pickup_day(run.days, anchor_date, run.today)
-            say = Say(prompts.PICKUP_REMINDER, {"pharmacy": pharmacy.name, "date": pickup})
+            waits = anchor_date in renewing.get(patient.id, ())
+            say = renewals.pickup_reminder(pharmacy.name, pickup, waits)
             say = households.reminder_naming(session, patient, say)
-            # Medicines are named only to the patient's own phone, and only if they opted in.
-            own = _detailed_reminder(patient, say) if detailed[patient.id] else say
+            # Medicines are named only to the patient's own phone, and only if they opted in;
+            # never while a renewal is pending (the text must not call them all ready).
+            own = _detailed_reminder(patient, say) if detailed[patient.id] and not waits else say
             language = serving.language_for(session, pharmacy, patient, now)
             key = f"pickup:{patient.id}:{anchor_date.isoformat()}:reminder"
             written = []

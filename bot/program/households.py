@@ -324,7 +324,13 @@ def sync_status(enrollment: Enrollment | None) -> str:
 
 def reminder_naming(session: Session, patient: Patient, say: Say) -> Say:
     """A pickup reminder to a phone several patients share says whose it is, by first name
-    only (never the last name: whoever reads the phone may not be the patient)."""
+    only (never the last name: whoever reads the phone may not be the patient); the renewal
+    reminder stays one (bot/program/renewals.py)."""
     if len(queries.patients_with_phone(session, patient.pharmacy_id, patient.phone)) < 2:
         return say
-    return Say(prompts.PICKUP_REMINDER_FOR, {**say.params, "first_name": patient.first_name})
+    named = (
+        prompts.PICKUP_REMINDER_FOR_RENEWAL
+        if say.msgid == prompts.PICKUP_REMINDER_RENEWAL
+        else prompts.PICKUP_REMINDER_FOR
+    )
+    return Say(named, {**say.params, "first_name": patient.first_name})

@@ -4,11 +4,15 @@ review items, one per prescription and pickup, so staff ask in time (DOMAIN.md, 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.program.plans import plan_for
+from dialogs import prompts
 from dialogs.plan.model import PlanError
+from dialogs.turn import Say
 from store import queries
 from store.models import Patient, ReviewItem, ReviewKind, ReviewStatus
 
@@ -60,12 +64,40 @@ def pending_anchors(session: Session, patient_id: int) -> tuple[dt.date, ...]:
     """The pickups (anchor dates) for which a renewal of the patient's is still pending. The
     inbound path reads these with the phone's patients (store/phone_read.py); this is for a
     step that did not."""
-    found: set[dt.date] = set()
-    for item in queries.review_items_of(session, patient_id, ReviewKind.RENEWAL):
-        anchor = (item.details or {}).get("anchor_date")
-        if item.status == ReviewStatus.PENDING and isinstance(anchor, str):
-            try:
-                found.add(dt.date.fromisoformat(anchor))
-            except ValueError:
-                continue
-    return tuple(sorted(found))
+    return pending_anchors_of(session, [patient_id]).get(patient_id, ())
+
+
+def pending_anchors_of(
+    session: Session, patient_ids: Sequence[int]
+) -> dict[int, tuple[dt.date, ...]]:
+    """`pending_anchors` for many patients in one statement (the scheduler's reminders): each
+    patient with a pending renewal -> its pickups; the others are left out."""
+    if not patient_ids:
+        return {}
+    rows = session.execute(
+        select(ReviewItem.patient_id, ReviewItem.details).where(
+            ReviewItem.patient_id.in_(list(patient_ids)),
+            ReviewItem.kind == ReviewKind.RENEWAL,
+            ReviewItem.status == ReviewStatus.PENDING,
+        )
+    ).all()
+    found: dict[int, set[dt.date]] = {}
+    for patient_id, details in rows:
+        anchor = (details or {}).get("anchor_date")
+        if not isinstance(anchor, str):
+            continue
+        try:
+            day = dt.date.fromisoformat(anchor)
+        except ValueError:
+            continue
+        found.setdefault(patient_id, set()).add(day)
+    return {patient_id: tuple(sorted(days)) for patient_id, days in found.items()}
+
+
+def pickup_reminder(pharmacy: str, pickup: dt.date, renewing: bool) -> Say:
+    """The pickup reminder (text or call), naming no medicine: "ready for pickup on ...", or,
+    while a renewal of that pickup is still asked of the prescriber, the pickup day and that
+    one prescription waits on a new order (nothing promised ready). The reminder to a shared
+    phone (bot/program/households.py) and the detailed one follow from it."""
+    prompt = prompts.PICKUP_REMINDER_RENEWAL if renewing else prompts.PICKUP_REMINDER
+    return Say(prompt, {"pharmacy": pharmacy, "date": pickup})

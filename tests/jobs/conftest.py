@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.sms import render_sms
@@ -27,7 +27,14 @@ from bot.outreach.worker import WorkerContext, configure
 from bot.settings import Settings
 from bot.settings.outreach import OutreachSettings
 from store.db import make_engine, make_sessionmaker, transaction
-from store.models import Message, Patient, Pharmacy
+from store.models import (
+    Message,
+    Patient,
+    Pharmacy,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
 from tests.fake_twilio import FakeTwilio
 
 NOW = dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC)  # 10:00 in New York, a Sunday
@@ -103,6 +110,20 @@ class World:
             session.add(message)
             session.flush()
             return message.id
+
+    def close_renewals(self, status: ReviewStatus = ReviewStatus.DONE) -> int:
+        """Staff closed every pending renewal item (the prescriber sent the new order): as the
+        inbox's "done" or "approve" leaves it. The number closed."""
+        with transaction(self.sessions) as session:
+            closed = session.execute(
+                update(ReviewItem)
+                .where(
+                    ReviewItem.kind == ReviewKind.RENEWAL,
+                    ReviewItem.status == ReviewStatus.PENDING,
+                )
+                .values(status=status)
+            )
+            return int(closed.rowcount or 0)
 
     def pharmacy(self) -> Pharmacy:
         with transaction(self.sessions) as session:

@@ -53,9 +53,11 @@ def test_example_41_the_reminder_goes_the_day_before_the_real_pickup(world: Worl
     assert tick(world).reminders == 0
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 23))
     assert tick(world, times=2).reminders == 1
+    # The renewal the check-in raised is for the cycle's own date (Dec 25): the reminder of
+    # the real pickup day (Dec 24) still knows it is pending, and does not say "ready".
     assert bodies(world)[-1].startswith(
-        "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
-        "Thursday, December 24, 2026."
+        "Reminder from Main Street Pharmacy: your pickup is on Thursday, December 24, 2026. One "
+        "of your prescriptions needs a new order from your doctor"
     )
     # After the pickup the cycle moves on from the calendar's anchor.
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 26))

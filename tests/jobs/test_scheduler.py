@@ -134,6 +134,7 @@ def test_a_clear_check_in_gets_one_pickup_reminder_the_day_before(world: World) 
     assert tick(world).follow_ups == 0  # answered: no follow-up
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 12))
     assert tick(world).call_list == 0
+    assert world.close_renewals() == 1  # Metformin's renewal (the demo's): the doctor answered
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))
     assert tick(world, times=3).reminders == 1
     assert bodies(world)[-1] == (
@@ -141,6 +142,47 @@ def test_a_clear_check_in_gets_one_pickup_reminder_the_day_before(world: World) 
         "Tuesday, December 15, 2026. Reply STOP to opt out."
     )
     assert len(bodies(world)) == 2
+
+
+def test_the_reminder_does_not_say_ready_while_a_renewal_of_the_pickup_is_pending(
+    world: World,
+) -> None:
+    """The check-in raised Metformin's renewal for Dec 15 and staff have not closed it by T-1:
+    the reminder gives the day and says one prescription waits on the doctor, naming none."""
+    enroll(world)
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    tick(world)
+    answer(world, "no", "no", "no", "no", "yes")
+    with transaction(world.sessions) as session:
+        [item] = session.scalars(select(ReviewItem)).all()
+        assert item.kind == ReviewKind.RENEWAL and item.details["anchor_date"] == "2026-12-15"
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))
+    assert tick(world, times=3).reminders == 1
+    assert bodies(world)[-1] == (
+        "Reminder from Main Street Pharmacy: your pickup is on Tuesday, December 15, 2026. One "
+        "of your prescriptions needs a new order from your doctor; we are asking for it and "
+        "will let you know. Reply STOP to opt out."
+    )
+    assert "ready" not in bodies(world)[-1] and "metformin" not in bodies(world)[-1].lower()
+    assert len(bodies(world)) == 2
+
+
+def test_a_renewal_pending_for_another_pickup_leaves_the_reminder_ready(world: World) -> None:
+    """Only a renewal for this pickup changes the reminder: one asked for next month's does
+    not (the item's anchor date is what counts)."""
+    enroll(world)
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    tick(world)
+    answer(world, "no", "no", "no", "no", "yes")
+    with transaction(world.sessions) as session:
+        [item] = session.scalars(select(ReviewItem)).all()
+        item.details = {**item.details, "anchor_date": "2027-01-15"}
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))
+    assert tick(world).reminders == 1
+    assert bodies(world)[-1].startswith(
+        "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
+        "Tuesday, December 15, 2026."
+    )
 
 
 def test_texts_due_at_night_wait_for_the_morning(world: World) -> None:

@@ -117,13 +117,17 @@ def test_a_call_waits_for_the_preferred_time_too(world: World) -> None:
     assert call.at == dt.datetime(2026, 12, 8, 22, 0, tzinfo=dt.UTC)  # 17:00 in New York
 
 
-def reminder(world: World) -> str:
+def reminder(world: World, renewal_done: bool = True) -> str:
+    """Margaret's reminder text; her check-in raises Metformin's renewal for the pickup, which
+    staff have closed by T-1 unless `renewal_done` is False."""
     enroll(world)
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
     tick(world)
     runtime = world.runtime()
     for n, text in enumerate(("no", "no", "no", "no", "yes")):
         runtime.handle_text(InboundText(f"SMpref{n:028d}", "+12125550123", "+12125550100", text))
+    if renewal_done:
+        assert world.close_renewals() == 1
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))
     tick(world)
     with transaction(world.sessions) as session:
@@ -140,6 +144,22 @@ def test_an_opted_in_patient_s_reminder_names_the_medicines(world: World) -> Non
     assert body.startswith("Reminder from Main Street Pharmacy: your Atorvastatin 40 mg tablet, ")
     assert "Lisinopril 10 mg tablet" in body and "Metformin 500 mg tablet" in body
     assert "Albuterol" not in body  # as needed: not a synced refill
+
+
+def test_an_opted_in_patient_s_reminder_names_nothing_while_a_renewal_is_pending(
+    world: World,
+) -> None:
+    """The detailed reminder would call every regular medicine ready, Metformin's waiting
+    renewal included: while it is pending the reminder is the generic renewal one."""
+    set_pref(world, "P1001", "detailed", "yes")
+    body = reminder(world, renewal_done=False)
+    assert body.startswith(
+        "Reminder from Main Street Pharmacy: your pickup is on Tuesday, December 15, 2026. One "
+        "of your prescriptions needs a new order from your doctor; we are asking for it and "
+        "will let you know."
+    )
+    for drug in ("atorvastatin", "lisinopril", "metformin"):
+        assert drug not in body.lower()
 
 
 def test_a_patient_who_opted_out_again_gets_no_names(world: World) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +17,16 @@ from bot.outreach.caller import TwilioCaller
 from bot.program import preferences
 from store.calls import Call, CallPurpose
 from store.db import transaction
-from store.models import CheckIn, CheckInStatus, Enrollment, EnrollmentStatus, Patient
+from store.models import (
+    CheckIn,
+    CheckInStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Patient,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+)
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import NOW, PUBLIC_URL
 from tests.voice.calling import PhoneCall
@@ -272,3 +282,55 @@ def test_a_reminder_call_does_not_offer_again_within_the_services_days(
     assert "blood pressure" not in heard.text and heard.verbs[-1] == "Gather"
     with transaction(sessions) as s:
         assert s.scalars(select(ServiceOffer.status)).all() == ["declined"]
+
+
+@pytest.mark.parametrize(
+    ("status", "first_said"),
+    [
+        (
+            ReviewStatus.PENDING,
+            "Reminder from Main Street Pharmacy: your pickup is on Tuesday, December 15, 2026. "
+            "One of your prescriptions needs a new order from your doctor; we are asking for it "
+            "and will let you know.",
+        ),
+        (
+            ReviewStatus.DONE,
+            "Reminder from Main Street Pharmacy: your medicines will be ready for pickup on "
+            "Tuesday, December 15, 2026.",
+        ),
+    ],
+)
+def test_a_reminder_call_does_not_say_ready_while_a_renewal_of_the_pickup_is_pending(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+    status: ReviewStatus,
+    first_said: str,
+) -> None:
+    """As the reminder text: while the prescriber is still asked to renew a prescription of
+    this pickup, Dorothy hears the day and that one prescription waits, no medicine named;
+    once staff closed the renewal item she hears "ready" again."""
+    dorothy = ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
+    with transaction(sessions) as s:
+        s.add(
+            ReviewItem(
+                pharmacy_id=dorothy.pharmacy_id,
+                patient_id=dorothy.id,
+                phone=dorothy.phone,
+                kind=ReviewKind.RENEWAL,
+                status=status,
+                priority=1,
+                summary="Ask the prescriber to renew it.",
+                details={"rx_number": "RX700501", "anchor_date": PICKUP.isoformat()},
+                created_at=NOW,
+            )
+        )
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]  # called either way
+    heard = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid).pick_up(1)
+    assert heard.says[0] == first_said
+    assert heard.verbs[-1] == "Gather"  # then the menu: the pharmacist is one key away
+    assert not {w for w in drug_words() if w in heard.text.lower()}

@@ -15,10 +15,10 @@ from bot.conversation.calls import verifying
 from bot.conversation.calls.gathering import after_turn, ask, due_check_in, menu
 from bot.conversation.calls.leg import Leg, converse, emit, params, pharmacy_phone, subject_of
 from bot.conversation.calls.transferring import offer
-from bot.program import services
+from bot.program import renewals, services
 from bot.program.open_days import real_pickup
 from bot.program.plans import proposal
-from dialogs import engine, prompts
+from dialogs import engine
 from dialogs.state import State, load
 from dialogs.turn import Ask, NoInput, Say, Start, Timeout
 from store import queries
@@ -73,7 +73,10 @@ def open_outbound(leg: Leg) -> str:
         # The day the patient really comes (the open day before a closed anchor).
         today = local_date(leg.runtime.clock, leg.pharmacy.timezone)
         pickup = real_pickup(leg.pharmacy, call.anchor_date, today)
-        reminder = Say(prompts.PICKUP_REMINDER, {"pharmacy": leg.pharmacy.name, "date": pickup})
+        # While a renewal of the pickup is pending, the day and that one prescription waits on
+        # the doctor, as the reminder text says it (nothing promised ready).
+        waits = call.anchor_date in renewals.pending_anchors(leg.session, patient.id)
+        reminder = renewals.pickup_reminder(leg.pharmacy.name, pickup, waits)
         # A service the pharmacy offers with the reminder, as the reminder text would ask it
         # (bot/program/services.py: the same rules, no condition named, no extra call).
         offered = services.offer_with_reminder(
