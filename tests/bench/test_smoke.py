@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bench import campaign, importing, scheduler, sending, worklist
+from tests.bench import campaign, importing, instructions, scheduler, sending, worklist
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -81,3 +81,10 @@ def test_understanding_reports_every_language_and_step_and_the_time() -> None:
     printed = _run(understanding.main, ["--repeat", "1"])
     assert "Understanding: " in printed and "zh-Hant" in printed and "still_coming" in printed
     assert "µs per message" in printed
+
+
+def test_instructions_child_answers_every_measured_text() -> None:
+    """The part valgrind runs (the count itself needs valgrind and minutes: not here)."""
+    answers = instructions.answer_texts("sqlite", 12, 6)
+    assert len(answers) == 6
+    assert all("<Message>" in twiml for twiml in answers)
