@@ -38,6 +38,7 @@ from tests.bench.importing import NOW, RX_PER_PATIENT, peak_mb
 FILLS_PER_RX = 9  # about a year
 HEADER = ["patient_id", "rx_number", "fill_date", "days_supply", "quantity", "event", "event_id",
           "event_date"]  # fmt: skip
+TODAY = NOW.date()  # the pharmacy's (New York) date at NOW, the bench's 15:00 UTC
 
 
 def fills_of(export: Path) -> list[tuple[str, str, dt.date, int]]:
@@ -63,7 +64,7 @@ def write_events(fills: list[tuple[str, str, dt.date, int]], out: Path, reversed
                 writer.writerow([patient, rx, date, "", "", "reversed", f"{key}-r", ""])
                 written += 1
                 continue
-            pickup = date + dt.timedelta(days=2)
+            pickup = min(date + dt.timedelta(days=2), TODAY)  # never after today: refused
             writer.writerow([patient, rx, date, days, days, "dispensed", f"{key}-d", ""])
             writer.writerow([patient, rx, date, "", "", "picked_up", f"{key}-p", pickup])
             written += 2
@@ -83,7 +84,7 @@ def bundle(fills: list[tuple[str, str, dt.date, int]]) -> str:
                     "subject": {"identifier": {"value": patient}},
                     "authorizingPrescription": [{"identifier": {"value": rx}}],
                     "whenPrepared": date.isoformat(),
-                    "whenHandedOver": (date + dt.timedelta(days=2)).isoformat(),
+                    "whenHandedOver": min(date + dt.timedelta(days=2), TODAY).isoformat(),
                     "daysSupply": {"value": days},
                     "quantity": {"value": days},
                 }

@@ -126,8 +126,9 @@ def test_two_months_picked_up_dropped_out_and_reopened(world: World) -> None:
     run_days(world, dt.date(2026, 12, 22), dt.date(2027, 1, 12))
     events(world, *prepared("P1001", MARGARET, dt.date(2027, 1, 12)))
     events(world, *prepared("P1004", ROBERT, dt.date(2027, 1, 12)))
+    run_days(world, dt.date(2027, 1, 13), dt.date(2027, 1, 14))  # a pickup is not dated ahead
     events(world, *picked_up("P1001", MARGARET, dt.date(2027, 1, 12), dt.date(2027, 1, 14)))
-    run_days(world, dt.date(2027, 1, 13), dt.date(2027, 1, 21))
+    run_days(world, dt.date(2027, 1, 15), dt.date(2027, 1, 21))
     assert cycles(world, "P1001") == [("2026-12-15", "picked_up"), ("2027-01-15", "picked_up")]
     assert cycles(world, "P1004") == [
         ("2026-12-15", "not_picked_up"),
