@@ -7,6 +7,7 @@ hands the dialogs a `Vocabulary`. The same functions read texts and speech resul
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -241,13 +242,19 @@ def preference_phrase(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _longest_phrase(phrases: frozenset[str]) -> int:
+    """How many words the longest of `phrases` has: once per vocabulary, not per message."""
+    return max((len(p.split()) for p in phrases), default=0)
+
+
 def _core(text: str, vocab: Vocabulary) -> str:
     """The message without filler around it: "yes please" -> "yes", "không, cảm ơn" -> "khong".
 
     Filler may be several words ("thank you", "cảm ơn"): the longest match goes first.
     """
     words = normalize(text).split()
-    longest = max((len(f.split()) for f in vocab.filler), default=0)
+    longest = _longest_phrase(vocab.filler)
     changed = True
     while changed:
         changed = False

@@ -37,6 +37,7 @@ def main() -> None:
         action="store_true",
         help="no profiler: wall and CPU time per kind of text (hi, yes, the day)",
     )
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
     parser.add_argument(
         "--only", choices=DIALOG, help="profile only this kind of text (the others still run)"
     )
@@ -70,7 +71,7 @@ def main() -> None:
             seconds += time.perf_counter() - started
             timed += 1
     print(f"{timed} texts on {args.database}: {seconds / timed * 1000:.2f} ms each under cProfile")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 
 def timing(runtime: Runtime, texts: list[InboundText], database: str) -> None:
