@@ -145,9 +145,17 @@ class Vocabulary:
             numbers.update(v.numbers)
             preferences.update(v.preferences)
             months.update(v.months)
+        # A word the patient's own language reads as carrying no answer is no yes or no from
+        # another language: Spanish "ya" (already) is not English "ya" (yes).
+        plain = self.filler | _norm_all(self.reading.get("function", ()))
+
+        def answers(attr: str) -> frozenset[str]:
+            own: frozenset[str] = getattr(self, attr)
+            return own | (union(attr) - own - plain)
+
         return Vocabulary(
-            yes=union("yes"),
-            no=union("no"),
+            yes=answers("yes"),
+            no=answers("no"),
             opt_out=union("opt_out"),
             opt_in=union("opt_in"),
             help=union("help"),

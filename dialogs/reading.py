@@ -71,6 +71,9 @@ PHRASE_KEYS = (
 DAY_KEYS = (
     "relative",  # "after", "before", "monday": a day named around another is no day
     "suggested",  # "whatever you suggest", "el que ustedes digan": the day we suggested
+    # "doesn't matter", "no importa", "всё равно": any day will do, so the suggested one; the
+    # negation inside is neither a no nor a day refused ("not the 15th").
+    "indifferent",
 )
 
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
@@ -509,7 +512,10 @@ def _meaning(
         if at is None:
             continue
         # One word ("hours", "cost") asks back only as a short message or a question.
-        if " " in words[at].text or clause.asked_back or len(words) == 1:
+        # A clause opening with another question word asks too ("how do I know this isn't a
+        # scam"); the word itself opening is not enough ("como 3 veces" is "about 3 times").
+        opens = at > 0 and "interrogative" in words[0].tags
+        if " " in words[at].text or clause.asked_back or len(words) == 1 or opens:
             m.back = back
             break
     # Where negations are: an answer-no at the start negates what follows until the patient
@@ -561,6 +567,10 @@ def _meaning(
         "coming" in w.tags and i not in negated_at and "negation" not in w.tags
         for i, w in enumerate(words)
     )
+    # "yes, my daughter will pick them up": the other person only comes for the medicines, the
+    # answer is the patient's (nothing else said of them: no topic, no other content).
+    if m.coming and m.other_person and not m.not_me and not m.topics and not m.content:
+        m.other_person = False
     # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
     # have", "i was") counts only in a clause that says nothing more.
     answering = [
@@ -765,7 +775,10 @@ def _evidence(meanings: list[_Meaning]) -> str:
 def _anything_else(text: str, meanings: list[_Meaning], back: Back | None) -> Reading:
     """ "Anything else?": a no in any of its forms, or a message for the pharmacist."""
     news = [m for m in meanings if m.content or m.topics or m.unsure or m.other_person]
-    if back is not None and not any(m.content for m in meanings if not m.back):
+    # A question back that names a clinical topic ("will my insurance cover the new one?") is
+    # news for the pharmacist as well.
+    asked_only = not any(m.content for m in meanings if not m.back)
+    if back is not None and asked_only and not any(m.topics for m in meanings):
         return Reading(question_back=back)
     if not news:
         return Reading("no", "no", _evidence(meanings))
@@ -804,9 +817,11 @@ def _numbers(
     news = [m.clause.raw for m in meanings if m.content and not m.back]
     if asked.kind == "day":
         found = _day_words(text, lexicon(vocab))
-        if "relative" in found or any(m.relative for m in meanings):
+        # "doesn't matter": no day named, none refused, nothing asked back.
+        indifferent = "indifferent" in found and value is None and back is None
+        if "relative" in found or (any(m.relative for m in meanings) and not indifferent):
             return Reading(None, None, sure=False, question_back=back, relative=True)
-        if value is None and "suggested" in found and not answers - {"yes"}:
+        if indifferent or (value is None and "suggested" in found and not answers - {"yes"}):
             return Reading("yes", "suggested", _evidence(meanings))  # "whatever you suggest"
     if value is None:
         zero = any(m.zero for m in meanings)
