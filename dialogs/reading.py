@@ -61,6 +61,9 @@ PHRASE_KEYS = (
     "coming",  # "will pick up", "las va a recoger", "来拿": the medicines will be collected
     "interrogative",  # "what", "how", "cómo" opening a clause: a question, even without "?"
     "not_now",  # "not right now", "ahorita no": a no to an offer, unsure to a question of fact
+    # "later", "ask me again", "after I talk to my daughter", "más adelante": an answer put off
+    # (read by read_yes_no: no consent and no decline on it; news elsewhere, as before)
+    "deferral",
     "who",  # "who is this": questions back, answered and not recorded
     "what_mean",
     "cost",
@@ -254,6 +257,9 @@ class Reading:
     # A day named only around another ("after the 3rd", "not the 15th", "first friday"): no
     # day, and no yes to the suggested one either.
     relative: bool = False
+    # The answer is put off ("yes after I talk to my daughter", "not now, ask me again later",
+    # "sí, el año que viene"): neither a consent nor a decline.
+    deferred: bool = False
 
     @property
     def understood(self) -> bool:
@@ -414,7 +420,9 @@ def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
             if "connectors" in w.tags:
                 if current:
                     clauses.append(_Clause(current, _raw(current), ended, exception))
-                current = []
+                # "sí, después le aviso": a connector that puts the answer off stays in its
+                # clause, where read_yes_no sees it.
+                current = [w] if "deferral" in w.tags else []
                 exception = "exceptions" in w.tags
                 continue
             current.append(w)
@@ -458,7 +466,7 @@ _NEGATING = frozenset({"negation", "hedged_negation"})
 
 
 # Tags that do not make a word "known": "years ago", "as a child" are still news to a pharmacist.
-_STILL_NEWS = frozenset({"past", "ago", "years", "recent"})
+_STILL_NEWS = frozenset({"past", "ago", "years", "recent", "deferral"})
 
 
 def _known(w: _Word, lex: Lexicon) -> bool:
@@ -628,6 +636,8 @@ def read(text: str, asked: Asked, vocab: Vocabulary) -> Reading:
 
 def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> Reading:
     reading = _yes_no_reading(topic, meanings, back)
+    if any((m.clause.has("deferral") or m.future) and not m.back for m in meanings):
+        reading = replace(reading, deferred=True)
     if any(m.hypothetical and not m.back for m in meanings):
         return replace(reading, conditional=True)
     return reading

@@ -979,3 +979,42 @@ def test_a_day_alone_is_still_read_in_every_language(language: str, text: str, d
 def test_why_a_pickup_day_is_a_question_back() -> None:
     reading = read("why do I need a pickup day", Asked("day"), vocabulary_for("en"))
     assert reading.question_back == "what_mean"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "yes after I talk to my daughter"),
+        ("en", "yes, but let me check with my son first"),
+        ("en", "sounds good but I need to ask my doctor"),
+        ("en", "yes after the holidays"),
+        ("en", "not right now but ask me again later"),  # no firm no either
+        ("en", "no not yet"),
+        ("es", "si despues le aviso"),  # "después" is a connector: it stays in its clause
+        ("es", "sí, pero primero tengo que hablar con mi hija"),
+        ("es", "sí, el año que viene"),
+        ("ko", "네 하지만 딸한테 물어볼게요"),
+        ("tl", "oo pero tanungin ko muna anak ko"),
+        ("ht", "wi si se gratis"),  # Haitian "si" is "if"
+    ],
+)
+def test_an_answer_put_off_is_neither_consent_nor_decline(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["i would love that", "let's try it", "i'll give it a try", "I'm interested"]
+)
+def test_sixth_round_yes_words(text: str) -> None:
+    ctx, state = invite()
+    assert consents(engine.step(state, Text(text), ctx)) == ["enrollment_accepted"]
+
+
+def test_later_stays_news_at_the_check_in() -> None:
+    # "later" puts off a consent; at the check-in it is content as before, never a clear no.
+    assert read_in("en", "no, I'll call you later", None, "text_or_no").said == "message"
+
+
+def test_a_clock_time_is_no_day_in_vietnamese() -> None:
+    assert day_chosen("sau 5 giờ", "vi") is None
