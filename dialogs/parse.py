@@ -307,6 +307,30 @@ def is_keyword(text: str, words: frozenset[str]) -> bool:
     return normalize(text) in words
 
 
+def is_opt_out(text: str, vocab: Vocabulary) -> bool:
+    """An opt-out keyword, alone (Twilio's rule) or with only courtesy words around it ("stop
+    please", "STOP thank you", "alto por favor": [reading] `courtesy`). Never a keyword inside
+    other words ("end of the month", "stop the metformin")."""
+    if is_keyword(text, vocab.opt_out):
+        return True
+    courtesy = {normalize(c) for c in vocab.reading.get("courtesy", ())} - {""}
+    words = normalize(text).split()
+    longest = max((len(c.split()) for c in courtesy), default=0)
+    changed = True
+    while changed and words:
+        changed = False
+        for n in range(min(longest, len(words)), 0, -1):
+            if " ".join(words[:n]) in courtesy:
+                del words[:n]
+                changed = True
+                break
+            if " ".join(words[-n:]) in courtesy:
+                del words[-n:]
+                changed = True
+                break
+    return bool(words) and " ".join(words) in vocab.opt_out
+
+
 def yes_or_no(text: str, vocab: Vocabulary) -> bool | None:
     """True for yes, False for no, None when unclear ("yes and no", "maybe", emoji)."""
     core = _core(text, vocab)

@@ -1018,3 +1018,24 @@ def test_later_stays_news_at_the_check_in() -> None:
 
 def test_a_clock_time_is_no_day_in_vietnamese() -> None:
     assert day_chosen("sau 5 giờ", "vi") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "stop please"),
+        ("en", "Please STOP!"),
+        ("en", "STOP thank you"),
+        ("es", "alto por favor"),
+    ],
+)
+def test_an_opt_out_word_with_only_courtesy_around_it_opts_out(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == ["opt_out"]
+
+
+@pytest.mark.parametrize(
+    ("step", "text"), [("changes", "stop the metformin please"), ("changes", "end of the month")]
+)
+def test_an_opt_out_word_inside_other_words_is_no_opt_out(step: str, text: str) -> None:
+    assert "opt_out" not in consents(send(step, text))
