@@ -21,12 +21,15 @@ KEY_NO = "2"
 def read_yes_no(event: Event, ctx: Context) -> bool | None:
     """A sure yes or no (dialogs/reading.py): typos, emoji and "I did" read; "maybe", "no sé"
     and "yes and no" are None, and so is a yes on a condition ("yes, if it's free"): a consent
-    is never taken on one."""
+    is never taken on one. An answer put off ("yes after I talk to my daughter", "not now, ask
+    me again later") is None too: neither a consent nor a decline."""
     if isinstance(event, Digits):
         return {KEY_YES: True, KEY_NO: False}.get(event.digits.strip("#*"))
     if isinstance(event, Text):
         reading = read(event.body, Asked("yes_no"), ctx.vocab)
         if reading.said in ("yes", "no") and reading.sure and reading.question_back is None:
+            if reading.deferred:
+                return None
             if reading.said == "yes" and reading.conditional:
                 return None
             return reading.said == "yes"

@@ -28,6 +28,7 @@ from dialogs.parse import (
     asks_for_pharmacist,
     is_acknowledgement,
     is_keyword,
+    is_opt_out,
     language_choice,
     sounds_like_revocation,
 )
@@ -287,7 +288,7 @@ def _while_opted_out(state: State, text: str | None, ctx: Context) -> Turn:
                 if p.opted_out
             ),
         )
-    if text is None or is_keyword(text, ctx.vocab.opt_out):
+    if text is None or is_opt_out(text, ctx.vocab):
         return Turn(state=state)  # one confirmation was sent already
     subject = ctx.patient(state.subject) or ctx.patients[0]
     return Turn(
@@ -305,7 +306,7 @@ def _while_opted_out(state: State, text: str | None, ctx: Context) -> Turn:
 
 def _global_intent(state: State, text: str, ctx: Context, anyone: PatientFacts) -> Turn | None:
     vocab = ctx.vocab
-    if is_keyword(text, vocab.opt_out):
+    if is_opt_out(text, vocab):
         return _opt_out(state, ctx, text.strip())
     caregivers = caregiver.intent(state, text, ctx)
     if caregivers is not None:

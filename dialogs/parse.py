@@ -146,9 +146,17 @@ class Vocabulary:
             numbers.update(v.numbers)
             preferences.update(v.preferences)
             months.update(v.months)
+        # A word the patient's own language reads as carrying no answer is no yes or no from
+        # another language: Spanish "ya" (already) is not English "ya" (yes).
+        plain = self.filler | _norm_all(self.reading.get("function", ()))
+
+        def answers(attr: str) -> frozenset[str]:
+            own: frozenset[str] = getattr(self, attr)
+            return own | (union(attr) - own - plain)
+
         return Vocabulary(
-            yes=union("yes"),
-            no=union("no"),
+            yes=answers("yes"),
+            no=answers("no"),
             opt_out=union("opt_out"),
             opt_in=union("opt_in"),
             help=union("help"),
@@ -304,6 +312,30 @@ def _numbers_in(words: list[str], vocab: Vocabulary) -> set[int]:
 def is_keyword(text: str, words: frozenset[str]) -> bool:
     """Twilio's rule: the whole message is the keyword, in any case, punctuation tolerated."""
     return normalize(text) in words
+
+
+def is_opt_out(text: str, vocab: Vocabulary) -> bool:
+    """An opt-out keyword, alone (Twilio's rule) or with only courtesy words around it ("stop
+    please", "STOP thank you", "alto por favor": [reading] `courtesy`). Never a keyword inside
+    other words ("end of the month", "stop the metformin")."""
+    if is_keyword(text, vocab.opt_out):
+        return True
+    courtesy = {normalize(c) for c in vocab.reading.get("courtesy", ())} - {""}
+    words = normalize(text).split()
+    longest = max((len(c.split()) for c in courtesy), default=0)
+    changed = True
+    while changed and words:
+        changed = False
+        for n in range(min(longest, len(words)), 0, -1):
+            if " ".join(words[:n]) in courtesy:
+                del words[:n]
+                changed = True
+                break
+            if " ".join(words[-n:]) in courtesy:
+                del words[-n:]
+                changed = True
+                break
+    return bool(words) and " ".join(words) in vocab.opt_out
 
 
 def yes_or_no(text: str, vocab: Vocabulary) -> bool | None:

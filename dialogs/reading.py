@@ -61,6 +61,9 @@ PHRASE_KEYS = (
     "coming",  # "will pick up", "las va a recoger", "来拿": the medicines will be collected
     "interrogative",  # "what", "how", "cómo" opening a clause: a question, even without "?"
     "not_now",  # "not right now", "ahorita no": a no to an offer, unsure to a question of fact
+    # "later", "ask me again", "after I talk to my daughter", "más adelante": an answer put off
+    # (read by read_yes_no: no consent and no decline on it; news elsewhere, as before)
+    "deferral",
     "who",  # "who is this": questions back, answered and not recorded
     "what_mean",
     "cost",
@@ -71,6 +74,9 @@ PHRASE_KEYS = (
 DAY_KEYS = (
     "relative",  # "after", "before", "monday": a day named around another is no day
     "suggested",  # "whatever you suggest", "el que ustedes digan": the day we suggested
+    # "doesn't matter", "no importa", "всё равно": any day will do, so the suggested one; the
+    # negation inside is neither a no nor a day refused ("not the 15th").
+    "indifferent",
 )
 
 _EMOJI_YES = ("👍", "👌", "✅", "✔", "☑", "🙆", "🆗", "💯", "🤙", "👍🏻")
@@ -251,6 +257,9 @@ class Reading:
     # A day named only around another ("after the 3rd", "not the 15th", "first friday"): no
     # day, and no yes to the suggested one either.
     relative: bool = False
+    # The answer is put off ("yes after I talk to my daughter", "not now, ask me again later",
+    # "sí, el año que viene"): neither a consent nor a decline.
+    deferred: bool = False
 
     @property
     def understood(self) -> bool:
@@ -411,7 +420,9 @@ def _clauses(text: str, lex: Lexicon) -> list[_Clause]:
             if "connectors" in w.tags:
                 if current:
                     clauses.append(_Clause(current, _raw(current), ended, exception))
-                current = []
+                # "sí, después le aviso": a connector that puts the answer off stays in its
+                # clause, where read_yes_no sees it.
+                current = [w] if "deferral" in w.tags else []
                 exception = "exceptions" in w.tags
                 continue
             current.append(w)
@@ -455,7 +466,7 @@ _NEGATING = frozenset({"negation", "hedged_negation"})
 
 
 # Tags that do not make a word "known": "years ago", "as a child" are still news to a pharmacist.
-_STILL_NEWS = frozenset({"past", "ago", "years", "recent"})
+_STILL_NEWS = frozenset({"past", "ago", "years", "recent", "deferral"})
 
 
 def _known(w: _Word, lex: Lexicon) -> bool:
@@ -509,7 +520,10 @@ def _meaning(
         if at is None:
             continue
         # One word ("hours", "cost") asks back only as a short message or a question.
-        if " " in words[at].text or clause.asked_back or len(words) == 1:
+        # A clause opening with another question word asks too ("how do I know this isn't a
+        # scam"); the word itself opening is not enough ("como 3 veces" is "about 3 times").
+        opens = at > 0 and "interrogative" in words[0].tags
+        if " " in words[at].text or clause.asked_back or len(words) == 1 or opens:
             m.back = back
             break
     # Where negations are: an answer-no at the start negates what follows until the patient
@@ -561,6 +575,10 @@ def _meaning(
         "coming" in w.tags and i not in negated_at and "negation" not in w.tags
         for i, w in enumerate(words)
     )
+    # "yes, my daughter will pick them up": the other person only comes for the medicines, the
+    # answer is the patient's (nothing else said of them: no topic, no other content).
+    if m.coming and m.other_person and not m.not_me and not m.topics and not m.content:
+        m.other_person = False
     # "I have a bad cough" is news, not a yes: an answer that starts with the patient ("i
     # have", "i was") counts only in a clause that says nothing more.
     answering = [
@@ -618,6 +636,8 @@ def read(text: str, asked: Asked, vocab: Vocabulary) -> Reading:
 
 def _yes_no(topic: str | None, meanings: list[_Meaning], back: Back | None) -> Reading:
     reading = _yes_no_reading(topic, meanings, back)
+    if any((m.clause.has("deferral") or m.future) and not m.back for m in meanings):
+        reading = replace(reading, deferred=True)
     if any(m.hypothetical and not m.back for m in meanings):
         return replace(reading, conditional=True)
     return reading
@@ -765,7 +785,10 @@ def _evidence(meanings: list[_Meaning]) -> str:
 def _anything_else(text: str, meanings: list[_Meaning], back: Back | None) -> Reading:
     """ "Anything else?": a no in any of its forms, or a message for the pharmacist."""
     news = [m for m in meanings if m.content or m.topics or m.unsure or m.other_person]
-    if back is not None and not any(m.content for m in meanings if not m.back):
+    # A question back that names a clinical topic ("will my insurance cover the new one?") is
+    # news for the pharmacist as well.
+    asked_only = not any(m.content for m in meanings if not m.back)
+    if back is not None and asked_only and not any(m.topics for m in meanings):
         return Reading(question_back=back)
     if not news:
         return Reading("no", "no", _evidence(meanings))
@@ -804,9 +827,11 @@ def _numbers(
     news = [m.clause.raw for m in meanings if m.content and not m.back]
     if asked.kind == "day":
         found = _day_words(text, lexicon(vocab))
-        if "relative" in found or any(m.relative for m in meanings):
+        # "doesn't matter": no day named, none refused, nothing asked back.
+        indifferent = "indifferent" in found and value is None and back is None
+        if "relative" in found or (any(m.relative for m in meanings) and not indifferent):
             return Reading(None, None, sure=False, question_back=back, relative=True)
-        if value is None and "suggested" in found and not answers - {"yes"}:
+        if indifferent or (value is None and "suggested" in found and not answers - {"yes"}):
             return Reading("yes", "suggested", _evidence(meanings))  # "whatever you suggest"
     if value is None:
         zero = any(m.zero for m in meanings)

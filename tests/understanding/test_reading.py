@@ -862,3 +862,180 @@ def test_an_exception_elsewhere_stays_a_note(topic: str, text: str, said: str) -
     reading = en(text, topic)
     assert (reading.said, reading.sure) == (said, True)
     assert reading.notes
+
+
+# ------------------------------------------------------------------ sixth round: the invitation
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "yes as long as my insurance covers it"),
+        ("en", "sure, provided it's free"),
+        ("es", "sí, siempre y cuando no me cueste más"),
+        ("es", "sí, con tal de que sea gratis"),
+    ],
+)
+def test_a_yes_on_a_condition_is_no_consent(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == []
+
+
+def test_spanish_ya_is_already_not_english_ya() -> None:
+    # English's yes words count in every language, except a word the language's own list
+    # reads as carrying no answer: "ya tengo eso" is "I already have that".
+    assert "ya" in vocabulary_for("en").yes
+    assert "ya" not in vocabulary_for("es").yes
+    ctx, state = invite("es")
+    assert consents(engine.step(state, Text("ya tengo eso"), ctx)) == []
+    assert consents(engine.step(state, Text("ya"), ctx)) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "wrong number, no Margaret here"), ("es", "número equivocado, aquí no vive")],
+)
+def test_a_wrong_number_is_neither_consent_nor_decline(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "back"),
+    [
+        ("en", "Does my insurance cover this?", "cost"),
+        ("es", "¿Me cubre el seguro?", "cost"),
+        ("vi", "có mất tiền không?", "cost"),
+        ("en", "how do I know this isn't a scam", "who"),  # one word asks after a question word
+        ("zh-Hans", "这是诈骗吗？", "who"),
+        ("zh-Hant", "這是詐騙嗎？", "who"),
+        ("ar", "من أنتم؟", "who"),
+        ("en", "Maybe. What would I need to do", "what_mean"),
+        ("es", "¿y eso qué es?", "what_mean"),
+    ],
+)
+def test_sixth_round_questions_back_at_the_invitation(language: str, text: str, back: str) -> None:
+    assert read(text, Asked("yes_no"), vocabulary_for(language)).question_back == back
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == []
+
+
+def test_a_question_word_that_opens_a_clause_is_not_enough_alone() -> None:
+    # Spanish "como" is "how" and "about": "como 3 veces" is a count, not "what do you mean?".
+    reading = read_in("es", "sí, como 3 veces", "missed_doses")
+    assert reading.question_back is None
+    assert reading.count == (3, 3)
+
+
+def test_someone_else_coming_for_the_medicines_leaves_the_yes_the_patients() -> None:
+    ctx, state = invite()
+    turn = engine.step(state, Text("yes please my daughter will pick them up"), ctx)
+    assert consents(turn) == ["enrollment_accepted"]
+    # Someone else's news is still theirs: "yes my daughter was in the hospital" is no yes.
+    assert read_in("en", "yes my daughter was in the hospital").said != "yes"
+
+
+def test_a_question_back_naming_a_topic_is_a_message_for_the_pharmacist() -> None:
+    reading = read_in("en", "will my insurance cover the new one?", None, "text_or_no")
+    assert reading.said == "message"
+
+
+# ------------------------------------------------------------------ sixth round: the pickup day
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day"),
+    [
+        ("en", "doesn't matter", 10),
+        ("en", "it doesn't matter to me", 10),
+        ("es", "no importa", 10),
+        ("es", "me da igual", 10),
+        ("ru", "всё равно", 10),
+        ("es", "el que usted dijo", 10),
+        ("en", "doesn't matter, any day after the 5th", None),  # a day around another wins
+        ("vi", "sau ngày 5", None),  # "sau" is "after" before "ngày", "six" after it
+        ("zh-Hans", "星期五", None),  # Friday, not the 5th
+        ("zh-Hans", "5号以后", None),
+        ("zh-Hant", "週五", None),
+        ("ru", "после 5 числа", None),
+        ("ko", "5일 이후", None),
+        ("ar", "بعد يوم 5", None),
+        ("tl", "pagkatapos ng 5", None),
+        ("ht", "apre 5", None),
+    ],
+)
+def test_sixth_round_pickup_days(language: str, text: str, day: int | None) -> None:
+    assert day_chosen(text, language) == day
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day"),
+    [("vi", "ngày 15", 15), ("zh-Hans", "15号", 15), ("ko", "15일", 15), ("ar", "يوم 15", 15)],
+)
+def test_a_day_alone_is_still_read_in_every_language(language: str, text: str, day: int) -> None:
+    assert day_chosen(text, language) == day
+
+
+def test_why_a_pickup_day_is_a_question_back() -> None:
+    reading = read("why do I need a pickup day", Asked("day"), vocabulary_for("en"))
+    assert reading.question_back == "what_mean"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "yes after I talk to my daughter"),
+        ("en", "yes, but let me check with my son first"),
+        ("en", "sounds good but I need to ask my doctor"),
+        ("en", "yes after the holidays"),
+        ("en", "not right now but ask me again later"),  # no firm no either
+        ("en", "no not yet"),
+        ("es", "si despues le aviso"),  # "después" is a connector: it stays in its clause
+        ("es", "sí, pero primero tengo que hablar con mi hija"),
+        ("es", "sí, el año que viene"),
+        ("ko", "네 하지만 딸한테 물어볼게요"),
+        ("tl", "oo pero tanungin ko muna anak ko"),
+        ("ht", "wi si se gratis"),  # Haitian "si" is "if"
+    ],
+)
+def test_an_answer_put_off_is_neither_consent_nor_decline(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["i would love that", "let's try it", "i'll give it a try", "I'm interested"]
+)
+def test_sixth_round_yes_words(text: str) -> None:
+    ctx, state = invite()
+    assert consents(engine.step(state, Text(text), ctx)) == ["enrollment_accepted"]
+
+
+def test_later_stays_news_at_the_check_in() -> None:
+    # "later" puts off a consent; at the check-in it is content as before, never a clear no.
+    assert read_in("en", "no, I'll call you later", None, "text_or_no").said == "message"
+
+
+def test_a_clock_time_is_no_day_in_vietnamese() -> None:
+    assert day_chosen("sau 5 giờ", "vi") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "stop please"),
+        ("en", "Please STOP!"),
+        ("en", "STOP thank you"),
+        ("es", "alto por favor"),
+    ],
+)
+def test_an_opt_out_word_with_only_courtesy_around_it_opts_out(language: str, text: str) -> None:
+    ctx, state = invite(language)
+    assert consents(engine.step(state, Text(text), ctx)) == ["opt_out"]
+
+
+@pytest.mark.parametrize(
+    ("step", "text"), [("changes", "stop the metformin please"), ("changes", "end of the month")]
+)
+def test_an_opt_out_word_inside_other_words_is_no_opt_out(step: str, text: str) -> None:
+    assert "opt_out" not in consents(send(step, text))
