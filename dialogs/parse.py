@@ -261,21 +261,25 @@ def _core(text: str, vocab: Vocabulary) -> str:
 
     Filler may be several words ("thank you", "cảm ơn"): the longest match goes first.
     """
-    words = normalize(text).split()
-    longest = _longest_phrase(vocab.filler)
+    return " ".join(_without_around(normalize(text).split(), vocab.filler))
+
+
+def _without_around(words: list[str], phrases: frozenset[str]) -> list[str]:
+    """`words` with every phrase of `phrases` taken off both ends, the longest first."""
+    longest = _longest_phrase(phrases)
     changed = True
-    while changed:
+    while changed and words:
         changed = False
         for n in range(min(longest, len(words)), 0, -1):
-            if " ".join(words[-n:]) in vocab.filler:
+            if " ".join(words[-n:]) in phrases:
                 del words[-n:]
                 changed = True
                 break
-            if " ".join(words[:n]) in vocab.filler:
+            if " ".join(words[:n]) in phrases:
                 del words[:n]
                 changed = True
                 break
-    return " ".join(words)
+    return words
 
 
 def _number_word(phrase: str, vocab: Vocabulary) -> int | None:
@@ -320,22 +324,16 @@ def is_opt_out(text: str, vocab: Vocabulary) -> bool:
     other words ("end of the month", "stop the metformin")."""
     if is_keyword(text, vocab.opt_out):
         return True
-    courtesy = {normalize(c) for c in vocab.reading.get("courtesy", ())} - {""}
-    words = normalize(text).split()
-    longest = max((len(c.split()) for c in courtesy), default=0)
-    changed = True
-    while changed and words:
-        changed = False
-        for n in range(min(longest, len(words)), 0, -1):
-            if " ".join(words[:n]) in courtesy:
-                del words[:n]
-                changed = True
-                break
-            if " ".join(words[-n:]) in courtesy:
-                del words[-n:]
-                changed = True
-                break
+    words = _without_around(normalize(text).split(), compiled_for(vocab, _COURTESY, _courtesy))
     return bool(words) and " ".join(words) in vocab.opt_out
+
+
+_COURTESY: dict[int, tuple[Vocabulary, frozenset[str]]] = {}
+
+
+def _courtesy(vocab: Vocabulary) -> frozenset[str]:
+    """The vocabulary's courtesy words, normalised (once per language: every text asks)."""
+    return frozenset(normalize(c) for c in vocab.reading.get("courtesy", ())) - {""}
 
 
 def yes_or_no(text: str, vocab: Vocabulary) -> bool | None:

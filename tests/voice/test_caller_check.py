@@ -133,13 +133,14 @@ def test_a_patient_without_a_birth_date_on_file_hears_only_the_pharmacy(
         assert "no birth date on file" in note.summary
 
 
-def test_stop_and_pharmacist_work_before_the_birth_date(client: TestClient) -> None:
+@pytest.mark.parametrize("said", ["stop", "stop please"])
+def test_stop_and_pharmacist_work_before_the_birth_date(client: TestClient, said: str) -> None:
     call = PhoneCall(client, MARGARET)
     call.dial_in()
     assert "Dial" in call.say("pharmacist").verbs
     other = PhoneCall(client, MARGARET)
     other.dial_in()
-    stopped = other.say("stop")
+    stopped = other.say(said)  # with courtesy around it, as by text
     assert stopped.hangs_up and "no more calls or texts" in stopped.text
 
 

@@ -35,7 +35,7 @@ from bot.conversation.calls.transferring import offer, take_message, transfer
 from bot.conversation.runtime import Answer
 from bot.languages.catalogs import vocabulary_for
 from dialogs import engine, prompts
-from dialogs.parse import asks_for_pharmacist, is_keyword
+from dialogs.parse import asks_for_pharmacist, is_keyword, is_opt_out
 from dialogs.state import State, load
 from dialogs.turn import Ask, Digits, Event, NoInput, Reply, Say, Start, Text
 from store import queries
@@ -135,9 +135,9 @@ def on_offer(leg: Leg, form: CallForm) -> str:
     if isinstance(event, Text) and not unsure(leg, event):
         if asks_for_pharmacist(event.body, vocab):
             return transfer(leg, [], inbound)
+        # "stop please" opts out as the texts' dialogs take it (`is_opt_out`); START alone.
         opted_out = any(p.opted_out for p in phone_patients(leg))
-        words = vocab.opt_in if opted_out else vocab.opt_out
-        if is_keyword(event.body, words):
+        if is_keyword(event.body, vocab.opt_in) if opted_out else is_opt_out(event.body, vocab):
             before = load(leg.conversation.state)
             return after_turn(leg, before, converse(leg, event, inbound), inbound)
     return take_message(leg, [], inbound)

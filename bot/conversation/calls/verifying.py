@@ -27,7 +27,7 @@ from bot.conversation.calls.leg import Leg, converse, emit, inbound_line, note, 
 from bot.conversation.calls.transferring import offer, transfer
 from bot.languages.catalogs import vocabulary_for
 from dialogs import prompts
-from dialogs.parse import asks_for_pharmacist, is_keyword, keyed_birth_date, spoken_birth_date
+from dialogs.parse import asks_for_pharmacist, is_opt_out, keyed_birth_date, spoken_birth_date
 from dialogs.state import State, load
 from dialogs.turn import Ask, Digits, NoInput, Reply, Say, Text
 from store.calls import CallMode
@@ -88,7 +88,7 @@ def on_birth_date(leg: Leg, form: CallForm, proceed: Proceed) -> str:
         vocab = vocabulary_for(call.language or "en")
         if asks_for_pharmacist(event.body, vocab):
             return transfer(leg, [], inbound_line(leg, "[asked for the pharmacy]"))
-        if is_keyword(event.body, vocab.opt_out):
+        if is_opt_out(event.body, vocab):
             inbound = inbound_line(leg, event.body)
             before = load(leg.conversation.state)
             return after_turn(leg, before, converse(leg, event, inbound), inbound)
