@@ -153,6 +153,27 @@ PICKUP_REMINDER_FOR_RENEWAL = N_(
     "prescriptions needs a new order from your doctor; we are asking for it and will let you "
     "know."
 )
+# The four reminders above, to a patient who has their medicines delivered (the delivery
+# preference on): nothing to come and pick up, so the day is the delivery's, worded as the
+# check-in's CHECK_IN_READY_DELIVERY. Never the detailed reminder, which says "ready for
+# pickup" (bot/program/renewals.py).
+PICKUP_REMINDER_DELIVERY = N_(
+    "Reminder from %(pharmacy)s: we will deliver your medicines for your pickup date, %(date)s."
+)
+PICKUP_REMINDER_FOR_DELIVERY = N_(
+    "Reminder from %(pharmacy)s for %(first_name)s: we will deliver your medicines for your "
+    "pickup date, %(date)s."
+)
+PICKUP_REMINDER_DELIVERY_RENEWAL = N_(
+    "Reminder from %(pharmacy)s: your delivery is planned for %(date)s. One of your "
+    "prescriptions needs a new order from your doctor; we are asking for it and will let you "
+    "know."
+)
+PICKUP_REMINDER_FOR_DELIVERY_RENEWAL = N_(
+    "Reminder from %(pharmacy)s for %(first_name)s: your delivery is planned for %(date)s. One "
+    "of your prescriptions needs a new order from your doctor; we are asking for it and will "
+    "let you know."
+)
 # Issue 16: the fills were not picked up by the pharmacy's grace days after the pickup date;
 # and, after the program's number of such cycles in a row, the note that ends the monthly
 # preparation. No drug names (never: these go whatever the patient opted in to).

@@ -143,6 +143,29 @@ def automated_texts(language: str, sample: Sample = Sample()) -> list[Measured]:
                 {"pharmacy": sample.pharmacy, "date": anchor, "first_name": sample.first_name},
             ),
         ),
+        # To a patient who has their medicines delivered (the delivery preference), with and
+        # without a pending renewal, and the same to a shared phone.
+        "pickup reminder, delivery": (
+            Say(prompts.PICKUP_REMINDER_DELIVERY, {"pharmacy": sample.pharmacy, "date": anchor}),
+        ),
+        "pickup reminder for, delivery": (
+            Say(
+                prompts.PICKUP_REMINDER_FOR_DELIVERY,
+                {"pharmacy": sample.pharmacy, "date": anchor, "first_name": sample.first_name},
+            ),
+        ),
+        "pickup reminder, delivery, renewal pending": (
+            Say(
+                prompts.PICKUP_REMINDER_DELIVERY_RENEWAL,
+                {"pharmacy": sample.pharmacy, "date": anchor},
+            ),
+        ),
+        "pickup reminder for, delivery, renewal pending": (
+            Say(
+                prompts.PICKUP_REMINDER_FOR_DELIVERY_RENEWAL,
+                {"pharmacy": sample.pharmacy, "date": anchor, "first_name": sample.first_name},
+            ),
+        ),
         "plan approved": (
             Say(
                 prompts.ENROLLMENT_APPROVED,

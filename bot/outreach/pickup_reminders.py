@@ -6,7 +6,9 @@ caregiver's phone and to the patient's own when it can be texted and they did no
 phone and only if they opted in to detailed messages, and may ask about a service the pharmacy
 offers (docs/SERVICES.md). While a renewal of that pickup is still asked of the prescriber (a
 pending renewal review item) it gives the day and says so instead of "ready", naming no
-medicine to anyone (bot/program/renewals.py). Once per patient per cycle
+medicine to anyone (bot/program/renewals.py). To a patient who has their medicines delivered
+(the delivery preference on) it says they will be delivered for that day, naming none (the
+detailed reminder is for pickup only). Once per patient per cycle
 (bot/outreach/cycle_events.py). Run by the anchor-cycle scheduler (bot/outreach/scheduler.py).
 """
 
@@ -23,7 +25,7 @@ from bot.outreach.cycle_events import claimed, closure_slack, pickup_day, record
 from bot.outreach.due_report import PharmacyRun
 from bot.program import households, renewals, services
 from bot.program.caregivers import recipients as caregiver_phones
-from bot.program.preferences import calling
+from bot.program.preferences import calling, delivering
 from dialogs import prompts
 from dialogs.turn import Say
 from store import queries
@@ -62,6 +64,7 @@ def pickup_reminders(run: PharmacyRun) -> None:
         wants_calls = calling(session, [p.id for p, _ in due])
         detailed = detailed_messages(session, [p.id for p, _ in due])
         renewing = renewals.pending_anchors_of(session, [p.id for p, _ in due])
+        delivered = delivering(session, [p.id for p, _ in due])
         for patient, anchor_date in due:
             # No text to the patient's own phone when they asked for calls instead.
             texted = textable(patient) and patient.id not in wants_calls
@@ -82,11 +85,14 @@ def pickup_reminders(run: PharmacyRun) -> None:
                 continue
             pickup = pickup_day(run.days, anchor_date, run.today)
             waits = anchor_date in renewing.get(patient.id, ())
-            say = renewals.pickup_reminder(pharmacy.name, pickup, waits)
+            delivery = patient.id in delivered
+            say = renewals.pickup_reminder(pharmacy.name, pickup, waits, delivery)
             say = households.reminder_naming(session, patient, say)
             # Medicines are named only to the patient's own phone, and only if they opted in;
-            # never while a renewal is pending (the text must not call them all ready).
-            own = _detailed_reminder(patient, say) if detailed[patient.id] and not waits else say
+            # never while a renewal is pending (the text must not call them all ready), nor to
+            # a patient who has them delivered (the detailed text says "ready for pickup").
+            plain = waits or delivery
+            own = _detailed_reminder(patient, say) if detailed[patient.id] and not plain else say
             language = serving.language_for(session, pharmacy, patient, now)
             key = f"pickup:{patient.id}:{anchor_date.isoformat()}:reminder"
             written = []

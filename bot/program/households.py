@@ -325,12 +325,17 @@ def sync_status(enrollment: Enrollment | None) -> str:
 def reminder_naming(session: Session, patient: Patient, say: Say) -> Say:
     """A pickup reminder to a phone several patients share says whose it is, by first name
     only (never the last name: whoever reads the phone may not be the patient); the renewal
-    reminder stays one (bot/program/renewals.py)."""
+    and the delivery reminders stay what they are (bot/program/renewals.py)."""
     if len(queries.patients_with_phone(session, patient.pharmacy_id, patient.phone)) < 2:
         return say
-    named = (
-        prompts.PICKUP_REMINDER_FOR_RENEWAL
-        if say.msgid == prompts.PICKUP_REMINDER_RENEWAL
-        else prompts.PICKUP_REMINDER_FOR
-    )
+    named = _NAMED_REMINDERS.get(say.msgid, prompts.PICKUP_REMINDER_FOR)
     return Say(named, {**say.params, "first_name": patient.first_name})
+
+
+# Each pickup reminder (bot/program/renewals.py) -> the same to a phone several patients share.
+_NAMED_REMINDERS = {
+    prompts.PICKUP_REMINDER: prompts.PICKUP_REMINDER_FOR,
+    prompts.PICKUP_REMINDER_RENEWAL: prompts.PICKUP_REMINDER_FOR_RENEWAL,
+    prompts.PICKUP_REMINDER_DELIVERY: prompts.PICKUP_REMINDER_FOR_DELIVERY,
+    prompts.PICKUP_REMINDER_DELIVERY_RENEWAL: prompts.PICKUP_REMINDER_FOR_DELIVERY_RENEWAL,
+}

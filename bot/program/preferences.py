@@ -112,6 +112,13 @@ def calling(session: Session, patient_ids: Sequence[int]) -> set[int]:
     return {pid for pid, row in rows.items() if row.channel == "call"}
 
 
+def delivering(session: Session, patient_ids: Sequence[int]) -> set[int]:
+    """Which of these patients have their medicines delivered (the delivery preference on;
+    not asked counts as pickup), in one statement."""
+    rows = preferences_of(session, list(patient_ids))
+    return {pid for pid, row in rows.items() if row.delivery}
+
+
 def time_of_day(session: Session, patient_id: int) -> str | None:
     row = preference_of(session, patient_id)
     return row.time_of_day if row is not None else None

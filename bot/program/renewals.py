@@ -94,10 +94,20 @@ def pending_anchors_of(
     return {patient_id: tuple(sorted(days)) for patient_id, days in found.items()}
 
 
-def pickup_reminder(pharmacy: str, pickup: dt.date, renewing: bool) -> Say:
+def pickup_reminder(pharmacy: str, pickup: dt.date, renewing: bool, delivery: bool = False) -> Say:
     """The pickup reminder (text or call), naming no medicine: "ready for pickup on ...", or,
     while a renewal of that pickup is still asked of the prescriber, the pickup day and that
-    one prescription waits on a new order (nothing promised ready). The reminder to a shared
-    phone (bot/program/households.py) and the detailed one follow from it."""
-    prompt = prompts.PICKUP_REMINDER_RENEWAL if renewing else prompts.PICKUP_REMINDER
+    one prescription waits on a new order (nothing promised ready). To a patient who has their
+    medicines delivered (the delivery preference on), "we will deliver your medicines for your
+    pickup date", or "your delivery is planned for" the day while a renewal is pending. The
+    reminder to a shared phone (bot/program/households.py) and the detailed one follow from
+    it (the detailed one only for pickup)."""
+    if delivery:
+        prompt = (
+            prompts.PICKUP_REMINDER_DELIVERY_RENEWAL
+            if renewing
+            else prompts.PICKUP_REMINDER_DELIVERY
+        )
+    else:
+        prompt = prompts.PICKUP_REMINDER_RENEWAL if renewing else prompts.PICKUP_REMINDER
     return Say(prompt, {"pharmacy": pharmacy, "date": pickup})

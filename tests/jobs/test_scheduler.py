@@ -14,6 +14,7 @@ from bot.channels.sms import InboundText
 from bot.outreach.due_report import DueReport
 from bot.outreach.scheduler import Scheduler
 from bot.outreach.worker import WorkerContext, enqueue_scheduler_tick
+from bot.program import preferences
 from store.db import transaction
 from store.models import (
     CheckIn,
@@ -22,6 +23,7 @@ from store.models import (
     EnrollmentStatus,
     Message,
     MessageStatus,
+    Patient,
     ReviewItem,
     ReviewKind,
 )
@@ -381,3 +383,44 @@ def test_a_new_pickup_day_has_its_visits_until_its_synced_pickup_passes(world: W
         assert moved.planned_on == changed_on  # the scheduler moved the anchor, not the plan
         cycles = session.scalars(select(PickupCycle.anchor_date).order_by(PickupCycle.anchor_date))
         assert list(cycles) == [dt.date(2026, 11, 20), dt.date(2027, 1, 9), dt.date(2027, 2, 9)]
+
+
+def deliver_to(world: World, external_id: str = "P1001") -> None:
+    """The patient chose home delivery (the delivery preference on)."""
+    with transaction(world.sessions) as session:
+        patient = session.get(Patient, world.patient(external_id).id)
+        assert patient is not None
+        preferences.change(session, patient, "delivery", "yes", "staff", world.clock.now(), "test")
+
+
+@pytest.mark.parametrize("renewal_done", [True, False])
+def test_a_delivery_patient_s_reminder_says_the_medicines_will_be_delivered(
+    world: World, renewal_done: bool
+) -> None:
+    """Margaret has her medicines delivered: the T-1 text says so, for the pickup date, never
+    "ready for pickup"; while Metformin's renewal is pending, that the delivery is planned for
+    the day and one prescription waits on the doctor (naming none)."""
+    deliver_to(world)
+    enroll(world)
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
+    tick(world)
+    answer(world, "no", "no", "no", "no", "yes", "yes")  # the last: the address on file is right
+    with transaction(world.sessions) as session:
+        check_in = session.scalar(select(CheckIn))
+        assert check_in is not None and check_in.status == CheckInStatus.READY
+    if renewal_done:
+        assert world.close_renewals() == 1
+    world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 14))
+    assert tick(world, times=3).reminders == 1
+    if renewal_done:
+        assert bodies(world)[-1] == (
+            "Reminder from Main Street Pharmacy: we will deliver your medicines for your pickup "
+            "date, Tuesday, December 15, 2026. Reply STOP to opt out."
+        )
+    else:
+        assert bodies(world)[-1] == (
+            "Reminder from Main Street Pharmacy: your delivery is planned for Tuesday, December "
+            "15, 2026. One of your prescriptions needs a new order from your doctor; we are "
+            "asking for it and will let you know. Reply STOP to opt out."
+        )
+    assert "ready" not in bodies(world)[-1] and "metformin" not in bodies(world)[-1].lower()

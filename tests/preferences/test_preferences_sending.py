@@ -117,14 +117,16 @@ def test_a_call_waits_for_the_preferred_time_too(world: World) -> None:
     assert call.at == dt.datetime(2026, 12, 8, 22, 0, tzinfo=dt.UTC)  # 17:00 in New York
 
 
-def reminder(world: World, renewal_done: bool = True) -> str:
+def reminder(world: World, renewal_done: bool = True, delivery: bool = False) -> str:
     """Margaret's reminder text; her check-in raises Metformin's renewal for the pickup, which
-    staff have closed by T-1 unless `renewal_done` is False."""
+    staff have closed by T-1 unless `renewal_done` is False. With `delivery` she has her
+    medicines delivered (the check-in then asks whether the address on file is right: yes)."""
     enroll(world)
     world.clock.at = at_ten_in_new_york(dt.date(2026, 12, 8))
     tick(world)
     runtime = world.runtime()
-    for n, text in enumerate(("no", "no", "no", "no", "yes")):
+    answers = ("no", "no", "no", "no", "yes") + (("yes",) if delivery else ())
+    for n, text in enumerate(answers):
         runtime.handle_text(InboundText(f"SMpref{n:028d}", "+12125550123", "+12125550100", text))
     if renewal_done:
         assert world.close_renewals() == 1
@@ -157,6 +159,22 @@ def test_an_opted_in_patient_s_reminder_names_nothing_while_a_renewal_is_pending
         "Reminder from Main Street Pharmacy: your pickup is on Tuesday, December 15, 2026. One "
         "of your prescriptions needs a new order from your doctor; we are asking for it and "
         "will let you know."
+    )
+    for drug in ("atorvastatin", "lisinopril", "metformin"):
+        assert drug not in body.lower()
+
+
+def test_an_opted_in_patient_who_has_them_delivered_gets_the_delivery_reminder(
+    world: World,
+) -> None:
+    """The detailed reminder says "ready for pickup": to a patient who has their medicines
+    delivered the reminder is the generic delivery one, naming none, opted in or not."""
+    set_pref(world, "P1001", "detailed", "yes")
+    set_pref(world, "P1001", "delivery", "yes")
+    body = reminder(world, delivery=True)
+    assert body.startswith(
+        "Reminder from Main Street Pharmacy: we will deliver your medicines for your pickup "
+        "date, Tuesday, December 15, 2026."
     )
     for drug in ("atorvastatin", "lisinopril", "metformin"):
         assert drug not in body.lower()

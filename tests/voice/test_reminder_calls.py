@@ -334,3 +334,60 @@ def test_a_reminder_call_does_not_say_ready_while_a_renewal_of_the_pickup_is_pen
     assert heard.says[0] == first_said
     assert heard.verbs[-1] == "Gather"  # then the menu: the pharmacist is one key away
     assert not {w for w in drug_words() if w in heard.text.lower()}
+
+
+@pytest.mark.parametrize(
+    ("renewal_pending", "first_said"),
+    [
+        (
+            False,
+            "Reminder from Main Street Pharmacy: we will deliver your medicines for your pickup "
+            "date, Tuesday, December 15, 2026.",
+        ),
+        (
+            True,
+            "Reminder from Main Street Pharmacy: your delivery is planned for Tuesday, December "
+            "15, 2026. One of your prescriptions needs a new order from your doctor; we are "
+            "asking for it and will let you know.",
+        ),
+    ],
+)
+def test_a_reminder_call_to_a_delivery_patient_says_the_medicines_will_be_delivered(
+    client: TestClient,  # noqa: F811
+    clock: FrozenClock,  # noqa: F811
+    desk: CallDesk,  # noqa: F811
+    caller: TwilioCaller,  # noqa: F811
+    fake: FakeTwilio,  # noqa: F811
+    sessions: sessionmaker[Session],  # noqa: F811
+    renewal_pending: bool,
+    first_said: str,
+) -> None:
+    """As the reminder text: Dorothy has her medicines delivered, so she hears that they will
+    be, for the pickup date (and, while a renewal of the pickup is pending, that the delivery is
+    planned and one prescription waits on the doctor), never "ready for pickup"."""
+    dorothy = ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
+    with transaction(sessions) as s:
+        patient = s.get(Patient, dorothy.id)
+        assert patient is not None
+        preferences.change(s, patient, "delivery", "yes", "staff", NOW, changed_by="test")
+        if renewal_pending:
+            s.add(
+                ReviewItem(
+                    pharmacy_id=dorothy.pharmacy_id,
+                    patient_id=dorothy.id,
+                    phone=dorothy.phone,
+                    kind=ReviewKind.RENEWAL,
+                    status=ReviewStatus.PENDING,
+                    priority=1,
+                    summary="Ask the prescriber to renew it.",
+                    details={"rx_number": "RX700501", "anchor_date": PICKUP.isoformat()},
+                    created_at=NOW,
+                )
+            )
+    clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
+    assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]
+    heard = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid).pick_up(1)
+    assert heard.says[0] == first_said
+    assert "ready" not in heard.says[0]
+    assert heard.verbs[-1] == "Gather"  # then the menu: the pharmacist is one key away
+    assert not {w for w in drug_words() if w in heard.text.lower()}

@@ -15,7 +15,7 @@ from bot.conversation.calls import verifying
 from bot.conversation.calls.gathering import after_turn, ask, due_check_in, menu
 from bot.conversation.calls.leg import Leg, converse, emit, params, pharmacy_phone, subject_of
 from bot.conversation.calls.transferring import offer
-from bot.program import renewals, services
+from bot.program import preferences, renewals, services
 from bot.program.open_days import real_pickup
 from bot.program.plans import proposal
 from dialogs import engine
@@ -76,7 +76,9 @@ def open_outbound(leg: Leg) -> str:
         # While a renewal of the pickup is pending, the day and that one prescription waits on
         # the doctor, as the reminder text says it (nothing promised ready).
         waits = call.anchor_date in renewals.pending_anchors(leg.session, patient.id)
-        reminder = renewals.pickup_reminder(leg.pharmacy.name, pickup, waits)
+        # A patient who has their medicines delivered hears that they will be, as the text.
+        delivery = patient.id in preferences.delivering(leg.session, [patient.id])
+        reminder = renewals.pickup_reminder(leg.pharmacy.name, pickup, waits, delivery)
         # A service the pharmacy offers with the reminder, as the reminder text would ask it
         # (bot/program/services.py: the same rules, no condition named, no extra call).
         offered = services.offer_with_reminder(
