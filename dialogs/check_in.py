@@ -250,13 +250,19 @@ def _finish(
 
 
 def _ready_prompt(patient: PatientFacts, anchor_date: dt.date) -> str:
-    """The all-clear thanks: "ready" only when no prescription of the pickup waits on a renewal
-    from the prescriber (then the patient is told we are asking, naming no medicine)."""
-    if anchor_date in patient.renewal_pending:
-        if patient.delivery:
-            return prompts.CHECK_IN_READY_DELIVERY_RENEWAL
-        return prompts.CHECK_IN_READY_RENEWAL
-    return prompts.CHECK_IN_READY_DELIVERY if patient.delivery else prompts.CHECK_IN_READY
+    return ready_prompt(bool(patient.delivery), anchor_date in patient.renewal_pending)
+
+
+def ready_prompt(delivery: bool, renewing: bool) -> str:
+    """The thanks once the fill may go ahead (an all-clear check-in, or a pharmacist's
+    approval): "ready" only when no prescription of the pickup waits on a renewal from the
+    prescriber (then the patient is told we are asking, naming no medicine); "we will deliver"
+    to a patient who has their medicines delivered."""
+    if renewing:
+        return (
+            prompts.CHECK_IN_READY_DELIVERY_RENEWAL if delivery else prompts.CHECK_IN_READY_RENEWAL
+        )
+    return prompts.CHECK_IN_READY_DELIVERY if delivery else prompts.CHECK_IN_READY
 
 
 def _delivery_answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:

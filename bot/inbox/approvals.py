@@ -26,7 +26,9 @@ from bot.program import renewals
 from bot.program.open_days import real_pickup
 from bot.program.pickup_day import set_pickup_day
 from bot.program.plans import first_synced_pickup
+from bot.program.preferences import delivering
 from dialogs import prompts
+from dialogs.check_in import ready_prompt
 from dialogs.turn import Param, Say
 from store import queries
 from store.audit import record
@@ -148,14 +150,18 @@ def approve_check_in(
             told = "The pickup date has passed, so no text was sent: call the patient."
         else:
             params: dict[str, Param] = {"date": check_in.anchor_date}
-            # A renewal still asked of the prescriber for this pickup: "ready" is not promised.
+            # A renewal still asked of the prescriber for this pickup: "ready" is not promised;
+            # a patient who has their medicines delivered is told so, as the check-in does.
             renewing = check_in.anchor_date in renewals.pending_anchors(session, patient.id)
-            ready = prompts.CHECK_IN_READY_RENEWAL if renewing else prompts.CHECK_IN_READY
+            delivery = patient.id in delivering(session, [patient.id])
+            ready = ready_prompt(delivery, renewing)
             sent.append(_text_approval(session, item, patient, ready, params, now))
             told = (
                 "The patient is being texted the pickup day and that a renewal is being asked "
                 "for (the renewal item is still pending)."
                 if renewing
+                else "The patient is being texted that the medicines will be delivered."
+                if delivery
                 else "The patient is being texted that the medicines will be ready."
             )
     record(

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.inbox import decisions
 from bot.inbox.claiming import AlreadyDecided
 from bot.inbox.staff import Actor
+from bot.program import preferences
 from store.accounts import Role
 from store.db import make_engine, make_sessionmaker, transaction
 from store.models import (
@@ -123,6 +124,22 @@ def test_approving_a_check_in_whose_pickup_waits_on_a_renewal_does_not_say_ready
         "needs a new order from your doctor"
     )
     assert "ready" not in text.body and "Metformin" not in text.body
+
+
+def test_approving_a_delivery_patients_check_in_says_it_will_be_delivered(inbox: Inbox) -> None:
+    """A patient who has their medicines delivered is not told they are ready for pickup: the
+    approval says what the all-clear check-in would (CHECK_IN_READY_DELIVERY)."""
+    with transaction(inbox.sessions) as s:
+        margaret = patient(s, "P1001")
+        preferences.change(s, margaret, "delivery", "yes", "staff", NOW, changed_by="test")
+        item_id = flagged_check_in(s, margaret).id
+    inbox.sign_in()
+    assert act(inbox, item_id, "approve").status_code == 303
+    [text] = outbound(inbox)
+    assert text.body.startswith(
+        "Thank you! We will deliver your medicines for your pickup date, Tuesday, December 15, "
+        "2026."
+    )
 
 
 def test_approving_an_enrollment_activates_it_and_confirms_in_the_patients_language(
