@@ -258,11 +258,16 @@ def ready_prompt(delivery: bool, renewing: bool) -> str:
     approval): "ready" only when no prescription of the pickup waits on a renewal from the
     prescriber (then the patient is told we are asking, naming no medicine); "we will deliver"
     to a patient who has their medicines delivered."""
-    if renewing:
-        return (
-            prompts.CHECK_IN_READY_DELIVERY_RENEWAL if delivery else prompts.CHECK_IN_READY_RENEWAL
-        )
-    return prompts.CHECK_IN_READY_DELIVERY if delivery else prompts.CHECK_IN_READY
+    return _READY[delivery, renewing]
+
+
+# (delivery, renewal pending) -> the thanks.
+_READY = {
+    (False, False): prompts.CHECK_IN_READY,
+    (False, True): prompts.CHECK_IN_READY_RENEWAL,
+    (True, False): prompts.CHECK_IN_READY_DELIVERY,
+    (True, True): prompts.CHECK_IN_READY_DELIVERY_RENEWAL,
+}
 
 
 def _delivery_answer(state: State, event: Event, ctx: Context, patient: PatientFacts) -> Turn:

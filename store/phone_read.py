@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,10 +161,17 @@ def read_phone(session: Session, pharmacy_id: int, phone: str, sid: str | None =
 
 def renewal_anchors(text: str) -> tuple[dt.date, ...]:
     """The anchor dates of "2026-12-15,2026-12-15,..." (a renewal item without one is left out)."""
+    return anchor_dates(text.split(","))
+
+
+def anchor_dates(values: Iterable[object]) -> tuple[dt.date, ...]:
+    """The distinct dates among renewal items' `anchor_date` values, in order; anything that
+    is not an ISO date (missing, mistyped) is left out."""
     found: set[dt.date] = set()
-    for part in text.split(","):
-        try:
-            found.add(dt.date.fromisoformat(part.strip()))
-        except ValueError:
-            continue
+    for value in values:
+        if isinstance(value, str):
+            try:
+                found.add(dt.date.fromisoformat(value.strip()))
+            except ValueError:
+                continue
     return tuple(sorted(found))

@@ -15,6 +15,7 @@ from dialogs.plan.model import PlanError
 from dialogs.turn import Say
 from store import queries
 from store.models import Patient, ReviewItem, ReviewKind, ReviewStatus
+from store.phone_read import anchor_dates
 
 
 def ask_in_time(
@@ -81,17 +82,11 @@ def pending_anchors_of(
             ReviewItem.status == ReviewStatus.PENDING,
         )
     ).all()
-    found: dict[int, set[dt.date]] = {}
+    values: dict[int, list[object]] = {}
     for patient_id, details in rows:
-        anchor = (details or {}).get("anchor_date")
-        if not isinstance(anchor, str):
-            continue
-        try:
-            day = dt.date.fromisoformat(anchor)
-        except ValueError:
-            continue
-        found.setdefault(patient_id, set()).add(day)
-    return {patient_id: tuple(sorted(days)) for patient_id, days in found.items()}
+        values.setdefault(patient_id, []).append((details or {}).get("anchor_date"))
+    found = {patient_id: anchor_dates(anchors) for patient_id, anchors in values.items()}
+    return {patient_id: days for patient_id, days in found.items() if days}
 
 
 def pickup_reminder(pharmacy: str, pickup: dt.date, renewing: bool, delivery: bool = False) -> Say:
@@ -102,12 +97,13 @@ def pickup_reminder(pharmacy: str, pickup: dt.date, renewing: bool, delivery: bo
     pickup date", or "your delivery is planned for" the day while a renewal is pending. The
     reminder to a shared phone (bot/program/households.py) and the detailed one follow from
     it (the detailed one only for pickup)."""
-    if delivery:
-        prompt = (
-            prompts.PICKUP_REMINDER_DELIVERY_RENEWAL
-            if renewing
-            else prompts.PICKUP_REMINDER_DELIVERY
-        )
-    else:
-        prompt = prompts.PICKUP_REMINDER_RENEWAL if renewing else prompts.PICKUP_REMINDER
-    return Say(prompt, {"pharmacy": pharmacy, "date": pickup})
+    return Say(_REMINDERS[delivery, renewing], {"pharmacy": pharmacy, "date": pickup})
+
+
+# (delivery, renewal pending) -> the reminder.
+_REMINDERS = {
+    (False, False): prompts.PICKUP_REMINDER,
+    (False, True): prompts.PICKUP_REMINDER_RENEWAL,
+    (True, False): prompts.PICKUP_REMINDER_DELIVERY,
+    (True, True): prompts.PICKUP_REMINDER_DELIVERY_RENEWAL,
+}

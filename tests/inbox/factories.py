@@ -233,3 +233,25 @@ def written_item(
     session.add(item)
     session.flush()
     return item
+
+
+def renewal_item(
+    patient: Patient,
+    rx_number: str,
+    anchor_date: dt.date,
+    status: ReviewStatus = ReviewStatus.PENDING,
+    summary: str = "Ask the prescriber to renew it.",
+) -> ReviewItem:
+    """A renewal review item for one prescription of one pickup (bot/program/renewals.py keeps
+    the pickup's anchor date in its details), for the caller to add."""
+    return ReviewItem(
+        pharmacy_id=patient.pharmacy_id,
+        patient_id=patient.id,
+        phone=patient.phone,
+        kind=ReviewKind.RENEWAL,
+        status=status,
+        priority=1,
+        summary=summary,
+        details={"rx_number": rx_number, "anchor_date": anchor_date.isoformat()},
+        created_at=NOW,
+    )

@@ -32,7 +32,13 @@ from store.models import (
 )
 from tests.helpers import NOW, PHARMACY_NUMBER, Phone
 from tests.inbox.conftest import ADA, SQLITE_ONLY, TOM, Inbox, csrf_from, post_form, sign_in
-from tests.inbox.factories import flagged_check_in, new_enrollment, patient, written_item
+from tests.inbox.factories import (
+    flagged_check_in,
+    new_enrollment,
+    patient,
+    renewal_item,
+    written_item,
+)
 
 DRUG_WORDS = ("Lisinopril", "Atorvastatin", "Metformin", "Albuterol", "Amlodipine", "Insulin")
 
@@ -102,19 +108,8 @@ def test_approving_a_check_in_whose_pickup_waits_on_a_renewal_does_not_say_ready
     with transaction(inbox.sessions) as s:
         margaret = patient(s, "P1001")
         item = flagged_check_in(s, margaret)
-        s.add(
-            ReviewItem(
-                pharmacy_id=margaret.pharmacy_id,
-                patient_id=margaret.id,
-                phone=margaret.phone,
-                kind=ReviewKind.RENEWAL,
-                status=ReviewStatus.PENDING,
-                priority=1,
-                summary="Ask the prescriber to renew Metformin 500 mg tablet (RX700103).",
-                details={"rx_number": "RX700103", "anchor_date": "2026-12-15"},
-                created_at=NOW,
-            )
-        )
+        summary = "Ask the prescriber to renew Metformin 500 mg tablet (RX700103)."
+        s.add(renewal_item(margaret, "RX700103", dt.date(2026, 12, 15), summary=summary))
         item_id = item.id
     inbox.sign_in()
     assert act(inbox, item_id, "approve").status_code == 303

@@ -29,6 +29,7 @@ from store.models import (
 )
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import NOW, PUBLIC_URL
+from tests.inbox.factories import renewal_item
 from tests.voice.calling import PhoneCall
 from tests.voice.test_outbound_calls import (  # noqa: F401  (fixtures)
     DOROTHY,
@@ -203,7 +204,6 @@ def test_a_reminder_call_asks_the_service_the_reminder_text_would(
     """Issue 16: Dorothy (a landline) gets her reminder by phone; the pharmacy offers a blood
     pressure check with the reminder, so the call asks it as the text would (the service named,
     no condition, no medicine), and her key 1 is an accepted offer for the pickup."""
-    from store.models import ReviewItem, ReviewKind
     from store.worklist import ServiceOffer
 
     offer_services(sessions, REMINDER_SERVICE)
@@ -315,19 +315,7 @@ def test_a_reminder_call_does_not_say_ready_while_a_renewal_of_the_pickup_is_pen
     once staff closed the renewal item she hears "ready" again."""
     dorothy = ready_for_pickup(sessions, "P1005", CheckInStatus.READY)
     with transaction(sessions) as s:
-        s.add(
-            ReviewItem(
-                pharmacy_id=dorothy.pharmacy_id,
-                patient_id=dorothy.id,
-                phone=dorothy.phone,
-                kind=ReviewKind.RENEWAL,
-                status=status,
-                priority=1,
-                summary="Ask the prescriber to renew it.",
-                details={"rx_number": "RX700501", "anchor_date": PICKUP.isoformat()},
-                created_at=NOW,
-            )
-        )
+        s.add(renewal_item(dorothy, "RX700501", PICKUP, status))
     clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
     assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]  # called either way
     heard = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid).pick_up(1)
@@ -371,19 +359,7 @@ def test_a_reminder_call_to_a_delivery_patient_says_the_medicines_will_be_delive
         assert patient is not None
         preferences.change(s, patient, "delivery", "yes", "staff", NOW, changed_by="test")
         if renewal_pending:
-            s.add(
-                ReviewItem(
-                    pharmacy_id=dorothy.pharmacy_id,
-                    patient_id=dorothy.id,
-                    phone=dorothy.phone,
-                    kind=ReviewKind.RENEWAL,
-                    status=ReviewStatus.PENDING,
-                    priority=1,
-                    summary="Ask the prescriber to renew it.",
-                    details={"rx_number": "RX700501", "anchor_date": PICKUP.isoformat()},
-                    created_at=NOW,
-                )
-            )
+            s.add(renewal_item(dorothy, "RX700501", PICKUP))
     clock.at = dt.datetime(2026, 12, 14, 15, 0, tzinfo=dt.UTC)
     assert desk.run_due(caller, PUBLIC_URL) == ["call 1: placed"]
     heard = PhoneCall(client, DOROTHY, sid=fake.calls[0].sid).pick_up(1)
